@@ -1,0 +1,118 @@
+// Package store opens the project's one SQLite database and applies the
+// versioned schema migrations that each domain package owns.
+//
+// Conventions for every table in the project:
+//   - times are INTEGER unix seconds in UTC (columns named *_at), 0 or NULL for "never";
+//   - each domain package (feeds, digest, subscribers, deliver, ...) owns its
+//     tables and is the only code that writes them.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
+)
+
+// Open opens (creating if needed) the SQLite file at path with WAL, a busy
+// timeout and foreign keys on every connection.
+func Open(path string) (*sql.DB, error) {
+	if path == "" {
+		return nil, fmt.Errorf("store: empty database path")
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
+		}
+	}
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate") // writers take the lock up front: no deadlocked upgrades
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Migration is the ordered list of schema steps of one component. Step i
+// (counting from 1) is applied once; steps are never edited after they ship,
+// only appended.
+type Migration struct {
+	Component string
+	Steps     []string
+}
+
+// Migrate applies every step not yet applied, each in its own transaction,
+// recording (component, version) in schema_migrations.
+func Migrate(ctx context.Context, db *sql.DB, migrations ...Migration) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		component  TEXT NOT NULL,
+		version    INTEGER NOT NULL,
+		applied_at INTEGER NOT NULL,
+		PRIMARY KEY (component, version))`); err != nil {
+		return fmt.Errorf("store: create schema_migrations: %w", err)
+	}
+	for _, m := range migrations {
+		var current int
+		if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE component = ?`, m.Component).Scan(&current); err != nil {
+			return fmt.Errorf("store: read version of %s: %w", m.Component, err)
+		}
+		if current > len(m.Steps) {
+			return fmt.Errorf("store: database has %s schema version %d but this binary knows only %d: refusing to run an older binary on a newer database", m.Component, current, len(m.Steps))
+		}
+		for v := current + 1; v <= len(m.Steps); v++ {
+			if err := applyStep(ctx, db, m.Component, v, m.Steps[v-1]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func applyStep(ctx context.Context, db *sql.DB, component string, version int, step string) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: migrate %s to %d: %w", component, version, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, step); err != nil {
+		return fmt.Errorf("store: migrate %s to %d: %w", component, version, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (component, version, applied_at) VALUES (?, ?, ?)`, component, version, time.Now().Unix()); err != nil {
+		return fmt.Errorf("store: record %s version %d: %w", component, version, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: migrate %s to %d: %w", component, version, err)
+	}
+	return nil
+}
+
+// Unix converts t to the stored form (0 for the zero time).
+func Unix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+// Time converts a stored unix second count back (the zero time for 0).
+func Time(sec int64) time.Time {
+	if sec == 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec, 0).UTC()
+}
