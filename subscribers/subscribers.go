@@ -1,20 +1,22 @@
 // Package subscribers owns the readers: their address, name, language and
 // theme choices, their status (pending, confirmed, unsubscribed, bounced),
 // signed tokens for confirm / preferences / unsubscribe links, and CSV
-// import/export. Tables: subscribers, subscriber_events.
+// import/export. Tables: subscribers, subscriber_events,
+// subscriber_suppressions.
 package subscribers
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
-	"io"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/haiphong/hpdigest/store"
 )
-
-var errTODO = errors.New("subscribers: not implemented yet")
 
 // Status of a subscriber.
 const (
@@ -24,33 +26,118 @@ const (
 	Bounced      = "bounced"
 )
 
+// Event kinds recorded in subscriber_events.
+const (
+	EventSubscribed       = "subscribed"        // row created (web form, CLI or import)
+	EventConfirmationSent = "confirmation_sent" // double opt-in mail sent
+	EventConfirmed        = "confirmed"
+	EventChanged          = "changed" // language, themes or name changed
+	EventPaused           = "paused"
+	EventResumed          = "resumed"
+	EventUnsubscribed     = "unsubscribed"
+	EventBounce           = "bounce" // one permanent failure, counted
+	EventBounced          = "bounced"
+	EventResubscribe      = "resubscribe_requested" // form filled for an address already on the list
+)
+
 // Subscriber is one reader.
 type Subscriber struct {
-	ID        int64
-	Email     string // normalised (domain lower-cased, IDN to ASCII)
-	Name      string
-	Language  string   // "vi" | "en"
-	Themes    []string // theme keys they chose; empty means all
-	Status    string
-	Timezone  string // IANA name; "" means the config default
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID          int64
+	Email       string // normalised (domain lower-cased, IDN to ASCII)
+	Name        string
+	Language    string   // "vi" | "en"
+	Themes      []string // theme keys they chose; empty means all
+	Status      string
+	Timezone    string // IANA name; "" means the config default
+	Paused      bool   // confirmed but not mailed until resumed
+	BounceCount int    // permanent failures since the last confirmation
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	ConfirmedAt time.Time // zero if never confirmed
+	// StatusAt is when Status last changed.
+	StatusAt time.Time
+}
+
+// Mailable reports whether the subscriber is to receive issues.
+func (s Subscriber) Mailable() bool { return s.Status == Confirmed && !s.Paused }
+
+// Event is one recorded state change.
+type Event struct {
+	Kind   string    `json:"kind"`
+	Detail string    `json:"detail,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 // Migrations returns the schema of the subscribers tables.
 func Migrations() store.Migration {
-	return store.Migration{Component: "subscribers", Steps: []string{}}
+	return store.Migration{Component: "subscribers", Steps: []string{
+		`CREATE TABLE subscribers (
+			id              INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: old tokens cannot reach a new reader
+			email           TEXT NOT NULL COLLATE NOCASE UNIQUE,
+			name            TEXT NOT NULL DEFAULT '',
+			language        TEXT NOT NULL CHECK (language IN ('vi','en')),
+			themes          TEXT NOT NULL DEFAULT '', -- space separated keys; '' = all
+			status          TEXT NOT NULL CHECK (status IN ('pending','confirmed','unsubscribed','bounced')),
+			timezone        TEXT NOT NULL DEFAULT '',
+			paused          INTEGER NOT NULL DEFAULT 0,
+			bounce_count    INTEGER NOT NULL DEFAULT 0,
+			confirm_sent_at INTEGER NOT NULL DEFAULT 0,
+			created_at      INTEGER NOT NULL,
+			updated_at      INTEGER NOT NULL,
+			confirmed_at    INTEGER NOT NULL DEFAULT 0,
+			status_at       INTEGER NOT NULL
+		);
+		CREATE INDEX subscribers_status_id ON subscribers(status, id);
+		CREATE TABLE subscriber_events (
+			id            INTEGER PRIMARY KEY AUTOINCREMENT,
+			subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+			kind          TEXT NOT NULL,
+			detail        TEXT NOT NULL DEFAULT '',
+			at            INTEGER NOT NULL
+		);
+		CREATE INDEX subscriber_events_subscriber ON subscriber_events(subscriber_id, id);
+		-- Addresses deleted on request: only a SHA-256 of the lower-cased
+		-- address is kept, so that a later CSV import does not add them again.
+		CREATE TABLE subscriber_suppressions (
+			email_sha256 TEXT PRIMARY KEY,
+			reason       TEXT NOT NULL,
+			created_at   INTEGER NOT NULL
+		);`,
+	}}
 }
 
 // Store reads and writes subscribers.
-type Store struct{ db *sql.DB }
+type Store struct {
+	db     *sql.DB
+	cfg    Config
+	themes []string
+	now    func() time.Time
+}
 
 // NewStore wraps an open database (migrations already applied).
-func NewStore(db *sql.DB) *Store { return &Store{db: db} }
+func NewStore(db *sql.DB) *Store {
+	s := &Store{db: db, now: time.Now}
+	s.cfg.Defaults()
+	return s
+}
 
-// Add inserts a subscriber (validating the address); an existing address is
-// an error wrapping ErrExists.
-func (s *Store) Add(ctx context.Context, sub Subscriber) (Subscriber, error) { return sub, errTODO }
+// Configure applies the [subscribers] settings (bounce limit, defaults).
+func (s *Store) Configure(cfg Config) {
+	cfg.Defaults()
+	s.cfg = cfg
+}
+
+// SetThemes restricts theme keys to known ones (import, forms, CLI).
+func (s *Store) SetThemes(keys []string) { s.themes = append([]string(nil), keys...) }
+
+// Themes returns the known theme keys (nil if not restricted).
+func (s *Store) Themes() []string { return s.themes }
+
+// SetClock replaces the clock (tests).
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+// Config returns the settings in use.
+func (s *Store) Config() Config { return s.cfg }
 
 // ErrExists is returned by Add for an address already on the list.
 var ErrExists = errors.New("subscriber already exists")
@@ -58,54 +145,431 @@ var ErrExists = errors.New("subscriber already exists")
 // ErrNotFound is returned for an unknown subscriber.
 var ErrNotFound = errors.New("subscriber not found")
 
-// Get returns one subscriber by id.
-func (s *Store) Get(ctx context.Context, id int64) (Subscriber, error) {
-	return Subscriber{}, errTODO
+const cols = `id, email, name, language, themes, status, timezone, paused, bounce_count, created_at, updated_at, confirmed_at, status_at`
+
+type scanner interface{ Scan(...any) error }
+
+func scanSub(r scanner) (Subscriber, error) {
+	var sub Subscriber
+	var themes string
+	var paused int
+	var created, updated, confirmed, statusAt int64
+	if err := r.Scan(&sub.ID, &sub.Email, &sub.Name, &sub.Language, &themes, &sub.Status, &sub.Timezone, &paused, &sub.BounceCount, &created, &updated, &confirmed, &statusAt); err != nil {
+		return sub, err
+	}
+	sub.Themes = strings.Fields(themes)
+	sub.Paused = paused != 0
+	sub.CreatedAt, sub.UpdatedAt, sub.ConfirmedAt, sub.StatusAt = store.Time(created), store.Time(updated), store.Time(confirmed), store.Time(statusAt)
+	return sub, nil
 }
 
-// ByEmail returns one subscriber by address.
+// execer is what both *sql.DB and *sql.Tx offer.
+type execer interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}
+
+func addEvent(ctx context.Context, x execer, id int64, kind, detail string, at time.Time) error {
+	if len(detail) > 500 {
+		detail = detail[:500]
+	}
+	_, err := x.ExecContext(ctx, `INSERT INTO subscriber_events (subscriber_id, kind, detail, at) VALUES (?, ?, ?, ?)`, id, kind, detail, at.Unix())
+	if err != nil {
+		return fmt.Errorf("subscribers: record %s event: %w", kind, err)
+	}
+	return nil
+}
+
+// clean validates and normalises the fields of sub that a caller may set.
+func (s *Store) clean(sub *Subscriber) error {
+	email, err := NormalizeEmail(sub.Email)
+	if err != nil {
+		return err
+	}
+	sub.Email = email
+	if sub.Name, err = CleanName(sub.Name); err != nil {
+		return err
+	}
+	if sub.Language, err = NormalizeLanguage(sub.Language, s.cfg.DefaultLanguage); err != nil {
+		return err
+	}
+	if sub.Themes, err = ParseThemes(strings.Join(sub.Themes, " "), s.themes); err != nil {
+		return err
+	}
+	if sub.Timezone != "" {
+		if _, err := time.LoadLocation(sub.Timezone); err != nil {
+			return fmt.Errorf("time zone %q: %v", sub.Timezone, err)
+		}
+	}
+	switch sub.Status {
+	case "":
+		sub.Status = Confirmed
+	case Pending, Confirmed, Unsubscribed, Bounced:
+	default:
+		return fmt.Errorf("unknown status %q", sub.Status)
+	}
+	return nil
+}
+
+// Add inserts a subscriber (validating the address); an existing address is
+// an error wrapping ErrExists. An empty Status means Confirmed (the operator
+// vouches for the address).
+func (s *Store) Add(ctx context.Context, sub Subscriber) (Subscriber, error) {
+	return s.add(ctx, sub, "added")
+}
+
+func (s *Store) add(ctx context.Context, sub Subscriber, how string) (Subscriber, error) {
+	if err := s.clean(&sub); err != nil {
+		return sub, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return sub, err
+	}
+	defer tx.Rollback()
+	sub, err = insertSub(ctx, tx, sub, s.now(), how)
+	if err != nil {
+		return sub, err
+	}
+	return sub, tx.Commit()
+}
+
+func insertSub(ctx context.Context, tx *sql.Tx, sub Subscriber, now time.Time, how string) (Subscriber, error) {
+	var exists int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM subscribers WHERE email = ?`, sub.Email).Scan(&exists); err != nil {
+		return sub, err
+	}
+	if exists > 0 {
+		return sub, fmt.Errorf("%s: %w", sub.Email, ErrExists)
+	}
+	t := now.Unix()
+	var confirmedAt int64
+	if sub.Status == Confirmed {
+		confirmedAt = t
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO subscribers (email, name, language, themes, status, timezone, paused, created_at, updated_at, confirmed_at, status_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sub.Email, sub.Name, sub.Language, strings.Join(sub.Themes, " "), sub.Status, sub.Timezone, boolInt(sub.Paused), t, t, confirmedAt, t)
+	if err != nil {
+		return sub, fmt.Errorf("subscribers: insert %s: %w", sub.Email, err)
+	}
+	sub.ID, _ = res.LastInsertId()
+	sub.CreatedAt, sub.UpdatedAt, sub.StatusAt = store.Time(t), store.Time(t), store.Time(t)
+	sub.ConfirmedAt = store.Time(confirmedAt)
+	if err := addEvent(ctx, tx, sub.ID, EventSubscribed, how+"; status "+sub.Status, now); err != nil {
+		return sub, err
+	}
+	if sub.Status != Pending {
+		kind := sub.Status
+		if err := addEvent(ctx, tx, sub.ID, kind, how, now); err != nil {
+			return sub, err
+		}
+	}
+	return sub, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Get returns one subscriber by id.
+func (s *Store) Get(ctx context.Context, id int64) (Subscriber, error) {
+	sub, err := scanSub(s.db.QueryRowContext(ctx, `SELECT `+cols+` FROM subscribers WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return sub, fmt.Errorf("subscriber %d: %w", id, ErrNotFound)
+	}
+	return sub, err
+}
+
+// ByEmail returns one subscriber by address (any case, IDN or ASCII domain).
 func (s *Store) ByEmail(ctx context.Context, email string) (Subscriber, error) {
-	return Subscriber{}, errTODO
+	norm, err := NormalizeEmail(email)
+	if err != nil {
+		return Subscriber{}, err
+	}
+	sub, err := scanSub(s.db.QueryRowContext(ctx, `SELECT `+cols+` FROM subscribers WHERE email = ?`, norm))
+	if errors.Is(err, sql.ErrNoRows) {
+		return sub, fmt.Errorf("%s: %w", norm, ErrNotFound)
+	}
+	return sub, err
 }
 
 // List returns subscribers, optionally only those with a status ("" = all).
-func (s *Store) List(ctx context.Context, status string) ([]Subscriber, error) { return nil, errTODO }
+func (s *Store) List(ctx context.Context, status string) ([]Subscriber, error) {
+	q := `SELECT ` + cols + ` FROM subscribers`
+	var args []any
+	if status != "" {
+		q += ` WHERE status = ?`
+		args = append(args, status)
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Subscriber
+	for rows.Next() {
+		sub, err := scanSub(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sub)
+	}
+	return out, rows.Err()
+}
 
-// Remove deletes a subscriber and their data (right to be forgotten).
-func (s *Store) Remove(ctx context.Context, email string) error { return errTODO }
+// Counts returns the number of subscribers per status.
+func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM subscribers GROUP BY status`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
 
-// ConfirmedAfter returns up to limit confirmed subscribers with id > afterID,
-// in id order: the delivery engine streams recipients with it.
+// Events returns a subscriber's recorded state changes, oldest first.
+func (s *Store) Events(ctx context.Context, id int64) ([]Event, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT kind, detail, at FROM subscriber_events WHERE subscriber_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var at int64
+		if err := rows.Scan(&e.Kind, &e.Detail, &at); err != nil {
+			return nil, err
+		}
+		e.At = store.Time(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func suppressionKey(email string) string {
+	h := sha256.Sum256([]byte(strings.ToLower(email)))
+	return hex.EncodeToString(h[:])
+}
+
+// Suppressed reports whether an address was deleted on request (and so must
+// not come back through an import).
+func (s *Store) Suppressed(ctx context.Context, email string) (bool, error) {
+	norm, err := NormalizeEmail(email)
+	if err != nil {
+		return false, err
+	}
+	return suppressed(ctx, s.db, norm)
+}
+
+func suppressed(ctx context.Context, x execer, norm string) (bool, error) {
+	var n int
+	err := x.QueryRowContext(ctx, `SELECT COUNT(*) FROM subscriber_suppressions WHERE email_sha256 = ?`, suppressionKey(norm)).Scan(&n)
+	return n > 0, err
+}
+
+// Remove deletes a subscriber and their data (right to be forgotten): the
+// row and its events go; only a SHA-256 of the address is kept so that a
+// re-import of an old CSV does not add them again. Subscribing again
+// through the web form (and confirming) is still possible.
+//
+// Rows of other components that point at the subscriber (the outbox) must
+// allow the delete (ON DELETE CASCADE or SET NULL).
+func (s *Store) Remove(ctx context.Context, email string) error {
+	sub, err := s.ByEmail(ctx, email)
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM subscriber_events WHERE subscriber_id = ?`, sub.ID); err != nil {
+		return fmt.Errorf("subscribers: delete events of %s: %w", sub.Email, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM subscribers WHERE id = ?`, sub.ID); err != nil {
+		return fmt.Errorf("subscribers: delete %s: %w", sub.Email, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO subscriber_suppressions (email_sha256, reason, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (email_sha256) DO UPDATE SET reason = excluded.reason, created_at = excluded.created_at`,
+		suppressionKey(sub.Email), "deleted on request (was "+sub.Status+")", s.now().Unix()); err != nil {
+		return fmt.Errorf("subscribers: record suppression: %w", err)
+	}
+	return tx.Commit()
+}
+
+// ConfirmedAfter returns up to limit confirmed, not paused subscribers with
+// id > afterID, in id order: the delivery engine streams recipients with it.
 func (s *Store) ConfirmedAfter(ctx context.Context, afterID int64, limit int) ([]Subscriber, error) {
-	return nil, errTODO
+	if limit <= 0 {
+		limit = 500
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+cols+` FROM subscribers WHERE status = 'confirmed' AND paused = 0 AND id > ? ORDER BY id LIMIT ?`, afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Subscriber
+	for rows.Next() {
+		sub, err := scanSub(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sub)
+	}
+	return out, rows.Err()
+}
+
+// setStatus moves a subscriber to status inside tx (recording the event)
+// when it differs; it reports whether anything changed.
+func setStatus(ctx context.Context, tx *sql.Tx, id int64, status, detail string, now time.Time) (bool, error) {
+	var cur string
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM subscribers WHERE id = ?`, id).Scan(&cur); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, fmt.Errorf("subscriber %d: %w", id, ErrNotFound)
+		}
+		return false, err
+	}
+	if cur == status {
+		return false, nil
+	}
+	t := now.Unix()
+	q := `UPDATE subscribers SET status = ?, updated_at = ?, status_at = ? WHERE id = ?`
+	args := []any{status, t, t, id}
+	if status == Confirmed {
+		q = `UPDATE subscribers SET status = ?, updated_at = ?, status_at = ?, confirmed_at = ?, bounce_count = 0, paused = 0 WHERE id = ?`
+		args = []any{status, t, t, t, id}
+	}
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return false, err
+	}
+	return true, addEvent(ctx, tx, id, status, detail, now)
 }
 
 // Unsubscribe marks a subscriber unsubscribed (idempotent).
-func (s *Store) Unsubscribe(ctx context.Context, id int64, reason string) error { return errTODO }
-
-// RecordBounce counts a permanent failure; past the configured count the
-// subscriber becomes Bounced and is never mailed again.
-func (s *Store) RecordBounce(ctx context.Context, id int64, reason string) error { return errTODO }
-
-// ImportReport says what an import did, line by line for problems.
-type ImportReport struct {
-	Added, Updated, Skipped int
-	Problems                []LineError
+func (s *Store) Unsubscribe(ctx context.Context, id int64, reason string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var cur string
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM subscribers WHERE id = ?`, id).Scan(&cur); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("subscriber %d: %w", id, ErrNotFound)
+		}
+		return err
+	}
+	if cur == Bounced { // already never mailed; keep the stronger state
+		return nil
+	}
+	if _, err := setStatus(ctx, tx, id, Unsubscribed, reason, s.now()); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
-// LineError is one rejected CSV line.
-type LineError struct {
-	Line int
-	Err  error
+// RecordBounce counts a permanent failure; at the configured count
+// (bounce_limit) the subscriber becomes Bounced and is never mailed again.
+func (s *Store) RecordBounce(ctx context.Context, id int64, reason string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	now := s.now()
+	var count int
+	var status string
+	err = tx.QueryRowContext(ctx, `UPDATE subscribers SET bounce_count = bounce_count + 1, updated_at = ? WHERE id = ? RETURNING bounce_count, status`, now.Unix(), id).Scan(&count, &status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("subscriber %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if err := addEvent(ctx, tx, id, EventBounce, fmt.Sprintf("%d/%d: %s", count, s.cfg.BounceLimit, reason), now); err != nil {
+		return err
+	}
+	if count >= s.cfg.BounceLimit && status != Bounced {
+		if _, err := setStatus(ctx, tx, id, Bounced, reason, now); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
-// ImportCSV reads "email,name,language,themes" rows (header optional; themes
-// separated by spaces or semicolons). Invalid rows are reported with their
-// line number; every valid row is kept. Unsubscribed and bounced addresses
-// are never resurrected. Imported subscribers are confirmed.
-func (s *Store) ImportCSV(ctx context.Context, r io.Reader) (ImportReport, error) {
-	return ImportReport{}, errTODO
+// Prefs are what a reader changes on the preferences page.
+type Prefs struct {
+	Language string
+	Themes   []string
+	Paused   bool
 }
 
-// ExportCSV writes every subscriber as CSV with a header row.
-func (s *Store) ExportCSV(ctx context.Context, w io.Writer) error { return errTODO }
+// UpdatePreferences changes language, themes and pause, recording what
+// changed. It does not change the status.
+func (s *Store) UpdatePreferences(ctx context.Context, id int64, p Prefs) (Subscriber, error) {
+	lang, err := NormalizeLanguage(p.Language, "")
+	if err != nil || lang == "" {
+		return Subscriber{}, fmt.Errorf("language must be vi or en")
+	}
+	themes, err := ParseThemes(strings.Join(p.Themes, " "), s.themes)
+	if err != nil {
+		return Subscriber{}, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Subscriber{}, err
+	}
+	defer tx.Rollback()
+	cur, err := scanSub(tx.QueryRowContext(ctx, `SELECT `+cols+` FROM subscribers WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return cur, fmt.Errorf("subscriber %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return cur, err
+	}
+	now := s.now()
+	var changes []string
+	if cur.Language != lang {
+		changes = append(changes, "language "+cur.Language+" → "+lang)
+	}
+	if strings.Join(cur.Themes, " ") != strings.Join(themes, " ") {
+		changes = append(changes, fmt.Sprintf("themes [%s] → [%s]", strings.Join(cur.Themes, " "), strings.Join(themes, " ")))
+	}
+	if len(changes) > 0 {
+		if err := addEvent(ctx, tx, id, EventChanged, strings.Join(changes, "; "), now); err != nil {
+			return cur, err
+		}
+	}
+	if cur.Paused != p.Paused {
+		kind := EventResumed
+		if p.Paused {
+			kind = EventPaused
+		}
+		if err := addEvent(ctx, tx, id, kind, "", now); err != nil {
+			return cur, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET language = ?, themes = ?, paused = ?, updated_at = ? WHERE id = ?`,
+		lang, strings.Join(themes, " "), boolInt(p.Paused), now.Unix(), id); err != nil {
+		return cur, err
+	}
+	if err := tx.Commit(); err != nil {
+		return cur, err
+	}
+	return s.Get(ctx, id)
+}

@@ -1,0 +1,164 @@
+package subscribers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+)
+
+// The functions below back the command-line flags of cmd/hpdigest; each
+// prints a short human report to w and returns an error for a non-zero exit.
+
+// CLIAdd adds a confirmed subscriber (-add-subscriber EMAIL -name -lang
+// -themes). themes is "fdi,china" or "fdi china"; "" means all themes.
+func (s *Store) CLIAdd(ctx context.Context, w io.Writer, email, name, lang, themes string) error {
+	sub, err := s.Add(ctx, Subscriber{Email: email, Name: name, Language: lang, Themes: []string{themes}})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "added %s (id %d, %s, themes: %s, status %s)\n", sub.Email, sub.ID, sub.Language, themeList(sub.Themes), sub.Status)
+	return nil
+}
+
+func themeList(t []string) string {
+	if len(t) == 0 {
+		return "all"
+	}
+	return strings.Join(t, ",")
+}
+
+// CLIList prints every subscriber (-subscribers) and a count per status.
+func (s *Store) CLIList(ctx context.Context, w io.Writer) error {
+	subs, err := s.List(ctx, "")
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tLANG\tTHEMES\tSTATUS\tBOUNCES\tSINCE")
+	counts := map[string]int{}
+	for _, sub := range subs {
+		st := sub.Status
+		if sub.Paused {
+			st += " (paused)"
+		}
+		counts[sub.Status]++
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", sub.ID, sub.Email, oneLine(sub.Name), sub.Language, themeList(sub.Themes), st, sub.BounceCount, sub.StatusAt.Format("2006-01-02"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%d subscribers: %d confirmed, %d pending, %d unsubscribed, %d bounced\n",
+		len(subs), counts[Confirmed], counts[Pending], counts[Unsubscribed], counts[Bounced])
+	return nil
+}
+
+func oneLine(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return strings.ReplaceAll(s, "\t", " ")
+}
+
+// CLIRemove deletes a subscriber and their data (-remove-subscriber EMAIL).
+func (s *Store) CLIRemove(ctx context.Context, w io.Writer, email string) error {
+	sub, err := s.ByEmail(ctx, email)
+	if err != nil {
+		return err
+	}
+	if err := s.Remove(ctx, sub.Email); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "removed %s and their history; the address will not be re-imported from CSV\n", sub.Email)
+	return nil
+}
+
+// CLIForget is the data-deletion request (-forget EMAIL): the same as
+// CLIRemove, phrased for the requester.
+func (s *Store) CLIForget(ctx context.Context, w io.Writer, email string) error {
+	sub, err := s.ByEmail(ctx, email)
+	if err != nil {
+		return err
+	}
+	if err := s.Remove(ctx, sub.Email); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "forgot %s: subscriber row and %s deleted; only a one-way hash of the address is kept to block re-imports\n", sub.Email, "event history")
+	return nil
+}
+
+// CLIExportSubscriber prints one reader's data as JSON (-export-subscriber EMAIL).
+func (s *Store) CLIExportSubscriber(ctx context.Context, w io.Writer, email string) error {
+	return s.ExportOne(ctx, email, w)
+}
+
+// ErrImportProblems is returned by CLIImport when some lines were rejected
+// (every valid line was still imported).
+var ErrImportProblems = errors.New("some lines were rejected")
+
+// CLIImport imports a CSV file (-import FILE.csv) and prints the report,
+// each rejected or skipped line with its number. It returns
+// ErrImportProblems (wrapped) if any line was rejected.
+func (s *Store) CLIImport(ctx context.Context, w io.Writer, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rep, err := s.ImportCSV(ctx, f)
+	if err != nil {
+		return fmt.Errorf("import %s: %w (nothing was imported)", path, err)
+	}
+	PrintImportReport(w, path, rep)
+	if len(rep.Problems) > 0 {
+		return fmt.Errorf("import %s: %d %w", path, len(rep.Problems), ErrImportProblems)
+	}
+	return nil
+}
+
+// PrintImportReport writes rep for a person (also used by the staff UI).
+func PrintImportReport(w io.Writer, name string, rep ImportReport) {
+	fmt.Fprintf(w, "%s: %d added, %d updated, %d unchanged or skipped, %d rejected\n", name, rep.Added, rep.Updated, rep.Skipped, len(rep.Problems))
+	for _, p := range rep.Problems {
+		fmt.Fprintf(w, "  line %d: rejected: %v\n", p.Line, p.Err)
+	}
+	for _, p := range rep.SkippedLines {
+		fmt.Fprintf(w, "  line %d: skipped: %v\n", p.Line, p.Err)
+	}
+}
+
+// CLIExport writes every subscriber as CSV to path (-export FILE.csv), or
+// to stdout when path is "-". The file is written to a temporary name and
+// renamed, so a failed export never leaves half a file.
+func (s *Store) CLIExport(ctx context.Context, stdout io.Writer, path string) error {
+	if path == "-" {
+		return s.ExportCSV(ctx, stdout)
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := s.ExportCSV(ctx, f); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	counts, _ := s.Counts(ctx)
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	fmt.Fprintf(stdout, "exported %d subscribers to %s\n", n, path)
+	return nil
+}

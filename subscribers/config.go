@@ -1,0 +1,104 @@
+package subscribers
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"time"
+)
+
+// Config is the [subscribers] section of the TOML file.
+//
+//	[subscribers]
+//	bounce_limit = 3                 # permanent failures (5xx) before a reader is marked bounced
+//	confirm_resend_interval = "1h"   # at most one confirmation mail per address in this interval
+//	default_language = "vi"          # "vi" | "en"
+//	default_timezone = "Asia/Ho_Chi_Minh"
+//
+//	[[subscribers.keys]]             # first key signs; the others still verify until retire_at
+//	id = "k2026b"
+//	secret_env = "HPDIGEST_TOKEN_KEY" # or secret = "..." (at least 32 bytes)
+//
+//	[[subscribers.keys]]
+//	id = "k2026a"
+//	secret_env = "HPDIGEST_TOKEN_KEY_OLD"
+//	retire_at = 2027-03-01T00:00:00Z
+type Config struct {
+	BounceLimit           int           `toml:"bounce_limit"`
+	ConfirmResendInterval time.Duration `toml:"confirm_resend_interval"`
+	DefaultLanguage       string        `toml:"default_language"`
+	DefaultTimezone       string        `toml:"default_timezone"`
+	Keys                  []Key         `toml:"keys"`
+}
+
+// Defaults fills unset fields.
+func (c *Config) Defaults() {
+	if c.BounceLimit == 0 {
+		c.BounceLimit = 3
+	}
+	if c.ConfirmResendInterval == 0 {
+		c.ConfirmResendInterval = time.Hour
+	}
+	if c.DefaultLanguage == "" {
+		c.DefaultLanguage = "vi"
+	}
+	if c.DefaultTimezone == "" {
+		c.DefaultTimezone = "Asia/Ho_Chi_Minh"
+	}
+}
+
+// MinSecretLen is the shortest accepted signing secret, in bytes.
+const MinSecretLen = 32
+
+var keyIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+
+// Validate fills the defaults, resolves secret_env from the environment and
+// checks every field, naming the key of the first problem.
+func (c *Config) Validate() error {
+	c.Defaults()
+	if c.BounceLimit < 1 {
+		return fmt.Errorf("subscribers.bounce_limit: must be at least 1, got %d", c.BounceLimit)
+	}
+	if c.ConfirmResendInterval < 0 {
+		return fmt.Errorf("subscribers.confirm_resend_interval: must not be negative")
+	}
+	if c.DefaultLanguage != "vi" && c.DefaultLanguage != "en" {
+		return fmt.Errorf("subscribers.default_language: must be \"vi\" or \"en\", got %q", c.DefaultLanguage)
+	}
+	if _, err := time.LoadLocation(c.DefaultTimezone); err != nil {
+		return fmt.Errorf("subscribers.default_timezone: %v", err)
+	}
+	if len(c.Keys) == 0 {
+		return errors.New("subscribers.keys: at least one signing key is needed ([[subscribers.keys]] id, secret_env)")
+	}
+	seen := map[string]bool{}
+	for i := range c.Keys {
+		k := &c.Keys[i]
+		where := fmt.Sprintf("subscribers.keys[%d]", i)
+		if !keyIDRe.MatchString(k.ID) {
+			return fmt.Errorf("%s.id: must be 1-32 letters, digits, '-' or '_', got %q", where, k.ID)
+		}
+		if seen[k.ID] {
+			return fmt.Errorf("%s.id: duplicate key id %q", where, k.ID)
+		}
+		seen[k.ID] = true
+		if k.SecretEnv != "" {
+			if k.Secret != "" {
+				return fmt.Errorf("%s: set secret or secret_env, not both", where)
+			}
+			v, ok := os.LookupEnv(k.SecretEnv)
+			if !ok || v == "" {
+				return fmt.Errorf("%s.secret_env: environment variable %s is not set", where, k.SecretEnv)
+			}
+			k.Secret = v
+		}
+		if len(k.Secret) < MinSecretLen {
+			return fmt.Errorf("%s.secret: must be at least %d bytes (got %d)", where, MinSecretLen, len(k.Secret))
+		}
+	}
+	if !c.Keys[0].RetireAt.IsZero() && !c.Keys[0].RetireAt.After(time.Now()) {
+		return fmt.Errorf("subscribers.keys[0].retire_at: the first key signs new tokens and must not be retired (%s)", c.Keys[0].RetireAt.Format(time.RFC3339))
+	}
+	return nil
+}

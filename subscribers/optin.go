@@ -1,0 +1,172 @@
+package subscribers
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// SubscribeRequest is what the public form sends.
+type SubscribeRequest struct {
+	Email    string
+	Name     string
+	Language string
+	Themes   []string
+}
+
+// SubscribeResult tells the web layer what to do next. It must show the
+// same page whatever the result, so that nobody learns whether an address
+// was already on the list.
+type SubscribeResult struct {
+	Subscriber Subscriber
+	// New is true when the address was not on the list.
+	New bool
+	// SendConfirmation is false when a confirmation went to this address
+	// less than confirm_resend_interval ago.
+	SendConfirmation bool
+}
+
+// ValidateRequest normalises the fields of a subscribe request without
+// touching the database; errors are meant for the reader.
+func (s *Store) ValidateRequest(req SubscribeRequest) (SubscribeRequest, error) {
+	var err error
+	if req.Email, err = NormalizeEmail(req.Email); err != nil {
+		return req, err
+	}
+	if req.Name, err = CleanName(req.Name); err != nil {
+		return req, err
+	}
+	if req.Language, err = NormalizeLanguage(req.Language, s.cfg.DefaultLanguage); err != nil {
+		return req, err
+	}
+	if req.Themes, err = ParseThemes(strings.Join(req.Themes, " "), s.themes); err != nil {
+		return req, err
+	}
+	return req, nil
+}
+
+// Subscribe handles the web form: a new address becomes Pending; an address
+// already on the list is left as it is except that a not-yet-confirmed
+// (pending, unsubscribed, bounced) row takes the new name, language and
+// themes, to apply once the reader confirms. A confirmed reader's choices
+// never change from this anonymous form. At most one confirmation per
+// address per confirm_resend_interval is allowed: the slot is taken here,
+// atomically; call ConfirmationSent afterwards with the outcome.
+func (s *Store) Subscribe(ctx context.Context, req SubscribeRequest) (SubscribeResult, error) {
+	req, err := s.ValidateRequest(req)
+	if err != nil {
+		return SubscribeResult{}, err
+	}
+	now := s.now()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return SubscribeResult{}, err
+	}
+	defer tx.Rollback()
+	var res SubscribeResult
+	cur, err := scanSub(tx.QueryRowContext(ctx, `SELECT `+cols+` FROM subscribers WHERE email = ?`, req.Email))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		cur, err = insertSub(ctx, tx, Subscriber{Email: req.Email, Name: req.Name, Language: req.Language, Themes: req.Themes, Status: Pending}, now, "web form")
+		if err != nil {
+			return res, err
+		}
+		res.New = true
+	case err != nil:
+		return res, err
+	default:
+		if err := addEvent(ctx, tx, cur.ID, EventResubscribe, "web form while "+cur.Status, now); err != nil {
+			return res, err
+		}
+		if cur.Status != Confirmed {
+			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET name = ?, language = ?, themes = ?, updated_at = ? WHERE id = ?`,
+				req.Name, req.Language, strings.Join(req.Themes, " "), now.Unix(), cur.ID); err != nil {
+				return res, err
+			}
+			cur.Name, cur.Language, cur.Themes = req.Name, req.Language, req.Themes
+		}
+	}
+	// Take the confirmation slot if the last one is old enough.
+	r, err := tx.ExecContext(ctx, `UPDATE subscribers SET confirm_sent_at = ? WHERE id = ? AND confirm_sent_at <= ?`,
+		now.Unix(), cur.ID, now.Add(-s.cfg.ConfirmResendInterval).Unix())
+	if err != nil {
+		return res, err
+	}
+	n, _ := r.RowsAffected()
+	res.SendConfirmation = n == 1
+	res.Subscriber = cur
+	return res, tx.Commit()
+}
+
+// ConfirmationSent records the outcome of sending the confirmation mail:
+// on success an event, on failure the slot is given back so that the reader
+// can try again at once.
+func (s *Store) ConfirmationSent(ctx context.Context, id int64, sendErr error) error {
+	if sendErr != nil {
+		_, err := s.db.ExecContext(ctx, `UPDATE subscribers SET confirm_sent_at = 0 WHERE id = ?`, id)
+		return err
+	}
+	return addEvent(ctx, s.db, id, EventConfirmationSent, "", s.now())
+}
+
+// ErrStaleToken is returned by Confirm for a confirmation link older than
+// the reader's last unsubscribe or bounce.
+var ErrStaleToken = errors.New("link older than the subscriber's last change")
+
+// Confirm completes double opt-in for the subscriber of a verified confirm
+// token. Confirming twice is harmless. A link issued before the reader
+// unsubscribed (or bounced) does not bring them back.
+func (s *Store) Confirm(ctx context.Context, c Claims) (Subscriber, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Subscriber{}, err
+	}
+	defer tx.Rollback()
+	cur, err := scanSub(tx.QueryRowContext(ctx, `SELECT `+cols+` FROM subscribers WHERE id = ?`, c.SubscriberID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return cur, fmt.Errorf("subscriber %d: %w", c.SubscriberID, ErrNotFound)
+	}
+	if err != nil {
+		return cur, err
+	}
+	switch cur.Status {
+	case Confirmed:
+		return cur, nil
+	case Unsubscribed, Bounced:
+		if c.IssuedAt.Before(cur.StatusAt) {
+			return cur, ErrStaleToken
+		}
+	}
+	now := s.now()
+	if _, err := setStatus(ctx, tx, cur.ID, Confirmed, "double opt-in", now); err != nil {
+		return cur, err
+	}
+	// The reader asked again themselves: an earlier deletion no longer applies.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM subscriber_suppressions WHERE email_sha256 = ?`, suppressionKey(cur.Email)); err != nil {
+		return cur, err
+	}
+	if err := tx.Commit(); err != nil {
+		return cur, err
+	}
+	return s.Get(ctx, cur.ID)
+}
+
+// Links are the personal URLs of one subscriber.
+type Links struct {
+	Confirm, Preferences, Unsubscribe string
+}
+
+// LinksFor returns the personal URLs of subscriber id under base (the
+// public base URL, e.g. "https://tin.haiphong.gov.vn/digest"). The email
+// renderer uses Unsubscribe for List-Unsubscribe and Preferences in the
+// footer.
+func LinksFor(base string, t *Tokens, id int64) Links {
+	base = strings.TrimRight(base, "/")
+	return Links{
+		Confirm:     base + "/confirm/" + t.Sign(PurposeConfirm, id),
+		Preferences: base + "/preferences/" + t.Sign(PurposePreferences, id),
+		Unsubscribe: base + "/unsubscribe/" + t.Sign(PurposeUnsubscribe, id),
+	}
+}
