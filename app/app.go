@@ -1,0 +1,196 @@
+// Package app wires the domain packages into the daemon and the one-off
+// jobs: fetch, classify, assemble, render, send. cmd/hpdigest is a thin
+// layer of flags over it, and end-to-end tests drive it directly.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/haiphong/hpdigest/config"
+	"github.com/haiphong/hpdigest/digest"
+	"github.com/haiphong/hpdigest/digest/deliver"
+	"github.com/haiphong/hpdigest/digest/render"
+	"github.com/haiphong/hpdigest/digest/theme"
+	"github.com/haiphong/hpdigest/feeds"
+	"github.com/haiphong/hpdigest/store"
+	"github.com/haiphong/hpdigest/subscribers"
+	"github.com/haiphong/hpdigest/templates"
+)
+
+// Options are the choices of the command line, not of the config file.
+type Options struct {
+	// DryRunDir, when set, writes one .eml file per recipient there instead
+	// of using SMTP.
+	DryRunDir string
+	Log       *slog.Logger
+}
+
+// App is the running daemon's state.
+type App struct {
+	Cfg    *config.Config
+	Log    *slog.Logger
+	DB     *sql.DB
+	Feeds  *feeds.Store
+	Poller *feeds.Poller
+	// Classifier sorts items into themes.
+	Classifier  *theme.Classifier
+	Digests     *digest.Store
+	Subscribers *subscribers.Store
+	Tokens      *subscribers.Tokens
+	Renderer    *render.Renderer
+	Engine      *deliver.Engine
+	DryRun      bool
+
+	sendMu sync.Mutex // one send at a time: cron, resume and staff share it
+}
+
+// Migrations lists every component's schema in the order they are applied.
+func Migrations() []store.Migration {
+	return []store.Migration{
+		appMigrations(),
+		feeds.Migrations(),
+		digest.Migrations(),
+		subscribers.Migrations(),
+		deliver.Migrations(),
+	}
+}
+
+func appMigrations() store.Migration {
+	return store.Migration{Component: "app", Steps: []string{
+		`CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+	}}
+}
+
+// New opens the database, applies migrations, parses the templates and
+// compiles the theme rules: everything that can fail on a bad setup fails
+// here, before any work starts.
+func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	classifier, err := theme.New(cfg.Themes)
+	if err != nil {
+		return nil, fmt.Errorf("themes: %w", err)
+	}
+	tfs, err := templates.FS(cfg.TemplatesDir)
+	if err != nil {
+		return nil, fmt.Errorf("templates_dir: %w", err)
+	}
+	renderer, err := render.New(tfs)
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	db, err := store.Open(cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Cfg: cfg, Log: log, DB: db, Classifier: classifier, Renderer: renderer}
+	if err := a.init(ctx, opts); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) init(ctx context.Context, opts Options) error {
+	if err := store.Migrate(ctx, a.DB, Migrations()...); err != nil {
+		return err
+	}
+	a.Feeds = feeds.NewStore(a.DB)
+	if err := a.Feeds.SyncSources(ctx, a.Cfg.Feeds); err != nil {
+		return fmt.Errorf("feeds: %w", err)
+	}
+	a.Poller = feeds.NewPoller(a.Cfg.Fetch, a.Feeds, a.Log)
+	a.Digests = digest.NewStore(a.DB, a.Feeds)
+	a.Subscribers = subscribers.NewStore(a.DB)
+	secret, err := a.tokenSecret(ctx)
+	if err != nil {
+		return err
+	}
+	if a.Tokens, err = subscribers.NewTokens([]subscribers.Key{{ID: "k1", Secret: secret}}); err != nil {
+		return fmt.Errorf("tokens: %w", err)
+	}
+	if opts.DryRunDir != "" {
+		a.DryRun = true
+		a.Engine = deliver.NewDirEngine(a.DB, opts.DryRunDir, a.Log)
+	} else {
+		a.Engine = deliver.NewSMTPEngine(a.DB, a.Cfg.SMTP, a.Log)
+	}
+	return nil
+}
+
+// tokenSecret returns the configured link-signing secret, or one generated
+// on first start and kept in the database, so links in mails already sent
+// keep working across restarts.
+func (a *App) tokenSecret(ctx context.Context) (string, error) {
+	if a.Cfg.Sender.TokenSecret != "" {
+		return a.Cfg.Sender.TokenSecret, nil
+	}
+	var secret string
+	err := a.DB.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'token_secret'`).Scan(&secret)
+	if err == nil {
+		return secret, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("settings: %w", err)
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	secret = hex.EncodeToString(b)
+	if _, err := a.DB.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('token_secret', ?) ON CONFLICT (key) DO NOTHING`, secret); err != nil {
+		return "", fmt.Errorf("settings: %w", err)
+	}
+	// Another process may have won the race: read back what is stored.
+	return secret, a.DB.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'token_secret'`).Scan(&secret)
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// FetchNow fetches every feed once and classifies the new items.
+func (a *App) FetchNow(ctx context.Context) feeds.Report {
+	rep := a.Poller.FetchAll(ctx)
+	for _, f := range rep.Feeds {
+		if f.Err != nil {
+			a.Log.Warn("feed failed", "feed", f.Name, "err", f.Err)
+		}
+		a.classifyItems(ctx, f.NewItems)
+	}
+	return rep
+}
+
+func (a *App) classifyItems(ctx context.Context, items []feeds.Item) {
+	for _, it := range items {
+		if err := a.Digests.SaveClassification(ctx, it.ID, digest.Classify(a.Classifier, it)); err != nil {
+			a.Log.Error("classify", "item", it.ID, "err", err)
+		}
+	}
+}
+
+// Reclassify runs the current theme rules over every stored item (after a
+// rule change) and returns how many items were classified.
+func (a *App) Reclassify(ctx context.Context) (int, error) {
+	n := 0
+	err := a.Feeds.EachItem(ctx, func(it feeds.Item) error {
+		n++
+		return a.Digests.SaveClassification(ctx, it.ID, digest.Classify(a.Classifier, it))
+	})
+	return n, err
+}
+
+// Assemble brings the digest's draft up to date.
+func (a *App) Assemble(ctx context.Context, d digest.Digest) (*digest.Issue, int, error) {
+	return a.Digests.Assemble(ctx, d, func(it feeds.Item) digest.Classification {
+		return digest.Classify(a.Classifier, it)
+	})
+}

@@ -1,0 +1,279 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/haiphong/hpdigest/digest"
+	"github.com/haiphong/hpdigest/digest/deliver"
+	"github.com/haiphong/hpdigest/digest/render"
+	"github.com/haiphong/hpdigest/digest/theme"
+	"github.com/haiphong/hpdigest/subscribers"
+)
+
+// ErrNotApproved is returned when a digest requires approval and its issue
+// is still a draft.
+var ErrNotApproved = errors.New("the issue is a draft and the digest requires staff approval before it is sent")
+
+// ErrNothingToSend is returned when the digest has no new items.
+var ErrNothingToSend = errors.New("no new items since the last issue: nothing to send")
+
+// SendResult says what a send did.
+type SendResult struct {
+	Issue   *digest.Issue
+	Summary deliver.Summary
+}
+
+// Done reports whether every recipient has been handled for good.
+func (r SendResult) Done() bool { return r.Summary.Pending == 0 && r.Summary.Retry == 0 }
+
+// SendNow fetches every feed, brings the digest's issue up to date and sends
+// it; an issue whose send was interrupted is resumed instead. A digest that
+// requires approval sends only an approved issue unless force is set.
+func (a *App) SendNow(ctx context.Context, d digest.Digest, force bool) (SendResult, error) {
+	a.sendMu.Lock()
+	defer a.sendMu.Unlock()
+	if open, err := a.Digests.OpenIssue(ctx, d.Key); err == nil && open.Status == digest.StatusSending {
+		a.Log.Info("resuming interrupted send", "digest", d.Key, "issue", open.Number)
+		return a.sendIssue(ctx, d, open)
+	}
+	a.FetchNow(ctx)
+	iss, added, err := a.Assemble(ctx, d)
+	if err != nil {
+		return SendResult{}, err
+	}
+	a.Log.Info("issue assembled", "digest", d.Key, "issue", iss.Number, "new_items", added, "included", len(iss.Included()))
+	if iss.Status == digest.StatusDraft && d.RequireApproval && !force {
+		return SendResult{Issue: iss}, ErrNotApproved
+	}
+	if len(iss.Included()) == 0 {
+		return SendResult{Issue: iss}, ErrNothingToSend
+	}
+	return a.sendIssue(ctx, d, iss)
+}
+
+// SendIssue sends (or resumes) one issue to every confirmed subscriber and
+// marks it sent once no recipient is left pending or waiting for a retry.
+func (a *App) SendIssue(ctx context.Context, d digest.Digest, iss *digest.Issue) (SendResult, error) {
+	a.sendMu.Lock()
+	defer a.sendMu.Unlock()
+	return a.sendIssue(ctx, d, iss)
+}
+
+func (a *App) sendIssue(ctx context.Context, d digest.Digest, iss *digest.Issue) (SendResult, error) {
+	if iss.Status == digest.StatusSent {
+		return SendResult{Issue: iss}, fmt.Errorf("issue %d of %s was already sent on %s", iss.Number, d.Key, iss.SentAt.Format(time.RFC3339))
+	}
+	if err := a.Digests.MarkSending(ctx, iss.ID); err != nil {
+		return SendResult{Issue: iss}, err
+	}
+	fresh, err := a.Digests.Issue(ctx, iss.ID)
+	if err != nil {
+		return SendResult{Issue: iss}, err
+	}
+	iss = fresh
+	job := deliver.Job{
+		IssueID:    iss.ID,
+		Recipients: a.recipients,
+		Compose:    a.composer(d, iss),
+		OnPermanentFailure: func(ctx context.Context, id int64, reason string) error {
+			return a.Subscribers.RecordBounce(ctx, id, reason)
+		},
+	}
+	sum, err := a.Engine.Send(ctx, job)
+	res := SendResult{Issue: iss, Summary: sum}
+	if err != nil {
+		return res, err
+	}
+	if res.Done() {
+		if err := a.Digests.MarkSent(ctx, iss.ID); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func (a *App) recipients(ctx context.Context, afterID int64, limit int) ([]deliver.Recipient, error) {
+	subs, err := a.Subscribers.ConfirmedAfter(ctx, afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]deliver.Recipient, len(subs))
+	for i, s := range subs {
+		out[i] = deliver.Recipient{SubscriberID: s.ID, Email: s.Email, Name: s.Name, Language: s.Language, Themes: s.Themes, Timezone: s.Timezone}
+	}
+	return out, nil
+}
+
+// composer renders each variant (language × theme selection) once and
+// personalises it per recipient.
+func (a *App) composer(d digest.Digest, iss *digest.Issue) func(context.Context, deliver.Recipient) (*deliver.Message, error) {
+	var mu sync.Mutex
+	variants := map[string]*render.Variant{}
+	base := a.Cfg.HTTP.BaseURL
+	sender := a.Cfg.Sender
+	return func(ctx context.Context, r deliver.Recipient) (*deliver.Message, error) {
+		lang := r.Language
+		if lang != "vi" && lang != "en" {
+			lang = "vi"
+		}
+		selected := selection(d, r.Themes)
+		key := lang + "|" + strings.Join(selected, ",")
+		mu.Lock()
+		v, ok := variants[key]
+		if !ok {
+			var err error
+			v, err = a.Renderer.Variant(a.RenderIssue(d, iss, selected), lang, nil)
+			if err != nil {
+				mu.Unlock()
+				return nil, fmt.Errorf("render %s: %w", key, err)
+			}
+			variants[key] = v
+		}
+		mu.Unlock()
+		if v.Items == 0 {
+			return nil, nil // nothing in this issue for their themes
+		}
+		unsubToken := a.Tokens.Sign(subscribers.PurposeUnsubscribe, r.SubscriberID)
+		unsubURL := base + "/unsubscribe/" + unsubToken
+		html, text := v.Personalise(render.Recipient{
+			Name:           r.Name,
+			Email:          r.Email,
+			UnsubscribeURL: unsubURL,
+			PreferencesURL: base + "/preferences/" + a.Tokens.Sign(subscribers.PurposePreferences, r.SubscriberID),
+		})
+		mailto := "mailto:" + sender.UnsubscribeAddress + "?subject=" + url.QueryEscape("unsubscribe "+unsubToken)
+		return &deliver.Message{
+			FromName:        sender.Name,
+			FromAddress:     sender.Address,
+			ReplyTo:         sender.ReplyTo,
+			To:              r.Email,
+			ToName:          r.Name,
+			Subject:         v.Subject,
+			Text:            text,
+			HTML:            html,
+			MessageIDDomain: sender.Domain(),
+			Headers: map[string]string{
+				"List-Id":               fmt.Sprintf("%s <%s.%s>", d.TitleEN, d.Key, sender.Domain()),
+				"List-Unsubscribe":      "<" + unsubURL + ">, <" + mailto + ">",
+				"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+				"List-Archive":          "<" + base + "/issues>",
+			},
+		}, nil
+	}
+}
+
+// selection returns the digest's themes a reader chose (all of them when the
+// reader chose none), in the digest's order.
+func selection(d digest.Digest, chosen []string) []string {
+	if len(chosen) == 0 {
+		return d.Themes
+	}
+	want := map[string]bool{}
+	for _, t := range chosen {
+		want[t] = true
+	}
+	var out []string
+	for _, t := range d.Themes {
+		if want[t] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// RenderIssue turns an issue into what the templates show for a reader who
+// chose themes: included items only, each in its own section if chosen, else
+// in the first chosen theme it also carries; items of no chosen theme left out.
+func (a *App) RenderIssue(d digest.Digest, iss *digest.Issue, chosen []string) *render.Issue {
+	loc := d.Location()
+	date := iss.SendingAt
+	if date.IsZero() {
+		date = time.Now()
+	}
+	out := &render.Issue{
+		ID:        iss.ID,
+		Number:    iss.Number,
+		DigestKey: d.Key,
+		Title:     render.Localized{Default: d.TitleEN, VI: d.TitleVI, EN: d.TitleEN},
+		Date:      date.In(loc),
+		Location:  loc,
+		Note:      render.Localized{Default: firstNonEmpty(iss.NoteVI, iss.NoteEN), VI: iss.NoteVI, EN: iss.NoteEN},
+		WebURL:    a.Cfg.HTTP.BaseURL + "/issues/" + fmt.Sprint(iss.ID),
+		Sender:    render.Sender{Name: a.Cfg.Sender.Name, PostalAddress: a.Cfg.Sender.PostalAddress, WebsiteURL: a.Cfg.Sender.WebsiteURL},
+	}
+	wanted := map[string]bool{}
+	for _, t := range chosen {
+		wanted[t] = true
+	}
+	bySection := map[string][]render.Item{}
+	for _, s := range iss.Sections(d.Themes) {
+		for _, it := range s.Items {
+			if !it.Included {
+				continue
+			}
+			section := s.Theme
+			if !wanted[section] {
+				section = ""
+				for _, t := range it.Class.Themes {
+					if wanted[t] {
+						section = t
+						break
+					}
+				}
+			}
+			if section == "" {
+				continue
+			}
+			bySection[section] = append(bySection[section], renderItem(it))
+		}
+	}
+	for _, key := range chosen {
+		if items := bySection[key]; len(items) > 0 {
+			out.Sections = append(out.Sections, render.Section{Theme: a.themeByKey(key), Items: items})
+		}
+	}
+	return out
+}
+
+func renderItem(it digest.IssueItem) render.Item {
+	return render.Item{
+		Title:       render.Localized{Default: it.Item.Title, VI: it.TitleVI, EN: it.TitleEN},
+		Summary:     render.Localized{Default: it.Item.SummaryText, VI: it.SummaryVI, EN: it.SummaryEN},
+		SummaryHTML: it.Item.SummaryHTML,
+		URL:         it.Item.URL,
+		Source:      it.Item.FeedName,
+		Language:    it.Item.Language,
+		Published:   it.Item.Published(),
+		ImageURL:    it.Item.ImageURL,
+	}
+}
+
+// otherTheme names the section of items that match no theme.
+var otherTheme = theme.Theme{Key: theme.Other, NameVI: "Tin khác", NameEN: "Other news"}
+
+func (a *App) themeByKey(key string) theme.Theme {
+	for _, t := range a.Classifier.Themes() {
+		if t.Key == key {
+			return t
+		}
+	}
+	if key == theme.Other {
+		return otherTheme
+	}
+	return theme.Theme{Key: key}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

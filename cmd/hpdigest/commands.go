@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/haiphong/hpdigest/app"
+	"github.com/haiphong/hpdigest/digest"
+	"github.com/haiphong/hpdigest/subscribers"
+)
+
+func pickDigest(a *app.App, key string) (digest.Digest, error) {
+	d, ok := a.Cfg.Digest(key)
+	if !ok {
+		return d, fmt.Errorf("no digest %q in the config", key)
+	}
+	return d, nil
+}
+
+func sendNow(ctx context.Context, a *app.App, f *flags, stdout, stderr io.Writer) int {
+	d, err := pickDigest(a, f.digest)
+	if err != nil {
+		return reportErr(stderr, err)
+	}
+	res, err := a.SendNow(ctx, d, f.force)
+	switch {
+	case errors.Is(err, app.ErrNothingToSend):
+		fmt.Fprintf(stdout, "%s: %v\n", d.Key, err)
+		return 0
+	case errors.Is(err, app.ErrNotApproved):
+		fmt.Fprintf(stderr, "hpdigest: %s issue #%d: %v (approve it in the staff area, or use -force)\n", d.Key, res.Issue.Number, err)
+		return 1
+	case err != nil && res.Issue == nil:
+		return reportErr(stderr, err)
+	}
+	s := res.Summary
+	fmt.Fprintf(stdout, "%s issue #%d: %d recipients: %d sent, %d failed, %d to retry, %d skipped (nothing for their themes)\n",
+		d.Key, res.Issue.Number, s.Total, s.Sent, s.Failed, s.Retry, s.Skipped)
+	if a.DryRun {
+		fmt.Fprintf(stdout, "dry run: messages written to %s\n", a.Cfg.OutboxDir)
+	}
+	if err != nil {
+		return reportErr(stderr, err)
+	}
+	if s.Failed > 0 || s.Retry > 0 || s.Pending > 0 {
+		return 1
+	}
+	return 0
+}
+
+func fetchNow(ctx context.Context, a *app.App, stdout io.Writer) error {
+	rep := a.FetchNow(ctx)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FEED\tNEW\tRESULT")
+	for _, r := range rep.Feeds {
+		result := "ok"
+		switch {
+		case r.Err != nil:
+			result = r.Err.Error()
+		case r.NotModified:
+			result = "not modified"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", r.Name, len(r.NewItems), result)
+	}
+	tw.Flush()
+	if n := len(rep.Failed()); n > 0 {
+		return fmt.Errorf("%d of %d feeds failed", n, len(rep.Feeds))
+	}
+	return nil
+}
+
+func preview(ctx context.Context, a *app.App, f *flags, stdout io.Writer) error {
+	d, err := pickDigest(a, f.digest)
+	if err != nil {
+		return err
+	}
+	iss, _, err := a.Assemble(ctx, d)
+	if err != nil {
+		return err
+	}
+	chosen := d.Themes
+	if f.previewThemes != "" {
+		chosen = splitList(f.previewThemes)
+	}
+	v, err := a.Renderer.Variant(a.RenderIssue(d, iss, chosen), f.lang, nil)
+	if err != nil {
+		return err
+	}
+	html, text := v.Personalise(previewRecipient(a.Cfg.HTTP.BaseURL))
+	if err := os.WriteFile(f.preview, []byte(html), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(f.preview+".txt", []byte(text), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s issue #%d (%s), %d items, subject %q\nwrote %s and %s.txt\n", d.Key, iss.Number, iss.Status, v.Items, v.Subject, f.preview, f.preview)
+	return nil
+}
+
+func listFeeds(ctx context.Context, a *app.App, stdout io.Writer) error {
+	health, err := a.Feeds.Health(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FEED\tENABLED\tITEMS\tLAST SUCCESS\tERRORS\tLAST ERROR")
+	for _, h := range health {
+		last := "never"
+		if !h.LastSuccessAt.IsZero() {
+			last = h.LastSuccessAt.Local().Format(time.DateTime)
+		}
+		errText := h.LastError
+		if h.DisabledReason != "" {
+			errText = "disabled: " + h.DisabledReason
+		}
+		fmt.Fprintf(tw, "%s\t%v\t%d\t%s\t%d\t%s\n", h.Name, h.Enabled, h.ItemCount, last, h.ErrorCount, errText)
+	}
+	return tw.Flush()
+}
+
+func addSubscriber(ctx context.Context, a *app.App, f *flags, stdout io.Writer) error {
+	s, err := a.Subscribers.Add(ctx, subscribers.Subscriber{
+		Email: f.addSubscriber, Name: f.name, Language: f.lang, Themes: splitList(f.themes), Status: subscribers.Confirmed,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "added %s (id %d, %s, themes %v)\n", s.Email, s.ID, s.Language, s.Themes)
+	return nil
+}
+
+func listSubscribers(ctx context.Context, a *app.App, stdout io.Writer) error {
+	subs, err := a.Subscribers.List(ctx, "")
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tLANG\tTHEMES\tSTATUS")
+	for _, s := range subs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%v\t%s\n", s.ID, s.Email, s.Name, s.Language, s.Themes, s.Status)
+	}
+	return tw.Flush()
+}
+
+func importCSV(ctx context.Context, a *app.App, path string, stdout, stderr io.Writer) int {
+	file, err := os.Open(path)
+	if err != nil {
+		return reportErr(stderr, err)
+	}
+	defer file.Close()
+	rep, err := a.Subscribers.ImportCSV(ctx, file)
+	if err != nil {
+		return reportErr(stderr, err)
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintf(stderr, "%s:%d: %v\n", path, p.Line, p.Err)
+	}
+	fmt.Fprintf(stdout, "imported %s: %d added, %d updated, %d skipped, %d rejected\n", path, rep.Added, rep.Updated, rep.Skipped, len(rep.Problems))
+	if len(rep.Problems) > 0 {
+		return 1
+	}
+	return 0
+}
+
+func exportCSV(ctx context.Context, a *app.App, path string, stdout io.Writer) error {
+	if path == "-" {
+		return a.Subscribers.ExportCSV(ctx, stdout)
+	}
+	file, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := a.Subscribers.ExportCSV(ctx, file); err != nil {
+		file.Close()
+		return err
+	}
+	return file.Close()
+}
+
+func runDaemon(ctx context.Context, a *app.App) error {
+	return a.Run(ctx)
+}
+
+func evalThemes(path, configPath string, stdout io.Writer) error {
+	return errors.New("-eval-themes: not wired yet")
+}

@@ -1,0 +1,194 @@
+// Command hpdigest is the Hai Phong Digest daemon and its one-off jobs.
+//
+//	hpdigest -demo                        the whole job offline, on sample feeds
+//	hpdigest -config FILE                 run the daemon
+//	hpdigest -config FILE -send-now       fetch, build and send one issue now
+//	hpdigest -config FILE -help           every flag
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/haiphong/hpdigest/app"
+	"github.com/haiphong/hpdigest/config"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// flags holds the command line.
+type flags struct {
+	config   string
+	demo     bool
+	logLevel string
+
+	sendNow, dryRun, force bool
+	fetchNow               bool
+	digest                 string
+	preview                string
+	previewLang            string
+	previewThemes          string
+
+	listFeeds    bool
+	reenableFeed string
+
+	addSubscriber, name, lang, themes string
+	listSubscribers                   bool
+	removeSubscriber                  string
+	importCSV, exportCSV              string
+
+	evalThemes string
+	reclassify bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (*flags, error) {
+	var f flags
+	fs := flag.NewFlagSet("hpdigest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.config, "config", "", "the TOML config `file` (see config.example.toml)")
+	fs.BoolVar(&f.demo, "demo", false, "run the whole job offline on sample feeds: writes ./outbox/*.eml and ./hpdigest-demo.db")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+
+	fs.BoolVar(&f.sendNow, "send-now", false, "fetch, build and send the digest's issue now, then exit (non-zero if any recipient failed)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "with -send-now: write .eml files to the config's outbox_dir instead of using SMTP")
+	fs.BoolVar(&f.force, "force", false, "with -send-now: send even if the digest requires approval and the issue is a draft")
+	fs.BoolVar(&f.fetchNow, "fetch-now", false, "fetch every feed once, print what happened, and exit")
+	fs.StringVar(&f.digest, "digest", "", "the digest `key` for -send-now and -preview (default: the first one)")
+	fs.StringVar(&f.preview, "preview", "", "assemble the draft and write its HTML email to `file` (and the text part to file.txt)")
+	fs.StringVar(&f.previewLang, "lang", "vi", "language for -preview and -add-subscriber: vi or en")
+	fs.StringVar(&f.previewThemes, "preview-themes", "", "comma-separated themes for -preview (default: all)")
+
+	fs.BoolVar(&f.listFeeds, "feeds", false, "list every feed with its health and exit")
+	fs.StringVar(&f.reenableFeed, "reenable-feed", "", "reset the errors of the feed `name` and enable it again")
+
+	fs.StringVar(&f.addSubscriber, "add-subscriber", "", "add a confirmed subscriber with this `email` (with -name, -lang, -themes)")
+	fs.StringVar(&f.name, "name", "", "subscriber name for -add-subscriber")
+	fs.StringVar(&f.themes, "themes", "", "comma-separated theme keys for -add-subscriber (default: all)")
+	fs.BoolVar(&f.listSubscribers, "subscribers", false, "list subscribers and exit")
+	fs.StringVar(&f.removeSubscriber, "remove-subscriber", "", "remove the subscriber with this `email` and their data")
+	fs.StringVar(&f.importCSV, "import", "", "import subscribers from a CSV `file` (email,name,language,themes)")
+	fs.StringVar(&f.exportCSV, "export", "", "export subscribers to a CSV `file` (- for standard output)")
+
+	fs.StringVar(&f.evalThemes, "eval-themes", "", "evaluate the theme rules on a labelled JSON Lines `file` and print precision, recall and F1")
+	fs.BoolVar(&f.reclassify, "reclassify", false, "run the current theme rules over every stored item and exit")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (flags start with -)", fs.Arg(0))
+	}
+	f.lang = f.previewLang
+	return &f, nil
+}
+
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("-log-level: %q: use debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	f, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "hpdigest:", err)
+		return 2
+	}
+	log, err := newLogger(f.logLevel, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "hpdigest:", err)
+		return 2
+	}
+	if f.demo {
+		return reportErr(stderr, runDemo(ctx, stdout, log))
+	}
+	if f.evalThemes != "" {
+		return reportErr(stderr, evalThemes(f.evalThemes, f.config, stdout))
+	}
+	if f.config == "" {
+		fmt.Fprintln(stderr, "hpdigest: -config FILE is required (or try -demo); see -help")
+		return 2
+	}
+	cfg, err := config.Load(f.config)
+	if err != nil {
+		fmt.Fprintln(stderr, "hpdigest:", err)
+		return 2
+	}
+	opts := app.Options{Log: log}
+	if f.dryRun {
+		opts.DryRunDir = cfg.OutboxDir
+	}
+	a, err := app.New(ctx, cfg, opts)
+	if err != nil {
+		fmt.Fprintln(stderr, "hpdigest:", err)
+		return 1
+	}
+	defer a.Close()
+	return command(ctx, a, f, stdout, stderr)
+}
+
+// command runs the one-off job the flags ask for, or the daemon.
+func command(ctx context.Context, a *app.App, f *flags, stdout, stderr io.Writer) int {
+	switch {
+	case f.sendNow:
+		return sendNow(ctx, a, f, stdout, stderr)
+	case f.fetchNow:
+		return reportErr(stderr, fetchNow(ctx, a, stdout))
+	case f.preview != "":
+		return reportErr(stderr, preview(ctx, a, f, stdout))
+	case f.listFeeds:
+		return reportErr(stderr, listFeeds(ctx, a, stdout))
+	case f.reenableFeed != "":
+		return reportErr(stderr, a.Feeds.Reenable(ctx, f.reenableFeed))
+	case f.addSubscriber != "":
+		return reportErr(stderr, addSubscriber(ctx, a, f, stdout))
+	case f.listSubscribers:
+		return reportErr(stderr, listSubscribers(ctx, a, stdout))
+	case f.removeSubscriber != "":
+		return reportErr(stderr, a.Subscribers.Remove(ctx, f.removeSubscriber))
+	case f.importCSV != "":
+		return importCSV(ctx, a, f.importCSV, stdout, stderr)
+	case f.exportCSV != "":
+		return reportErr(stderr, exportCSV(ctx, a, f.exportCSV, stdout))
+	case f.reclassify:
+		n, err := a.Reclassify(ctx)
+		if err == nil {
+			fmt.Fprintf(stdout, "re-classified %d items\n", n)
+		}
+		return reportErr(stderr, err)
+	}
+	return reportErr(stderr, runDaemon(ctx, a))
+}
+
+func reportErr(stderr io.Writer, err error) int {
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "hpdigest:", err)
+	return 1
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' }) {
+		out = append(out, strings.TrimSpace(p))
+	}
+	return out
+}

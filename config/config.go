@@ -1,0 +1,281 @@
+// Package config loads the daemon's one TOML file. Each domain package
+// defines its own settings; this package puts them together, fills defaults,
+// resolves secrets from the environment and validates everything at
+// start-up, so a bad config fails before anything runs, naming the key, its
+// line and the reason.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/haiphong/hpdigest/digest"
+	"github.com/haiphong/hpdigest/digest/deliver"
+	"github.com/haiphong/hpdigest/digest/theme"
+	"github.com/haiphong/hpdigest/feeds"
+)
+
+// Config is the whole file.
+type Config struct {
+	Database     string `toml:"database"`      // SQLite file
+	Timezone     string `toml:"timezone"`      // default for digests and feeds
+	TemplatesDir string `toml:"templates_dir"` // overrides for the embedded templates
+	OutboxDir    string `toml:"outbox_dir"`    // where -dry-run writes .eml files
+
+	HTTP   HTTP           `toml:"http"`
+	Sender Sender         `toml:"sender"`
+	SMTP   deliver.Config `toml:"smtp"`
+
+	Fetch   feeds.Config    `toml:"fetch"`
+	Feeds   []feeds.Source  `toml:"feeds"`
+	Themes  []theme.Theme   `toml:"themes"`
+	Digests []digest.Digest `toml:"digests"`
+}
+
+// HTTP is the [http] section.
+type HTTP struct {
+	Listen  string `toml:"listen"`   // "127.0.0.1:8080"; "" disables the web server
+	BaseURL string `toml:"base_url"` // public https URL, used in every link of every email
+}
+
+// Sender is the [sender] section: who the digest comes from.
+type Sender struct {
+	Name          string `toml:"name"`
+	Address       string `toml:"address"`
+	ReplyTo       string `toml:"reply_to"`
+	PostalAddress string `toml:"postal_address"` // shown in every footer
+	WebsiteURL    string `toml:"website_url"`
+	// UnsubscribeAddress is the mailto: of List-Unsubscribe; default Address.
+	UnsubscribeAddress string `toml:"unsubscribe_address"`
+	// TokenSecretEnv names the environment variable holding the secret that
+	// signs unsubscribe/preferences links; TokenSecret may hold it directly.
+	TokenSecretEnv string `toml:"token_secret_env"`
+	TokenSecret    string `toml:"token_secret"`
+}
+
+// Domain is the domain of the sender address (for Message-ID and List-Id).
+func (s Sender) Domain() string {
+	if i := strings.LastIndexByte(s.Address, '@'); i >= 0 {
+		return strings.ToLower(s.Address[i+1:])
+	}
+	return "localhost"
+}
+
+// Load reads, defaults and validates the file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates a config; name is used in error messages.
+func Parse(name string, data []byte) (*Config, error) {
+	var c Config
+	md, err := toml.Decode(string(data), &c)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("config %s: line %d: %s", name, pe.Position.Line, pe.Message)
+		}
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		key := und[0].String()
+		return nil, fmt.Errorf("config %s: %sunknown key %q (misspelt, or in the wrong section?)", name, lineOf(data, key), key)
+	}
+	c.applyDefaults()
+	if err := c.resolveSecrets(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	if err := c.Validate(); err != nil {
+		var ke *KeyError
+		if errors.As(err, &ke) {
+			return nil, fmt.Errorf("config %s: %s%s: %s", name, lineOf(data, ke.Key), ke.Key, ke.Reason)
+		}
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	return &c, nil
+}
+
+// Default returns a config with every default filled in and no feeds: the
+// base of the demo and of tests.
+func Default() *Config {
+	c := &Config{}
+	c.applyDefaults()
+	return c
+}
+
+func (c *Config) applyDefaults() {
+	if c.Database == "" {
+		c.Database = "hpdigest.db"
+	}
+	if c.Timezone == "" {
+		c.Timezone = "Asia/Ho_Chi_Minh"
+	}
+	if c.OutboxDir == "" {
+		c.OutboxDir = "outbox"
+	}
+	if c.HTTP.BaseURL == "" {
+		c.HTTP.BaseURL = "http://localhost:8080"
+	}
+	c.HTTP.BaseURL = strings.TrimRight(c.HTTP.BaseURL, "/")
+	if c.Sender.Name == "" {
+		c.Sender.Name = "Hai Phong Digest"
+	}
+	if c.Sender.Address == "" {
+		c.Sender.Address = "digest@localhost"
+	}
+	if c.Sender.UnsubscribeAddress == "" {
+		c.Sender.UnsubscribeAddress = c.Sender.Address
+	}
+	if c.SMTP.Port == 0 {
+		c.SMTP.Port = 587
+	}
+	if c.SMTP.TLS == "" {
+		c.SMTP.TLS = "starttls"
+	}
+	if len(c.Themes) == 0 {
+		c.Themes = theme.Defaults()
+	}
+	keys := c.ThemeKeys()
+	for i := range c.Digests {
+		c.Digests[i].Defaults(c.Timezone, keys)
+	}
+	for i := range c.Feeds {
+		if c.Feeds[i].Timezone == "" {
+			c.Feeds[i].Timezone = c.Timezone
+		}
+	}
+}
+
+func (c *Config) resolveSecrets() error {
+	if c.SMTP.PasswordEnv != "" {
+		c.SMTP.Password = os.Getenv(c.SMTP.PasswordEnv)
+		if c.SMTP.Password == "" && c.SMTP.Username != "" {
+			return &KeyError{Key: "smtp.password_env", Reason: fmt.Sprintf("environment variable %s is empty or unset", c.SMTP.PasswordEnv)}
+		}
+	}
+	if c.Sender.TokenSecretEnv != "" {
+		c.Sender.TokenSecret = os.Getenv(c.Sender.TokenSecretEnv)
+		if c.Sender.TokenSecret == "" {
+			return &KeyError{Key: "sender.token_secret_env", Reason: fmt.Sprintf("environment variable %s is empty or unset", c.Sender.TokenSecretEnv)}
+		}
+	}
+	return nil
+}
+
+// ThemeKeys lists the configured theme keys in order.
+func (c *Config) ThemeKeys() []string {
+	keys := make([]string, len(c.Themes))
+	for i, t := range c.Themes {
+		keys[i] = t.Key
+	}
+	return keys
+}
+
+// Digest returns the digest with key ("" = the first one).
+func (c *Config) Digest(key string) (digest.Digest, bool) {
+	for _, d := range c.Digests {
+		if key == "" || d.Key == key {
+			return d, true
+		}
+	}
+	return digest.Digest{}, false
+}
+
+// KeyError is a validation error about one key.
+type KeyError struct {
+	Key    string // dotted path, with [i] for array entries: "digests[0].schedule"
+	Reason string
+}
+
+func (e *KeyError) Error() string { return e.Key + ": " + e.Reason }
+
+// Validate checks the whole config.
+func (c *Config) Validate() error {
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		return &KeyError{"timezone", fmt.Sprintf("unknown time zone %q", c.Timezone)}
+	}
+	u, err := url.Parse(c.HTTP.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &KeyError{"http.base_url", fmt.Sprintf("%q is not an absolute http(s) URL", c.HTTP.BaseURL)}
+	}
+	for key, addr := range map[string]string{"sender.address": c.Sender.Address, "sender.unsubscribe_address": c.Sender.UnsubscribeAddress} {
+		if _, err := mail.ParseAddress(addr); err != nil {
+			return &KeyError{key, fmt.Sprintf("%q is not an email address", addr)}
+		}
+	}
+	if c.Sender.ReplyTo != "" {
+		if _, err := mail.ParseAddress(c.Sender.ReplyTo); err != nil {
+			return &KeyError{"sender.reply_to", fmt.Sprintf("%q is not an email address", c.Sender.ReplyTo)}
+		}
+	}
+	switch c.SMTP.TLS {
+	case "starttls", "tls", "none":
+	default:
+		return &KeyError{"smtp.tls", fmt.Sprintf("%q: must be starttls, tls or none", c.SMTP.TLS)}
+	}
+	if c.SMTP.Port < 1 || c.SMTP.Port > 65535 {
+		return &KeyError{"smtp.port", fmt.Sprintf("%d is not a port", c.SMTP.Port)}
+	}
+	names := map[string]bool{}
+	for i, f := range c.Feeds {
+		key := fmt.Sprintf("feeds[%d]", i)
+		if f.Name == "" {
+			return &KeyError{key + ".name", "must be set"}
+		}
+		if names[f.Name] {
+			return &KeyError{key + ".name", fmt.Sprintf("%q is used by two feeds", f.Name)}
+		}
+		names[f.Name] = true
+		if u, err := url.Parse(f.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &KeyError{key + ".url", fmt.Sprintf("%q is not an http(s) URL", f.URL)}
+		}
+		if f.Language != "vi" && f.Language != "en" {
+			return &KeyError{key + ".language", fmt.Sprintf("%q: must be vi or en", f.Language)}
+		}
+		if _, err := time.LoadLocation(f.Timezone); err != nil {
+			return &KeyError{key + ".timezone", fmt.Sprintf("unknown time zone %q", f.Timezone)}
+		}
+		if f.Interval < 0 {
+			return &KeyError{key + ".interval", "must not be negative"}
+		}
+	}
+	themeKeys := map[string]bool{}
+	for i, t := range c.Themes {
+		if t.Key == "" || t.Key == theme.Other {
+			return &KeyError{fmt.Sprintf("themes[%d].key", i), fmt.Sprintf("%q: must be set and not %q", t.Key, theme.Other)}
+		}
+		if themeKeys[t.Key] {
+			return &KeyError{fmt.Sprintf("themes[%d].key", i), fmt.Sprintf("%q is used by two themes", t.Key)}
+		}
+		themeKeys[t.Key] = true
+	}
+	if _, err := theme.New(c.Themes); err != nil {
+		return &KeyError{"themes", err.Error()}
+	}
+	if len(c.Digests) == 0 {
+		return &KeyError{"digests", "at least one [[digests]] entry is needed"}
+	}
+	digestKeys := map[string]bool{}
+	for i, d := range c.Digests {
+		if err := d.Validate(c.ThemeKeys()); err != nil {
+			field, reason, _ := strings.Cut(err.Error(), ": ")
+			return &KeyError{fmt.Sprintf("digests[%d].%s", i, field), reason}
+		}
+		if digestKeys[d.Key] {
+			return &KeyError{fmt.Sprintf("digests[%d].key", i), fmt.Sprintf("%q is used by two digests", d.Key)}
+		}
+		digestKeys[d.Key] = true
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+package digest
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Digest is one newsletter ([[digests]] in the TOML file).
+type Digest struct {
+	Key     string `toml:"key"`      // short identifier: "weekly"
+	TitleVI string `toml:"title_vi"` // "Bản tin Hải Phòng"
+	TitleEN string `toml:"title_en"` // "Hai Phong Digest"
+	// Schedule is the cron spec of the send ("0 8 * * FRI"), in Timezone.
+	Schedule string `toml:"schedule"`
+	// DraftSchedule assembles the draft ahead of the send so staff can
+	// curate it ("0 9 * * THU"); "" assembles it at send time.
+	DraftSchedule   string        `toml:"draft_schedule"`
+	Timezone        string        `toml:"timezone"`         // IANA name; default: the config's timezone
+	Themes          []string      `toml:"themes"`           // theme keys in section order; default: every configured theme
+	Window          time.Duration `toml:"window"`           // how far back an item counts as new; default 7 days
+	MaxPerSection   int           `toml:"max_per_section"`  // items included per section; more are kept but excluded
+	RequireApproval bool          `toml:"require_approval"` // scheduled sends wait for staff approval
+}
+
+// Defaults fills unset fields.
+func (d *Digest) Defaults(defaultTZ string, themeKeys []string) {
+	if d.Timezone == "" {
+		d.Timezone = defaultTZ
+	}
+	if len(d.Themes) == 0 {
+		d.Themes = append([]string(nil), themeKeys...)
+	}
+	if d.Window == 0 {
+		d.Window = 7 * 24 * time.Hour
+	}
+	if d.MaxPerSection == 0 {
+		d.MaxPerSection = 8
+	}
+	if d.TitleEN == "" {
+		d.TitleEN = "Hai Phong Digest"
+	}
+	if d.TitleVI == "" {
+		d.TitleVI = "Bản tin Hải Phòng"
+	}
+}
+
+// Location returns the digest's time zone.
+func (d Digest) Location() *time.Location {
+	loc, err := time.LoadLocation(d.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Validate checks one digest; errors name the field (the caller adds the index).
+func (d Digest) Validate(themeKeys []string) error {
+	if d.Key == "" {
+		return fmt.Errorf("key: must be set")
+	}
+	if _, err := time.LoadLocation(d.Timezone); err != nil {
+		return fmt.Errorf("timezone: unknown time zone %q", d.Timezone)
+	}
+	if _, err := cron.ParseStandard(d.Schedule); err != nil {
+		return fmt.Errorf("schedule: %q is not a cron spec: %v", d.Schedule, err)
+	}
+	if d.DraftSchedule != "" {
+		if _, err := cron.ParseStandard(d.DraftSchedule); err != nil {
+			return fmt.Errorf("draft_schedule: %q is not a cron spec: %v", d.DraftSchedule, err)
+		}
+	}
+	known := map[string]bool{"other": true}
+	for _, k := range themeKeys {
+		known[k] = true
+	}
+	for _, t := range d.Themes {
+		if !known[t] {
+			return fmt.Errorf("themes: unknown theme %q", t)
+		}
+	}
+	if d.Window < 0 || d.MaxPerSection < 0 {
+		return fmt.Errorf("window/max_per_section: must not be negative")
+	}
+	return nil
+}

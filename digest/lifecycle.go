@@ -1,0 +1,184 @@
+package digest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Approve freezes a draft for its scheduled send. version is the version the
+// curator saw (ErrConflict if it changed since).
+func (s *Store) Approve(ctx context.Context, id int64, version int, by string) error {
+	return s.transition(ctx, id, version, StatusDraft, StatusApproved,
+		`approved_at = ?, approved_by = ?`, s.now().Unix(), by)
+}
+
+// Unapprove returns an approved issue to draft so it can be edited again.
+func (s *Store) Unapprove(ctx context.Context, id int64, version int) error {
+	return s.transition(ctx, id, version, StatusApproved, StatusDraft, `approved_at = 0, approved_by = ''`)
+}
+
+// Reschedule sets when an issue goes out (zero: the digest's next scheduled
+// send). Allowed for drafts and approved issues.
+func (s *Store) Reschedule(ctx context.Context, id int64, version int, at time.Time) error {
+	var sec int64
+	if !at.IsZero() {
+		sec = at.Unix()
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE issues SET scheduled_at = ?, updated_at = ?, version = version + 1
+		WHERE id = ? AND version = ? AND status IN (?, ?)`, sec, s.now().Unix(), id, version, StatusDraft, StatusApproved)
+	return s.checkEdit(ctx, id, version, res, err)
+}
+
+// MarkSending records that the send of an issue has started: from then on
+// it is frozen, and a restart resumes it. Idempotent.
+func (s *Store) MarkSending(ctx context.Context, id int64) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE issues SET status = ?, sending_at = ?, version = version + 1
+		WHERE id = ? AND status IN (?, ?)`, StatusSending, s.now().Unix(), id, StatusDraft, StatusApproved)
+	if err != nil {
+		return fmt.Errorf("digest: mark issue %d sending: %w", id, err)
+	}
+	return nil
+}
+
+// MarkSent records that every recipient of the issue has been handled.
+func (s *Store) MarkSent(ctx context.Context, id int64) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE issues SET status = ?, sent_at = ?, version = version + 1 WHERE id = ? AND status = ?`,
+		StatusSent, s.now().Unix(), id, StatusSending)
+	if err != nil {
+		return fmt.Errorf("digest: mark issue %d sent: %w", id, err)
+	}
+	return nil
+}
+
+// SetNote writes the editor's note in both languages.
+func (s *Store) SetNote(ctx context.Context, id int64, version int, noteVI, noteEN string) error {
+	return s.edit(ctx, id, version, `UPDATE issues SET note_vi = ?, note_en = ? WHERE id = ?`, noteVI, noteEN, id)
+}
+
+// SetIncluded includes or excludes an item.
+func (s *Store) SetIncluded(ctx context.Context, id int64, version int, itemID int64, included bool) error {
+	return s.edit(ctx, id, version, `UPDATE issue_items SET included = ? WHERE issue_id = ? AND item_id = ?`, included, id, itemID)
+}
+
+// EditItem sets the staff's displayed title and summary of an item per
+// language ("" = as published).
+func (s *Store) EditItem(ctx context.Context, id int64, version int, itemID int64, titleVI, titleEN, summaryVI, summaryEN string) error {
+	return s.edit(ctx, id, version, `UPDATE issue_items SET title_vi = ?, title_en = ?, summary_vi = ?, summary_en = ? WHERE issue_id = ? AND item_id = ?`,
+		titleVI, titleEN, summaryVI, summaryEN, id, itemID)
+}
+
+// MoveItem puts an item in another section (at its end).
+func (s *Store) MoveItem(ctx context.Context, id int64, version int, itemID int64, theme string) error {
+	return s.edit(ctx, id, version, `UPDATE issue_items SET theme = ?,
+		position = (SELECT COALESCE(MAX(position), 0) + 1 FROM issue_items WHERE issue_id = ? AND theme = ?)
+		WHERE issue_id = ? AND item_id = ?`, theme, id, theme, id, itemID)
+}
+
+// Reorder sets the order of a section: itemIDs in their new order. Items of
+// the section not listed keep their relative order after the listed ones.
+func (s *Store) Reorder(ctx context.Context, id int64, version int, theme string, itemIDs []int64) error {
+	return s.editTx(ctx, id, version, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT item_id FROM issue_items WHERE issue_id = ? AND theme = ? ORDER BY position`, id, theme)
+		if err != nil {
+			return err
+		}
+		var current []int64
+		for rows.Next() {
+			var iid int64
+			if err := rows.Scan(&iid); err != nil {
+				rows.Close()
+				return err
+			}
+			current = append(current, iid)
+		}
+		rows.Close()
+		listed := map[int64]bool{}
+		order := make([]int64, 0, len(current))
+		inSection := map[int64]bool{}
+		for _, c := range current {
+			inSection[c] = true
+		}
+		for _, iid := range itemIDs {
+			if inSection[iid] && !listed[iid] {
+				listed[iid] = true
+				order = append(order, iid)
+			}
+		}
+		for _, c := range current {
+			if !listed[c] {
+				order = append(order, c)
+			}
+		}
+		for pos, iid := range order {
+			if _, err := tx.ExecContext(ctx, `UPDATE issue_items SET position = ? WHERE issue_id = ? AND item_id = ?`, pos+1, id, iid); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// AddItem places a stored item in a draft's section at its end, included.
+func (s *Store) AddItem(ctx context.Context, id int64, version int, itemID int64, theme string) error {
+	return s.edit(ctx, id, version, `INSERT INTO issue_items (issue_id, item_id, theme, position, included)
+		VALUES (?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM issue_items WHERE issue_id = ? AND theme = ?), 1)
+		ON CONFLICT (issue_id, item_id) DO UPDATE SET included = 1`, id, itemID, theme, id, theme)
+}
+
+// edit runs one statement against a draft, bumping its version atomically;
+// ErrConflict if the version moved, ErrFrozen if it is not a draft.
+func (s *Store) edit(ctx context.Context, id int64, version int, query string, args ...any) error {
+	return s.editTx(ctx, id, version, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, query, args...)
+		return err
+	})
+}
+
+func (s *Store) editTx(ctx context.Context, id int64, version int, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE issues SET version = version + 1, updated_at = ? WHERE id = ? AND version = ? AND status = ?`,
+		s.now().Unix(), id, version, StatusDraft)
+	if err := s.checkEdit(ctx, id, version, res, err); err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		return fmt.Errorf("digest: edit issue %d: %w", id, err)
+	}
+	return tx.Commit()
+}
+
+func (s *Store) transition(ctx context.Context, id int64, version int, from, to, set string, args ...any) error {
+	q := `UPDATE issues SET status = ?, ` + set + `, updated_at = ?, version = version + 1 WHERE id = ? AND version = ? AND status = ?`
+	all := append([]any{to}, args...)
+	all = append(all, s.now().Unix(), id, version, from)
+	res, err := s.db.ExecContext(ctx, q, all...)
+	return s.checkEdit(ctx, id, version, res, err)
+}
+
+// checkEdit turns "no row updated" into the reason: missing, changed by
+// someone else (version moved), or in a state that forbids the change.
+func (s *Store) checkEdit(ctx context.Context, id int64, want int, res sql.Result, err error) error {
+	if err != nil {
+		return fmt.Errorf("digest: edit issue %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	var status string
+	var version int
+	switch err := s.db.QueryRowContext(ctx, `SELECT status, version FROM issues WHERE id = ?`, id).Scan(&status, &version); {
+	case err == sql.ErrNoRows:
+		return ErrNotFound
+	case err != nil:
+		return err
+	case version != want:
+		return ErrConflict
+	}
+	return ErrFrozen
+}

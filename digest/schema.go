@@ -1,0 +1,66 @@
+// Package digest owns the issues of each digest: which items are placed in
+// which issue and section, the staff's edits, and the issue's life cycle
+// (draft → approved → sending → sent). It also keeps the theme
+// classification of every item. Tables: item_themes, issues, issue_items.
+//
+// An item is "new" for a digest when it was published inside the digest's
+// window and no sent issue of that digest holds it: ingestion, placement in
+// an issue and delivery are three separate states, so a failed fetch or a
+// re-run never mails old news again.
+package digest
+
+import "github.com/haiphong/hpdigest/store"
+
+// Issue states.
+const (
+	StatusDraft    = "draft"
+	StatusApproved = "approved"
+	StatusSending  = "sending"
+	StatusSent     = "sent"
+)
+
+// Migrations returns the schema of the digest tables.
+func Migrations() store.Migration {
+	return store.Migration{Component: "digest", Steps: []string{
+		`CREATE TABLE item_themes (
+			item_id       INTEGER PRIMARY KEY,
+			themes        TEXT NOT NULL,   -- matched theme keys, comma-separated, "" = other
+			primary_theme TEXT NOT NULL,   -- highest-scoring theme or "other"
+			explanation   TEXT NOT NULL,
+			classified_at INTEGER NOT NULL
+		);
+		CREATE TABLE issues (
+			id              INTEGER PRIMARY KEY,
+			digest          TEXT NOT NULL,
+			number          INTEGER NOT NULL,
+			status          TEXT NOT NULL DEFAULT 'draft',
+			period_start_at INTEGER NOT NULL,
+			period_end_at   INTEGER NOT NULL,
+			created_at      INTEGER NOT NULL,
+			updated_at      INTEGER NOT NULL,
+			approved_at     INTEGER NOT NULL DEFAULT 0,
+			approved_by     TEXT NOT NULL DEFAULT '',
+			scheduled_at    INTEGER NOT NULL DEFAULT 0, -- 0 = at the digest's next scheduled send
+			sending_at      INTEGER NOT NULL DEFAULT 0,
+			sent_at         INTEGER NOT NULL DEFAULT 0,
+			note_vi         TEXT NOT NULL DEFAULT '',
+			note_en         TEXT NOT NULL DEFAULT '',
+			version         INTEGER NOT NULL DEFAULT 1, -- bumped by every edit: optimistic locking
+			UNIQUE (digest, number)
+		);
+		CREATE INDEX issues_digest_status ON issues (digest, status);
+		CREATE TABLE issue_items (
+			issue_id   INTEGER NOT NULL REFERENCES issues (id) ON DELETE CASCADE,
+			item_id    INTEGER NOT NULL,
+			theme      TEXT NOT NULL,
+			position   INTEGER NOT NULL,
+			included   INTEGER NOT NULL DEFAULT 1,
+			title_vi   TEXT NOT NULL DEFAULT '',
+			title_en   TEXT NOT NULL DEFAULT '',
+			summary_vi TEXT NOT NULL DEFAULT '',
+			summary_en TEXT NOT NULL DEFAULT '',
+			PRIMARY KEY (issue_id, item_id)
+		);
+		CREATE INDEX issue_items_item ON issue_items (item_id);`,
+	}}
+}
