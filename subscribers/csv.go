@@ -1,6 +1,7 @@
 package subscribers
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -46,10 +47,10 @@ const maxImportField = 1000
 // a database error nothing is applied.
 func (s *Store) ImportCSV(ctx context.Context, r io.Reader) (ImportReport, error) {
 	var rep ImportReport
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	cr.ReuseRecord = false
+	// Every physical line is parsed on its own: a stray quote then costs
+	// one line instead of swallowing the rest of the file, and line numbers
+	// are exact. (Newlines inside fields are never valid in this format.)
+	br := bufio.NewReader(r)
 
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -61,26 +62,49 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader) (ImportReport, error
 	col := map[string]int{"email": 0, "name": 1, "language": 2, "themes": 3}
 	seen := map[string]int{} // lower-cased address → line
 	first := true
+	line := 0
 	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
+		text, rerr := br.ReadString('\n')
+		if rerr != nil && rerr != io.EOF {
+			return rep, fmt.Errorf("subscribers: read CSV: %w", rerr)
+		}
+		if text == "" && rerr == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
+		line++
+		text = strings.TrimRight(text, "\r\n")
+		if line == 1 {
+			text = strings.TrimPrefix(text, "\ufeff")
+		}
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		if len(text) > 4*maxImportField {
+			rep.Problems = append(rep.Problems, LineError{Line: line, Err: fmt.Errorf("line longer than %d characters", 4*maxImportField)})
+			continue
+		}
+		cr := csv.NewReader(strings.NewReader(text))
+		cr.FieldsPerRecord = -1
+		cr.TrimLeadingSpace = true
+		rec, err := cr.Read()
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				rep.Problems = append(rep.Problems, LineError{Line: pe.StartLine, Err: pe.Err})
-				continue
+				err = pe.Err
 			}
-			return rep, fmt.Errorf("subscribers: read CSV: %w", err)
+			rep.Problems = append(rep.Problems, LineError{Line: line, Err: fmt.Errorf("CSV syntax: %v", err)})
+			continue
+		}
+		if _, err := cr.Read(); err != io.EOF {
+			rep.Problems = append(rep.Problems, LineError{Line: line, Err: errors.New("CSV syntax: quoted field runs past the end of the line")})
+			continue
 		}
 		if first {
 			first = false
-			if len(rec) > 0 && strings.EqualFold(strings.TrimSpace(strings.TrimPrefix(rec[0], "\ufeff")), "email") || isHeader(rec) {
+			if strings.EqualFold(strings.TrimSpace(rec[0]), "email") || isHeader(rec) {
 				col = map[string]int{}
 				for i, h := range rec {
-					h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+					h = strings.ToLower(strings.TrimSpace(h))
 					if h == "lang" {
 						h = "language"
 					}
@@ -93,10 +117,6 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader) (ImportReport, error
 				}
 				continue
 			}
-			rec[0] = strings.TrimPrefix(rec[0], "\ufeff")
-		}
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // blank line
 		}
 		field := func(name string) string {
 			i, ok := col[name]
