@@ -1,23 +1,72 @@
 package feeds
 
-// The API the rest of the daemon uses. Bodies are filled in by the feeds work
-// (issues 2 and 3); signatures are the contract with app/ and web/.
+// The API the rest of the daemon uses; signatures are the contract with app/
+// and web/. The poller is in poller.go.
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
-	"log/slog"
+	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/haiphong/hpdigest/store"
 )
 
-var errTODO = errors.New("feeds: not implemented yet")
+// ErrUnknownFeed is returned by Reenable for a name that is not in the feeds table.
+var ErrUnknownFeed = errors.New("no such feed")
 
 // Migrations returns the schema of the feeds and items tables.
 func Migrations() store.Migration {
-	return store.Migration{Component: "feeds", Steps: []string{}}
+	return store.Migration{Component: "feeds", Steps: []string{
+		`CREATE TABLE feeds (
+			id              INTEGER PRIMARY KEY,
+			name            TEXT NOT NULL UNIQUE,
+			url             TEXT NOT NULL,
+			language        TEXT NOT NULL,
+			interval_s      INTEGER NOT NULL DEFAULT 0,  -- 0: fetch.default_interval
+			timezone        TEXT NOT NULL DEFAULT '',
+			configured      INTEGER NOT NULL DEFAULT 1,  -- 0: removed from the config (items kept)
+			enabled         INTEGER NOT NULL DEFAULT 1,  -- 0: disabled after too many errors
+			disabled_reason TEXT NOT NULL DEFAULT '',
+			etag            TEXT NOT NULL DEFAULT '',
+			last_modified   TEXT NOT NULL DEFAULT '',
+			body_hash       TEXT NOT NULL DEFAULT '',
+			ttl_s           INTEGER NOT NULL DEFAULT 0,  -- RSS ttl / Cache-Control max-age floor
+			error_count     INTEGER NOT NULL DEFAULT 0,  -- consecutive failures
+			last_error      TEXT NOT NULL DEFAULT '',
+			last_fetch_at   INTEGER NOT NULL DEFAULT 0,
+			last_success_at INTEGER NOT NULL DEFAULT 0,
+			next_fetch_at   INTEGER NOT NULL DEFAULT 0,
+			retry_after_at  INTEGER NOT NULL DEFAULT 0,  -- server's Retry-After (429/503)
+			created_at      INTEGER NOT NULL
+		);
+		CREATE TABLE items (
+			id            INTEGER PRIMARY KEY,
+			feed_id       INTEGER NOT NULL REFERENCES feeds(id),
+			guid          TEXT NOT NULL,
+			url           TEXT NOT NULL DEFAULT '',
+			story_key     TEXT NOT NULL DEFAULT '',  -- link without scheme/www, for cross-feed de-duplication
+			story_id      INTEGER NOT NULL DEFAULT 0,
+			title         TEXT NOT NULL,
+			summary_html  TEXT NOT NULL DEFAULT '',
+			summary_text  TEXT NOT NULL DEFAULT '',
+			image_url     TEXT NOT NULL DEFAULT '',
+			language      TEXT NOT NULL,
+			published_at  INTEGER NOT NULL DEFAULT 0,  -- 0: the feed gave no usable date
+			first_seen_at INTEGER NOT NULL,
+			sort_at       INTEGER NOT NULL,            -- published_at, else first_seen_at
+			content_hash  TEXT NOT NULL DEFAULT '',
+			UNIQUE (feed_id, guid)
+		);
+		CREATE INDEX items_sort_at ON items (sort_at);
+		CREATE INDEX items_story_key ON items (story_key) WHERE story_key <> '';
+		CREATE INDEX items_feed_url ON items (feed_id, url);`,
+	}}
 }
 
 // Store reads and writes the feeds and items tables.
@@ -28,22 +77,165 @@ func NewStore(db *sql.DB) *Store { return &Store{db: db} }
 
 // SyncSources makes the feeds table match the configured sources: new ones
 // are added, changed URLs/languages/intervals updated, removed ones disabled
-// (their items stay).
-func (s *Store) SyncSources(ctx context.Context, sources []Source) error { return errTODO }
+// (their items stay). A changed URL starts afresh: validators, errors and
+// back-off are reset and the feed is enabled again.
+func (s *Store) SyncSources(ctx context.Context, sources []Source) error {
+	if err := ValidateSources(sources); err != nil {
+		return fmt.Errorf("feeds: %w", err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("feeds: sync sources: %w", err)
+	}
+	defer tx.Rollback()
+	now := time.Now().Unix()
+	if _, err := tx.ExecContext(ctx, `UPDATE feeds SET configured = 0`); err != nil {
+		return fmt.Errorf("feeds: sync sources: %w", err)
+	}
+	for _, src := range sources {
+		_, err := tx.ExecContext(ctx, `INSERT INTO feeds (name, url, language, interval_s, timezone, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET
+				configured = 1,
+				language = excluded.language,
+				interval_s = excluded.interval_s,
+				timezone = excluded.timezone,
+				enabled = CASE WHEN feeds.url <> excluded.url THEN 1 ELSE feeds.enabled END,
+				disabled_reason = CASE WHEN feeds.url <> excluded.url THEN '' ELSE feeds.disabled_reason END,
+				error_count = CASE WHEN feeds.url <> excluded.url THEN 0 ELSE feeds.error_count END,
+				last_error = CASE WHEN feeds.url <> excluded.url THEN '' ELSE feeds.last_error END,
+				etag = CASE WHEN feeds.url <> excluded.url THEN '' ELSE feeds.etag END,
+				last_modified = CASE WHEN feeds.url <> excluded.url THEN '' ELSE feeds.last_modified END,
+				body_hash = CASE WHEN feeds.url <> excluded.url THEN '' ELSE feeds.body_hash END,
+				next_fetch_at = CASE WHEN feeds.url <> excluded.url THEN 0 ELSE feeds.next_fetch_at END,
+				retry_after_at = CASE WHEN feeds.url <> excluded.url THEN 0 ELSE feeds.retry_after_at END,
+				url = excluded.url`,
+			src.Name, src.URL, src.Language, int64(src.Interval/time.Second), src.Timezone, now)
+		if err != nil {
+			return fmt.Errorf("feeds: sync source %q: %w", src.Name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("feeds: sync sources: %w", err)
+	}
+	return nil
+}
+
+const itemColumns = `i.id, i.feed_id, f.name, i.guid, i.url, i.title, i.summary_html, i.summary_text,
+	i.image_url, i.language, i.published_at, i.first_seen_at, i.story_id`
+
+func scanItem(sc interface{ Scan(...any) error }) (Item, error) {
+	var it Item
+	var pub, seen int64
+	err := sc.Scan(&it.ID, &it.FeedID, &it.FeedName, &it.GUID, &it.URL, &it.Title, &it.SummaryHTML,
+		&it.SummaryText, &it.ImageURL, &it.Language, &pub, &seen, &it.StoryID)
+	it.PublishedAt, it.FirstSeenAt = store.Time(pub), store.Time(seen)
+	if it.StoryID == 0 {
+		it.StoryID = it.ID
+	}
+	return it, err
+}
 
 // ItemsPublishedBetween returns items whose Published() time is in [from, to),
-// newest first.
+// newest first. Of the items that are one story (same StoryID: the same
+// normalised link in several feeds) only the first stored is returned.
 func (s *Store) ItemsPublishedBetween(ctx context.Context, from, to time.Time) ([]Item, error) {
-	return nil, errTODO
+	rows, err := s.db.QueryContext(ctx, `SELECT `+itemColumns+` FROM items i JOIN feeds f ON f.id = i.feed_id
+		WHERE i.sort_at >= ? AND i.sort_at < ? ORDER BY i.sort_at DESC, i.id DESC`, from.Unix(), to.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("feeds: read items: %w", err)
+	}
+	defer rows.Close()
+	var all []Item
+	first := map[int64]int64{} // story -> lowest item id in the window
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, fmt.Errorf("feeds: read items: %w", err)
+		}
+		if id, ok := first[it.StoryID]; !ok || it.ID < id {
+			first[it.StoryID] = it.ID
+		}
+		all = append(all, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("feeds: read items: %w", err)
+	}
+	out := all[:0]
+	for _, it := range all {
+		if first[it.StoryID] == it.ID {
+			out = append(out, it)
+		}
+	}
+	return out, nil
 }
 
 // ItemsByID returns the items with these ids (missing ids are absent).
 func (s *Store) ItemsByID(ctx context.Context, ids []int64) (map[int64]Item, error) {
-	return nil, errTODO
+	out := make(map[int64]Item, len(ids))
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		q := `SELECT ` + itemColumns + ` FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.id IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
+		rows, err := s.db.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("feeds: read items: %w", err)
+		}
+		for rows.Next() {
+			it, err := scanItem(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("feeds: read items: %w", err)
+			}
+			out[it.ID] = it
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("feeds: read items: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // EachItem calls fn for every stored item, oldest first (for re-classifying).
-func (s *Store) EachItem(ctx context.Context, fn func(Item) error) error { return errTODO }
+// It reads in pages, so fn may write to the database.
+func (s *Store) EachItem(ctx context.Context, fn func(Item) error) error {
+	var after int64
+	for {
+		rows, err := s.db.QueryContext(ctx, `SELECT `+itemColumns+` FROM items i JOIN feeds f ON f.id = i.feed_id
+			WHERE i.id > ? ORDER BY i.id LIMIT 500`, after)
+		if err != nil {
+			return fmt.Errorf("feeds: read items: %w", err)
+		}
+		var page []Item
+		for rows.Next() {
+			it, err := scanItem(rows)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("feeds: read items: %w", err)
+			}
+			page = append(page, it)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("feeds: read items: %w", err)
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		for _, it := range page {
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+		after = page[len(page)-1].ID
+	}
+}
 
 // FeedHealth is what staff and the -feeds CLI see of one feed.
 type FeedHealth struct {
@@ -55,57 +247,249 @@ type FeedHealth struct {
 	NextFetchAt    time.Time
 	ErrorCount     int    // consecutive failures
 	LastError      string // "" when healthy
-	DisabledReason string
+	DisabledReason string // why Enabled is false ("removed from the config" for feeds no longer configured)
 	ItemCount      int
 }
 
-// Health lists every feed with its state.
-func (s *Store) Health(ctx context.Context) ([]FeedHealth, error) { return nil, errTODO }
+// Health lists every feed with its state, by name.
+func (s *Store) Health(ctx context.Context) ([]FeedHealth, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT f.id, f.name, f.url, f.enabled, f.configured, f.last_fetch_at,
+		f.last_success_at, f.next_fetch_at, f.retry_after_at, f.error_count, f.last_error, f.disabled_reason,
+		(SELECT COUNT(*) FROM items i WHERE i.feed_id = f.id)
+		FROM feeds f ORDER BY f.name`)
+	if err != nil {
+		return nil, fmt.Errorf("feeds: read health: %w", err)
+	}
+	defer rows.Close()
+	var out []FeedHealth
+	for rows.Next() {
+		var h FeedHealth
+		var enabled, configured bool
+		var last, ok, next, retry int64
+		if err := rows.Scan(&h.ID, &h.Name, &h.URL, &enabled, &configured, &last, &ok, &next, &retry,
+			&h.ErrorCount, &h.LastError, &h.DisabledReason, &h.ItemCount); err != nil {
+			return nil, fmt.Errorf("feeds: read health: %w", err)
+		}
+		h.Enabled = enabled && configured
+		if !configured {
+			h.DisabledReason = "removed from the config"
+		}
+		h.LastFetchAt, h.LastSuccessAt, h.NextFetchAt = store.Time(last), store.Time(ok), store.Time(max(next, retry))
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
 
 // Reenable resets a feed's error count and back-off and enables it.
-func (s *Store) Reenable(ctx context.Context, name string) error { return errTODO }
-
-// FeedResult is the outcome of fetching one feed.
-type FeedResult struct {
-	Name        string
-	URL         string
-	NewItems    []Item // stored for the first time in this fetch
-	NotModified bool   // 304
-	Err         error  // nil on success; names the feed and the reason
-}
-
-// Report is the outcome of one poll round.
-type Report struct{ Feeds []FeedResult }
-
-// Failed returns the results that ended in an error.
-func (r Report) Failed() []FeedResult {
-	var out []FeedResult
-	for _, f := range r.Feeds {
-		if f.Err != nil {
-			out = append(out, f)
-		}
+func (s *Store) Reenable(ctx context.Context, name string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE feeds SET enabled = 1, error_count = 0, last_error = '',
+		disabled_reason = '', next_fetch_at = 0, retry_after_at = 0 WHERE name = ?`, name)
+	if err != nil {
+		return fmt.Errorf("feeds: re-enable %q: %w", name, err)
 	}
-	return out
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("feeds: re-enable %q: %w", name, ErrUnknownFeed)
+	}
+	return nil
 }
 
-// Poller fetches feeds with the project's own HTTP client.
-type Poller struct {
-	cfg   Config
-	store *Store
-	log   *slog.Logger
+// feedRow is a feed's fetch state.
+type feedRow struct {
+	ID                 int64
+	Name, URL, Lang    string
+	Interval           time.Duration
+	Timezone           string
+	ETag, LastModified string
+	BodyHash           string
+	TTL                time.Duration
+	ErrorCount         int
+	NextFetchAt        time.Time
+	RetryAfterAt       time.Time
 }
 
-// NewPoller makes a poller; zero Config fields take defaults.
-func NewPoller(cfg Config, st *Store, log *slog.Logger) *Poller {
-	return &Poller{cfg: cfg, store: st, log: log}
+func (s *Store) feedsToFetch(ctx context.Context, dueBy time.Time) ([]feedRow, error) {
+	q := `SELECT id, name, url, language, interval_s, timezone, etag, last_modified, body_hash, ttl_s,
+		error_count, next_fetch_at, retry_after_at FROM feeds WHERE enabled = 1 AND configured = 1`
+	var args []any
+	if !dueBy.IsZero() {
+		q += ` AND next_fetch_at <= ? AND retry_after_at <= ?`
+		args = append(args, dueBy.Unix(), dueBy.Unix())
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY next_fetch_at, id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("feeds: read feeds: %w", err)
+	}
+	defer rows.Close()
+	var out []feedRow
+	for rows.Next() {
+		var f feedRow
+		var iv, ttl, next, retry int64
+		if err := rows.Scan(&f.ID, &f.Name, &f.URL, &f.Lang, &iv, &f.Timezone, &f.ETag, &f.LastModified,
+			&f.BodyHash, &ttl, &f.ErrorCount, &next, &retry); err != nil {
+			return nil, fmt.Errorf("feeds: read feeds: %w", err)
+		}
+		f.Interval, f.TTL = time.Duration(iv)*time.Second, time.Duration(ttl)*time.Second
+		f.NextFetchAt, f.RetryAfterAt = store.Time(next), store.Time(retry)
+		out = append(out, f)
+	}
+	return out, rows.Err()
 }
 
-// FetchAll fetches every enabled feed now (concurrently), stores new items and
-// returns what happened to each. One failing feed never stops the others.
-func (p *Poller) FetchAll(ctx context.Context) Report { return Report{} }
+// nextDue is the earliest time an enabled feed is due (zero if none).
+func (s *Store) nextDue(ctx context.Context) (time.Time, error) {
+	var t sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT MIN(MAX(next_fetch_at, retry_after_at)) FROM feeds WHERE enabled = 1 AND configured = 1`).Scan(&t)
+	if err != nil || !t.Valid {
+		return time.Time{}, err
+	}
+	return time.Unix(t.Int64, 0), nil
+}
 
-// Run polls each feed on its own schedule until ctx is done, calling onNew
-// with the items each fetch stored for the first time.
-func (p *Poller) Run(ctx context.Context, onNew func(context.Context, []Item)) {
-	<-ctx.Done()
+// recordUnchanged stores a 304 (or an unchanged body): a success that parsed nothing.
+func (s *Store) recordUnchanged(ctx context.Context, f feedRow, now, next time.Time, ttl time.Duration) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE feeds SET last_fetch_at = ?, last_success_at = ?, next_fetch_at = ?,
+		error_count = 0, last_error = '', retry_after_at = 0, ttl_s = MAX(ttl_s, ?) WHERE id = ?`,
+		now.Unix(), now.Unix(), next.Unix(), int64(ttl/time.Second), f.ID)
+	if err != nil {
+		return fmt.Errorf("feeds: record fetch of %q: %w", f.Name, err)
+	}
+	return nil
+}
+
+// recordFailure counts a failed fetch and schedules the next attempt; the
+// feed is disabled once errors reach maxErrors.
+func (s *Store) recordFailure(ctx context.Context, f feedRow, now, next, retryAt time.Time, msg string, countIt bool, maxErrors int) (disabled bool, err error) {
+	n := f.ErrorCount
+	if countIt {
+		n++
+	}
+	reason := ""
+	if n >= maxErrors {
+		disabled = true
+		reason = fmt.Sprintf("disabled after %d consecutive errors at %s; last: %s", n, now.UTC().Format(time.RFC3339), msg)
+	}
+	_, err = s.db.ExecContext(ctx, `UPDATE feeds SET last_fetch_at = ?, next_fetch_at = ?, retry_after_at = ?,
+		error_count = ?, last_error = ?, enabled = ?, disabled_reason = ? WHERE id = ?`,
+		now.Unix(), next.Unix(), store.Unix(retryAt), n, msg, !disabled, reason, f.ID)
+	if err != nil {
+		return false, fmt.Errorf("feeds: record failure of %q: %w", f.Name, err)
+	}
+	return disabled, nil
+}
+
+// ingest stores the parsed items of one feed and its new fetch state in one
+// transaction, returning the items stored for the first time.
+func (s *Store) ingest(ctx context.Context, f feedRow, items []Item, fs fetchState, now, next time.Time) ([]Item, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("feeds: store items of %q: %w", f.Name, err)
+	}
+	defer tx.Rollback()
+	byGUID, err := tx.PrepareContext(ctx, `SELECT id, content_hash FROM items WHERE feed_id = ? AND guid = ?`)
+	if err != nil {
+		return nil, err
+	}
+	defer byGUID.Close()
+	byLink, err := tx.PrepareContext(ctx, `SELECT id FROM items WHERE feed_id = ? AND url = ? AND title = ? LIMIT 1`)
+	if err != nil {
+		return nil, err
+	}
+	defer byLink.Close()
+	story, err := tx.PrepareContext(ctx, `SELECT story_id FROM items WHERE story_key = ? AND (feed_id <> ? OR title = ?) ORDER BY id LIMIT 1`)
+	if err != nil {
+		return nil, err
+	}
+	defer story.Close()
+	update, err := tx.PrepareContext(ctx, `UPDATE items SET url = ?, title = ?, summary_html = ?, summary_text = ?, image_url = ?, content_hash = ? WHERE id = ?`)
+	if err != nil {
+		return nil, err
+	}
+	defer update.Close()
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO items (feed_id, guid, url, story_key, story_id, title, summary_html,
+		summary_text, image_url, language, published_at, first_seen_at, sort_at, content_hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return nil, err
+	}
+	defer insert.Close()
+	setStory, err := tx.PrepareContext(ctx, `UPDATE items SET story_id = id WHERE id = ?`)
+	if err != nil {
+		return nil, err
+	}
+	defer setStory.Close()
+
+	var fresh []Item
+	seen := now.UTC().Truncate(time.Second)
+	for _, it := range items {
+		hash := contentHash(it)
+		var id int64
+		var oldHash string
+		switch err := byGUID.QueryRowContext(ctx, f.ID, it.GUID).Scan(&id, &oldHash); {
+		case err == nil:
+			if oldHash != hash { // corrected title or text: keep identity and dates
+				if _, err := update.ExecContext(ctx, it.URL, it.Title, it.SummaryHTML, it.SummaryText, it.ImageURL, hash, id); err != nil {
+					return nil, fmt.Errorf("feeds: update item of %q: %w", f.Name, err)
+				}
+			}
+			continue
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, fmt.Errorf("feeds: read items of %q: %w", f.Name, err)
+		}
+		if it.URL != "" {
+			// The same story under a new GUID (portals re-generating ids).
+			switch err := byLink.QueryRowContext(ctx, f.ID, it.URL, it.Title).Scan(&id); {
+			case err == nil:
+				continue
+			case !errors.Is(err, sql.ErrNoRows):
+				return nil, fmt.Errorf("feeds: read items of %q: %w", f.Name, err)
+			}
+		}
+		key := storyKey(it.URL)
+		var storyID int64
+		if key != "" {
+			if err := story.QueryRowContext(ctx, key, f.ID, it.Title).Scan(&storyID); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return nil, fmt.Errorf("feeds: read items: %w", err)
+			}
+		}
+		it.FeedID, it.FeedName, it.FirstSeenAt = f.ID, f.Name, seen
+		if it.Language == "" {
+			it.Language = f.Lang
+		}
+		res, err := insert.ExecContext(ctx, f.ID, it.GUID, it.URL, key, storyID, it.Title, it.SummaryHTML,
+			it.SummaryText, it.ImageURL, it.Language, store.Unix(it.PublishedAt), seen.Unix(),
+			it.Published().Unix(), hash)
+		if err != nil {
+			return nil, fmt.Errorf("feeds: store item of %q: %w", f.Name, err)
+		}
+		if it.ID, err = res.LastInsertId(); err != nil {
+			return nil, err
+		}
+		if storyID == 0 {
+			if _, err := setStory.ExecContext(ctx, it.ID); err != nil {
+				return nil, err
+			}
+			storyID = it.ID
+		}
+		it.StoryID = storyID
+		fresh = append(fresh, it)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?, ttl_s = ?,
+		last_fetch_at = ?, last_success_at = ?, next_fetch_at = ?, error_count = 0, last_error = '', retry_after_at = 0
+		WHERE id = ?`, fs.ETag, fs.LastModified, fs.BodyHash, int64(fs.TTL/time.Second), now.Unix(), now.Unix(), next.Unix(), f.ID); err != nil {
+		return nil, fmt.Errorf("feeds: record fetch of %q: %w", f.Name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("feeds: store items of %q: %w", f.Name, err)
+	}
+	sort.SliceStable(fresh, func(i, j int) bool { return fresh[i].Published().Before(fresh[j].Published()) })
+	return fresh, nil
+}
+
+func contentHash(it Item) string {
+	h := sha256.New()
+	for _, s := range []string{it.URL, it.Title, it.SummaryHTML, it.SummaryText, it.ImageURL} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
 }

@@ -1,0 +1,281 @@
+package feeds
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"mime"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+	ext "github.com/mmcdole/gofeed/extensions"
+)
+
+// parsed is a feed document turned into items ready to store.
+type parsed struct {
+	Items []Item
+	TTL   time.Duration // RSS <ttl>, a floor for the poll interval
+}
+
+var reTTL = regexp.MustCompile(`<ttl>\s*(\d{1,6})\s*</ttl>`)
+
+// parseFeed decodes, parses and normalises one feed document. feedURL is the
+// URL it was fetched from (base for relative links); loc is the zone of
+// dates without one. It never panics on bad input (see FuzzParse).
+func parseFeed(body []byte, contentType, feedURL, lang string, loc *time.Location, now time.Time) (p parsed, err error) {
+	defer func() {
+		if r := recover(); r != nil { // gofeed is third-party: a panic is a parse error, not a crash
+			err = fmt.Errorf("parse: parser panic: %v", r)
+		}
+	}()
+	if isHTMLPage(body) {
+		return p, ErrNotAFeed
+	}
+	doc, err := toUTF8(body, contentType)
+	if err != nil {
+		return p, err
+	}
+	fp := gofeed.NewParser()
+	f, err := fp.Parse(bytes.NewReader(doc))
+	if err != nil {
+		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
+			if mt, _, _ := mime.ParseMediaType(contentType); mt == "text/html" {
+				return p, ErrNotAFeed
+			}
+			return p, errors.New("parse: not RSS, Atom or JSON Feed")
+		}
+		return p, fmt.Errorf("parse: %v", err)
+	}
+	if m := reTTL.FindSubmatch(doc); m != nil {
+		if n, err := strconv.Atoi(string(m[1])); err == nil && n > 0 {
+			p.TTL = time.Duration(n) * time.Minute
+		}
+	}
+	fu, _ := url.Parse(feedURL)
+	base := fu
+	if f.Link != "" {
+		if l, err := url.Parse(strings.TrimSpace(f.Link)); err == nil {
+			if fu != nil {
+				l = fu.ResolveReference(l)
+			}
+			if l.Scheme == "http" || l.Scheme == "https" {
+				base = l
+			}
+		}
+	}
+	if loc == nil {
+		loc = defaultLoc()
+	}
+	items := f.Items
+	if len(items) > defaultMaxItemsPerFeed {
+		items = items[:defaultMaxItemsPerFeed]
+	}
+	p.Items = make([]Item, 0, len(items))
+	srcs := make([]*gofeed.Item, 0, len(items))
+	for _, gi := range items {
+		if gi == nil {
+			continue
+		}
+		p.Items = append(p.Items, normalizeItem(gi, base, lang, loc, now))
+		srcs = append(srcs, gi)
+	}
+	p.Items = assignIdentity(p.Items, srcs)
+	return p, nil
+}
+
+func normalizeItem(gi *gofeed.Item, base *url.URL, lang string, loc *time.Location, now time.Time) Item {
+	link := NormalizeURL(gi.Link, base)
+	if link == "" {
+		for _, l := range gi.Links {
+			if link = NormalizeURL(l, base); link != "" {
+				break
+			}
+		}
+	}
+	if link == "" && looksLikeURL(gi.GUID) {
+		link = NormalizeURL(gi.GUID, base)
+	}
+	var ib *url.URL
+	if link != "" {
+		ib, _ = url.Parse(link)
+	} else {
+		ib = base
+	}
+	body := gi.Description
+	if strings.TrimSpace(stripTagsQuick(body)) == "" {
+		body = gi.Content
+	}
+	c := cleanContent(body, ib)
+	if c.Image == "" && gi.Content != "" && body != gi.Content {
+		c.Image = cleanContent(gi.Content, ib).Image
+	}
+	it := Item{
+		URL:         link,
+		Title:       cleanTitle(gi.Title),
+		SummaryHTML: c.HTML,
+		SummaryText: c.Text,
+		ImageURL:    leadImage(gi, ib, c.Image),
+		Language:    lang,
+	}
+	if it.Title == "" {
+		it.Title = truncateRunes(it.SummaryText, 120)
+	}
+	raws := []string{gi.Published, gi.Updated}
+	if gi.DublinCoreExt != nil {
+		raws = append(raws, gi.DublinCoreExt.Date...)
+	}
+	fallback := gi.PublishedParsed
+	if fallback == nil {
+		fallback = gi.UpdatedParsed
+	}
+	it.PublishedAt = itemTime(raws, fallback, loc, now)
+	return it
+}
+
+func looksLikeURL(s string) bool {
+	s = strings.ToLower(strings.TrimSpace(s))
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
+}
+
+func stripTagsQuick(s string) string {
+	if !strings.Contains(s, "<") {
+		return s
+	}
+	return cleanContent(s, nil).Text
+}
+
+// leadImage picks media:content / media:thumbnail, the item's image, an image
+// enclosure, else the first image of the content.
+func leadImage(gi *gofeed.Item, base *url.URL, fromContent string) string {
+	if media, ok := gi.Extensions["media"]; ok {
+		for _, name := range []string{"content", "thumbnail", "group"} {
+			for _, e := range media[name] {
+				if u := mediaImage(e, base); u != "" {
+					return u
+				}
+			}
+		}
+	}
+	if gi.Image != nil {
+		if u := absURL(gi.Image.URL, base); u != "" && !strings.HasPrefix(u, "mailto:") {
+			return u
+		}
+	}
+	for _, e := range gi.Enclosures {
+		if e == nil {
+			continue
+		}
+		if strings.HasPrefix(strings.ToLower(e.Type), "image/") || (e.Type == "" && hasImageExt(e.URL)) {
+			if u := absURL(e.URL, base); u != "" && !strings.HasPrefix(u, "mailto:") {
+				return u
+			}
+		}
+	}
+	return fromContent
+}
+
+func mediaImage(e ext.Extension, base *url.URL) string {
+	if e.Name == "group" {
+		for _, name := range []string{"content", "thumbnail"} {
+			for _, ch := range e.Children[name] {
+				if u := mediaImage(ch, base); u != "" {
+					return u
+				}
+			}
+		}
+		return ""
+	}
+	u := e.Attrs["url"]
+	medium, typ := e.Attrs["medium"], strings.ToLower(e.Attrs["type"])
+	if e.Name == "content" && medium != "image" && !strings.HasPrefix(typ, "image/") && !(medium == "" && typ == "" && hasImageExt(u)) {
+		return ""
+	}
+	if w := e.Attrs["width"]; w == "1" || w == "0" {
+		return ""
+	}
+	if a := absURL(u, base); !strings.HasPrefix(a, "mailto:") {
+		return a
+	}
+	return ""
+}
+
+func hasImageExt(u string) bool {
+	p := strings.ToLower(u)
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	for _, e := range []string{".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"} {
+		if strings.HasSuffix(p, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// assignIdentity sets GUID (the identity inside the feed): the feed's GUID,
+// else the normalised link, else a hash of title and content. A GUID that
+// several different items of one document share is not trusted (some portals
+// give every item the same one); exact repeats are dropped.
+func assignIdentity(items []Item, src []*gofeed.Item) []Item {
+	type seen struct{ link, title string }
+	byGUID := map[string][]seen{}
+	raw := make([]string, len(items))
+	for i := range items {
+		g := strings.TrimSpace(src[i].GUID)
+		if len(g) > 2000 {
+			g = g[:2000]
+		}
+		raw[i] = strings.ToValidUTF8(g, "")
+		if raw[i] != "" {
+			byGUID[raw[i]] = append(byGUID[raw[i]], seen{items[i].URL, items[i].Title})
+		}
+	}
+	untrusted := map[string]bool{}
+	for g, ss := range byGUID {
+		for _, s := range ss[1:] {
+			if s != ss[0] {
+				untrusted[g] = true
+			}
+		}
+	}
+	out := items[:0]
+	ids := map[string]bool{}
+	for i, it := range items {
+		switch g := raw[i]; {
+		case g != "" && !untrusted[g]:
+			it.GUID = g
+		case it.URL != "":
+			it.GUID = it.URL
+		default:
+			h := sha256.Sum256([]byte(it.Title + "\x00" + it.SummaryText + "\x00" + it.SummaryHTML))
+			it.GUID = "sha256:" + hex.EncodeToString(h[:16])
+		}
+		if ids[it.GUID] {
+			// Same identity twice in one document: either an exact repeat or a
+			// link shared by different stories; the latter get a content hash.
+			if it.URL == it.GUID {
+				h := sha256.Sum256([]byte(it.Title + "\x00" + it.SummaryText))
+				it.GUID = it.URL + "#" + hex.EncodeToString(h[:8])
+			}
+			if ids[it.GUID] {
+				continue
+			}
+		}
+		ids[it.GUID] = true
+		out = append(out, it)
+	}
+	return out
+}
+
+func defaultLoc() *time.Location {
+	if l, err := time.LoadLocation(DefaultTimezone); err == nil {
+		return l
+	}
+	return time.FixedZone("ICT", 7*3600)
+}

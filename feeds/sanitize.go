@@ -1,0 +1,297 @@
+package feeds
+
+import (
+	"bytes"
+	"html"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/microcosm-cc/bluemonday"
+	nethtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+	"golang.org/x/text/unicode/norm"
+)
+
+// maxSummaryHTML bounds SummaryHTML; longer content is replaced by the
+// plain-text summary in a paragraph (the email must stay under Gmail's
+// clipping limit).
+const maxSummaryHTML = 12000
+
+var emailPolicy = func() *bluemonday.Policy {
+	p := bluemonday.NewPolicy()
+	p.AllowElements("p", "br", "b", "strong", "i", "em", "u", "s", "blockquote", "ul", "ol", "li",
+		"h1", "h2", "h3", "h4", "h5", "h6", "pre", "code", "table", "thead", "tbody", "tfoot", "tr",
+		"td", "th", "caption", "figure", "figcaption", "hr", "sub", "sup", "small", "span", "div", "q", "cite")
+	p.AllowAttrs("href").OnElements("a")
+	p.AllowAttrs("src", "alt").OnElements("img")
+	p.AllowAttrs("width", "height").Matching(regexp.MustCompile(`^\d{1,4}$`)).OnElements("img")
+	p.AllowAttrs("colspan", "rowspan").Matching(regexp.MustCompile(`^\d{1,2}$`)).OnElements("td", "th")
+	p.AllowURLSchemes("http", "https", "mailto")
+	p.RequireParseableURLs(true)
+	p.AllowRelativeURLs(false) // made absolute before; what could not be is dropped
+	p.AddTargetBlankToFullyQualifiedLinks(true)
+	p.AddSpaceWhenStrippingTag(true)
+	return p
+}()
+
+// Elements removed with their content before sanitising.
+var dropElements = map[atom.Atom]bool{
+	atom.Script: true, atom.Style: true, atom.Iframe: true, atom.Object: true, atom.Embed: true,
+	atom.Noscript: true, atom.Form: true, atom.Frame: true, atom.Frameset: true, atom.Template: true,
+	atom.Svg: true, atom.Math: true, atom.Audio: true, atom.Video: true, atom.Button: true,
+	atom.Select: true, atom.Textarea: true, atom.Input: true, atom.Head: true, atom.Title: true, atom.Link: true, atom.Meta: true,
+}
+
+// Elements that separate words in the plain-text form.
+var blockElements = map[atom.Atom]bool{
+	atom.P: true, atom.Div: true, atom.Br: true, atom.Li: true, atom.Ul: true, atom.Ol: true,
+	atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true, atom.H6: true,
+	atom.Tr: true, atom.Td: true, atom.Th: true, atom.Table: true, atom.Blockquote: true,
+	atom.Section: true, atom.Article: true, atom.Figure: true, atom.Figcaption: true, atom.Hr: true,
+	atom.Pre: true, atom.Dd: true, atom.Dt: true, atom.Dl: true, atom.Header: true, atom.Footer: true,
+	atom.Aside: true, atom.Nav: true, atom.Main: true, atom.Caption: true, atom.Img: true,
+	atom.Tbody: true, atom.Thead: true,
+}
+
+type content struct {
+	HTML  string // sanitised, absolute URLs, no pixels
+	Text  string // plain text, bounded
+	Image string // first real image, absolute
+}
+
+// cleanContent sanitises feed HTML for email and derives the text summary.
+func cleanContent(raw string, base *url.URL) content {
+	raw = strings.ToValidUTF8(raw, "")
+	if strings.TrimSpace(raw) == "" {
+		return content{}
+	}
+	ctx := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
+	nodes, err := nethtml.ParseFragment(strings.NewReader(raw), ctx)
+	if err != nil {
+		t := boundText(collapseSpace(html.UnescapeString(raw)))
+		return content{Text: t, HTML: "<p>" + html.EscapeString(t) + "</p>"}
+	}
+	root := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
+	for _, n := range nodes {
+		root.AppendChild(n)
+	}
+	var c content
+	prepare(root, base, &c)
+	var buf bytes.Buffer
+	for n := root.FirstChild; n != nil; n = n.NextSibling {
+		_ = nethtml.Render(&buf, n)
+	}
+	var tb strings.Builder
+	plainText(root, &tb)
+	c.Text = boundText(collapseSpace(tb.String()))
+	c.HTML = strings.TrimSpace(norm.NFC.String(emailPolicy.Sanitize(buf.String())))
+	if len(c.HTML) > maxSummaryHTML {
+		c.HTML = "<p>" + html.EscapeString(c.Text) + "</p>"
+	}
+	return c
+}
+
+// prepare removes dangerous elements and tracking pixels, makes links and
+// image sources absolute, and records the first real image.
+func prepare(n *nethtml.Node, base *url.URL, c *content) {
+	for ch := n.FirstChild; ch != nil; {
+		next := ch.NextSibling
+		switch {
+		case ch.Type == nethtml.CommentNode:
+			n.RemoveChild(ch)
+		case ch.Type == nethtml.ElementNode && dropElements[ch.DataAtom]:
+			n.RemoveChild(ch)
+		case ch.Type == nethtml.ElementNode && ch.DataAtom == atom.Img:
+			src := absURL(attr(ch, "src"), base)
+			if src == "" {
+				src = absURL(attr(ch, "data-src"), base) // lazy-loading portals
+			}
+			if src == "" || isPixel(ch) {
+				n.RemoveChild(ch)
+				break
+			}
+			setAttr(ch, "src", src)
+			if c.Image == "" {
+				c.Image = src
+			}
+		case ch.Type == nethtml.ElementNode:
+			if ch.DataAtom == atom.A {
+				if h := absURL(attr(ch, "href"), base); h != "" {
+					setAttr(ch, "href", h)
+				} else {
+					removeAttr(ch, "href")
+				}
+			}
+			prepare(ch, base, c)
+		}
+		ch = next
+	}
+}
+
+// isPixel reports a tracking pixel: an image declared 0 or 1 pixel wide or
+// high, or hidden.
+func isPixel(n *nethtml.Node) bool {
+	for _, k := range []string{"width", "height"} {
+		if v := strings.TrimSuffix(strings.TrimSpace(attr(n, k)), "px"); v != "" {
+			if d, err := strconv.Atoi(v); err == nil && d <= 1 {
+				return true
+			}
+		}
+	}
+	st := strings.ReplaceAll(strings.ToLower(attr(n, "style")), " ", "")
+	return strings.Contains(st, "display:none") || strings.Contains(st, "width:1px") || strings.Contains(st, "height:1px") ||
+		strings.Contains(st, "width:0") || strings.Contains(st, "height:0")
+}
+
+func plainText(n *nethtml.Node, b *strings.Builder) {
+	for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
+		switch ch.Type {
+		case nethtml.TextNode:
+			b.WriteString(ch.Data)
+		case nethtml.ElementNode:
+			block := blockElements[ch.DataAtom]
+			if block {
+				b.WriteByte(' ')
+			}
+			plainText(ch, b)
+			if block {
+				b.WriteByte(' ')
+			}
+		}
+	}
+}
+
+func attr(n *nethtml.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Namespace == "" && strings.EqualFold(a.Key, key) {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func setAttr(n *nethtml.Node, key, val string) {
+	for i, a := range n.Attr {
+		if a.Namespace == "" && strings.EqualFold(a.Key, key) {
+			n.Attr[i].Val = val
+			return
+		}
+	}
+	n.Attr = append(n.Attr, nethtml.Attribute{Key: key, Val: val})
+}
+
+func removeAttr(n *nethtml.Node, key string) {
+	out := n.Attr[:0]
+	for _, a := range n.Attr {
+		if !strings.EqualFold(a.Key, key) {
+			out = append(out, a)
+		}
+	}
+	n.Attr = out
+}
+
+// absURL resolves ref against base; "" unless the result is http(s) (or
+// mailto for links).
+func absURL(ref string, base *url.URL) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return ""
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return ""
+	}
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+		if u.Host == "" {
+			return ""
+		}
+		return u.String()
+	case "mailto":
+		return u.String()
+	}
+	return ""
+}
+
+// cleanTitle turns a feed title into plain NFC text: entities decoded (also
+// double-escaped ones such as &amp;#7911;), tags stripped, spaces collapsed.
+func cleanTitle(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	for i := 0; i < 3 && strings.Contains(s, "&"); i++ {
+		u := html.UnescapeString(s)
+		if u == s {
+			break
+		}
+		s = u
+	}
+	if strings.Contains(s, "<") && strings.Contains(s, ">") {
+		var b strings.Builder
+		z := nethtml.NewTokenizer(strings.NewReader(s))
+		for {
+			tt := z.Next()
+			if tt == nethtml.ErrorToken {
+				break
+			}
+			switch tt {
+			case nethtml.TextToken:
+				b.Write(z.Text())
+			case nethtml.StartTagToken, nethtml.EndTagToken, nethtml.SelfClosingTagToken:
+				b.WriteByte(' ')
+			}
+		}
+		s = b.String()
+	}
+	s = collapseSpace(s)
+	if utf8.RuneCountInString(s) > 500 {
+		s = truncateRunes(s, 500)
+	}
+	return s
+}
+
+// collapseSpace folds whitespace (and control characters) into single
+// spaces and returns NFC text.
+func collapseSpace(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || r == '\u200b' || r == '\ufeff' {
+			space = true
+			continue
+		}
+		if r == utf8.RuneError {
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return norm.NFC.String(b.String())
+}
+
+func boundText(s string) string { return truncateRunes(s, maxSummaryRunes) }
+
+// truncateRunes cuts s to at most n runes, at a word boundary, adding "…".
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)[:n-1]
+	cut := len(r)
+	for i := len(r) - 1; i > n/2; i-- {
+		if r[i] == ' ' {
+			cut = i
+			break
+		}
+	}
+	return norm.NFC.String(strings.TrimRight(string(r[:cut]), " ,.;:-")) + "…"
+}
