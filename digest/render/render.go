@@ -6,14 +6,31 @@
 // Rendering is done once per variant (language × theme selection); the
 // per-recipient parts (name, unsubscribe and preferences URLs) are filled in
 // by Personalise without running the templates again.
+//
+// Files read from the templates FS:
+//
+//	email/issue.html.tmpl     the HTML email (also the web version of an issue)
+//	email/issue.txt.tmpl      the plain-text part
+//	email/styles.css          class rules, inlined into style attributes; @media rules go to <style>
+//	email/messages.toml       every fixed string, in [vi] and [en]
+//	web/archive/index.html.tmpl  the archive page of past issues
 package render
 
 import (
-	"errors"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"html"
+	htmltemplate "html/template"
 	"io/fs"
+	"strings"
+	"text/template"
 	"time"
+	"unicode"
 
 	"github.com/haiphong/hpdigest/digest/theme"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Localized is a text with optional per-language overrides written by staff.
@@ -33,16 +50,25 @@ func (l Localized) In(lang string) string {
 	return l.Default
 }
 
+// overridden reports whether staff wrote a text for lang.
+func (l Localized) overridden(lang string) bool {
+	return (lang == "vi" && l.VI != "") || (lang == "en" && l.EN != "")
+}
+
 // Item is one story as shown in the digest.
 type Item struct {
 	Title       Localized
 	Summary     Localized // plain text
-	SummaryHTML string    // sanitised HTML from the feed (may be "")
+	SummaryHTML string    // sanitised HTML from the feed (may be ""); used when Summary is empty
 	URL         string
 	Source      string
 	Language    string // language of the story itself
 	Published   time.Time
 	ImageURL    string
+	// Optional image details; the title is the alt text when ImageAlt is "",
+	// and a 16:9 box is assumed when the size is unknown.
+	ImageAlt                string
+	ImageWidth, ImageHeight int
 }
 
 // Section is one theme's items, in display order.
@@ -54,9 +80,9 @@ type Section struct {
 // Issue is everything the templates need of one issue.
 type Issue struct {
 	ID        int64
-	Number    int    // 1, 2, ... per digest
-	DigestKey string // "weekly"
-	Title     Localized
+	Number    int            // 1, 2, ... per digest
+	DigestKey string         // "weekly"
+	Title     Localized      // the digest's name ("Bản tin Hải Phòng"); "" uses the catalogue's
 	Date      time.Time      // the issue's date
 	Location  *time.Location // the digest's time zone, for formatting dates
 	Note      Localized      // editor's note (plain text paragraphs)
@@ -80,12 +106,94 @@ type Recipient struct {
 	PreferencesURL string
 }
 
-// Renderer holds the parsed templates.
-type Renderer struct{ fsys fs.FS }
+// Languages are the languages the templates are rendered in.
+var Languages = []string{"vi", "en"}
 
-// New parses the email and web templates from fsys (see templates.FS).
+// Files the renderer needs; a missing one is an error at New.
+const (
+	fileHTML     = "email/issue.html.tmpl"
+	fileText     = "email/issue.txt.tmpl"
+	fileCSS      = "email/styles.css"
+	fileMessages = "email/messages.toml"
+	fileArchive  = "web/archive/index.html.tmpl"
+)
+
+// Renderer holds the parsed templates. It is safe for concurrent use.
+type Renderer struct {
+	cat    catalog
+	styles *styles
+	tok    tokens
+	html   map[string]*htmltemplate.Template // per language
+	text   map[string]*template.Template
+	arch   map[string]*htmltemplate.Template
+}
+
+// tokens are the per-renderer placeholders Personalise replaces. They are
+// random so that no feed text can contain (or forge) one.
+type tokens struct{ Greeting, Email, Unsubscribe, Preferences string }
+
+func newTokens() tokens {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	p := "hpd" + hex.EncodeToString(b)
+	return tokens{p + "greeting", p + "email", p + "unsub", p + "prefs"}
+}
+
+// New parses the email and web templates from fsys (see templates.FS). A
+// missing or broken file is an error naming it (and the line, where the
+// parser knows it); the templates are also executed once on a sample issue
+// in every language so that a bad field or message key fails here too.
 func New(fsys fs.FS) (*Renderer, error) {
-	return &Renderer{fsys: fsys}, errors.New("render: not implemented yet")
+	read := func(name string) (string, error) {
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return "", fmt.Errorf("render: template %s: %w", name, err)
+		}
+		return string(b), nil
+	}
+	var src = map[string]string{}
+	for _, name := range []string{fileHTML, fileText, fileCSS, fileMessages, fileArchive} {
+		s, err := read(name)
+		if err != nil {
+			return nil, err
+		}
+		src[name] = s
+	}
+	r := &Renderer{
+		tok:  newTokens(),
+		html: map[string]*htmltemplate.Template{},
+		text: map[string]*template.Template{},
+		arch: map[string]*htmltemplate.Template{},
+	}
+	var err error
+	if r.cat, err = parseCatalog(fileMessages, src[fileMessages]); err != nil {
+		return nil, err
+	}
+	if r.styles, err = parseStyles(fileCSS, src[fileCSS]); err != nil {
+		return nil, err
+	}
+	for _, lang := range Languages {
+		funcs := r.funcs(lang)
+		h, err := htmltemplate.New(fileHTML).Funcs(funcs).Parse(src[fileHTML])
+		if err != nil {
+			return nil, fmt.Errorf("render: %w", err)
+		}
+		t, err := template.New(fileText).Funcs(funcs).Parse(src[fileText])
+		if err != nil {
+			return nil, fmt.Errorf("render: %w", err)
+		}
+		a, err := htmltemplate.New(fileArchive).Funcs(funcs).Parse(src[fileArchive])
+		if err != nil {
+			return nil, fmt.Errorf("render: %w", err)
+		}
+		r.html[lang], r.text[lang], r.arch[lang] = h, t, a
+	}
+	if err := r.selfTest(); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // Variant is an issue rendered for one language and theme selection, with
@@ -96,13 +204,109 @@ type Variant struct {
 	Items   int // number of items in it; 0 means there is nothing to send
 	html    string
 	text    string
+	tok     tokens
+	greet   [2]string // with {name}, and without a name
+	digest  string
 }
 
 // Variant renders iss for lang, keeping only the sections of themes (all
 // sections when themes is empty).
 func (r *Renderer) Variant(iss *Issue, lang string, themes []string) (*Variant, error) {
-	return nil, errors.New("render: not implemented yet")
+	if _, ok := r.html[lang]; !ok {
+		return nil, fmt.Errorf("render: unsupported language %q", lang)
+	}
+	p := r.page(iss, lang, themes, false)
+	p.P = r.tok
+	var hb, tb bytes.Buffer
+	if err := r.html[lang].Execute(&hb, p); err != nil {
+		return nil, fmt.Errorf("render: issue %d (%s): %w", iss.ID, lang, err)
+	}
+	if err := r.text[lang].Execute(&tb, p); err != nil {
+		return nil, fmt.Errorf("render: issue %d (%s): %w", iss.ID, lang, err)
+	}
+	return &Variant{
+		Lang:    lang,
+		Subject: p.Subject,
+		Items:   p.Count,
+		html:    hb.String(),
+		text:    tidyText(tb.String()),
+		tok:     r.tok,
+		greet:   [2]string{r.cat.msg(lang, "greeting"), r.cat.msg(lang, "greeting_anonymous")},
+		digest:  p.DigestName,
+	}, nil
 }
 
-// Personalise returns the HTML and text bodies for one recipient.
-func (v *Variant) Personalise(rc Recipient) (html, text string) { return v.html, v.text }
+// Personalise returns the HTML and text bodies for one recipient. Values are
+// HTML-escaped in the HTML part; URLs that are not http(s) or mailto are
+// dropped (the link then points nowhere rather than somewhere unexpected).
+func (v *Variant) Personalise(rc Recipient) (htmlBody, text string) {
+	name := cleanLine(rc.Name, 80)
+	greeting := v.greet[1]
+	if name != "" {
+		greeting = strings.ReplaceAll(v.greet[0], "{name}", name)
+	}
+	email := cleanLine(rc.Email, 254)
+	unsub, prefs := safeURL(rc.UnsubscribeURL), safeURL(rc.PreferencesURL)
+	hr := strings.NewReplacer(
+		v.tok.Greeting, html.EscapeString(greeting),
+		v.tok.Email, html.EscapeString(email),
+		v.tok.Unsubscribe, html.EscapeString(unsub),
+		v.tok.Preferences, html.EscapeString(prefs),
+	)
+	tr := strings.NewReplacer(
+		v.tok.Greeting, greeting,
+		v.tok.Email, email,
+		v.tok.Unsubscribe, unsub,
+		v.tok.Preferences, prefs,
+	)
+	return hr.Replace(v.html), tr.Replace(v.text)
+}
+
+// cleanLine makes a one-line NFC text of at most max runes: no control
+// characters, no line breaks, no surrounding space.
+func cleanLine(s string, max int) string {
+	s = norm.NFC.String(s)
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if rs := []rune(s); len(rs) > max {
+		s = string(rs[:max])
+	}
+	return s
+}
+
+// safeURL keeps absolute http, https and mailto URLs.
+func safeURL(u string) string {
+	u = strings.TrimSpace(u)
+	l := strings.ToLower(u)
+	if strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "mailto:") {
+		if !strings.ContainsAny(u, " \t\r\n\"'<>") {
+			return u
+		}
+	}
+	return ""
+}
+
+// tidyText trims trailing spaces and collapses runs of blank lines.
+func tidyText(s string) string {
+	lines := strings.Split(s, "\n")
+	var out []string
+	blank := 0
+	for _, l := range lines {
+		l = strings.TrimRight(l, " \t")
+		if l == "" {
+			blank++
+			if blank > 1 || len(out) == 0 {
+				continue
+			}
+		} else {
+			blank = 0
+		}
+		out = append(out, l)
+	}
+	return strings.TrimRight(strings.Join(out, "\n"), "\n") + "\n"
+}

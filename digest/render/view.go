@@ -1,0 +1,263 @@
+package render
+
+import (
+	"fmt"
+	htmltemplate "html/template"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/haiphong/hpdigest/digest/theme"
+	"github.com/k3a/html2text"
+	"golang.org/x/text/unicode/norm"
+)
+
+// page is what the issue templates see. Every text in it is NFC.
+type page struct {
+	Lang, OtherLang string
+	Subject         string
+	DigestName      string
+	Number          int
+	DateLong        string
+	Preheader       string
+	Note            []string // paragraphs
+	Sections        []sectionView
+	Count           int
+	WebURL          string // web version in this language
+	Sender          Sender
+	P               tokens // placeholders (email only)
+
+	// Web version only.
+	Web          bool
+	ArchiveURL   string
+	OtherLangURL string
+	SubscribeURL string
+}
+
+type sectionView struct {
+	Key, Name string
+	Items     []itemView
+}
+
+type itemView struct {
+	Title, TitleLang     string // TitleLang is set when it differs from the page's
+	Summary, SummaryLang string
+	URL, Source, Date    string
+	Image                *imageView
+}
+
+type imageView struct {
+	URL, Alt      string
+	Width, Height int
+}
+
+// Content width of the email (600 minus the card's padding): images are
+// sized for it.
+const contentWidth = 536
+
+// Summaries are cut at about this many characters.
+const summaryMax = 260
+
+func (r *Renderer) page(iss *Issue, lang string, themes []string, web bool) *page {
+	loc := iss.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	p := &page{Lang: lang, Web: web, Number: iss.Number, Sender: nfcSender(iss.Sender)}
+	for _, l := range Languages {
+		if l != lang {
+			p.OtherLang = l
+			break
+		}
+	}
+	p.DigestName = nfc(iss.Title.In(lang))
+	if p.DigestName == "" {
+		p.DigestName = r.cat.msg(lang, "digest_name")
+	}
+	p.DateLong = r.cat.date(lang, "date_long", iss.Date, loc)
+	p.Subject, _ = r.cat.t(lang, "subject", "digest", p.DigestName, "date", p.DateLong, "number", iss.Number)
+	if iss.WebURL != "" {
+		p.WebURL = withLang(iss.WebURL, lang)
+	}
+	for _, para := range strings.Split(strings.ReplaceAll(iss.Note.In(lang), "\r\n", "\n"), "\n\n") {
+		if para = strings.Join(strings.Fields(nfc(para)), " "); para != "" {
+			p.Note = append(p.Note, para)
+		}
+	}
+	want := map[string]bool{}
+	for _, k := range themes {
+		want[k] = true
+	}
+	var titles []string
+	for _, sec := range iss.Sections {
+		if len(themes) > 0 && !want[sec.Theme.Key] {
+			continue
+		}
+		sv := sectionView{Key: sec.Theme.Key, Name: nfc(themeName(sec.Theme, lang))}
+		for _, it := range sec.Items {
+			iv := r.item(it, lang, loc)
+			if iv.Title == "" {
+				continue
+			}
+			sv.Items = append(sv.Items, iv)
+			titles = append(titles, iv.Title)
+		}
+		if len(sv.Items) > 0 {
+			p.Sections = append(p.Sections, sv)
+			p.Count += len(sv.Items)
+		}
+	}
+	var pre string
+	if len(p.Note) > 0 {
+		pre = p.Note[0]
+	} else {
+		pre = strings.Join(titles, " · ")
+	}
+	count, _ := r.cat.plural(lang, "stories", p.Count)
+	pre, _ = r.cat.t(lang, "preheader", "count", count, "text", pre)
+	p.Preheader = truncate(pre, 140)
+	return p
+}
+
+func themeName(t theme.Theme, lang string) string {
+	if n := t.Name(lang); n != "" {
+		return n
+	}
+	return t.Key
+}
+
+func (r *Renderer) item(it Item, lang string, loc *time.Location) itemView {
+	iv := itemView{
+		Title:  oneLine(it.Title.In(lang)),
+		URL:    safeURL(it.URL),
+		Source: oneLine(it.Source),
+		Date:   r.cat.date(lang, "date_short", it.Published, loc),
+	}
+	itemLang := strings.ToLower(it.Language)
+	if !langTag.MatchString(itemLang) {
+		itemLang = ""
+	}
+	if itemLang != "" && itemLang != lang && !it.Title.overridden(lang) {
+		iv.TitleLang = itemLang
+	}
+	sum := it.Summary.In(lang)
+	sumOverridden := it.Summary.overridden(lang)
+	if strings.TrimSpace(sum) == "" && it.SummaryHTML != "" {
+		sum = html2text.HTML2Text(it.SummaryHTML)
+	}
+	iv.Summary = truncate(oneLine(sum), summaryMax)
+	if iv.Summary != "" && itemLang != "" && itemLang != lang && !sumOverridden {
+		iv.SummaryLang = itemLang
+	}
+	if u := safeURL(it.ImageURL); u != "" && strings.HasPrefix(strings.ToLower(u), "http") {
+		img := &imageView{URL: u, Alt: oneLine(it.ImageAlt), Width: contentWidth, Height: contentWidth * 9 / 16}
+		if img.Alt == "" {
+			img.Alt = iv.Title
+		}
+		if it.ImageWidth > 0 && it.ImageHeight > 0 {
+			h := contentWidth * it.ImageHeight / it.ImageWidth
+			// Keep odd shapes within reason; CSS height:auto keeps the real ratio.
+			img.Height = min(max(h, contentWidth/4), contentWidth)
+		}
+		iv.Image = img
+	}
+	return iv
+}
+
+// langTag accepts simple BCP 47 tags ("vi", "en", "zh-hans").
+var langTag = regexp.MustCompile(`^[a-z]{2,3}(-[a-z0-9]{2,8})*$`)
+
+func nfc(s string) string { return norm.NFC.String(s) }
+
+func oneLine(s string) string { return strings.Join(strings.Fields(nfc(s)), " ") }
+
+func nfcSender(s Sender) Sender {
+	return Sender{Name: oneLine(s.Name), PostalAddress: nfc(strings.TrimSpace(s.PostalAddress)), WebsiteURL: safeURL(s.WebsiteURL)}
+}
+
+// truncate cuts s to at most max runes at a word boundary, adding "…".
+func truncate(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	rs := []rune(s)[:max]
+	cut := string(rs)
+	if i := strings.LastIndexByte(cut, ' '); i > len(cut)/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ,.;:–-") + "…"
+}
+
+func withLang(u, lang string) string {
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + "lang=" + lang
+}
+
+// funcs are the template functions, bound to one language.
+func (r *Renderer) funcs(lang string) map[string]any {
+	return map[string]any{
+		// t "key" "param" value ...: a message from the catalogue.
+		"t": func(key string, args ...any) (string, error) { return r.cat.t(lang, key, args...) },
+		// plural "key" n: key_one or key_other.
+		"plural": func(key string, n int) (string, error) { return r.cat.plural(lang, key, n) },
+		// s "class" ...: class and inlined style attributes.
+		"s": r.styles.attrs,
+		// css: the at-rules for the <style> block.
+		"css": func() htmltemplate.CSS { return htmltemplate.CSS(r.styles.extra) },
+		// mso: Outlook-only ghost table around the 600px column (html/template
+		// drops comments written in templates).
+		"mso": func(part string) (htmltemplate.HTML, error) {
+			switch part {
+			case "open":
+				return `<!--[if mso]><table role="presentation" width="600" align="center" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->`, nil
+			case "close":
+				return `<!--[if mso]></td></tr></table><![endif]-->`, nil
+			}
+			return "", fmt.Errorf("mso: want open or close, not %q", part)
+		},
+		// preheaderPad: invisible characters that keep mail clients from
+		// pulling body text into the inbox preview after the preheader.
+		"preheaderPad": func() htmltemplate.HTML {
+			return htmltemplate.HTML(strings.Repeat("&#847;&zwnj;&nbsp;", 60))
+		},
+		"upper": strings.ToUpper,
+		"add":   func(a, b int) int { return a + b },
+		// wrap width indent text: word-wrapped plain text, later lines indented.
+		"wrap": func(width int, indent, text string) string { return wrap(width, indent, text, r.tok.Email) },
+		// rule n: a line of n box-drawing dashes for the text part.
+		"rule":  func(n int, ch string) string { return strings.Repeat(ch, n) },
+		"lines": func(s string) []string { return strings.Split(s, "\n") },
+	}
+}
+
+// wrap breaks text into lines of at most width runes (longer words, such as
+// URLs, stay whole), prefixing continuation lines with indent.
+//
+// A word holding the email placeholder counts as a typical address, since
+// the real one is filled in later.
+func wrap(width int, indent, text, emailToken string) string {
+	var b strings.Builder
+	col := 0
+	for i, w := range strings.Fields(text) {
+		n := utf8.RuneCountInString(w)
+		if strings.Contains(w, emailToken) {
+			n += 20 - len(emailToken)
+		}
+		if i > 0 {
+			if col+1+n > width {
+				b.WriteString("\n" + indent)
+				col = utf8.RuneCountInString(indent)
+			} else {
+				b.WriteByte(' ')
+				col++
+			}
+		}
+		b.WriteString(w)
+		col += n
+	}
+	return b.String()
+}
