@@ -1,0 +1,390 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/haiphong/hpdigest/config"
+	"github.com/haiphong/hpdigest/internal/smtptest"
+)
+
+// feedServer serves the project's sample feeds plus every kind of broken
+// feed: a 500, one slower than the fetch timeout, malformed XML and a body
+// over the size limit.
+func feedServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	now := time.Now()
+	ago := func(h int) time.Time { return now.Add(-time.Duration(h) * time.Hour) }
+	mux := http.NewServeMux()
+	mux.HandleFunc("/vi.rss", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+		fmt.Fprintf(w, readFixture(t, "vi.rss"), ago(3).Format(time.RFC1123Z), ago(10).Format(time.RFC1123Z), ago(20).Format(time.RFC1123Z), ago(30).Format(time.RFC1123Z), ago(24*60).Format(time.RFC1123Z))
+	})
+	mux.HandleFunc("/en.atom", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/atom+xml")
+		fmt.Fprintf(w, readFixture(t, "en.atom"), ago(1).Format(time.RFC3339), ago(5).Format(time.RFC3339), ago(15).Format(time.RFC3339), ago(40).Format(time.RFC3339))
+	})
+	mux.HandleFunc("/500", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", http.StatusInternalServerError) })
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(20 * time.Second):
+		case <-r.Context().Done():
+		}
+	})
+	mux.HandleFunc("/malformed", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		io.WriteString(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item><title>unclosed`)
+	})
+	mux.HandleFunc("/huge", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		io.WriteString(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>huge</title>`)
+		pad := strings.Repeat("<item><title>padding</title><description>"+strings.Repeat("x", 1000)+"</description></item>", 2000)
+		io.WriteString(w, pad+`</channel></rss>`)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func readFixture(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "e2e", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func writeConfig(t *testing.T, dir, feedBase string, smtp *smtptest.Server) string {
+	t.Helper()
+	cfg := fmt.Sprintf(`
+database = %q
+outbox_dir = %q
+
+[http]
+base_url = "https://digest.example.org"
+
+[sender]
+name = "Bản tin Hải Phòng"
+address = "digest@haiphong.example.org"
+postal_address = "18 Hoàng Diệu, Hải Phòng"
+
+[smtp]
+host = %q
+port = %d
+tls = "none"
+timeout = "10s"
+
+[fetch]
+timeout = "1s"
+max_body_bytes = 65536
+
+[[feeds]]
+name = "Cổng Hải Phòng"
+url = "%[5]s/vi.rss"
+language = "vi"
+
+[[feeds]]
+name = "WVR"
+url = "%[5]s/en.atom"
+language = "en"
+
+[[feeds]]
+name = "Broken500"
+url = "%[5]s/500"
+language = "vi"
+
+[[feeds]]
+name = "Slow"
+url = "%[5]s/slow"
+language = "vi"
+
+[[feeds]]
+name = "Malformed"
+url = "%[5]s/malformed"
+language = "en"
+
+[[feeds]]
+name = "Huge"
+url = "%[5]s/huge"
+language = "en"
+
+[[digests]]
+key = "weekly"
+schedule = "0 8 * * FRI"
+`, filepath.Join(dir, "hp.db"), filepath.Join(dir, "outbox"), smtp.Host, smtp.Port, feedBase)
+	path := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// cli runs the command in-process and returns its exit code and output.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// parts splits a received message into its text and HTML parts, checking
+// the multipart/alternative order (text first, HTML last).
+func parts(t *testing.T, msg *mail.Message) (text, html string) {
+	t.Helper()
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/alternative" {
+		t.Fatalf("Content-Type = %q, want multipart/alternative", msg.Header.Get("Content-Type"))
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	var types []string
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(p) // quoted-printable is decoded by NextPart
+		if err != nil {
+			t.Fatal(err)
+		}
+		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		types = append(types, ct)
+		switch ct {
+		case "text/plain":
+			text = string(body)
+		case "text/html":
+			html = string(body)
+		}
+	}
+	if len(types) != 2 || types[0] != "text/plain" || types[1] != "text/html" {
+		t.Fatalf("parts = %v, want [text/plain text/html]", types)
+	}
+	return text, html
+}
+
+func TestSendNowEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	feeds := feedServer(t)
+	smtp := smtptest.Start(t)
+	cfgPath := writeConfig(t, dir, feeds.URL, smtp)
+
+	// Subscribers: one added by flag, the others imported from CSV with a
+	// broken line that must be reported without losing the valid ones.
+	if code, _, errOut := cli(t, "-config", cfgPath, "-add-subscriber", "lan@example.jp", "-name", "Nguyễn Thị Lan", "-lang", "vi"); code != 0 {
+		t.Fatalf("add-subscriber: exit %d: %s", code, errOut)
+	}
+	csvPath := filepath.Join(dir, "subs.csv")
+	os.WriteFile(csvPath, []byte("email,name,language,themes\nminh@example.de,Minh Tran,en,fdi\nnot-an-address,Bad,vi,\nhoa@example.com.au,Phạm Hoa,vi,diaspora;china\n"), 0o644)
+	code, out, errOut := cli(t, "-config", cfgPath, "-import", csvPath)
+	if code == 0 || !strings.Contains(errOut, "subs.csv:3:") {
+		t.Fatalf("import: exit %d, stderr %q: want the bad line 3 reported and a non-zero exit", code, errOut)
+	}
+	if !strings.Contains(out, "2 added") {
+		t.Fatalf("import: %q: want the 2 valid rows added", out)
+	}
+
+	code, out, errOut = cli(t, "-config", cfgPath, "-send-now")
+	if code != 0 {
+		t.Fatalf("send-now: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	for _, name := range []string{"Broken500", "Slow", "Malformed", "Huge"} {
+		if !strings.Contains(errOut, name) {
+			t.Errorf("the log does not name the failing feed %s:\n%s", name, errOut)
+		}
+	}
+	if !strings.Contains(out, "3 sent") {
+		t.Errorf("summary %q: want 3 sent", out)
+	}
+
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	themeName := func(key, lang string) string {
+		for _, th := range cfg.Themes {
+			if th.Key == key {
+				return th.Name(lang)
+			}
+		}
+		t.Fatalf("no theme %s", key)
+		return ""
+	}
+
+	type want struct {
+		lang            string
+		has, hasNot     []string // item titles
+		sections, other []string // theme keys shown / not shown
+	}
+	cases := map[string]want{
+		"lan@example.jp": {lang: "vi",
+			has:      []string{"Kiều bào Hải Phòng tại Đức", "Khu công nghiệp VSIP", "Quảng Tây", "Overseas Vietnamese business forum", "Chinese investors"},
+			hasNot:   []string{"đầu tư công", "Tin cũ"},
+			sections: []string{"diaspora", "fdi", "china"}},
+		"minh@example.de": {lang: "en",
+			has:      []string{"Khu công nghiệp VSIP", "industrial park"},
+			hasNot:   []string{"Kiều bào Hải Phòng tại Đức", "Overseas Vietnamese business forum", "đầu tư công"},
+			sections: []string{"fdi"}, other: []string{"diaspora"}},
+		"hoa@example.com.au": {lang: "vi",
+			has:      []string{"Kiều bào Hải Phòng tại Đức", "Quảng Tây", "Overseas Vietnamese business forum"},
+			hasNot:   []string{"Khu công nghiệp VSIP", "đầu tư công"},
+			sections: []string{"diaspora", "china"}, other: []string{"fdi"}},
+	}
+	for rcpt, w := range cases {
+		got := smtp.For(rcpt)
+		if len(got) != 1 {
+			t.Errorf("%s received %d messages, want 1", rcpt, len(got))
+			continue
+		}
+		msg, err := got[0].Parsed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := msg.Header
+		if id := h.Get("Message-Id"); !strings.HasSuffix(id, "@haiphong.example.org>") {
+			t.Errorf("%s: Message-ID %q not on the sender's domain", rcpt, id)
+		}
+		if _, err := h.Date(); err != nil {
+			t.Errorf("%s: Date: %v", rcpt, err)
+		}
+		if !strings.Contains(h.Get("List-Id"), "weekly.haiphong.example.org") {
+			t.Errorf("%s: List-Id %q", rcpt, h.Get("List-Id"))
+		}
+		lu := h.Get("List-Unsubscribe")
+		if !strings.Contains(lu, "<https://digest.example.org/unsubscribe/") || !strings.Contains(lu, "<mailto:digest@haiphong.example.org?subject=") {
+			t.Errorf("%s: List-Unsubscribe %q: want an https URL and a mailto", rcpt, lu)
+		}
+		if got := h.Get("List-Unsubscribe-Post"); got != "List-Unsubscribe=One-Click" {
+			t.Errorf("%s: List-Unsubscribe-Post %q", rcpt, got)
+		}
+		text, html := parts(t, msg)
+		if !strings.Contains(html, `lang="`+w.lang+`"`) {
+			t.Errorf("%s: HTML is not in %s", rcpt, w.lang)
+		}
+		for _, s := range w.has {
+			if !strings.Contains(html, s) || !strings.Contains(text, s) {
+				t.Errorf("%s: item %q missing from the HTML or text part", rcpt, s)
+			}
+		}
+		for _, s := range w.hasNot {
+			if strings.Contains(html, s) || strings.Contains(text, s) {
+				t.Errorf("%s: item %q should not be there", rcpt, s)
+			}
+		}
+		for _, k := range w.sections {
+			if !strings.Contains(text, themeName(k, w.lang)) {
+				t.Errorf("%s: section %q (%s) missing from the text part", rcpt, themeName(k, w.lang), k)
+			}
+		}
+		for _, k := range w.other {
+			if strings.Contains(text, themeName(k, w.lang)) {
+				t.Errorf("%s: section %q (%s) was not chosen", rcpt, themeName(k, w.lang), k)
+			}
+		}
+	}
+	total := len(smtp.Messages())
+
+	// A second run finds nothing new and sends nothing.
+	code, out, errOut = cli(t, "-config", cfgPath, "-send-now")
+	if code != 0 {
+		t.Fatalf("second send-now: exit %d: %s", code, errOut)
+	}
+	if n := len(smtp.Messages()); n != total {
+		t.Fatalf("second run sent %d more messages", n-total)
+	}
+	if !strings.Contains(out, "nothing to send") {
+		t.Errorf("second run said %q, want it to say there is nothing to send", out)
+	}
+}
+
+func TestSendNowExitsNonZeroWhenARecipientFails(t *testing.T) {
+	dir := t.TempDir()
+	feeds := feedServer(t)
+	smtp := smtptest.Start(t)
+	smtp.Reject = func(rcpt string) *gosmtp.SMTPError {
+		if strings.HasPrefix(rcpt, "gone@") {
+			return &gosmtp.SMTPError{Code: 550, EnhancedCode: [3]int{5, 1, 1}, Message: "no such user"}
+		}
+		return nil
+	}
+	cfgPath := writeConfig(t, dir, feeds.URL, smtp)
+	for _, addr := range []string{"ok@example.org", "gone@example.org"} {
+		if code, _, errOut := cli(t, "-config", cfgPath, "-add-subscriber", addr); code != 0 {
+			t.Fatal(errOut)
+		}
+	}
+	code, out, _ := cli(t, "-config", cfgPath, "-send-now")
+	if code == 0 {
+		t.Fatalf("exit 0 although a recipient was rejected: %s", out)
+	}
+	if !strings.Contains(out, "1 sent") || !strings.Contains(out, "1 failed") {
+		t.Errorf("summary %q: want 1 sent, 1 failed", out)
+	}
+	if len(smtp.For("ok@example.org")) != 1 {
+		t.Errorf("the good recipient did not get the issue")
+	}
+}
+
+func TestDryRunWritesEMLFiles(t *testing.T) {
+	dir := t.TempDir()
+	feeds := feedServer(t)
+	smtp := smtptest.Start(t)
+	cfgPath := writeConfig(t, dir, feeds.URL, smtp)
+	cli(t, "-config", cfgPath, "-add-subscriber", "lan@example.jp")
+	code, out, errOut := cli(t, "-config", cfgPath, "-send-now", "-dry-run")
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	if n := len(smtp.Messages()); n != 0 {
+		t.Fatalf("dry run sent %d messages over SMTP", n)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "outbox", "*.eml"))
+	if len(files) != 1 {
+		t.Fatalf("outbox has %v, want one .eml", files)
+	}
+	data, _ := os.ReadFile(files[0])
+	msg, err := mail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg.Header.Get("To"), "lan@example.jp") {
+		t.Errorf("To = %q", msg.Header.Get("To"))
+	}
+}
+
+func TestDemo(t *testing.T) {
+	t.Chdir(t.TempDir())
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"-demo"}, &out, io.Discard); code != 0 {
+		t.Fatalf("demo exit %d: %s", code, out.String())
+	}
+	files, _ := filepath.Glob(filepath.Join("outbox", "*.eml"))
+	if len(files) != len(demoSubscribers) {
+		t.Errorf("demo wrote %d .eml files, want %d (one per sample subscriber)\n%s", len(files), len(demoSubscribers), out.String())
+	}
+	for _, want := range []string{"outbox", demoDB} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output does not say where %s is:\n%s", want, out.String())
+		}
+	}
+	// The demo can be run again: it starts afresh.
+	if code := run(context.Background(), []string{"-demo"}, &out, io.Discard); code != 0 {
+		t.Fatalf("second demo exit %d: %s", code, out.String())
+	}
+}

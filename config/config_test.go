@@ -1,0 +1,132 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const valid = `
+database = "x.db"
+
+[http]
+base_url = "https://digest.example.org/"
+
+[sender]
+address = "digest@example.org"
+
+[smtp]
+host = "smtp.example.org"
+
+[[feeds]]
+name = "A"
+url = "https://a.example.org/rss"
+language = "vi"
+interval = "20m"
+
+[[digests]]
+key = "weekly"
+schedule = "0 8 * * FRI"
+`
+
+func TestValidConfigGetsDefaults(t *testing.T) {
+	c, err := Parse("test.toml", []byte(valid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP.BaseURL != "https://digest.example.org" {
+		t.Errorf("base_url keeps its trailing slash: %q", c.HTTP.BaseURL)
+	}
+	d := c.Digests[0]
+	if d.Timezone != "Asia/Ho_Chi_Minh" || len(d.Themes) == 0 || d.Window == 0 {
+		t.Errorf("digest defaults not applied: %+v", d)
+	}
+	if c.Feeds[0].Interval.Minutes() != 20 {
+		t.Errorf("interval = %v", c.Feeds[0].Interval)
+	}
+	if c.Sender.Domain() != "example.org" {
+		t.Errorf("domain = %q", c.Sender.Domain())
+	}
+}
+
+// Every broken config fails at start-up with the key, the line and the reason.
+func TestBrokenConfigNamesKeyAndLine(t *testing.T) {
+	cases := []struct {
+		name, edit, want string
+	}{
+		{"bad cron", `schedule = "0 8 * * FRI"|schedule = "every friday"`, `line 21: digests[0].schedule: "every friday" is not a cron spec`},
+		{"bad language", `language = "vi"|language = "fr"`, `line 16: feeds[0].language: "fr": must be vi or en`},
+		{"bad url", `url = "https://a.example.org/rss"|url = "ftp://a"`, `line 15: feeds[0].url`},
+		{"unknown key", `host = "smtp.example.org"|hots = "smtp.example.org"`, `line 11: unknown key "smtp.hots"`},
+		{"syntax", `key = "weekly"|key = "weekly`, `line 20:`},
+		{"bad tls", `host = "smtp.example.org"|host = "smtp.example.org"` + "\ntls = \"ssl\"", `line 12: smtp.tls: "ssl": must be starttls, tls or none`},
+		{"bad tz", `key = "weekly"|key = "weekly"` + "\ntimezone = \"Mars/Olympus\"", `digests[0].timezone: unknown time zone`},
+		{"bad sender", `address = "digest@example.org"|address = "not an address"`, `line 8: sender.address`},
+		{"bad duration", `interval = "20m"|interval = "often"`, `line 17`},
+		{"unknown theme", `key = "weekly"|key = "weekly"` + "\nthemes = [\"sport\"]", `digests[0].themes: unknown theme "sport"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			from, to, _ := strings.Cut(c.edit, "|")
+			if !strings.Contains(valid, from) {
+				t.Fatalf("fixture lacks %q", from)
+			}
+			_, err := Parse("test.toml", []byte(strings.Replace(valid, from, to, 1)))
+			if err == nil {
+				t.Fatal("broken config accepted")
+			}
+			if !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "test.toml") {
+				t.Fatalf("error %q\nwant it to contain %q and the file name", err, c.want)
+			}
+		})
+	}
+}
+
+func TestSecretsFromEnvironment(t *testing.T) {
+	cfg := strings.Replace(valid, `host = "smtp.example.org"`, `host = "smtp.example.org"
+username = "digest"
+password_env = "HPD_TEST_SMTP_PASSWORD"`, 1)
+	t.Setenv("HPD_TEST_SMTP_PASSWORD", "")
+	if _, err := Parse("test.toml", []byte(cfg)); err == nil || !strings.Contains(err.Error(), "HPD_TEST_SMTP_PASSWORD") {
+		t.Fatalf("missing password not reported: %v", err)
+	}
+	t.Setenv("HPD_TEST_SMTP_PASSWORD", "s3cret")
+	c, err := Parse("test.toml", []byte(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTP.Password != "s3cret" {
+		t.Errorf("password not read from the environment")
+	}
+}
+
+// The shipped example must load as it is (with its secrets in the environment).
+func TestExampleConfigLoads(t *testing.T) {
+	t.Setenv("HPDIGEST_SMTP_PASSWORD", "x")
+	t.Setenv("HPDIGEST_TOKEN_SECRET", "y")
+	c, err := Load(filepath.Join("..", "config.example.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Feeds) < 3 || len(c.Digests) == 0 || len(c.Themes) < 3 {
+		t.Errorf("example has %d feeds, %d digests, %d themes", len(c.Feeds), len(c.Digests), len(c.Themes))
+	}
+}
+
+func TestMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
+	if err == nil || !os.IsNotExist(unwrapAll(err)) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func unwrapAll(err error) error {
+	for {
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return err
+		}
+		err = u.Unwrap()
+	}
+}

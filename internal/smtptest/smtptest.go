@@ -1,0 +1,120 @@
+// Package smtptest runs a real SMTP server (emersion/go-smtp) in-process on
+// loopback for tests, and keeps every message it accepts.
+package smtptest
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/mail"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Message is one accepted message.
+type Message struct {
+	From string
+	To   []string
+	Data []byte
+}
+
+// Parsed parses the message's header and body.
+func (m Message) Parsed() (*mail.Message, error) {
+	return mail.ReadMessage(bytes.NewReader(m.Data))
+}
+
+// Server is a running in-process SMTP server.
+type Server struct {
+	Host string
+	Port int
+
+	mu       sync.Mutex
+	messages []Message
+	// Reject, when set, is asked for every RCPT; a non-nil *smtp.SMTPError
+	// is returned to the client.
+	Reject func(rcpt string) *smtp.SMTPError
+}
+
+// Start starts a server that stops when the test ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{}
+	srv := smtp.NewServer(backend{s})
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	srv.ReadTimeout = 30 * time.Second
+	srv.WriteTimeout = 30 * time.Second
+	srv.MaxMessageBytes = 10 << 20
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().(*net.TCPAddr)
+	s.Host, s.Port = addr.IP.String(), addr.Port
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return s
+}
+
+// Messages returns a copy of every accepted message.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.messages...)
+}
+
+// For returns the messages addressed to rcpt.
+func (s *Server) For(rcpt string) []Message {
+	var out []Message
+	for _, m := range s.Messages() {
+		for _, to := range m.To {
+			if strings.EqualFold(to, rcpt) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+type backend struct{ s *Server }
+
+func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{s: b.s}, nil }
+
+type session struct {
+	s    *Server
+	from string
+	to   []string
+}
+
+func (x *session) AuthMechanisms() []string { return nil }
+func (x *session) Reset()                   { x.from, x.to = "", nil }
+func (x *session) Logout() error            { return nil }
+func (x *session) Mail(from string, _ *smtp.MailOptions) error {
+	x.from = from
+	return nil
+}
+
+func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if x.s.Reject != nil {
+		if err := x.s.Reject(to); err != nil {
+			return err
+		}
+	}
+	x.to = append(x.to, to)
+	return nil
+}
+
+func (x *session) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	x.s.mu.Lock()
+	x.s.messages = append(x.s.messages, Message{From: x.from, To: x.to, Data: data})
+	x.s.mu.Unlock()
+	return nil
+}
