@@ -107,20 +107,30 @@ func normalizeItem(gi *gofeed.Item, base *url.URL, lang string, loc *time.Locati
 	} else {
 		ib = base
 	}
-	body := gi.Description
-	if strings.TrimSpace(stripTagsQuick(body)) == "" {
-		body = gi.Content
-	}
-	c := cleanContent(body, ib)
-	if c.Image == "" && gi.Content != "" && body != gi.Content {
-		c.Image = cleanContent(gi.Content, ib).Image
+	// The description is the summary; the full content stands in when the
+	// description has no text. Images come from either.
+	c := cleanContent(gi.Description, ib)
+	if gi.Content != "" && gi.Content != gi.Description && (c.Text == "" || c.Image == "") {
+		cc := cleanContent(gi.Content, ib)
+		if c.Text == "" {
+			c.HTML, c.Text = cc.HTML, cc.Text
+		}
+		if c.Image == "" {
+			c.Image = cc.Image
+		}
+		for px := range cc.Pixels {
+			if c.Pixels == nil {
+				c.Pixels = map[string]bool{}
+			}
+			c.Pixels[px] = true
+		}
 	}
 	it := Item{
 		URL:         link,
 		Title:       cleanTitle(gi.Title),
 		SummaryHTML: c.HTML,
 		SummaryText: c.Text,
-		ImageURL:    leadImage(gi, ib, c.Image),
+		ImageURL:    leadImage(gi, ib, c),
 		Language:    lang,
 	}
 	if it.Title == "" {
@@ -143,16 +153,9 @@ func looksLikeURL(s string) bool {
 	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
 }
 
-func stripTagsQuick(s string) string {
-	if !strings.Contains(s, "<") {
-		return s
-	}
-	return cleanContent(s, nil).Text
-}
-
-// leadImage picks media:content / media:thumbnail, the item's image, an image
-// enclosure, else the first image of the content.
-func leadImage(gi *gofeed.Item, base *url.URL, fromContent string) string {
+// leadImage picks media:content / media:thumbnail, an image enclosure, the
+// first real image of the content, else the item's image (never a pixel).
+func leadImage(gi *gofeed.Item, base *url.URL, c content) string {
 	if media, ok := gi.Extensions["media"]; ok {
 		for _, name := range []string{"content", "thumbnail", "group"} {
 			for _, e := range media[name] {
@@ -160,11 +163,6 @@ func leadImage(gi *gofeed.Item, base *url.URL, fromContent string) string {
 					return u
 				}
 			}
-		}
-	}
-	if gi.Image != nil {
-		if u := absURL(gi.Image.URL, base); u != "" && !strings.HasPrefix(u, "mailto:") {
-			return u
 		}
 	}
 	for _, e := range gi.Enclosures {
@@ -177,7 +175,15 @@ func leadImage(gi *gofeed.Item, base *url.URL, fromContent string) string {
 			}
 		}
 	}
-	return fromContent
+	if c.Image != "" {
+		return c.Image
+	}
+	if gi.Image != nil {
+		if u := absURL(gi.Image.URL, base); u != "" && !strings.HasPrefix(u, "mailto:") && !c.Pixels[u] {
+			return u
+		}
+	}
+	return ""
 }
 
 func mediaImage(e ext.Extension, base *url.URL) string {

@@ -61,6 +61,8 @@ type content struct {
 	HTML  string // sanitised, absolute URLs, no pixels
 	Text  string // plain text, bounded
 	Image string // first real image, absolute
+	// Pixels are the tracking images removed (gofeed may offer one as the item's image).
+	Pixels map[string]bool
 }
 
 // cleanContent sanitises feed HTML for email and derives the text summary.
@@ -111,6 +113,12 @@ func prepare(n *nethtml.Node, base *url.URL, c *content) {
 				src = absURL(attr(ch, "data-src"), base) // lazy-loading portals
 			}
 			if src == "" || isPixel(ch) {
+				if src != "" {
+					if c.Pixels == nil {
+						c.Pixels = map[string]bool{}
+					}
+					c.Pixels[src] = true
+				}
 				n.RemoveChild(ch)
 				break
 			}
