@@ -114,7 +114,15 @@ func NewStore(db *sql.DB, items ItemSource) *Store {
 
 // SaveClassification stores (or replaces) an item's themes.
 func (s *Store) SaveClassification(ctx context.Context, itemID int64, c Classification) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO item_themes (item_id, themes, primary_theme, explanation, classified_at)
+	return s.saveClassification(ctx, s.db, itemID, c)
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func (s *Store) saveClassification(ctx context.Context, db execer, itemID int64, c Classification) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO item_themes (item_id, themes, primary_theme, explanation, classified_at)
 		VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (item_id) DO UPDATE SET themes = excluded.themes, primary_theme = excluded.primary_theme,
 			explanation = excluded.explanation, classified_at = excluded.classified_at`,
@@ -220,7 +228,7 @@ func (s *Store) Assemble(ctx context.Context, d Digest, classify func(feeds.Item
 		c, ok := classes[it.ID]
 		if !ok {
 			c = classify(it)
-			if err := s.SaveClassification(ctx, it.ID, c); err != nil {
+			if err := s.saveClassification(ctx, tx, it.ID, c); err != nil {
 				return nil, 0, err
 			}
 		}
