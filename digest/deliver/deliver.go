@@ -2,14 +2,17 @@
 // sends it: a pool of workers holding SMTP connections (go-mail), a global
 // rate limit, retries for temporary failures, permanent failures recorded as
 // bounces, and resumption after a crash. A directory transport writes .eml
-// files instead (dry runs and the demo). Table: deliveries.
+// files instead (dry runs and the demo). Tables: deliveries, delivery_jobs.
 package deliver
 
 import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/haiphong/hpdigest/store"
@@ -21,23 +24,61 @@ const (
 	StateSent    = "sent"
 	StateRetry   = "retry"   // temporary failure; next_attempt_at says when
 	StateFailed  = "failed"  // permanent failure (5xx), counted as a bounce
-	StateSkipped = "skipped" // nothing in the issue for the subscriber's themes
+	StateSkipped = "skipped" // nothing in the issue for the subscriber's themes, or no longer subscribed
 )
 
 // Config is the [smtp] section: the relay(s) and the sending limits.
+//
+// The top-level host/port/... describe one relay. Operators who outgrow it
+// list several under [[smtp.relays]]; then the top-level relay fields are
+// ignored and each relay has its own workers, rate and per-connection cap.
 type Config struct {
 	Host        string        `toml:"host"`
 	Port        int           `toml:"port"`
-	TLS         string        `toml:"tls"` // "starttls" (default), "tls", "none"
+	TLS         string        `toml:"tls"` // "starttls" (default), "tls", "opportunistic", "none"
 	Username    string        `toml:"username"`
 	PasswordEnv string        `toml:"password_env"` // name of the environment variable with the password
 	Password    string        `toml:"-"`            // resolved from PasswordEnv by the config loader
 	HELO        string        `toml:"helo"`
-	Workers     int           `toml:"workers"`         // connections at once
-	RatePerSec  float64       `toml:"rate_per_second"` // 0 = unlimited
+	Workers     int           `toml:"workers"`         // connections at once (default 4)
+	RatePerSec  float64       `toml:"rate_per_second"` // global limit over all relays; 0 = unlimited
 	PerConn     int           `toml:"messages_per_connection"`
-	Timeout     time.Duration `toml:"timeout"`
-	RetryFor    time.Duration `toml:"retry_for"` // keep retrying 4xx this long
+	Timeout     time.Duration `toml:"timeout"`   // per SMTP command/connection (default 30s)
+	RetryFor    time.Duration `toml:"retry_for"` // keep retrying 4xx this long (default 24h)
+
+	// RetryBackoff is the wait after the first temporary failure; it doubles
+	// with every attempt up to one hour (default 5m).
+	RetryBackoff time.Duration `toml:"retry_backoff"`
+	// EnvelopeFrom is the MAIL FROM (bounce) address; default: the From address.
+	EnvelopeFrom string `toml:"envelope_from"`
+	// Relays, when set, replace the single relay above.
+	Relays []Relay `toml:"relays"`
+	// DKIM signing (optional).
+	DKIM DKIMConfig `toml:"dkim"`
+}
+
+// Relay is one SMTP relay of the pool with its own limits.
+type Relay struct {
+	Name        string  `toml:"name"` // for logs and the outbox's relay column; default host:port
+	Host        string  `toml:"host"`
+	Port        int     `toml:"port"`
+	TLS         string  `toml:"tls"`
+	Username    string  `toml:"username"`
+	PasswordEnv string  `toml:"password_env"`
+	Password    string  `toml:"-"`
+	HELO        string  `toml:"helo"`
+	Workers     int     `toml:"workers"`         // connections to this relay (default 4)
+	RatePerSec  float64 `toml:"rate_per_second"` // this relay's limit; 0 = unlimited
+	PerConn     int     `toml:"messages_per_connection"`
+}
+
+// DKIMConfig enables DKIM signing when Domain is set.
+type DKIMConfig struct {
+	Domain         string   `toml:"domain"`
+	Selector       string   `toml:"selector"`
+	PrivateKeyFile string   `toml:"private_key_file"` // PEM (RSA PKCS#1/PKCS#8 or Ed25519 PKCS#8)
+	PrivateKeyEnv  string   `toml:"private_key_env"`  // or: name of an environment variable holding the PEM
+	Headers        []string `toml:"headers"`          // signed headers; default: see DefaultDKIMHeaders
 }
 
 // Message is one email ready to send.
@@ -57,56 +98,243 @@ type Recipient struct {
 	Email, Name  string
 	Language     string
 	Themes       []string
-	Timezone     string
+	Timezone     string // IANA name; "" = LocalDelivery.DefaultTimezone
+}
+
+// LocalDelivery asks for delivery at a local time of day in each
+// recipient's time zone. A row whose local time has already passed by less
+// than Grace when the job starts is sent at once; otherwise at the next
+// occurrence of Hour:Minute (so within 24 hours of the start).
+type LocalDelivery struct {
+	Hour, Minute    int
+	DefaultTimezone string        // for recipients without one; default Asia/Ho_Chi_Minh
+	Grace           time.Duration // default 3h
 }
 
 // Job describes one issue's send.
 type Job struct {
 	IssueID int64
 	// Recipients streams confirmed subscribers with id > afterID in id order.
+	// It is called from one goroutine at a time.
 	Recipients func(ctx context.Context, afterID int64, limit int) ([]Recipient, error)
 	// Compose builds the message for one recipient; (nil, nil) means there
-	// is nothing for them in this issue (recorded as skipped).
+	// is nothing for them in this issue (recorded as skipped). It is called
+	// from several worker goroutines at once.
 	Compose func(ctx context.Context, r Recipient) (*Message, error)
-	// OnPermanentFailure is told of every 5xx rejection (bounce counting).
+	// OnPermanentFailure is told of every 5xx rejection of a recipient
+	// (bounce counting). Optional.
 	OnPermanentFailure func(ctx context.Context, subscriberID int64, reason string) error
+
+	// Local, when set, delays each recipient's row to a local time of day.
+	// Rows are planned once, when the job's outbox is created.
+	Local *LocalDelivery
+	// Wait makes Send keep going until every row is final (sent, failed or
+	// skipped), sleeping until the next retry or local delivery time. Without
+	// it Send makes one pass over the rows that are due and returns;
+	// Summary.NextAt says when to call it again.
+	Wait bool
 }
 
 // Summary counts the outbox rows of an issue after a send.
 type Summary struct {
+	IssueID                                      int64
 	Total, Sent, Failed, Retry, Skipped, Pending int
 	SentNow                                      int // sent by this call
+	FailedNow                                    int // failed permanently during this call
+	Elapsed                                      time.Duration
+	Rate                                         float64   // messages sent per second by this call
+	RateLimit                                    float64   // configured global limit (0 = none)
+	NextAt                                       time.Time // earliest time a pending/retry row is due (zero if none)
+	Done                                         bool      // every row is final
+}
+
+// Remaining is the number of rows still to send (pending or retry).
+func (s Summary) Remaining() int { return s.Pending + s.Retry }
+
+func (s Summary) String() string {
+	str := fmt.Sprintf("issue %d: %d recipients: %d sent (%d now, %.1f/s), %d failed, %d skipped, %d pending, %d retry",
+		s.IssueID, s.Total, s.Sent, s.SentNow, s.Rate, s.Failed, s.Skipped, s.Pending, s.Retry)
+	if !s.NextAt.IsZero() && !s.Done {
+		str += ", next due " + s.NextAt.Format(time.RFC3339)
+	}
+	return str
 }
 
 // Migrations returns the schema of the outbox.
 func Migrations() store.Migration {
-	return store.Migration{Component: "deliver", Steps: []string{}}
+	return store.Migration{Component: "deliver", Steps: []string{
+		`CREATE TABLE delivery_jobs (
+			issue_id         INTEGER PRIMARY KEY,
+			created_at       INTEGER NOT NULL,
+			rows_complete_at INTEGER NOT NULL DEFAULT 0,
+			finished_at      INTEGER NOT NULL DEFAULT 0
+		);
+		CREATE TABLE deliveries (
+			id              INTEGER PRIMARY KEY,
+			issue_id        INTEGER NOT NULL,
+			subscriber_id   INTEGER NOT NULL,
+			email           TEXT    NOT NULL,
+			state           TEXT    NOT NULL DEFAULT 'pending'
+			                CHECK (state IN ('pending','sent','retry','failed','skipped')),
+			attempts        INTEGER NOT NULL DEFAULT 0,
+			not_before_at   INTEGER NOT NULL DEFAULT 0,
+			next_attempt_at INTEGER NOT NULL DEFAULT 0,
+			retry_until_at  INTEGER NOT NULL DEFAULT 0,
+			smtp_code       INTEGER NOT NULL DEFAULT 0,
+			smtp_text       TEXT    NOT NULL DEFAULT '',
+			last_error      TEXT    NOT NULL DEFAULT '',
+			relay           TEXT    NOT NULL DEFAULT '',
+			message_id      TEXT    NOT NULL DEFAULT '',
+			created_at      INTEGER NOT NULL,
+			updated_at      INTEGER NOT NULL,
+			sent_at         INTEGER NOT NULL DEFAULT 0,
+			UNIQUE (issue_id, subscriber_id)
+		);
+		CREATE INDEX deliveries_state ON deliveries (issue_id, state, next_attempt_at);
+		CREATE INDEX deliveries_subscriber ON deliveries (subscriber_id);`,
+	}}
 }
 
-// Transport sends messages; implementations: SMTP pool, directory of .eml files.
-type Transport interface{}
+// Validate checks the [smtp] section (and loads the DKIM key, if any).
+func (c Config) Validate() error {
+	rs := c.relays()
+	if len(rs) == 0 {
+		return errors.New("smtp: host is empty (set smtp.host or [[smtp.relays]])")
+	}
+	for i, r := range rs {
+		if r.Host == "" {
+			return fmt.Errorf("smtp.relays[%d]: host is empty", i)
+		}
+		if r.Port <= 0 || r.Port > 65535 {
+			return fmt.Errorf("smtp relay %s: port %d out of range", r.Name, r.Port)
+		}
+		switch strings.ToLower(r.TLS) {
+		case "", "starttls", "tls", "opportunistic", "none":
+		default:
+			return fmt.Errorf("smtp relay %s: tls %q: want starttls, tls, opportunistic or none", r.Name, r.TLS)
+		}
+		if r.Workers < 0 || r.RatePerSec < 0 || r.PerConn < 0 {
+			return fmt.Errorf("smtp relay %s: workers, rate_per_second and messages_per_connection must not be negative", r.Name)
+		}
+		if r.PasswordEnv != "" && r.Password == "" && os.Getenv(r.PasswordEnv) == "" {
+			return fmt.Errorf("smtp relay %s: password_env %s is not set in the environment", r.Name, r.PasswordEnv)
+		}
+	}
+	if c.RatePerSec < 0 || c.Timeout < 0 || c.RetryFor < 0 || c.RetryBackoff < 0 {
+		return errors.New("smtp: rate_per_second, timeout, retry_for and retry_backoff must not be negative")
+	}
+	if c.DKIM.Domain != "" {
+		if _, err := c.DKIM.signOptions(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
-// Engine sends jobs.
+// relays returns the relay pool with defaults filled in.
+func (c Config) relays() []Relay {
+	var rs []Relay
+	if len(c.Relays) > 0 {
+		rs = append(rs, c.Relays...)
+	} else if c.Host != "" {
+		rs = []Relay{{Host: c.Host, Port: c.Port, TLS: c.TLS, Username: c.Username, PasswordEnv: c.PasswordEnv,
+			Password: c.Password, HELO: c.HELO, Workers: c.Workers, PerConn: c.PerConn}}
+	}
+	for i := range rs {
+		r := &rs[i]
+		if r.Port == 0 {
+			switch strings.ToLower(r.TLS) {
+			case "tls":
+				r.Port = 465
+			case "none":
+				r.Port = 25
+			default:
+				r.Port = 587
+			}
+		}
+		if r.Name == "" {
+			r.Name = fmt.Sprintf("%s:%d", r.Host, r.Port)
+		}
+		if r.Workers == 0 {
+			r.Workers = 4
+		}
+		if r.Password == "" && r.PasswordEnv != "" {
+			r.Password = os.Getenv(r.PasswordEnv)
+		}
+	}
+	return rs
+}
+
+func (c Config) withDefaults() Config {
+	if c.Timeout == 0 {
+		c.Timeout = 30 * time.Second
+	}
+	if c.RetryFor == 0 {
+		c.RetryFor = 24 * time.Hour
+	}
+	if c.RetryBackoff == 0 {
+		c.RetryBackoff = 5 * time.Minute
+	}
+	return c
+}
+
+// Engine sends jobs. Set the exported fields before calling Send.
 type Engine struct {
-	db  *sql.DB
-	cfg Config
-	dir string
-	log *slog.Logger
+	db     *sql.DB
+	cfg    Config
+	log    *slog.Logger
+	relays []*relay
+	err    error // configuration error, reported by Send
+
+	// Progress, if set, is called about every ProgressEvery during Send
+	// and once at the end with the live counts (see NewProgress).
+	Progress      func(Summary)
+	ProgressEvery time.Duration
+	// BatchSize is how many recipients are read per Recipients call (default 500).
+	BatchSize int
+
+	now            func() time.Time // clock (tests move it)
+	dialBackoff    time.Duration    // first pause of a relay that cannot be reached
+	maxDialBackoff time.Duration
+	signer         *dkimSigner
 }
 
 // NewSMTPEngine sends over SMTP with cfg.
 func NewSMTPEngine(db *sql.DB, cfg Config, log *slog.Logger) *Engine {
-	return &Engine{db: db, cfg: cfg, log: log}
+	e := newEngine(db, cfg, log)
+	if err := cfg.Validate(); err != nil {
+		e.err = err
+		return e
+	}
+	for _, r := range cfg.relays() {
+		e.relays = append(e.relays, newSMTPRelay(r, e.cfg))
+	}
+	if cfg.DKIM.Domain != "" {
+		s, err := newDKIMSigner(cfg.DKIM)
+		if err != nil {
+			e.err = err
+		}
+		e.signer = s
+	}
+	return e
 }
 
-// NewDirEngine writes one .eml file per recipient into dir instead of sending.
+// NewDirEngine writes one .eml file per recipient into dir instead of
+// sending, named <issueID>-<subscriberID>-<email>.eml.
 func NewDirEngine(db *sql.DB, dir string, log *slog.Logger) *Engine {
-	return &Engine{db: db, dir: dir, log: log}
+	e := newEngine(db, Config{}, log)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		e.err = fmt.Errorf("deliver: create %s: %w", dir, err)
+	}
+	e.relays = []*relay{newDirRelay(dir)}
+	return e
 }
 
-// Send creates the outbox rows of the job (if not yet there) and delivers
-// every row that is pending or due for retry. Rows already sent are never
-// sent again, so running Send twice sends nothing the second time.
-func (e *Engine) Send(ctx context.Context, job Job) (Summary, error) {
-	return Summary{}, errors.New("deliver: not implemented yet")
+func newEngine(db *sql.DB, cfg Config, log *slog.Logger) *Engine {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{db: db, cfg: cfg.withDefaults(), log: log, now: time.Now,
+		ProgressEvery: 2 * time.Second, BatchSize: 500,
+		dialBackoff: time.Second, maxDialBackoff: time.Minute}
 }

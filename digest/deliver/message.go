@@ -1,0 +1,245 @@
+package deliver
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-msgauth/dkim"
+	mail "github.com/wneessen/go-mail"
+)
+
+// DefaultDKIMHeaders are signed when DKIMConfig.Headers is empty. Headers
+// absent from a message are still listed (RFC 6376 §5.4: that stops anyone
+// adding them later).
+var DefaultDKIMHeaders = []string{"From", "To", "Subject", "Date", "Message-ID", "Reply-To",
+	"MIME-Version", "Content-Type", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post"}
+
+// render builds the message with go-mail (encoded names and subject,
+// multipart/alternative with text/plain first and HTML last, quoted-
+// printable UTF-8), then signs the rendered bytes with go-msgauth if DKIM is
+// configured.
+func (e *Engine) render(m *Message, issueID, sid int64) ([]byte, string, error) {
+	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
+	if err := msg.FromFormat(m.FromName, m.FromAddress); err != nil {
+		return nil, "", fmt.Errorf("from %q: %w", m.FromAddress, err)
+	}
+	if err := msg.AddToFormat(m.ToName, m.To); err != nil {
+		return nil, "", fmt.Errorf("to %q: %w", m.To, err)
+	}
+	if m.ReplyTo != "" {
+		if err := msg.ReplyTo(m.ReplyTo); err != nil {
+			return nil, "", fmt.Errorf("reply-to %q: %w", m.ReplyTo, err)
+		}
+	}
+	msg.Subject(m.Subject)
+	domain := m.MessageIDDomain
+	if domain == "" {
+		if i := strings.LastIndexByte(m.FromAddress, '@'); i >= 0 {
+			domain = m.FromAddress[i+1:]
+		}
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	id := fmt.Sprintf("%s@%s", hex.EncodeToString(rnd[:]), domain)
+	if issueID != 0 || sid != 0 {
+		id = fmt.Sprintf("hpd.%d.%d.%s@%s", issueID, sid, hex.EncodeToString(rnd[:]), domain)
+	}
+	msg.SetMessageIDWithValue(id)
+	msg.SetDateWithValue(e.now())
+	keys := make([]string, 0, len(m.Headers))
+	for k := range m.Headers {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		msg.SetGenHeader(mail.Header(k), m.Headers[k])
+	}
+	switch {
+	case m.Text != "" && m.HTML != "":
+		msg.SetBodyString(mail.TypeTextPlain, m.Text)
+		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
+	case m.HTML != "":
+		msg.SetBodyString(mail.TypeTextHTML, m.HTML)
+	default:
+		msg.SetBodyString(mail.TypeTextPlain, m.Text)
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(m.Text) + len(m.HTML) + 2048)
+	if _, err := msg.WriteTo(&buf); err != nil {
+		return nil, "", err
+	}
+	if e.signer == nil {
+		return buf.Bytes(), "<" + id + ">", nil
+	}
+	signed, err := e.signer.sign(buf.Bytes())
+	if err != nil {
+		return nil, "", fmt.Errorf("dkim: %w", err)
+	}
+	return signed, "<" + id + ">", nil
+}
+
+// dkimSigner signs rendered messages. go-mail's own signer produces
+// signatures that fail to verify once the h= list wraps, so the finished
+// bytes are signed here instead.
+type dkimSigner struct{ opts *dkim.SignOptions }
+
+func newDKIMSigner(c DKIMConfig) (*dkimSigner, error) {
+	o, err := c.signOptions()
+	if err != nil {
+		return nil, err
+	}
+	return &dkimSigner{opts: o}, nil
+}
+
+func (s *dkimSigner) sign(data []byte) ([]byte, error) {
+	var out bytes.Buffer
+	out.Grow(len(data) + 600)
+	if err := dkim.Sign(&out, bytes.NewReader(data), s.opts); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+func (c DKIMConfig) signOptions() (*dkim.SignOptions, error) {
+	if c.Domain == "" || c.Selector == "" {
+		return nil, errors.New("smtp.dkim: domain and selector are both required")
+	}
+	var pemData []byte
+	switch {
+	case c.PrivateKeyEnv != "":
+		pemData = []byte(os.Getenv(c.PrivateKeyEnv))
+		if len(pemData) == 0 {
+			return nil, fmt.Errorf("smtp.dkim: private_key_env %s is empty", c.PrivateKeyEnv)
+		}
+	case c.PrivateKeyFile != "":
+		b, err := os.ReadFile(c.PrivateKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("smtp.dkim: private_key_file: %w", err)
+		}
+		pemData = b
+	default:
+		return nil, errors.New("smtp.dkim: set private_key_file or private_key_env")
+	}
+	key, err := parsePrivateKey(pemData)
+	if err != nil {
+		return nil, fmt.Errorf("smtp.dkim: %w", err)
+	}
+	hk := c.Headers
+	if len(hk) == 0 {
+		hk = DefaultDKIMHeaders
+	}
+	hasFrom := false
+	for _, h := range hk {
+		hasFrom = hasFrom || strings.EqualFold(h, "From")
+	}
+	if !hasFrom {
+		return nil, errors.New("smtp.dkim: headers must include From")
+	}
+	return &dkim.SignOptions{Domain: c.Domain, Selector: c.Selector, Signer: key, Hash: crypto.SHA256,
+		HeaderCanonicalization: dkim.CanonicalizationRelaxed, BodyCanonicalization: dkim.CanonicalizationRelaxed,
+		HeaderKeys: hk}, nil
+}
+
+func parsePrivateKey(pemData []byte) (crypto.Signer, error) {
+	blk, _ := pem.Decode(pemData)
+	if blk == nil {
+		return nil, errors.New("private key is not PEM")
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(blk.Bytes); err == nil {
+		return k, nil
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("private key: %w", err)
+	}
+	switch k := k.(type) {
+	case *rsa.PrivateKey:
+		return k, nil
+	case ed25519.PrivateKey:
+		return k, nil
+	}
+	return nil, fmt.Errorf("private key type %T not supported (RSA or Ed25519)", k)
+}
+
+// planner computes each row's not-before time for local-time delivery.
+type planner struct {
+	l     *LocalDelivery
+	start time.Time
+	def   *time.Location
+	cache map[string]*time.Location
+	log   *slog.Logger
+}
+
+func newPlanner(l *LocalDelivery, start time.Time, log *slog.Logger) *planner {
+	p := &planner{l: l, start: start, cache: map[string]*time.Location{}, log: log}
+	if l != nil {
+		name := l.DefaultTimezone
+		if name == "" {
+			name = "Asia/Ho_Chi_Minh"
+		}
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			log.Warn("deliver: default time zone unknown; using UTC", "tz", name, "err", err)
+			loc = time.UTC
+		}
+		p.def = loc
+	}
+	return p
+}
+
+// notBefore returns the unix second from which a row may be sent (0: now).
+func (p *planner) notBefore(tz string) int64 {
+	if p.l == nil {
+		return 0
+	}
+	return localSendTime(p.start, p.location(tz), p.l).Unix()
+}
+
+func (p *planner) location(tz string) *time.Location {
+	if tz == "" {
+		return p.def
+	}
+	if loc, ok := p.cache[tz]; ok {
+		return loc
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		p.log.Warn("deliver: unknown subscriber time zone; using the default", "tz", tz)
+		loc = p.def
+	}
+	p.cache[tz] = loc
+	return loc
+}
+
+// localSendTime is the first moment at or after start when it is
+// l.Hour:l.Minute in loc, or start itself if that time passed less than
+// l.Grace ago today.
+func localSendTime(start time.Time, loc *time.Location, l *LocalDelivery) time.Time {
+	grace := l.Grace
+	if grace == 0 {
+		grace = 3 * time.Hour
+	}
+	local := start.In(loc)
+	target := time.Date(local.Year(), local.Month(), local.Day(), l.Hour, l.Minute, 0, 0, loc)
+	switch {
+	case !target.Before(start):
+		return target
+	case start.Sub(target) <= grace:
+		return start
+	default:
+		return time.Date(local.Year(), local.Month(), local.Day()+1, l.Hour, l.Minute, 0, 0, loc)
+	}
+}

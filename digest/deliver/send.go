@@ -1,0 +1,547 @@
+package deliver
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+	_ "time/tzdata" // subscribers' time zones must resolve even without system tzdata
+
+	"golang.org/x/time/rate"
+
+	"github.com/haiphong/hpdigest/store"
+)
+
+// Send creates the outbox rows of the job (if not yet there) and delivers
+// every row that is pending or due for retry. Rows already sent are never
+// sent again, so running Send twice sends nothing the second time.
+//
+// All rows are created before the first message leaves. Cancelling ctx
+// (SIGTERM) stops handing out new messages, lets the ones on the wire finish
+// and be recorded, and returns the summary with ctx's error.
+func (e *Engine) Send(ctx context.Context, job Job) (Summary, error) {
+	if e.err != nil {
+		return Summary{IssueID: job.IssueID}, e.err
+	}
+	if job.Recipients == nil || job.Compose == nil {
+		return Summary{IssueID: job.IssueID}, errors.New("deliver: job needs Recipients and Compose")
+	}
+	start := e.now()
+	if err := e.createRows(ctx, job); err != nil {
+		return Summary{IssueID: job.IssueID}, err
+	}
+	total := &counters{}
+	var stopProgress func()
+	if e.Progress != nil {
+		stopProgress = e.startProgress(job.IssueID, start, total)
+	}
+	var sum Summary
+	var err error
+	for {
+		if err = e.pass(ctx, job, total); err != nil {
+			break
+		}
+		sum, err = e.summary(ctx, job.IssueID)
+		if err != nil || sum.Done || !job.Wait || ctx.Err() != nil {
+			break
+		}
+		wait := sum.NextAt.Sub(e.now())
+		if wait > 0 {
+			e.log.Info("deliver: waiting for the next due row", "issue", job.IssueID, "until", sum.NextAt.Format(time.RFC3339), "remaining", sum.Remaining())
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if s2, err2 := e.summary(context.WithoutCancel(ctx), job.IssueID); err2 == nil {
+		sum = s2
+	} else if err == nil {
+		err = err2
+	}
+	sent, failed := total.now()
+	sum.SentNow, sum.FailedNow = sent, failed
+	sum.Elapsed = e.now().Sub(start)
+	if sum.Elapsed > 0 {
+		sum.Rate = float64(sum.SentNow) / sum.Elapsed.Seconds()
+	}
+	sum.RateLimit = e.cfg.RatePerSec
+	if stopProgress != nil {
+		stopProgress()
+		e.Progress(sum)
+	}
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	e.log.Info("deliver: "+sum.String(), "elapsed", sum.Elapsed.Round(time.Millisecond))
+	return sum, err
+}
+
+// createRows writes one outbox row per recipient, once per issue. An
+// interrupted creation resumes after the highest subscriber id written.
+func (e *Engine) createRows(ctx context.Context, job Job) error {
+	now := e.now().Unix()
+	if _, err := e.db.ExecContext(ctx, `INSERT OR IGNORE INTO delivery_jobs (issue_id, created_at) VALUES (?, ?)`, job.IssueID, now); err != nil {
+		return fmt.Errorf("deliver: create job: %w", err)
+	}
+	var createdAt, complete int64
+	if err := e.db.QueryRowContext(ctx, `SELECT created_at, rows_complete_at FROM delivery_jobs WHERE issue_id = ?`, job.IssueID).Scan(&createdAt, &complete); err != nil {
+		return fmt.Errorf("deliver: read job: %w", err)
+	}
+	if complete != 0 {
+		return nil
+	}
+	var after int64
+	if err := e.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(subscriber_id), 0) FROM deliveries WHERE issue_id = ?`, job.IssueID).Scan(&after); err != nil {
+		return fmt.Errorf("deliver: resume outbox: %w", err)
+	}
+	planner := newPlanner(job.Local, store.Time(createdAt), e.log)
+	n := 0
+	for {
+		rs, err := job.Recipients(ctx, after, e.BatchSize)
+		if err != nil {
+			return fmt.Errorf("deliver: list recipients after %d: %w", after, err)
+		}
+		if len(rs) == 0 {
+			break
+		}
+		if err := e.insertRows(ctx, job.IssueID, rs, planner); err != nil {
+			return err
+		}
+		n += len(rs)
+		after = rs[len(rs)-1].SubscriberID
+	}
+	if _, err := e.db.ExecContext(ctx, `UPDATE delivery_jobs SET rows_complete_at = ? WHERE issue_id = ?`, e.now().Unix(), job.IssueID); err != nil {
+		return fmt.Errorf("deliver: mark outbox complete: %w", err)
+	}
+	e.log.Info("deliver: outbox created", "issue", job.IssueID, "rows", n)
+	return nil
+}
+
+func (e *Engine) insertRows(ctx context.Context, issueID int64, rs []Recipient, p *planner) error {
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("deliver: create outbox rows: %w", err)
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO deliveries
+		(issue_id, subscriber_id, email, state, not_before_at, next_attempt_at, created_at, updated_at)
+		VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("deliver: create outbox rows: %w", err)
+	}
+	defer st.Close()
+	now := e.now().Unix()
+	for _, r := range rs {
+		nb := p.notBefore(r.Timezone)
+		if _, err := st.ExecContext(ctx, issueID, r.SubscriberID, r.Email, nb, nb, now, now); err != nil {
+			return fmt.Errorf("deliver: create outbox row for subscriber %d: %w", r.SubscriberID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("deliver: create outbox rows: %w", err)
+	}
+	return nil
+}
+
+// summary counts the rows of an issue by state.
+func (e *Engine) summary(ctx context.Context, issueID int64) (Summary, error) {
+	s := Summary{IssueID: issueID}
+	rows, err := e.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM deliveries WHERE issue_id = ? GROUP BY state`, issueID)
+	if err != nil {
+		return s, fmt.Errorf("deliver: count outbox: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return s, err
+		}
+		s.Total += n
+		switch st {
+		case StateSent:
+			s.Sent = n
+		case StateFailed:
+			s.Failed = n
+		case StateRetry:
+			s.Retry = n
+		case StateSkipped:
+			s.Skipped = n
+		case StatePending:
+			s.Pending = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s, err
+	}
+	var next sql.NullInt64
+	if err := e.db.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM deliveries WHERE issue_id = ? AND state IN ('pending','retry')`, issueID).Scan(&next); err != nil {
+		return s, err
+	}
+	if next.Valid {
+		s.NextAt = store.Time(next.Int64)
+		if s.NextAt.IsZero() {
+			s.NextAt = time.Unix(0, 0).UTC()
+		}
+	}
+	s.Done = s.Remaining() == 0
+	if s.Done {
+		_, _ = e.db.ExecContext(ctx, `UPDATE delivery_jobs SET finished_at = ? WHERE issue_id = ? AND finished_at = 0`, e.now().Unix(), issueID)
+	}
+	return s, nil
+}
+
+// Status returns the outbox counts of an issue without sending anything.
+func (e *Engine) Status(ctx context.Context, issueID int64) (Summary, error) {
+	return e.summary(ctx, issueID)
+}
+
+// Unfinished lists the issues whose outbox still has pending or retry rows
+// (or whose outbox creation was interrupted): the daemon calls Send for each
+// at start-up to resume after a crash.
+func (e *Engine) Unfinished(ctx context.Context) ([]int64, error) {
+	rows, err := e.db.QueryContext(ctx, `SELECT issue_id FROM delivery_jobs WHERE finished_at = 0 ORDER BY issue_id`)
+	if err != nil {
+		return nil, fmt.Errorf("deliver: list unfinished: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// RequeueFailed puts an issue's failed rows back to pending ("resend to
+// failed only"). Rows rejected with a 5xx on RCPT (bounces) are left alone
+// unless includeBounces is set. It returns the number of rows requeued.
+func (e *Engine) RequeueFailed(ctx context.Context, issueID int64, includeBounces bool) (int, error) {
+	q := `UPDATE deliveries SET state = 'pending', next_attempt_at = 0, retry_until_at = 0, updated_at = ?
+		WHERE issue_id = ? AND state = 'failed'`
+	if !includeBounces {
+		q += ` AND NOT (smtp_code >= 500 AND last_error LIKE 'RCPT%')`
+	}
+	res, err := e.db.ExecContext(ctx, q, e.now().Unix(), issueID)
+	if err != nil {
+		return 0, fmt.Errorf("deliver: requeue failed: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if n > 0 {
+		_, err = e.db.ExecContext(ctx, `UPDATE delivery_jobs SET finished_at = 0 WHERE issue_id = ?`, issueID)
+	}
+	return int(n), err
+}
+
+// dueRow is an outbox row ready to be sent.
+type dueRow struct {
+	sid        int64
+	attempts   int
+	retryUntil int64
+}
+
+// task is one message handed to a worker.
+type task struct {
+	issueID   int64
+	rcpt      Recipient
+	row       dueRow
+	data      []byte // rendered message (kept across reconnects)
+	msgID     string
+	from      string
+	connFails int
+}
+
+// result is one row transition, written by the recorder.
+type result struct {
+	issueID, sid int64
+	state        string
+	attempts     int
+	code         int
+	text, errMsg string
+	relay, msgID string
+	next, until  int64
+	sentAt       int64
+	ack          chan error
+}
+
+// run is the state of one pass.
+type run struct {
+	e        *Engine
+	job      Job
+	ctx      context.Context
+	tasks    chan *task
+	orphans  chan *task // tasks whose connection failed, for any worker to take
+	results  chan result
+	inflight sync.WaitGroup
+	allDone  chan struct{}
+	global   *rate.Limiter
+	counters *counters
+	fatal    error
+	fatalMu  sync.Mutex
+	cancel   context.CancelFunc
+}
+
+func (r *run) setFatal(err error) {
+	r.fatalMu.Lock()
+	if r.fatal == nil {
+		r.fatal = err
+	}
+	r.fatalMu.Unlock()
+	r.cancel()
+}
+
+// pass sends every row due now, then returns.
+func (e *Engine) pass(parent context.Context, job Job, c *counters) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	nworkers := 0
+	for _, rl := range e.relays {
+		nworkers += rl.workers
+	}
+	r := &run{e: e, job: job, ctx: ctx, cancel: cancel, counters: c,
+		tasks:   make(chan *task),
+		orphans: make(chan *task, nworkers+1),
+		results: make(chan result, nworkers),
+		allDone: make(chan struct{}),
+	}
+	if e.cfg.RatePerSec > 0 {
+		r.global = rate.NewLimiter(rate.Limit(e.cfg.RatePerSec), 1)
+	}
+	recDone := make(chan struct{})
+	go func() { r.record(); close(recDone) }()
+	var workers sync.WaitGroup
+	for _, rl := range e.relays {
+		for i := 0; i < rl.workers; i++ {
+			workers.Add(1)
+			go func() { defer workers.Done(); r.work(rl) }()
+		}
+	}
+	derr := r.dispatch()
+	close(r.tasks)
+	go func() { r.inflight.Wait(); close(r.allDone) }()
+	workers.Wait()
+	close(r.results)
+	<-recDone
+	if r.fatal != nil {
+		return r.fatal
+	}
+	if derr != nil && parent.Err() == nil {
+		return derr
+	}
+	return nil
+}
+
+// dispatch walks the due rows in subscriber order, pairs them with the
+// current recipient data and hands them to the workers.
+func (r *run) dispatch() error {
+	e, job := r.e, r.job
+	var after int64
+	for {
+		if r.ctx.Err() != nil {
+			return r.ctx.Err()
+		}
+		rows, err := e.dueRows(r.ctx, job.IssueID, after, e.BatchSize)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		rs, err := job.Recipients(r.ctx, rows[0].sid-1, e.BatchSize)
+		if err != nil {
+			return fmt.Errorf("deliver: list recipients: %w", err)
+		}
+		covered := int64(math.MaxInt64)
+		if len(rs) >= e.BatchSize {
+			covered = rs[len(rs)-1].SubscriberID
+		}
+		byID := make(map[int64]Recipient, len(rs))
+		for _, x := range rs {
+			byID[x.SubscriberID] = x
+		}
+		for _, row := range rows {
+			if row.sid > covered {
+				break
+			}
+			after = row.sid
+			rc, ok := byID[row.sid]
+			if !ok {
+				// Unsubscribed (or unconfirmed) since the outbox was made.
+				r.results <- result{issueID: job.IssueID, sid: row.sid, state: StateSkipped, attempts: row.attempts, errMsg: "no longer a confirmed subscriber"}
+				continue
+			}
+			t := &task{issueID: job.IssueID, rcpt: rc, row: row}
+			r.inflight.Add(1)
+			select {
+			case r.tasks <- t:
+			case <-r.ctx.Done():
+				r.inflight.Done()
+				return r.ctx.Err()
+			}
+		}
+	}
+}
+
+func (e *Engine) dueRows(ctx context.Context, issueID, after int64, limit int) ([]dueRow, error) {
+	rows, err := e.db.QueryContext(ctx, `SELECT subscriber_id, attempts, retry_until_at FROM deliveries
+		WHERE issue_id = ? AND subscriber_id > ? AND state IN ('pending','retry') AND next_attempt_at <= ?
+		ORDER BY subscriber_id LIMIT ?`, issueID, after, e.now().Unix(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("deliver: read outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []dueRow
+	for rows.Next() {
+		var d dueRow
+		if err := rows.Scan(&d.sid, &d.attempts, &d.retryUntil); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// record writes row transitions in small transactions (group commit) and
+// acknowledges each to its worker once it is durable: a worker takes its
+// next message only after the previous one is recorded, so at most one
+// message per worker can be sent but unrecorded when the process dies.
+func (r *run) record() {
+	const maxBatch = 256
+	batch := make([]result, 0, maxBatch)
+	for {
+		first, ok := <-r.results
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case x, ok := <-r.results:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, x)
+			default:
+				break drain
+			}
+		}
+		err := r.e.writeResults(batch)
+		if err != nil {
+			r.e.log.Error("deliver: cannot record results; stopping", "err", err)
+			r.setFatal(err)
+		} else {
+			for _, x := range batch {
+				r.counters.add(x.state)
+			}
+		}
+		for _, x := range batch {
+			if x.ack != nil {
+				x.ack <- err
+			}
+		}
+	}
+}
+
+func (e *Engine) writeResults(batch []result) error {
+	ctx := context.Background() // recording must finish even when the send is being stopped
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, `UPDATE deliveries SET state = ?, attempts = ?, smtp_code = ?, smtp_text = ?,
+		last_error = ?, relay = CASE WHEN ? = '' THEN relay ELSE ? END, message_id = CASE WHEN ? = '' THEN message_id ELSE ? END,
+		next_attempt_at = ?, retry_until_at = ?, sent_at = ?, updated_at = ?
+		WHERE issue_id = ? AND subscriber_id = ?`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	now := e.now().Unix()
+	for _, x := range batch {
+		if _, err := st.ExecContext(ctx, x.state, x.attempts, x.code, x.text, x.errMsg, x.relay, x.relay, x.msgID, x.msgID,
+			x.next, x.until, x.sentAt, now, x.issueID, x.sid); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// counters are the live counts of one Send call.
+type counters struct {
+	mu                           sync.Mutex
+	sent, failed, retry, skipped int
+}
+
+func (c *counters) add(state string) {
+	c.mu.Lock()
+	switch state {
+	case StateSent:
+		c.sent++
+	case StateFailed:
+		c.failed++
+	case StateRetry:
+		c.retry++
+	case StateSkipped:
+		c.skipped++
+	}
+	c.mu.Unlock()
+}
+
+func (c *counters) now() (sent, failed int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sent, c.failed
+}
+
+// startProgress calls e.Progress periodically until the returned func is called.
+func (e *Engine) startProgress(issueID int64, start time.Time, c *counters) func() {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	base, _ := e.summary(context.Background(), issueID)
+	go func() {
+		defer close(done)
+		t := time.NewTicker(e.ProgressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			c.mu.Lock()
+			s := base
+			s.SentNow, s.FailedNow = c.sent, c.failed
+			s.Sent += c.sent
+			s.Failed += c.failed
+			s.Skipped += c.skipped
+			s.Pending -= c.sent + c.failed + c.skipped + c.retry
+			s.Retry += c.retry
+			c.mu.Unlock()
+			if s.Pending < 0 { // rows that were in retry at the start
+				s.Retry += s.Pending
+				s.Pending = 0
+			}
+			s.Elapsed = e.now().Sub(start)
+			if s.Elapsed > 0 {
+				s.Rate = float64(s.SentNow) / s.Elapsed.Seconds()
+			}
+			s.RateLimit = e.cfg.RatePerSec
+			e.Progress(s)
+		}
+	}()
+	return func() { close(stop); <-done }
+}

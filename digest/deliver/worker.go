@@ -1,0 +1,318 @@
+package deliver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/textproto"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Transport is how a relay reaches the outside: Dial opens one connection
+// (an SMTP session, or a directory writer) that a worker reuses.
+type Transport interface {
+	Dial(ctx context.Context) (Conn, error)
+}
+
+// Conn is one open connection of a Transport.
+type Conn interface {
+	// Send delivers data (a rendered message) for env. Errors are *SendError.
+	Send(env Envelope, data []byte) error
+	Close() error
+}
+
+// Envelope is what a connection needs besides the message bytes.
+type Envelope struct {
+	From, To              string // bare addresses
+	IssueID, SubscriberID int64  // 0 for a transactional message
+}
+
+// SendError is a failed delivery with the server's answer, if any.
+type SendError struct {
+	Stage string // DIAL, MAIL, RCPT, DATA, WRITE
+	Code  int    // SMTP reply code; 0 when the connection failed
+	Text  string // SMTP reply text or the I/O error
+	Err   error
+}
+
+func (e *SendError) Error() string {
+	if e.Code != 0 {
+		return fmt.Sprintf("%s: %d %s", e.Stage, e.Code, e.Text)
+	}
+	return fmt.Sprintf("%s: %s", e.Stage, e.Text)
+}
+
+func (e *SendError) Unwrap() error { return e.Err }
+
+// Temporary reports a 4xx answer or a connection problem.
+func (e *SendError) Temporary() bool { return e.Code < 500 }
+
+// connLevel reports a failure of the connection rather than of the
+// message: no reply at all, or 421 (the server is closing the session).
+func (e *SendError) connLevel() bool { return e.Code == 0 || e.Code == 421 }
+
+func smtpErr(stage string, err error) *SendError {
+	var tp *textproto.Error
+	if errors.As(err, &tp) {
+		return &SendError{Stage: stage, Code: tp.Code, Text: tp.Msg, Err: err}
+	}
+	return &SendError{Stage: stage, Text: err.Error(), Err: err}
+}
+
+// relay is one member of the pool: its workers, limits and health.
+type relay struct {
+	name      string
+	workers   int
+	perConn   int
+	limiter   *rate.Limiter
+	transport Transport
+
+	mu          sync.Mutex
+	pausedUntil time.Time
+	failures    int
+}
+
+// pause marks the relay unreachable for a growing back-off.
+func (rl *relay) pause(e *Engine, err error) {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	now := time.Now()
+	if now.Before(rl.pausedUntil) {
+		return // already paused by another worker
+	}
+	rl.failures++
+	d := e.dialBackoff << min(rl.failures-1, 16)
+	if d > e.maxDialBackoff || d <= 0 {
+		d = e.maxDialBackoff
+	}
+	rl.pausedUntil = now.Add(d)
+	e.log.Warn("deliver: relay unavailable; pausing it", "relay", rl.name, "for", d, "failures", rl.failures, "err", err)
+}
+
+func (rl *relay) healthy(e *Engine) {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	if rl.failures > 0 {
+		e.log.Info("deliver: relay back; resuming", "relay", rl.name)
+	}
+	rl.failures = 0
+	rl.pausedUntil = time.Time{}
+}
+
+// waitPaused sleeps while the relay is paused.
+func (rl *relay) waitPaused(ctx context.Context) error {
+	for {
+		rl.mu.Lock()
+		d := time.Until(rl.pausedUntil)
+		rl.mu.Unlock()
+		if d <= 0 {
+			return nil
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// work is one worker: one connection to its relay, reused for many messages.
+func (r *run) work(rl *relay) {
+	e := r.e
+	var c Conn
+	onConn := 0
+	closeConn := func() {
+		if c != nil {
+			_ = c.Close()
+			c = nil
+		}
+	}
+	defer closeConn()
+	ack := make(chan error, 1)
+	tasks := r.tasks
+	for {
+		if rl.waitPaused(r.ctx) != nil {
+			return
+		}
+		var t *task
+		select {
+		case t = <-r.orphans:
+		default:
+			select {
+			case t = <-r.orphans:
+			case x, ok := <-tasks:
+				if !ok {
+					tasks = nil
+					continue
+				}
+				t = x
+			case <-r.allDone:
+				return
+			case <-r.ctx.Done():
+				return
+			}
+		}
+		if t.data == nil {
+			res, ok := r.compose(t)
+			if !ok {
+				r.finish(t, res, ack)
+				continue
+			}
+		}
+		if c != nil && rl.perConn > 0 && onConn >= rl.perConn {
+			closeConn()
+		}
+		if c == nil {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), e.cfg.Timeout)
+			nc, err := rl.transport.Dial(dctx)
+			cancel()
+			if err != nil {
+				rl.pause(e, err)
+				r.orphans <- t // another worker (or this one, later) takes it
+				continue
+			}
+			rl.healthy(e)
+			c, onConn = nc, 0
+		}
+		if err := r.wait(rl); err != nil {
+			r.inflight.Done() // not sent; the row stays due for the next run
+			return
+		}
+		env := Envelope{From: t.from, To: t.rcpt.Email, IssueID: t.issueID, SubscriberID: t.rcpt.SubscriberID}
+		err := c.Send(env, t.data)
+		onConn++
+		var se *SendError
+		if err != nil && !errors.As(err, &se) {
+			se = &SendError{Stage: "SEND", Text: err.Error(), Err: err}
+		}
+		switch {
+		case err == nil:
+			r.finish(t, result{state: StateSent, code: 250, sentAt: e.now().Unix(), relay: rl.name}, ack)
+		case se.connLevel():
+			closeConn()
+			t.connFails++
+			if se.Code == 421 {
+				rl.pause(e, se)
+			}
+			if t.connFails < 3 {
+				e.log.Debug("deliver: connection lost; retrying the message on a new connection", "relay", rl.name, "err", se)
+				r.orphans <- t
+				continue
+			}
+			r.finish(t, r.temporary(t, se, rl.name), ack)
+		case se.Temporary():
+			r.finish(t, r.temporary(t, se, rl.name), ack)
+		default:
+			res := result{state: StateFailed, code: se.Code, text: se.Text, errMsg: se.Error(), relay: rl.name, attempts: t.row.attempts + 1}
+			r.finish(t, res, ack)
+			if se.Stage == "RCPT" && r.job.OnPermanentFailure != nil {
+				if err := r.job.OnPermanentFailure(context.WithoutCancel(r.ctx), t.rcpt.SubscriberID, se.Error()); err != nil {
+					e.log.Error("deliver: recording bounce", "subscriber", t.rcpt.SubscriberID, "err", err)
+				}
+			}
+		}
+	}
+}
+
+// wait takes a token from the global and the relay's rate limiters.
+func (r *run) wait(rl *relay) error {
+	if r.global != nil {
+		if err := r.global.Wait(r.ctx); err != nil {
+			return err
+		}
+	}
+	if rl.limiter != nil {
+		return rl.limiter.Wait(r.ctx)
+	}
+	return nil
+}
+
+// compose renders the task's message; ok=false means a final result instead.
+func (r *run) compose(t *task) (result, bool) {
+	m, err := r.job.Compose(r.ctx, t.rcpt)
+	if err != nil {
+		return result{state: StateFailed, errMsg: "compose: " + err.Error(), attempts: t.row.attempts}, false
+	}
+	if m == nil {
+		return result{state: StateSkipped, errMsg: "nothing for this subscriber in the issue", attempts: t.row.attempts}, false
+	}
+	if m.To == "" {
+		m.To = t.rcpt.Email
+	}
+	if m.ToName == "" {
+		m.ToName = t.rcpt.Name
+	}
+	data, id, err := r.e.render(m, t.issueID, t.rcpt.SubscriberID)
+	if err != nil {
+		return result{state: StateFailed, errMsg: "render: " + err.Error(), attempts: t.row.attempts}, false
+	}
+	t.data, t.msgID, t.from = data, id, r.e.envelopeFrom(m)
+	t.rcpt.Email = m.To
+	return result{}, true
+}
+
+// temporary turns a 4xx (or repeated connection loss) into a retry row, or
+// a failed one once the retry deadline has passed.
+func (r *run) temporary(t *task, se *SendError, relayName string) result {
+	e := r.e
+	now := e.now()
+	att := t.row.attempts + 1
+	until := t.row.retryUntil
+	if until == 0 {
+		until = now.Add(e.cfg.RetryFor).Unix()
+	}
+	res := result{code: se.Code, text: se.Text, errMsg: se.Error(), relay: relayName, attempts: att, until: until}
+	if now.Unix() >= until {
+		res.state = StateFailed
+		res.errMsg = fmt.Sprintf("gave up after %d attempts: %s", att, se.Error())
+		return res
+	}
+	back := e.cfg.RetryBackoff << min(att-1, 10)
+	if back > time.Hour || back <= 0 {
+		back = time.Hour
+	}
+	next := now.Add(back).Unix()
+	if next > until {
+		next = until
+	}
+	res.state, res.next = StateRetry, next
+	return res
+}
+
+// finish records the task's outcome and waits until it is durable.
+func (r *run) finish(t *task, res result, ack chan error) {
+	res.issueID, res.sid, res.ack = t.issueID, t.rcpt.SubscriberID, ack
+	if res.msgID == "" && res.state == StateSent {
+		res.msgID = t.msgID
+	}
+	if res.attempts == 0 && res.state == StateSent {
+		res.attempts = t.row.attempts + 1
+	}
+	r.results <- res
+	<-ack
+	r.inflight.Done()
+}
+
+func (e *Engine) envelopeFrom(m *Message) string {
+	if e.cfg.EnvelopeFrom != "" {
+		return e.cfg.EnvelopeFrom
+	}
+	return m.FromAddress
+}
+
+// sanitizeForFile keeps a recipient address readable in a file name.
+func sanitizeForFile(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '@', r == '.', r == '-', r == '_', r == '+':
+			return r
+		}
+		return '_'
+	}, s)
+}
