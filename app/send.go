@@ -147,7 +147,8 @@ func (a *App) composer(d digest.Digest, iss *digest.Issue) func(context.Context,
 			UnsubscribeURL: unsubURL,
 			PreferencesURL: base + "/preferences/" + a.Tokens.Sign(subscribers.PurposePreferences, r.SubscriberID),
 		})
-		mailto := "mailto:" + sender.UnsubscribeAddress + "?subject=" + url.QueryEscape("unsubscribe "+unsubToken)
+		// RFC 6068: a space in a mailto query is %20, not "+".
+		mailto := "mailto:" + sender.UnsubscribeAddress + "?subject=" + strings.ReplaceAll(url.QueryEscape("unsubscribe "+unsubToken), "+", "%20")
 		return &deliver.Message{
 			FromName:        sender.Name,
 			FromAddress:     sender.Address,

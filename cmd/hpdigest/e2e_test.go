@@ -273,6 +273,15 @@ func TestSendNowEndToEnd(t *testing.T) {
 		if got := h.Get("List-Unsubscribe-Post"); got != "List-Unsubscribe=One-Click" {
 			t.Errorf("%s: List-Unsubscribe-Post %q", rcpt, got)
 		}
+		subject, err := new(mime.WordDecoder).DecodeHeader(h.Get("Subject"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if today := time.Now().In(cfg.Digests[0].Location()); !strings.Contains(subject, today.Format("2006")) ||
+			(w.lang == "en" && !strings.Contains(subject, today.Format("2 January 2006"))) ||
+			(w.lang == "vi" && !strings.Contains(subject, today.Format("02/01/2006"))) {
+			t.Errorf("%s: subject %q does not carry the issue date", rcpt, subject)
+		}
 		text, html := parts(t, msg)
 		if !strings.Contains(html, `lang="`+w.lang+`"`) {
 			t.Errorf("%s: HTML is not in %s", rcpt, w.lang)
@@ -287,14 +296,18 @@ func TestSendNowEndToEnd(t *testing.T) {
 				t.Errorf("%s: item %q should not be there", rcpt, s)
 			}
 		}
+		// Section headings: as named in the HTML; the text part may shout them.
+		upperText := strings.ToUpper(text)
 		for _, k := range w.sections {
-			if !strings.Contains(text, themeName(k, w.lang)) {
-				t.Errorf("%s: section %q (%s) missing from the text part", rcpt, themeName(k, w.lang), k)
+			name := themeName(k, w.lang)
+			if !strings.Contains(html, name) || !strings.Contains(upperText, strings.ToUpper(name)) {
+				t.Errorf("%s: section %q (%s) missing from the HTML or text part", rcpt, name, k)
 			}
 		}
 		for _, k := range w.other {
-			if strings.Contains(text, themeName(k, w.lang)) {
-				t.Errorf("%s: section %q (%s) was not chosen", rcpt, themeName(k, w.lang), k)
+			name := themeName(k, w.lang)
+			if strings.Contains(html, name) || strings.Contains(upperText, strings.ToUpper(name)) {
+				t.Errorf("%s: section %q (%s) was not chosen", rcpt, name, k)
 			}
 		}
 	}
