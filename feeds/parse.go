@@ -82,7 +82,11 @@ func parseFeed(body []byte, contentType, feedURL, lang string, loc *time.Locatio
 		if gi == nil {
 			continue
 		}
-		p.Items = append(p.Items, normalizeItem(gi, base, lang, loc, now))
+		it := normalizeItem(gi, base, lang, loc, now)
+		if it.Title == "" && it.URL == "" && it.SummaryText == "" {
+			continue // nothing a reader could see
+		}
+		p.Items = append(p.Items, it)
 		srcs = append(srcs, gi)
 	}
 	p.Items = assignIdentity(p.Items, srcs)
@@ -135,6 +139,9 @@ func normalizeItem(gi *gofeed.Item, base *url.URL, lang string, loc *time.Locati
 	}
 	if it.Title == "" {
 		it.Title = truncateRunes(it.SummaryText, 120)
+	}
+	if it.Title == "" {
+		it.Title = it.URL
 	}
 	raws := []string{gi.Published, gi.Updated}
 	if gi.DublinCoreExt != nil {
