@@ -56,8 +56,11 @@ type imageView struct {
 // sized for it.
 const contentWidth = 536
 
+// Width of the thumbnails of the items after a section's first.
+const thumbWidth = 120
+
 // Summaries are cut at about this many characters.
-const summaryMax = 260
+const summaryMax = 220
 
 func (r *Renderer) page(iss *Issue, lang string, themes []string, web bool) *page {
 	loc := iss.Location
@@ -224,8 +227,11 @@ func (r *Renderer) funcs(lang string) map[string]any {
 		"preheaderPad": func() htmltemplate.HTML {
 			return htmltemplate.HTML(strings.Repeat("&#847;&zwnj;&nbsp;", 60))
 		},
-		"upper": strings.ToUpper,
-		"add":   func(a, b int) int { return a + b },
+		"thumbWidth": func() int { return thumbWidth },
+		// thumbHeight: the thumbnail's height for the image's ratio.
+		"thumbHeight": func(im *imageView) int { return thumbWidth * im.Height / im.Width },
+		"upper":       strings.ToUpper,
+		"add":         func(a, b int) int { return a + b },
 		// wrap width indent text: word-wrapped plain text, later lines indented.
 		"wrap": func(width int, indent, text string) string { return wrap(width, indent, text, r.tok.Email) },
 		// rule n: a line of n box-drawing dashes for the text part.
