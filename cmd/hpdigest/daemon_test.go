@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/haiphong/hpdigest/internal/smtptest"
+)
+
+// syncBuffer is a log sink the daemon writes to while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// waitFor polls cond until it holds; the deadline only stops a broken test
+// from hanging, it asserts nothing about speed.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// startDaemon runs the daemon in-process with the config edited by edit;
+// cancelling stop is what SIGINT/SIGTERM do in main.
+func startDaemon(t *testing.T, edit func(string) string) (smtp *smtptest.Server, httpAddr string, logs *syncBuffer, stop func() int) {
+	t.Helper()
+	dir := t.TempDir()
+	smtp = smtptest.Start(t)
+	cfgPath := writeConfig(t, dir, feedServer(t).URL, smtp)
+	httpAddr = freeAddr(t)
+	data, _ := os.ReadFile(cfgPath)
+	cfg := strings.Replace(string(data), "[http]\n", "[http]\nlisten = \""+httpAddr+"\"\n", 1)
+	os.WriteFile(cfgPath, []byte(edit(cfg)), 0o644)
+	if code, _, errOut := cli(t, "-config", cfgPath, "-add-subscriber", "lan@example.jp"); code != 0 {
+		t.Fatal(errOut)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	logs = &syncBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"-config", cfgPath}, io.Discard, logs) }()
+	t.Cleanup(cancel)
+	return smtp, httpAddr, logs, func() int {
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(60 * time.Second):
+			t.Fatal("daemon did not stop after cancellation")
+			return -1
+		}
+	}
+}
+
+func TestDaemonSendsOnScheduleServesHealthAndStopsCleanly(t *testing.T) {
+	smtp, addr, logs, stop := startDaemon(t, func(cfg string) string {
+		return strings.Replace(cfg, `schedule = "0 8 * * FRI"`, `schedule = "@every 2s"`, 1)
+	})
+	waitFor(t, "/healthz", func() bool {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	waitFor(t, "the scheduled send", func() bool { return len(smtp.For("lan@example.jp")) == 1 })
+	// Later runs of the schedule find nothing new: still exactly one copy.
+	waitFor(t, "a second scheduled run", func() bool { return strings.Count(logs.String(), "nothing new") >= 1 })
+	if n := len(smtp.For("lan@example.jp")); n != 1 {
+		t.Fatalf("subscriber got %d copies", n)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("daemon exit %d after SIGTERM-like stop; log:\n%s", code, logs.String())
+	}
+	if !strings.Contains(logs.String(), "stopped") {
+		t.Errorf("no clean-stop line in the log:\n%s", logs.String())
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Errorf("the HTTP server still answers after stop")
+	}
+}
+
+func TestDaemonWaitsForApproval(t *testing.T) {
+	smtp, _, logs, stop := startDaemon(t, func(cfg string) string {
+		return strings.Replace(cfg, `schedule = "0 8 * * FRI"`, `schedule = "@every 2s"`+"\nrequire_approval = true", 1)
+	})
+	waitFor(t, "the scheduled run", func() bool { return strings.Contains(logs.String(), "not approved") })
+	if n := len(smtp.Messages()); n != 0 {
+		t.Fatalf("%d messages sent without approval", n)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}
