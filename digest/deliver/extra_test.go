@@ -1,0 +1,172 @@
+package deliver
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"log/slog"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-msgauth/dkim"
+
+	"github.com/haiphong/hpdigest/store"
+)
+
+func TestDKIMSignatureVerifiesWithListUnsubscribeSigned(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
+	for _, c := range []struct {
+		name string
+		key  any
+		pub  func() string
+	}{
+		{"rsa", rsaKey, func() string {
+			b, _ := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
+			return "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(b)
+		}},
+		{"ed25519", edKey, func() string {
+			return "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(edKey.Public().(ed25519.PublicKey))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			der, err := x509.MarshalPKCS8PrivateKey(c.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keyFile := filepath.Join(t.TempDir(), "dkim.pem")
+			os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+			ts := newTestServer(t)
+			_, mk := openDB(t)
+			cfg := relayCfg(ts, 1)
+			cfg.DKIM = DKIMConfig{Domain: "haiphong.example", Selector: "hp2026", PrivateKeyFile: keyFile}
+			e := mk(cfg)
+			if e.err != nil {
+				t.Fatal(e.err)
+			}
+			if _, err := e.Send(context.Background(), job(1, newPeople(2))); err != nil {
+				t.Fatal(err)
+			}
+			raw := ts.message(addr(2))
+			// The signed-header list is long enough to be folded over several lines.
+			sig := raw[:bytes.Index(raw, []byte("\r\n\r\n"))]
+			if !bytes.Contains(sig, []byte("DKIM-Signature:")) {
+				t.Fatalf("not signed:\n%s", sig)
+			}
+			vs, err := dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{
+				LookupTXT: func(domain string) ([]string, error) {
+					if domain != "hp2026._domainkey.haiphong.example" {
+						t.Errorf("looked up %s", domain)
+					}
+					return []string{c.pub()}, nil
+				},
+			})
+			if err != nil || len(vs) != 1 {
+				t.Fatalf("verify: %v %d", err, len(vs))
+			}
+			if vs[0].Err != nil {
+				t.Fatalf("signature does not verify: %v\n%s", vs[0].Err, sig)
+			}
+			signed := strings.Join(vs[0].HeaderKeys, ",")
+			for _, h := range []string{"List-Unsubscribe", "List-Unsubscribe-Post", "List-Id", "From", "Subject", "Message-ID"} {
+				if !strings.Contains(strings.ToLower(signed), strings.ToLower(h)) {
+					t.Errorf("%s not signed (h=%s)", h, signed)
+				}
+			}
+			// Tampering with the one-click header breaks the signature.
+			bad := bytes.Replace(raw, []byte("List-Unsubscribe=One-Click"), []byte("List-Unsubscribe=One-Clack"), 1)
+			vs, _ = dkim.VerifyWithOptions(bytes.NewReader(bad), &dkim.VerifyOptions{LookupTXT: func(string) ([]string, error) { return []string{c.pub()}, nil }})
+			if len(vs) != 1 || vs[0].Err == nil {
+				t.Error("a changed List-Unsubscribe-Post still verifies")
+			}
+		})
+	}
+}
+
+func TestDirEngineWritesOneFilePerRecipient(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "hp.db")
+	db, err := store.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := store.Migrate(context.Background(), db, Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "outbox")
+	e := NewDirEngine(db, dir, nil)
+	sum, err := e.Send(context.Background(), job(3, newPeople(4)))
+	if err != nil || sum.Sent != 4 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	names := func() []string {
+		ents, _ := os.ReadDir(dir)
+		var n []string
+		for _, e := range ents {
+			n = append(n, e.Name())
+		}
+		sort.Strings(n)
+		return n
+	}
+	want := []string{"3-1-u1@example.org.eml", "3-2-u2@example.org.eml", "3-3-u3@example.org.eml", "3-4-u4@example.org.eml"}
+	if got := names(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("files %v, want %v", got, want)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, want[1]))
+	m, err := mail.ReadMessage(bytes.NewReader(b))
+	if err != nil || !strings.Contains(m.Header.Get("To"), "u2@example.org") {
+		t.Fatalf("file content: %v %q", err, m.Header.Get("To"))
+	}
+	os.Remove(filepath.Join(dir, want[0]))
+	if sum, _ := e.Send(context.Background(), job(3, newPeople(4))); sum.SentNow != 0 || len(names()) != 3 {
+		t.Errorf("second run wrote files again: %+v %v", sum, names())
+	}
+	msg, _ := compose(context.Background(), Recipient{Email: "new@example.org", Name: "Lan"})
+	if err := e.SendOne(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	got := names()
+	if len(got) != 4 || !strings.HasPrefix(got[3], "tx-") || !strings.HasSuffix(got[3], "-new@example.org.eml") {
+		t.Errorf("transactional file: %v", got)
+	}
+}
+
+func TestProgressPlainLinesAndBar(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	p := newProgress(&buf, log, time.Hour, false)
+	p(Summary{IssueID: 5, Total: 100, Sent: 10, Rate: 5, Elapsed: 2 * time.Second, Pending: 90, RateLimit: 20})
+	p(Summary{IssueID: 5, Total: 100, Sent: 20, Rate: 5, Elapsed: 4 * time.Second, Pending: 80}) // throttled
+	p(Summary{IssueID: 5, Total: 100, Sent: 100, Rate: 5, Elapsed: 20 * time.Second, Done: true})
+	out := buf.String()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 log lines (first and final), got:\n%s", out)
+	}
+	if !strings.Contains(lines[0], "done=10 total=100") || !strings.Contains(lines[0], "rate_per_s=5.0") || !strings.Contains(lines[0], "eta=18s") || !strings.Contains(lines[0], "limit_per_s=20") {
+		t.Errorf("line %q", lines[0])
+	}
+	if !strings.Contains(lines[1], "done=100") {
+		t.Errorf("final line %q", lines[1])
+	}
+
+	buf.Reset()
+	bar := newProgress(&buf, log, time.Hour, true)
+	bar(Summary{IssueID: 5, Total: 200, Sent: 50, Pending: 150, Elapsed: time.Second, Rate: 50})
+	if s := buf.String(); !strings.Contains(s, "50/200") || !strings.Contains(s, "msg/s") || !strings.Contains(s, "25%") {
+		t.Errorf("bar output %q", s)
+	}
+}
