@@ -192,6 +192,15 @@ func (c *Config) Digest(key string) (digest.Digest, bool) {
 	return digest.Digest{}, false
 }
 
+// fieldError turns a domain package's field error into a KeyError.
+func fieldError(err error) error {
+	var fe *feeds.FieldError
+	if errors.As(err, &fe) {
+		return &KeyError{fe.Key, fe.Reason}
+	}
+	return err
+}
+
 // KeyError is a validation error about one key.
 type KeyError struct {
 	Key    string // dotted path, with [i] for array entries: "digests[0].schedule"
@@ -227,28 +236,11 @@ func (c *Config) Validate() error {
 	if c.SMTP.Port < 1 || c.SMTP.Port > 65535 {
 		return &KeyError{"smtp.port", fmt.Sprintf("%d is not a port", c.SMTP.Port)}
 	}
-	names := map[string]bool{}
-	for i, f := range c.Feeds {
-		key := fmt.Sprintf("feeds[%d]", i)
-		if f.Name == "" {
-			return &KeyError{key + ".name", "must be set"}
-		}
-		if names[f.Name] {
-			return &KeyError{key + ".name", fmt.Sprintf("%q is used by two feeds", f.Name)}
-		}
-		names[f.Name] = true
-		if u, err := url.Parse(f.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return &KeyError{key + ".url", fmt.Sprintf("%q is not an http(s) URL", f.URL)}
-		}
-		if f.Language != "vi" && f.Language != "en" {
-			return &KeyError{key + ".language", fmt.Sprintf("%q: must be vi or en", f.Language)}
-		}
-		if _, err := time.LoadLocation(f.Timezone); err != nil {
-			return &KeyError{key + ".timezone", fmt.Sprintf("unknown time zone %q", f.Timezone)}
-		}
-		if f.Interval < 0 {
-			return &KeyError{key + ".interval", "must not be negative"}
-		}
+	if err := c.Fetch.Validate(); err != nil {
+		return fieldError(err)
+	}
+	if err := feeds.ValidateSources(c.Feeds); err != nil {
+		return fieldError(err)
 	}
 	themeKeys := map[string]bool{}
 	for i, t := range c.Themes {

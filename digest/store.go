@@ -183,7 +183,7 @@ func (s *Store) Assemble(ctx context.Context, d Digest, classify func(feeds.Item
 	if err != nil {
 		return nil, 0, fmt.Errorf("digest %s: read items: %w", d.Key, err)
 	}
-	taken, err := s.itemsInIssues(ctx, d.Key)
+	taken, err := s.storiesInIssues(ctx, d.Key, from.Add(-d.Window))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -221,7 +221,7 @@ func (s *Store) Assemble(ctx context.Context, d Digest, classify func(feeds.Item
 	seenURL := map[string]bool{}
 	added := 0
 	for _, it := range candidates { // newest first
-		if taken[it.ID] || (it.URL != "" && seenURL[it.URL]) {
+		if taken[it.ID] || taken[it.StoryID] || (it.URL != "" && seenURL[it.URL]) {
 			continue
 		}
 		seenURL[it.URL] = true
@@ -309,22 +309,40 @@ func sectionCounts(ctx context.Context, tx *sql.Tx, issueID int64) (included, la
 	return included, lastPos, rows.Err()
 }
 
-// itemsInIssues returns the ids of items held by any issue of the digest.
-func (s *Store) itemsInIssues(ctx context.Context, digestKey string) (map[int64]bool, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT ii.item_id FROM issue_items ii JOIN issues i ON i.id = ii.issue_id WHERE i.digest = ?`, digestKey)
+// storiesInIssues returns the item and story ids held by the digest's
+// issues that ended after since: a story placed once (under any feed's copy
+// of it) is never placed again.
+func (s *Store) storiesInIssues(ctx context.Context, digestKey string, since time.Time) (map[int64]bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT ii.item_id FROM issue_items ii JOIN issues i ON i.id = ii.issue_id
+		WHERE i.digest = ? AND i.period_end_at >= ?`, digestKey, since.Unix())
 	if err != nil {
 		return nil, fmt.Errorf("digest %s: read placed items: %w", digestKey, err)
 	}
-	defer rows.Close()
-	out := map[int64]bool{}
+	var ids []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		out[id] = true
+		ids = append(ids, id)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	items, err := s.items.ItemsByID(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("digest %s: read placed items: %w", digestKey, err)
+	}
+	out := make(map[int64]bool, 2*len(ids))
+	for _, id := range ids {
+		out[id] = true
+		if it, ok := items[id]; ok && it.StoryID != 0 {
+			out[it.StoryID] = true
+		}
+	}
+	return out, nil
 }
 
 const issueColumns = `id, digest, number, status, period_start_at, period_end_at, created_at, updated_at,

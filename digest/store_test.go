@@ -143,6 +143,8 @@ func TestAssembleWindowDedupeAndNoRepeat(t *testing.T) {
 		t.Fatalf("after the send, the next issue holds %v (issue %d vs %d)", titles(next.Items), next.ID, iss.ID)
 	}
 
+	// A story already sent, republished later by another feed, is not news.
+	f.portal.add("/b", "b-late", "diaspora: kiều bào visit (EN)", "https://portal.example/kieu-bao?utm_campaign=x", now.Add(-10*time.Minute))
 	// A new story appears: only it goes into the next issue.
 	f.portal.add("/b", "b3", "diaspora: remittances grow", "https://wvr.example/remittances", now.Add(-time.Hour))
 	next, added = f.fetchAndAssemble()
