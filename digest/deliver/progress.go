@@ -47,7 +47,6 @@ func newProgress(w io.Writer, log *slog.Logger, every time.Duration, tty bool) f
 					progressbar.OptionSetItsString("msg"),
 					progressbar.OptionSetPredictTime(true),
 					progressbar.OptionSetElapsedTime(true),
-					progressbar.OptionThrottle(200*time.Millisecond),
 					progressbar.OptionFullWidth(),
 					progressbar.OptionSetRenderBlankState(true))
 			}
