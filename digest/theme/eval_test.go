@@ -6,15 +6,19 @@ import (
 	"testing"
 )
 
-// Floors come from the first honest baseline of the shipped defaults (see
-// the numbers in the comments); a change of rules that drops below them fails.
+// Floors come from the first honest baseline of the shipped defaults
+// (macro-F1: labelled 0.996, heldout 1.000, shared dev 0.952), set a little
+// below so that one or two new misses are tolerated but a regression is not.
+// heldout.jsonl was committed before the rules were written and is never
+// used to tune them.
 var evalSets = []struct {
 	name, path string
-	floor      float64
+	floor      float64 // macro-F1
+	themeFloor float64 // F1 of every theme
 }{
-	{"labelled (tuning set)", "../../testdata/themes/labelled.jsonl", 0},
-	{"heldout (never tuned on)", "../../testdata/themes/heldout.jsonl", 0},
-	{"shared dev", "../../../shared/themes/dev.jsonl", 0},
+	{"labelled (tuning set)", "../../testdata/themes/labelled.jsonl", 0.95, 0.9},
+	{"heldout (never tuned on)", "../../testdata/themes/heldout.jsonl", 0.95, 0.9},
+	{"shared dev", "../../../shared/themes/dev.jsonl", 0.90, 0.8},
 }
 
 func TestEvaluateDefaults(t *testing.T) {
@@ -39,6 +43,97 @@ func TestEvaluateDefaults(t *testing.T) {
 			if rep.MacroF1 < set.floor {
 				t.Errorf("%s: macro-F1 %.3f below the floor %.3f", set.name, rep.MacroF1, set.floor)
 			}
+			for _, s := range rep.Themes {
+				if s.F1 < set.themeFloor {
+					t.Errorf("%s: %s F1 %.3f below the floor %.3f", set.name, s.Key, s.F1, set.themeFloor)
+				}
+			}
 		})
+	}
+}
+
+func TestEvaluateBadInput(t *testing.T) {
+	c, err := New(Defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := `{"id": "a", "lang": "en", "title": "FDI", "summary": "", "labels": ["fdi"], "optional": []}`
+	cases := []struct{ in, want string }{
+		{good + "\n{not json\n", "line 2:"},
+		{good + "\n" + good, `line 2: id "a" already used on line 1`},
+		{`{"lang": "en", "title": "x", "labels": []}`, "line 1: missing id"},
+		{`{"id": "b", "title": "x", "labels": ["sports"]}`, `line 1 (b): unknown theme "sports"`},
+		{`{"id": "b", "title": "x", "labels": [], "optional": ["tech"]}`, `line 1 (b): unknown theme "tech"`},
+		{`{"id": "b", "title": " ", "summary": "", "labels": []}`, "line 1 (b): no title and no summary"},
+		{`{"id": "b", "title": "x", "labels": [], "lable": []}`, `line 1: json: unknown field "lable"`},
+		{`{"id": "b", "title": "x", "labels": "fdi"}`, "line 1:"},
+		{"\n\n", "no labelled items"},
+		{"", "no labelled items"},
+	}
+	for _, cs := range cases {
+		_, err := Evaluate(c, strings.NewReader(cs.in))
+		if err == nil || !strings.Contains(err.Error(), cs.want) {
+			t.Errorf("%q: err %v, want %q", cs.in, err, cs.want)
+		}
+	}
+}
+
+func TestEvaluateCountsAndReport(t *testing.T) {
+	c := rules(t) // fdi, china
+	in := strings.Join([]string{
+		`{"id": "1", "lang": "vi", "title": "Vốn FDI tăng", "summary": "", "labels": ["fdi"], "optional": []}`,
+		`{"id": "2", "lang": "vi", "title": "Hợp tác với Trung Quốc", "summary": "", "labels": ["china"]}`,
+		`{"id": "3", "lang": "en", "title": "Chinese tourists", "summary": "", "labels": ["china"]}`,
+		`{"id": "4", "lang": "vi", "title": "FDI của Trung Quốc", "summary": "hợp tác", "labels": ["china"], "optional": ["fdi"]}`,
+		`{"id": "5", "lang": "vi", "title": "Đầu tư công FDI", "summary": "", "labels": []}`,
+		`{"id": "6", "lang": "en", "title": "Weather", "summary": "rain", "labels": ["other"]}`,
+	}, "\n")
+	rep, err := Evaluate(c, strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fdi, china := rep.Themes[0], rep.Themes[1]
+	// fdi: item 1 right; item 4 optional; item 5 held off by "đầu tư công"
+	// (FDI 4.5 in the title, the negative -6 there).
+	if fdi.TP != 1 || fdi.Ignored != 1 || fdi.FN != 0 || fdi.FP != 0 {
+		t.Errorf("fdi %+v", fdi)
+	}
+	if china.TP != 2 || china.FN != 1 || china.FP != 0 {
+		t.Errorf("china %+v", china)
+	}
+	if china.Precision != 1 || china.Recall != 2.0/3 {
+		t.Errorf("china P/R %v %v", china.Precision, china.Recall)
+	}
+	wantMacro := (fdi.F1 + china.F1) / 2
+	if rep.MacroF1 != wantMacro {
+		t.Errorf("macro %v want %v", rep.MacroF1, wantMacro)
+	}
+	var b strings.Builder
+	if err := rep.Print(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"6 items", "precision", "recall", "F1", "macro-F1 (themes, without other):",
+		"[3] Chinese tourists", "labels: china; predicted: other; missing: china",
+		`china no: score 1.5 < threshold 3; "Chinese" +1.5`, // its explanation
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "[1] ") || strings.Contains(out, "[4] ") || strings.Contains(out, "[6] ") {
+		t.Errorf("correct items listed as misclassified:\n%s", out)
+	}
+}
+
+func TestEvaluateLowScoresAreNotAnError(t *testing.T) {
+	c := one(t, Phrase{Text: "zzz"})
+	rep, err := Evaluate(c, strings.NewReader(`{"id": "1", "title": "FDI", "labels": ["x"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.MacroF1 != 0 || len(rep.Misses) != 1 {
+		t.Errorf("%+v", rep)
 	}
 }

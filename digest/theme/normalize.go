@@ -87,12 +87,15 @@ func isJoiner(r rune) bool {
 // tokenize splits plain text into tokens. Phrases use the same function, so
 // both sides are normalised identically.
 func tokenize(s string) field {
-	s = norm.NFD.String(s)
+	if !isASCII(s) {
+		s = norm.NFD.String(s)
+	}
+	est := len(s)/5 + 1 // words are rarely shorter on average
 	var (
-		f         field
+		f         = field{toks: make([]token, 0, est)}
 		toneBuf   = make([]byte, 0, len(s))
 		asciiBuf  = make([]byte, 0, len(s))
-		spans     [][4]int // tone start/end, ascii start/end
+		spans     = make([][4]int, 0, est) // tone start/end, ascii start/end
 		in        bool
 		cur       token
 		pendBreak bool
@@ -175,6 +178,15 @@ func tokenize(s string) field {
 		}
 	}
 	return f
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // maxText bounds the text looked at per field so that one huge body cannot

@@ -228,7 +228,7 @@ type Classifier struct {
 	// byFirst indexes patterns by the ASCII view of their first word; every
 	// fold matches a subset of what the ASCII view matches.
 	byFirst map[string][]*pattern
-	prefix  []*pattern // patterns whose first word ends in '*'
+	prefix  [256][]*pattern // patterns whose first word ends in '*', by first byte
 }
 
 // New compiles the rules; a bad rule is an error naming the theme.
@@ -268,8 +268,8 @@ func New(themes []Theme) (*Classifier, error) {
 					return nil, fmt.Errorf("%s: %ss[%d] %q: %v", name, kindNames[kind], pi, p.Text, err)
 				}
 				pat.theme, pat.kind, pat.idx = ti, kind, pi
-				if pat.words[0].star {
-					c.prefix = append(c.prefix, pat)
+				if w := pat.words[0]; w.star {
+					c.prefix[w.ascii[0]] = append(c.prefix[w.ascii[0]], pat)
 				} else {
 					k := pat.words[0].ascii
 					c.byFirst[k] = append(c.byFirst[k], pat)
@@ -369,7 +369,7 @@ func (c *Classifier) find(f *field, title bool, out []hit) []hit {
 				out = append(out, hit{p, title, i, i + len(p.words)})
 			}
 		}
-		for _, p := range c.prefix {
+		for _, p := range c.prefix[t.ascii[0]] {
 			if p.matchAt(f, i) {
 				out = append(out, hit{p, title, i, i + len(p.words)})
 			}
