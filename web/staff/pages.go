@@ -1,0 +1,220 @@
+package staff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/haiphong/hpdigest/digest"
+	"github.com/haiphong/hpdigest/digest/deliver"
+	"github.com/haiphong/hpdigest/feeds"
+	"github.com/haiphong/hpdigest/subscribers"
+)
+
+func (h *Handler) testTimeout() time.Duration {
+	if t := h.a.Cfg.SMTP.Timeout; t > 0 {
+		return 2 * t
+	}
+	return time.Minute
+}
+
+// ---- history ----
+
+type historyRow struct {
+	Issue                 *digest.Issue
+	Digest                digest.Digest
+	Loc                   *time.Location
+	Summary               deliver.Summary
+	Bounced, Unsubscribed int
+	WebURL                string
+}
+
+func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	all, err := h.a.Digests.Issues(ctx, "", "")
+	if err != nil {
+		h.internal(w, r, s, err)
+		return
+	}
+	var rows []historyRow
+	// Issues come newest first; "unsubscribed after" an issue counts up to
+	// the next issue of the same digest.
+	nextStart := map[string]time.Time{}
+	for _, iss := range all {
+		if iss.Status != digest.StatusSent && iss.Status != digest.StatusSending {
+			continue
+		}
+		d, ok := h.digestByKey(iss.Digest)
+		if !ok {
+			d = digest.Digest{Key: iss.Digest, Timezone: h.a.Cfg.Timezone}
+		}
+		row := historyRow{Issue: iss, Digest: d, Loc: d.Location(), WebURL: fmt.Sprintf("/issues/%d", iss.ID)}
+		if row.Summary, err = h.a.Engine.Status(ctx, iss.ID); err != nil {
+			h.internal(w, r, s, err)
+			return
+		}
+		start := iss.SendingAt
+		end, ok := nextStart[iss.Digest]
+		if !ok {
+			end = h.now().Add(time.Hour)
+		}
+		if row.Bounced, row.Unsubscribed, err = h.afterCounts(ctx, iss.ID, start, end); err != nil {
+			h.internal(w, r, s, err)
+			return
+		}
+		nextStart[iss.Digest] = start
+		rows = append(rows, row)
+	}
+	h.render(w, r, s, http.StatusOK, "history", page{Title: tr(h.lang(r), "hist.title"), Nav: "history", Data: rows})
+}
+
+// afterCounts reads, from tables of other components, the bounces of an
+// issue (permanent RCPT rejections, as deliver's RequeueFailed defines
+// them) and the unsubscribes recorded between its send and the next issue.
+// Read-only; deliver and subscribers should export these (see the report).
+func (h *Handler) afterCounts(ctx context.Context, issueID int64, from, to time.Time) (bounced, unsub int, err error) {
+	err = h.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE issue_id = ? AND state = 'failed'
+		AND smtp_code >= 500 AND last_error LIKE 'RCPT%'`, issueID).Scan(&bounced)
+	if err != nil {
+		return 0, 0, fmt.Errorf("staff: count bounces: %w", err)
+	}
+	err = h.db.QueryRowContext(ctx, `SELECT COUNT(DISTINCT subscriber_id) FROM subscriber_events
+		WHERE kind = ? AND at >= ? AND at < ?`, subscribers.EventUnsubscribed, from.Unix(), to.Unix()).Scan(&unsub)
+	if err != nil {
+		return 0, 0, fmt.Errorf("staff: count unsubscribes: %w", err)
+	}
+	return bounced, unsub, nil
+}
+
+// ---- subscribers ----
+
+// maxListed bounds the subscriber table; search narrows it.
+const maxListed = 200
+
+type subscribersData struct {
+	Query, Status string
+	Statuses      []string
+	Counts        map[string]int
+	Rows          []subscribers.Subscriber
+	Matched       int
+	Report        *subscribers.ImportReport
+	ImportError   string
+}
+
+func (h *Handler) subscribersPage(w http.ResponseWriter, r *http.Request, s *session) {
+	h.showSubscribers(w, r, s, http.StatusOK, nil, "")
+}
+
+func (h *Handler) showSubscribers(w http.ResponseWriter, r *http.Request, s *session, status int, rep *subscribers.ImportReport, errMsg string) {
+	ctx := r.Context()
+	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
+	st := r.URL.Query().Get("status")
+	data := subscribersData{Query: q, Status: st, Report: rep, ImportError: errMsg,
+		Statuses: []string{subscribers.Confirmed, subscribers.Pending, subscribers.Unsubscribed, subscribers.Bounced}}
+	valid := st == ""
+	for _, x := range data.Statuses {
+		valid = valid || x == st
+	}
+	if !valid {
+		st, data.Status = "", ""
+	}
+	var err error
+	if data.Counts, err = h.a.Subscribers.Counts(ctx); err != nil {
+		h.internal(w, r, s, err)
+		return
+	}
+	list, err := h.a.Subscribers.List(ctx, st)
+	if err != nil {
+		h.internal(w, r, s, err)
+		return
+	}
+	for _, sub := range list {
+		if q != "" && !strings.Contains(strings.ToLower(sub.Email), q) && !strings.Contains(strings.ToLower(sub.Name), q) {
+			continue
+		}
+		data.Matched++
+		if len(data.Rows) < maxListed {
+			data.Rows = append(data.Rows, sub)
+		}
+	}
+	h.render(w, r, s, status, "subscribers", page{Title: tr(h.lang(r), "sub.title"), Nav: "subscribers", Data: data})
+}
+
+func (h *Handler) exportSubscribers(w http.ResponseWriter, r *http.Request, s *session) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="subscribers-%s.csv"`, h.now().Format("2006-01-02")))
+	if err := h.a.Subscribers.ExportCSV(r.Context(), w); err != nil {
+		h.log.Error("staff: export", "err", err)
+		return // the header is gone; the truncated file is the best we can do
+	}
+	h.audit(r.Context(), s.Email, "export subscribers", 0, "")
+}
+
+func (h *Handler) importSubscribers(w http.ResponseWriter, r *http.Request, s *session) {
+	lang := h.lang(r)
+	f, hdr, err := r.FormFile("file")
+	if err != nil {
+		h.showSubscribers(w, r, s, http.StatusBadRequest, nil, tr(lang, "sub.import_nofile"))
+		return
+	}
+	defer f.Close()
+	rep, err := h.a.Subscribers.ImportCSV(r.Context(), f)
+	if err != nil {
+		h.log.Error("staff: import", "file", hdr.Filename, "err", err)
+		h.showSubscribers(w, r, s, http.StatusInternalServerError, nil, tr(lang, "err.internal"))
+		return
+	}
+	h.audit(r.Context(), s.Email, "import subscribers", 0, fmt.Sprintf("%s: %d added, %d updated, %d skipped, %d rejected",
+		hdr.Filename, rep.Added, rep.Updated, rep.Skipped, len(rep.Problems)))
+	status := http.StatusOK
+	if len(rep.Problems) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	h.showSubscribers(w, r, s, status, &rep, "")
+}
+
+func (h *Handler) removeSubscriber(w http.ResponseWriter, r *http.Request, s *session) {
+	lang := h.lang(r)
+	email := strings.TrimSpace(r.FormValue("email"))
+	err := h.a.Subscribers.Remove(r.Context(), email)
+	if errors.Is(err, subscribers.ErrNotFound) || errors.Is(err, subscribers.ErrInvalidEmail) {
+		h.showSubscribers(w, r, s, http.StatusNotFound, nil, tr(lang, "err.notfound")+" "+email)
+		return
+	}
+	if err != nil {
+		h.internal(w, r, s, err)
+		return
+	}
+	// The audit log keeps no address of someone who asked to be forgotten.
+	h.audit(r.Context(), s.Email, "remove subscriber", 0, "")
+	h.done(w, r, s, prefix+"/subscribers", tr(lang, "sub.removed", email))
+}
+
+// ---- feeds ----
+
+func (h *Handler) feedsPage(w http.ResponseWriter, r *http.Request, s *session) {
+	health, err := h.a.Feeds.Health(r.Context())
+	if err != nil {
+		h.internal(w, r, s, err)
+		return
+	}
+	h.render(w, r, s, http.StatusOK, "feeds", page{Title: tr(h.lang(r), "feeds.title"), Nav: "feeds", Data: health})
+}
+
+func (h *Handler) reenableFeed(w http.ResponseWriter, r *http.Request, s *session) {
+	name := r.FormValue("name")
+	err := h.a.Feeds.Reenable(r.Context(), name)
+	if errors.Is(err, feeds.ErrUnknownFeed) {
+		h.fail(w, r, s, http.StatusNotFound, tr(h.lang(r), "err.notfound")+" "+name)
+		return
+	}
+	if err != nil {
+		h.internal(w, r, s, err)
+		return
+	}
+	h.audit(r.Context(), s.Email, "reenable feed", 0, name)
+	h.done(w, r, s, prefix+"/feeds", tr(h.lang(r), "feeds.reenabled", name))
+}

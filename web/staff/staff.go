@@ -1,0 +1,424 @@
+// Package staff is the staff area of the daemon's web server: log in,
+// curate the weekly issue (include, exclude, reorder, move, edit, add by
+// URL, editor's note), preview it as readers get it, send a test copy,
+// approve, reschedule or send it, and look at history, subscribers and feed
+// health. Pages are server-rendered from templates/web/staff; every form
+// carries a CSRF token and the version of the issue the editor saw, so two
+// editors working on one draft never overwrite each other silently.
+package staff
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/haiphong/hpdigest/app"
+	"github.com/haiphong/hpdigest/store"
+	"github.com/haiphong/hpdigest/templates"
+)
+
+const (
+	sessionCookie = "hpd_staff"
+	loginCookie   = "hpd_staff_login" // CSRF of the login form (double submit)
+	langCookie    = "hpd_staff_lang"
+	prefix        = "/staff"
+)
+
+// Handler serves the staff area. Register adds its routes to a mux.
+type Handler struct {
+	a      *app.App
+	cfg    Config
+	db     *sql.DB
+	log    *slog.Logger
+	secure bool                                     // cookies only over https
+	pages  map[string]map[string]*template.Template // lang → page → template
+	static fs.FS
+	now    func() time.Time
+
+	sends sync.WaitGroup // sends started from the web
+}
+
+// New builds the staff area: it applies the staff migrations and makes the
+// accounts of cfg (already validated) match the database.
+func New(ctx context.Context, a *app.App, cfg Config) (*Handler, error) {
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("staff: %w", err)
+	}
+	if err := store.Migrate(ctx, a.DB, Migrations()); err != nil {
+		return nil, err
+	}
+	if err := syncAccounts(ctx, a.DB, cfg.Accounts); err != nil {
+		return nil, fmt.Errorf("staff: %w", err)
+	}
+	tfs, err := templates.FS(a.Cfg.TemplatesDir)
+	if err != nil {
+		return nil, fmt.Errorf("staff: templates_dir: %w", err)
+	}
+	h := &Handler{
+		a:      a,
+		cfg:    cfg,
+		db:     a.DB,
+		log:    a.Log,
+		secure: strings.HasPrefix(strings.ToLower(a.Cfg.HTTP.BaseURL), "https://"),
+		now:    time.Now,
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if err := h.parseTemplates(tfs); err != nil {
+		return nil, err
+	}
+	h.static, err = fs.Sub(tfs, "web/staff/static")
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// Wait blocks until the sends started from the web have finished (for
+// shutdown and tests).
+func (h *Handler) Wait() { h.sends.Wait() }
+
+// Register adds the staff routes under /staff/.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.Handle("GET /staff/static/", h.secureHeaders(http.StripPrefix("/staff/static/", http.FileServerFS(h.static)), false))
+	mux.Handle("GET /staff", http.RedirectHandler("/staff/", http.StatusMovedPermanently))
+	mux.Handle("GET /staff/login", h.secureHeaders(http.HandlerFunc(h.loginPage), false))
+	mux.Handle("POST /staff/login", h.secureHeaders(http.HandlerFunc(h.login), false))
+	mux.Handle("GET /staff/lang", h.secureHeaders(http.HandlerFunc(h.switchLang), false))
+
+	h.handle(mux, "POST /staff/logout", h.logout)
+	h.handle(mux, "GET /staff/{$}", h.dashboard)
+	h.handle(mux, "POST /staff/digests/{key}/assemble", h.assemble)
+	h.handle(mux, "GET /staff/digests/{key}", h.currentIssue)
+	h.handle(mux, "GET /staff/issues/{id}", h.issuePage)
+	h.handle(mux, "POST /staff/issues/{id}/note", h.setNote)
+	h.handle(mux, "POST /staff/issues/{id}/items/{item}/include", h.setIncluded)
+	h.handle(mux, "POST /staff/issues/{id}/items/{item}/move", h.moveItem)
+	h.handle(mux, "POST /staff/issues/{id}/items/{item}/order", h.reorder)
+	h.handle(mux, "POST /staff/issues/{id}/items/{item}/edit", h.editItem)
+	h.handle(mux, "POST /staff/issues/{id}/add", h.addItem)
+	h.handle(mux, "POST /staff/issues/{id}/approve", h.approve)
+	h.handle(mux, "POST /staff/issues/{id}/unapprove", h.unapprove)
+	h.handle(mux, "POST /staff/issues/{id}/reschedule", h.reschedule)
+	h.handle(mux, "POST /staff/issues/{id}/send", h.sendNow)
+	h.handle(mux, "POST /staff/issues/{id}/test", h.sendTest)
+	h.handle(mux, "GET /staff/issues/{id}/preview", h.previewPage)
+	h.handle(mux, "GET /staff/issues/{id}/preview/html", h.previewHTML)
+	h.handle(mux, "GET /staff/issues/{id}/preview/text", h.previewText)
+	h.handle(mux, "GET /staff/issues/{id}/preview/eml", h.previewEML)
+	h.handle(mux, "GET /staff/history", h.history)
+	h.handle(mux, "GET /staff/subscribers", h.subscribersPage)
+	h.handle(mux, "GET /staff/subscribers/export", h.exportSubscribers)
+	h.handle(mux, "POST /staff/subscribers/import", h.importSubscribers)
+	h.handle(mux, "POST /staff/subscribers/remove", h.removeSubscriber)
+	h.handle(mux, "GET /staff/feeds", h.feedsPage)
+	h.handle(mux, "POST /staff/feeds/reenable", h.reenableFeed)
+	// Anything else under /staff/ is a 404 — but only after the login check,
+	// so the shape of the area is not revealed to strangers either.
+	h.handle(mux, "/staff/", func(w http.ResponseWriter, r *http.Request, s *session) {
+		h.fail(w, r, s, http.StatusNotFound, tr(h.lang(r), "err.notfound"))
+	})
+}
+
+// request is one authenticated request's context.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, s *session)
+
+// handle wraps a page: no session → redirect to the login page (nothing
+// else is written); POST without the session's CSRF token → 403.
+func (h *Handler) handle(mux *http.ServeMux, pattern string, fn handlerFunc) {
+	mux.Handle(pattern, h.secureHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var tok string
+		if c, err := r.Cookie(sessionCookie); err == nil {
+			tok = c.Value
+		}
+		s, err := h.sessionFor(r.Context(), tok)
+		if err != nil {
+			h.log.Error("staff: session", "err", err)
+			http.Error(w, tr(h.lang(r), "err.internal"), http.StatusInternalServerError)
+			return
+		}
+		if s == nil {
+			next := r.URL.Path
+			if r.Method == http.MethodGet && r.URL.RawQuery != "" {
+				next += "?" + r.URL.RawQuery
+			}
+			if r.Method != http.MethodGet {
+				next = prefix + "/"
+			}
+			http.Redirect(w, r, prefix+"/login?next="+url.QueryEscape(next), http.StatusSeeOther)
+			return
+		}
+		if r.Method == http.MethodPost {
+			limit := int64(1 << 20)
+			if strings.HasSuffix(r.URL.Path, "/import") {
+				limit = 20 << 20
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			if !equalTokens(r.FormValue("csrf"), s.CSRF) {
+				h.fail(w, r, s, http.StatusForbidden, tr(h.lang(r), "csrf.bad"))
+				return
+			}
+		}
+		fn(w, r, s)
+	}), strings.Contains(pattern, "/preview/html")))
+}
+
+// secureHeaders sets the headers of every staff response. framed allows
+// the page in a same-origin frame (the email preview), sandboxed.
+func (h *Handler) secureHeaders(next http.Handler, framed bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Cache-Control", "no-store")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "same-origin")
+		if framed {
+			// The email's own HTML: no scripts, images from anywhere, shown
+			// only inside the preview page.
+			hd.Set("X-Frame-Options", "SAMEORIGIN")
+			hd.Set("Content-Security-Policy", "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; img-src * data:; style-src 'unsafe-inline'; frame-ancestors 'self'")
+		} else {
+			hd.Set("X-Frame-Options", "DENY")
+			hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// lang is the UI language: the cookie, else the configured default.
+func (h *Handler) lang(r *http.Request) string {
+	if c, err := r.Cookie(langCookie); err == nil {
+		for _, l := range uiLanguages {
+			if c.Value == l {
+				return l
+			}
+		}
+	}
+	return h.cfg.Language
+}
+
+func (h *Handler) switchLang(w http.ResponseWriter, r *http.Request) {
+	to := r.URL.Query().Get("to")
+	if to != "vi" && to != "en" {
+		to = h.cfg.Language
+	}
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: to, Path: prefix, MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, localPath(r.URL.Query().Get("back")), http.StatusSeeOther)
+}
+
+// localPath keeps a redirect target inside the staff area.
+func localPath(p string) string {
+	if !strings.HasPrefix(p, prefix+"/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+		return prefix + "/"
+	}
+	return p
+}
+
+// page is what every template gets.
+type page struct {
+	Lang, OtherLang string
+	Title           string
+	Nav             string
+	Account         *account
+	CSRF            string
+	Flash, Error    string
+	Path            string // for the language switch
+	Data            any
+}
+
+func (h *Handler) parseTemplates(tfs fs.FS) error {
+	names, err := fs.Glob(tfs, "web/staff/*.page.tmpl")
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("staff: no templates web/staff/*.page.tmpl")
+	}
+	layout, err := fs.ReadFile(tfs, "web/staff/layout.tmpl")
+	if err != nil {
+		return fmt.Errorf("staff: template: %w", err)
+	}
+	h.pages = map[string]map[string]*template.Template{}
+	for _, lang := range uiLanguages {
+		h.pages[lang] = map[string]*template.Template{}
+		base, err := template.New("layout").Funcs(h.funcs(lang)).Parse(string(layout))
+		if err != nil {
+			return fmt.Errorf("staff: template web/staff/layout.tmpl: %w", err)
+		}
+		for _, n := range names {
+			src, err := fs.ReadFile(tfs, n)
+			if err != nil {
+				return err
+			}
+			t, err := template.Must(base.Clone()).Parse(string(src))
+			if err != nil {
+				return fmt.Errorf("staff: template %s: %w", n, err)
+			}
+			key := strings.TrimSuffix(strings.TrimPrefix(n, "web/staff/"), ".page.tmpl")
+			h.pages[lang][key] = t
+		}
+	}
+	return nil
+}
+
+func (h *Handler) funcs(lang string) template.FuncMap {
+	return template.FuncMap{
+		"T": func(key string, args ...any) string { return tr(lang, key, args...) },
+		"time": func(t time.Time, loc *time.Location) string {
+			if loc == nil {
+				loc = h.location()
+			}
+			return fmtTime(lang, t, loc)
+		},
+		"date":      func(t time.Time) string { return fmtDate(lang, t, h.location()) },
+		"themeName": func(key string) string { return h.themeName(lang, key) },
+		"join":      strings.Join,
+		"add":       func(a, b int) int { return a + b },
+	}
+}
+
+func (h *Handler) location() *time.Location {
+	loc, err := time.LoadLocation(h.a.Cfg.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// render writes a page with status.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, status int, name string, p page) {
+	lang := h.lang(r)
+	p.Lang = lang
+	p.OtherLang = "en"
+	if lang == "en" {
+		p.OtherLang = "vi"
+	}
+	p.Path = r.URL.Path
+	if s != nil {
+		p.Account = &s.account
+		p.CSRF = s.CSRF
+		if p.Flash == "" && r.Method == http.MethodGet {
+			p.Flash = h.takeFlash(r.Context(), s)
+		}
+	}
+	t, ok := h.pages[lang][name]
+	if !ok {
+		h.log.Error("staff: no template", "page", name)
+		http.Error(w, "missing template", http.StatusInternalServerError)
+		return
+	}
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, "layout", p); err != nil {
+		h.log.Error("staff: render", "page", name, "err", err)
+		http.Error(w, tr(lang, "err.internal"), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b.Bytes())
+}
+
+// fail shows an error page.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, s *session, status int, msg string) {
+	h.render(w, r, s, status, "error", page{Title: msg, Error: msg})
+}
+
+// internal logs err and shows a generic error.
+func (h *Handler) internal(w http.ResponseWriter, r *http.Request, s *session, err error) {
+	h.log.Error("staff", "path", r.URL.Path, "err", err)
+	h.fail(w, r, s, http.StatusInternalServerError, tr(h.lang(r), "err.internal"))
+}
+
+// done stores a flash message and redirects (POST → redirect → GET).
+func (h *Handler) done(w http.ResponseWriter, r *http.Request, s *session, to, msg string) {
+	if msg != "" {
+		h.setFlash(r.Context(), s, msg)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// ---- login ----
+
+type loginData struct {
+	Email, Next string
+}
+
+func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
+	h.showLogin(w, r, http.StatusOK, "", r.URL.Query().Get("next"), "")
+}
+
+func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request, status int, email, next, errMsg string) {
+	tok := randomToken()
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: tok, Path: prefix + "/login", MaxAge: 3600,
+		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteStrictMode})
+	flash := ""
+	if r.URL.Query().Get("bye") == "1" {
+		flash = tr(h.lang(r), "logout.done")
+	}
+	h.render(w, r, nil, status, "login", page{Title: tr(h.lang(r), "login.title"), CSRF: tok, Error: errMsg, Flash: flash,
+		Data: loginData{Email: email, Next: localPath(next)}})
+}
+
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	lang := h.lang(r)
+	email, next := r.FormValue("email"), r.FormValue("next")
+	c, err := r.Cookie(loginCookie)
+	if err != nil || !equalTokens(r.FormValue("csrf"), c.Value) {
+		h.showLogin(w, r, http.StatusForbidden, email, next, tr(lang, "login.expired"))
+		return
+	}
+	a, until, err := h.authenticate(r.Context(), email, r.FormValue("password"))
+	switch {
+	case errors.Is(err, errLocked):
+		h.log.Warn("staff: login locked", "email", email, "until", until)
+		h.showLogin(w, r, http.StatusTooManyRequests, email, next, tr(lang, "login.locked", fmtTime(lang, until, h.location())))
+		return
+	case errors.Is(err, errBadLogin):
+		h.log.Warn("staff: login failed", "email", email, "remote", r.RemoteAddr)
+		h.showLogin(w, r, http.StatusUnauthorized, email, next, tr(lang, "login.bad"))
+		return
+	case err != nil:
+		h.log.Error("staff: login", "err", err)
+		h.showLogin(w, r, http.StatusInternalServerError, email, next, tr(lang, "err.internal"))
+		return
+	}
+	tok, err := h.newSession(r.Context(), a)
+	if err != nil {
+		h.log.Error("staff: session", "err", err)
+		h.showLogin(w, r, http.StatusInternalServerError, email, next, tr(lang, "err.internal"))
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: prefix, MaxAge: int(h.cfg.SessionLifetime / time.Second),
+		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: prefix + "/login", MaxAge: -1})
+	h.audit(r.Context(), a.Email, "login", 0, "")
+	http.Redirect(w, r, localPath(next), http.StatusSeeOther)
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request, s *session) {
+	if err := h.endSession(r.Context(), s); err != nil {
+		h.internal(w, r, s, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: prefix, MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, prefix+"/login?bye=1", http.StatusSeeOther)
+}
+
+// withTimeout bounds work done for one request that talks to the outside
+// (SMTP for the test copy).
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, d)
+}
