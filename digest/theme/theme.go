@@ -378,11 +378,20 @@ func (c *Classifier) find(f *field, title bool, out []hit) []hit {
 	return out
 }
 
+// MaxBodyWords is how much of the body is read: news puts its subject in
+// the title and lead (the first paragraph or two), while a full article also
+// mentions in passing everything else (a diaspora story listing "Taiwan
+// (China), and China" among host countries is not about China).
+const MaxBodyWords = 120
+
 // Classify sorts one item by its title and body text (plain text or HTML).
 // It is deterministic: the same rules and text give the same Result.
 func (c *Classifier) Classify(title, body string) Result {
 	tf := tokenize(plainText(title))
 	bf := tokenize(plainText(body))
+	if len(bf.toks) > MaxBodyWords {
+		bf.toks = bf.toks[:MaxBodyWords]
+	}
 	hits := c.find(&tf, true, nil)
 	hits = c.find(&bf, false, hits)
 
