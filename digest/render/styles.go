@@ -14,11 +14,12 @@ import (
 // styles is the email stylesheet split the way mail clients need it: rules
 // for a single class (".card { ... }") are inlined into style attributes by
 // the templates' s function; at-rules (@media for small screens and dark
-// mode) are kept for the one <style> block, where clients that understand
-// them apply them as progressive extras.
+// mode) are kept for <style> blocks, one per rule, where clients that
+// understand them apply them as progressive extras (Gmail drops a whole
+// block when it dislikes one rule in it, so one rule cannot cost the others).
 type styles struct {
 	class map[string]string // class name → "prop:value;..."
-	extra string            // serialised at-rules
+	extra []string          // serialised at-rules, one per <style> block
 }
 
 var classSelector = regexp.MustCompile(`^\.([A-Za-z][A-Za-z0-9_-]*)$`)
@@ -52,10 +53,12 @@ func parseStyles(file, src string) (*styles, error) {
 			st.class[m[1]] = b.String()
 		}
 	}
-	st.extra = strings.Join(extra, "\n")
-	if strings.Contains(strings.ToLower(st.extra), "</style") {
-		return nil, fmt.Errorf("render: %s: must not contain </style", file)
+	for _, e := range extra {
+		if strings.Contains(strings.ToLower(e), "</style") {
+			return nil, fmt.Errorf("render: %s: must not contain </style", file)
+		}
 	}
+	st.extra = extra
 	return st, nil
 }
 
@@ -82,7 +85,7 @@ func compactRule(r *css.Rule) string {
 	return b.String()
 }
 
-// attrs returns ` class="a b" style="..."` for the named classes; an unknown
+// attrs returns `class="a b" style="..."` for the named classes; an unknown
 // class is an error (caught by New's self-test).
 func (st *styles) attrs(names ...string) (htmltemplate.HTMLAttr, error) {
 	var style strings.Builder
@@ -93,6 +96,6 @@ func (st *styles) attrs(names ...string) (htmltemplate.HTMLAttr, error) {
 		}
 		style.WriteString(s)
 	}
-	return htmltemplate.HTMLAttr(` class="` + html.EscapeString(strings.Join(names, " ")) +
+	return htmltemplate.HTMLAttr(`class="` + html.EscapeString(strings.Join(names, " ")) +
 		`" style="` + html.EscapeString(style.String()) + `"`), nil
 }

@@ -209,8 +209,14 @@ func (r *Renderer) funcs(lang string) map[string]any {
 		"plural": func(key string, n int) (string, error) { return r.cat.plural(lang, key, n) },
 		// s "class" ...: class and inlined style attributes.
 		"s": r.styles.attrs,
-		// css: the at-rules for the <style> block.
-		"css": func() htmltemplate.CSS { return htmltemplate.CSS(r.styles.extra) },
+		// css: the at-rules, each for its own <style> block.
+		"css": func() []htmltemplate.CSS {
+			out := make([]htmltemplate.CSS, len(r.styles.extra))
+			for i, e := range r.styles.extra {
+				out[i] = htmltemplate.CSS(e)
+			}
+			return out
+		},
 		// mso: Outlook-only ghost table around the 600px column (html/template
 		// drops comments written in templates).
 		"mso": func(part string) (htmltemplate.HTML, error) {
