@@ -3,6 +3,8 @@ package feeds
 import (
 	"net/url"
 	"strings"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Query parameters that only track the reader; removing them makes the same
@@ -61,7 +63,7 @@ func NormalizeURL(ref string, base *url.URL) string {
 		}
 	}
 	u.ForceQuery = false
-	return u.String()
+	return norm.NFC.String(u.String())
 }
 
 // storyKey is the link as compared across feeds: without scheme and "www.",

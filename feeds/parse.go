@@ -15,6 +15,7 @@ import (
 
 	"github.com/mmcdole/gofeed"
 	ext "github.com/mmcdole/gofeed/extensions"
+	"golang.org/x/text/unicode/norm"
 )
 
 // parsed is a feed document turned into items ready to store.
@@ -244,7 +245,7 @@ func assignIdentity(items []Item, src []*gofeed.Item) []Item {
 		if len(g) > 2000 {
 			g = g[:2000]
 		}
-		raw[i] = strings.ToValidUTF8(g, "")
+		raw[i] = norm.NFC.String(strings.ToValidUTF8(g, ""))
 		if raw[i] != "" {
 			byGUID[raw[i]] = append(byGUID[raw[i]], seen{items[i].URL, items[i].Title})
 		}

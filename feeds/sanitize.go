@@ -221,9 +221,9 @@ func absURL(ref string, base *url.URL) string {
 		if u.Host == "" {
 			return ""
 		}
-		return u.String()
+		return norm.NFC.String(u.String())
 	case "mailto":
-		return u.String()
+		return norm.NFC.String(u.String())
 	}
 	return ""
 }
