@@ -3,8 +3,11 @@ package subscribers
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
+	"mime"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -323,5 +326,62 @@ func TestExportOneAndForget(t *testing.T) {
 	}
 	if err := s.CLIList(ctx, &out); err != nil || !strings.Contains(out.String(), "0 subscribers") {
 		t.Fatalf("list: %v\n%s", err, out.String())
+	}
+}
+
+func TestUnsubscribeByMail(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	tk, _ := NewTokens([]Key{testKey("k1")})
+	a, _ := s.Add(ctx, Subscriber{Email: "a@example.com"})
+	b, _ := s.Add(ctx, Subscriber{Email: "b@example.com"})
+	// The subject as the digest's mailto sets it, once plain and once as a
+	// mail client may encode it.
+	plain := "From: Someone Else <other@example.net>\r\nTo: digest@haiphong.test\r\nSubject: unsubscribe " + tk.Sign(PurposeUnsubscribe, a.ID) + "\r\n\r\nplease\r\n"
+	if sub, err := s.UnsubscribeByMail(ctx, tk, strings.NewReader(plain)); err != nil || sub.Status != Unsubscribed || sub.ID != a.ID {
+		t.Fatalf("plain subject: %+v %v", sub, err)
+	}
+	encoded := "From: b@example.com\r\nSubject: " + mime.QEncoding.Encode("utf-8", "Hủy đăng ký: unsubscribe "+tk.Sign(PurposeUnsubscribe, b.ID)) + "\r\n\r\n"
+	if !strings.Contains(encoded, "=?utf-8?q?") {
+		t.Fatalf("subject not encoded: %s", encoded)
+	}
+	if sub, err := s.UnsubscribeByMail(ctx, tk, strings.NewReader(encoded)); err != nil || sub.ID != b.ID || sub.Status != Unsubscribed {
+		t.Fatalf("encoded subject: %+v %v", sub, err)
+	}
+	c, _ := s.Add(ctx, Subscriber{Email: "c@example.com"})
+	for name, msg := range map[string]string{
+		"no token":      "From: c@example.com\r\nSubject: unsubscribe me\r\n\r\n",
+		"wrong purpose": "From: c@example.com\r\nSubject: unsubscribe " + tk.Sign(PurposePreferences, c.ID) + "\r\n\r\n",
+		"forged":        "From: c@example.com\r\nSubject: unsubscribe k1." + strconv.FormatInt(c.ID, 36) + ".t0aaaa.AAAAAAAAAAAAAAAAAAAAAA\r\n\r\n",
+	} {
+		if _, err := s.UnsubscribeByMail(ctx, tk, strings.NewReader(msg)); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if got, _ := s.Get(ctx, c.ID); got.Status != Confirmed {
+		t.Fatalf("c was unsubscribed by an invalid mail: %s", got.Status)
+	}
+}
+
+func TestRemoveHookRunsInTransaction(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	s.Add(ctx, Subscriber{Email: "h@example.com"})
+	s.SetRemoveHook(func(ctx context.Context, tx *sql.Tx, id int64, email string) error {
+		return errors.New("outbox busy")
+	})
+	if err := s.Remove(ctx, "h@example.com"); err == nil {
+		t.Fatal("hook error ignored")
+	}
+	if _, err := s.ByEmail(ctx, "h@example.com"); err != nil {
+		t.Fatalf("a failed removal deleted the row: %v", err)
+	}
+	var seen string
+	s.SetRemoveHook(func(ctx context.Context, tx *sql.Tx, id int64, email string) error {
+		seen = email
+		return nil
+	})
+	if err := s.Remove(ctx, "h@example.com"); err != nil || seen != "h@example.com" {
+		t.Fatalf("remove: %v, hook saw %q", err, seen)
 	}
 }

@@ -108,11 +108,20 @@ func Migrations() store.Migration {
 
 // Store reads and writes subscribers.
 type Store struct {
-	db     *sql.DB
-	cfg    Config
-	themes []string
-	now    func() time.Time
+	db       *sql.DB
+	cfg      Config
+	themes   []string
+	now      func() time.Time
+	onRemove RemoveHook
 }
+
+// RemoveHook is run inside Remove's transaction so that other components
+// can erase their copies of a forgotten reader's data (the outbox keeps
+// the address of every delivery). An error aborts the removal.
+type RemoveHook func(ctx context.Context, tx *sql.Tx, subscriberID int64, email string) error
+
+// SetRemoveHook installs the hook run by Remove.
+func (s *Store) SetRemoveHook(h RemoveHook) { s.onRemove = h }
 
 // NewStore wraps an open database (migrations already applied).
 func NewStore(db *sql.DB) *Store {
@@ -398,6 +407,11 @@ func (s *Store) Remove(ctx context.Context, email string) error {
 		return err
 	}
 	defer tx.Rollback()
+	if s.onRemove != nil {
+		if err := s.onRemove(ctx, tx, sub.ID, sub.Email); err != nil {
+			return fmt.Errorf("subscribers: remove %s: %w", sub.Email, err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM subscriber_events WHERE subscriber_id = ?`, sub.ID); err != nil {
 		return fmt.Errorf("subscribers: delete events of %s: %w", sub.Email, err)
 	}

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/haiphong/hpdigest/digest/deliver"
+	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/subscribers"
 )
 
@@ -622,4 +623,13 @@ func (h *Handler) unsubscribe(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) unsubscribed(w http.ResponseWriter, r *http.Request, lang string) {
 	h.message(w, r, http.StatusOK, lang, "unsub.done.title", []string{T(lang, "unsub.done.body")}, link{URL: h.URL("/subscribe?lang=" + lang), Label: T(lang, "resubscribe")})
+}
+
+// ThemesFrom turns the configured themes into form choices.
+func ThemesFrom(ts []theme.Theme) []Theme {
+	out := make([]Theme, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, Theme{Key: t.Key, NameVI: t.NameVI, NameEN: t.NameEN})
+	}
+	return out
 }
