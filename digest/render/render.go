@@ -130,7 +130,15 @@ type Renderer struct {
 
 // tokens are the per-renderer placeholders Personalise replaces. They are
 // random so that no feed text can contain (or forge) one.
-type tokens struct{ Greeting, Email, Unsubscribe, Preferences string }
+type tokens struct{ prefix, Greeting, Email, Unsubscribe, Preferences string }
+
+// Suffixes of the placeholders after the random prefix.
+const (
+	sufGreeting = "greeting"
+	sufEmail    = "email"
+	sufUnsub    = "unsub"
+	sufPrefs    = "prefs"
+)
 
 func newTokens() tokens {
 	b := make([]byte, 12)
@@ -138,7 +146,37 @@ func newTokens() tokens {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
 	p := "hpd" + hex.EncodeToString(b)
-	return tokens{p + "greeting", p + "email", p + "unsub", p + "prefs"}
+	return tokens{p, p + sufGreeting, p + sufEmail, p + sufUnsub, p + sufPrefs}
+}
+
+// fill replaces the placeholders in s with vals (indexed like sufs). All
+// placeholders share the random prefix, so one scan for it finds them all;
+// this is the per-recipient hot path.
+func (tk tokens) fill(s string, vals [4]string) string {
+	sufs := [4]string{sufGreeting, sufEmail, sufUnsub, sufPrefs}
+	var b strings.Builder
+	b.Grow(len(s) + 512)
+	for {
+		i := strings.Index(s, tk.prefix)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		s = s[i+len(tk.prefix):]
+		matched := false
+		for k, suf := range sufs {
+			if strings.HasPrefix(s, suf) {
+				b.WriteString(vals[k])
+				s = s[len(suf):]
+				matched = true
+				break
+			}
+		}
+		if !matched { // cannot happen with our templates; keep the text as is
+			b.WriteString(tk.prefix)
+		}
+	}
 }
 
 // New parses the email and web templates from fsys (see templates.FS). A
@@ -247,19 +285,9 @@ func (v *Variant) Personalise(rc Recipient) (htmlBody, text string) {
 	}
 	email := cleanLine(rc.Email, 254)
 	unsub, prefs := safeURL(rc.UnsubscribeURL), safeURL(rc.PreferencesURL)
-	hr := strings.NewReplacer(
-		v.tok.Greeting, html.EscapeString(greeting),
-		v.tok.Email, html.EscapeString(email),
-		v.tok.Unsubscribe, html.EscapeString(unsub),
-		v.tok.Preferences, html.EscapeString(prefs),
-	)
-	tr := strings.NewReplacer(
-		v.tok.Greeting, greeting,
-		v.tok.Email, email,
-		v.tok.Unsubscribe, unsub,
-		v.tok.Preferences, prefs,
-	)
-	return hr.Replace(v.html), tr.Replace(v.text)
+	esc := html.EscapeString
+	return v.tok.fill(v.html, [4]string{esc(greeting), esc(email), esc(unsub), esc(prefs)}),
+		v.tok.fill(v.text, [4]string{greeting, email, unsub, prefs})
 }
 
 // cleanLine makes a one-line NFC text of at most max runes: no control

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+	"unicode/utf8"
 
 	"github.com/haiphong/hpdigest/digest/render"
 	"github.com/haiphong/hpdigest/templates"
@@ -376,4 +377,39 @@ func fsCopy(m fstest.MapFS, src fs.FS) error {
 		m[path] = &fstest.MapFile{Data: b}
 		return nil
 	})
+}
+
+func TestTextPartStandsAlone(t *testing.T) {
+	r := newRenderer(t)
+	for _, lang := range []string{"vi", "en"} {
+		v, err := r.Variant(bigIssue(20), lang, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, txt := v.Personalise(reader)
+		if strings.ContainsAny(txt, "<>") || strings.Contains(txt, "&amp;") || strings.Contains(txt, "&#") {
+			t.Errorf("%s: markup or HTML entities in the text part", lang)
+		}
+		for i, line := range strings.Split(txt, "\n") {
+			if utf8.RuneCountInString(line) > 72 && !strings.Contains(line, "://") {
+				t.Errorf("%s: text line %d is %d characters: %q", lang, i+1, utf8.RuneCountInString(line), line)
+			}
+		}
+		// Every story's title and link, and the reader's links, are there.
+		for _, sec := range bigIssue(20).Sections {
+			if !strings.Contains(txt, strings.ToUpper(sec.Theme.Name(lang))) {
+				t.Errorf("%s: section %s missing from the text part", lang, sec.Theme.Key)
+			}
+			for _, it := range sec.Items {
+				if !strings.Contains(txt, it.URL) {
+					t.Errorf("%s: link %s missing from the text part", lang, it.URL)
+				}
+			}
+		}
+		for _, u := range []string{reader.UnsubscribeURL, reader.PreferencesURL, webBase + "?lang=" + lang} {
+			if !strings.Contains(txt, u) {
+				t.Errorf("%s: %s missing from the text part", lang, u)
+			}
+		}
+	}
 }
