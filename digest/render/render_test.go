@@ -413,3 +413,30 @@ func TestTextPartStandsAlone(t *testing.T) {
 		}
 	}
 }
+
+func TestDecomposedFeedTextComesOutNFC(t *testing.T) {
+	r := newRenderer(t)
+	iss := fixedIssue()
+	it := &iss.Sections[0].Items[0]
+	it.Title = render.Localized{Default: norm.NFD.String("Hải Phòng đón kiều bào về quê ăn Tết")}
+	it.Summary = render.Localized{Default: norm.NFD.String("Người Việt ở nước ngoài")}
+	iss.Sections[0].Theme.NameVI = norm.NFD.String("Kiều bào")
+	v, err := r.Variant(iss, "vi", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, txt := v.Personalise(render.Recipient{Name: norm.NFD.String("Trần Thị Hồng"), Email: "h@example.org"})
+	for _, s := range []string{h, txt} {
+		if !norm.NFC.IsNormalString(s) {
+			t.Fatal("output not NFC")
+		}
+		for _, want := range []string{"Hải Phòng đón kiều bào về quê ăn Tết", "Người Việt ở nước ngoài", "Trần Thị Hồng"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("NFC text %q missing", want)
+			}
+		}
+	}
+	if !strings.Contains(txt, "KIỀU BÀO") {
+		t.Error("NFC section name missing from the text part")
+	}
+}
