@@ -395,7 +395,7 @@ func (s *Store) ingest(ctx context.Context, f feedRow, items []Item, fs fetchSta
 		return nil, err
 	}
 	defer byLink.Close()
-	story, err := tx.PrepareContext(ctx, `SELECT story_id FROM items WHERE story_key = ? AND (feed_id <> ? OR title = ?) ORDER BY id LIMIT 1`)
+	story, err := tx.PrepareContext(ctx, `SELECT story_id FROM items WHERE story_key = ? AND story_key <> '' AND (feed_id <> ? OR title = ?) ORDER BY id LIMIT 1`)
 	if err != nil {
 		return nil, err
 	}
