@@ -65,4 +65,3 @@ func BenchmarkPollRound(b *testing.B) {
 		})
 	}
 }
-
