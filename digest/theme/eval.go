@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -232,4 +233,19 @@ func labelText(l []string) string {
 		return Other
 	}
 	return strings.Join(l, ", ")
+}
+
+// EvaluateFile is Evaluate on a file (for `hpdigest -eval-themes FILE`);
+// errors name the file.
+func EvaluateFile(c *Classifier, path string) (*Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rep, err := Evaluate(c, f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rep, nil
 }

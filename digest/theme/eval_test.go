@@ -6,19 +6,26 @@ import (
 	"testing"
 )
 
-// Floors come from the first honest baseline of the shipped defaults
-// (macro-F1: labelled 0.996, heldout 1.000, shared dev 0.952), set a little
-// below so that one or two new misses are tolerated but a regression is not.
-// heldout.jsonl was committed before the rules were written and is never
-// used to tune them.
+// Floors come from the first honest measurement of each set (macro-F1 in the
+// comment), set a little below it so that a miss or two is tolerated but a
+// regression is not. Protocol (testdata/themes/README.md): labelled.jsonl is
+// the tuning set; heldout.jsonl was committed before any rule existed;
+// blindN.jsonl was written and committed after round N of the rules and
+// measured once before round N+1. Later rounds saw the misses of earlier
+// blind sets, so only the newest one (blind4) still measures items the rules
+// were not tuned on.
 var evalSets = []struct {
 	name, path string
 	floor      float64 // macro-F1
 	themeFloor float64 // F1 of every theme
 }{
-	{"labelled (tuning set)", "../../testdata/themes/labelled.jsonl", 0.95, 0.9},
-	{"heldout (never tuned on)", "../../testdata/themes/heldout.jsonl", 0.95, 0.9},
-	{"shared dev", "../../../shared/themes/dev.jsonl", 0.90, 0.8},
+	{"labelled", "../../testdata/themes/labelled.jsonl", 0.95, 0.9}, // 0.996 (first run)
+	{"heldout", "../../testdata/themes/heldout.jsonl", 0.95, 0.9},   // 1.000
+	{"shared-dev", "../../../shared/themes/dev.jsonl", 0.90, 0.8},   // 0.952
+	{"blind1", "../../testdata/themes/blind.jsonl", 0.80, 0.75},     // 0.826, after round 1
+	{"blind2", "../../testdata/themes/blind2.jsonl", 0.83, 0.7},     // 0.863, after round 2
+	{"blind3", "../../testdata/themes/blind3.jsonl", 0.88, 0.8},     // 0.908, after round 3
+	{"blind4", "../../testdata/themes/blind4.jsonl", 0.90, 0.8},     // 0.943, after round 4 (final)
 }
 
 func TestEvaluateDefaults(t *testing.T) {
@@ -27,19 +34,14 @@ func TestEvaluateDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, set := range evalSets {
-		t.Run(strings.Fields(set.name)[0], func(t *testing.T) {
-			f, err := os.Open(set.path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			rep, err := Evaluate(c, f)
+		t.Run(set.name, func(t *testing.T) {
+			rep, err := EvaluateFile(c, set.path)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var b strings.Builder
 			rep.Print(&b)
-			t.Logf("%s\n%s", set.name, b.String())
+			t.Logf("%s\n%s", set.path, b.String())
 			if rep.MacroF1 < set.floor {
 				t.Errorf("%s: macro-F1 %.3f below the floor %.3f", set.name, rep.MacroF1, set.floor)
 			}
@@ -49,6 +51,34 @@ func TestEvaluateDefaults(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLabelledSetShape(t *testing.T) {
+	// What issue 4 asks of the project's labelled set.
+	known := map[string]bool{"diaspora": true, "fdi": true, "china": true}
+	f, err := os.Open("../../testdata/themes/labelled.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	items, err := ReadLabelled(f, known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, it := range items {
+		count[it.Lang]++
+		if len(it.Labels) == 0 {
+			count[Other]++
+		}
+		for _, l := range it.Labels {
+			count[l]++
+		}
+	}
+	if len(items) < 150 || count["diaspora"] < 30 || count["fdi"] < 30 || count["china"] < 30 ||
+		count[Other] < 40 || count["vi"] < 50 || count["en"] < 50 {
+		t.Errorf("labelled set too small: %d items, %v", len(items), count)
 	}
 }
 
@@ -135,5 +165,21 @@ func TestEvaluateLowScoresAreNotAnError(t *testing.T) {
 	}
 	if rep.MacroF1 != 0 || len(rep.Misses) != 1 {
 		t.Errorf("%+v", rep)
+	}
+}
+
+func TestEvaluateFileNamesTheFile(t *testing.T) {
+	c := rules(t)
+	dir := t.TempDir()
+	bad := dir + "/bad.jsonl"
+	if err := os.WriteFile(bad, []byte(`{"id": "1", "title": "x", "labels": ["nope"]}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := EvaluateFile(c, bad)
+	if err == nil || !strings.Contains(err.Error(), "bad.jsonl: line 1 (1): unknown theme \"nope\"") {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := EvaluateFile(c, dir+"/missing.jsonl"); err == nil {
+		t.Error("missing file: no error")
 	}
 }
