@@ -440,3 +440,27 @@ func TestDecomposedFeedTextComesOutNFC(t *testing.T) {
 		t.Error("NFC section name missing from the text part")
 	}
 }
+
+func TestArchivePage(t *testing.T) {
+	r := newRenderer(t)
+	b, err := r.ArchivePage("vi", []render.ArchiveIssue{
+		{Number: 2, Date: friday, Items: 5, URL: "https://d.example.org/issues/2?lang=vi"},
+		{Number: 1, Date: friday.AddDate(0, 0, -7), URL: "https://d.example.org/issues/1?lang=vi"},
+	}, render.ArchiveOptions{Location: ict, FeedURL: "https://d.example.org/issues/feed.atom?lang=vi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	for _, want := range []string{`<html lang="vi">`, "Số 2 – Thứ Sáu, 20/11/2026", "5 tin", "Số 1 – Thứ Sáu, 13/11/2026", `rel="alternate" type="application/atom+xml"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("archive page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "0 tin") {
+		t.Error("unknown item count shown as 0")
+	}
+	b, _ = r.ArchivePage("en", nil, render.ArchiveOptions{})
+	if !strings.Contains(string(b), "No issue has been sent yet.") {
+		t.Error("empty archive has no message")
+	}
+}

@@ -36,7 +36,7 @@ func (r *Renderer) WebPage(iss *Issue, lang string, opt WebOptions) ([]byte, err
 type ArchiveIssue struct {
 	Number int
 	Date   time.Time // the issue's date
-	Items  int
+	Items  int    // 0: unknown, not shown
 	URL    string // its web page in the page's language
 }
 
@@ -79,7 +79,9 @@ func (r *Renderer) ArchivePage(lang string, issues []ArchiveIssue, opt ArchiveOp
 	p.Title, _ = r.cat.t(lang, "archive_title", "digest", p.DigestName)
 	for _, is := range issues {
 		e := archiveEntry{URL: safeURL(is.URL), Label: r.IssueLabel(lang, is.Number, is.Date, opt.Location)}
-		e.Count, _ = r.cat.plural(lang, "stories", is.Items)
+		if is.Items > 0 {
+			e.Count, _ = r.cat.plural(lang, "stories", is.Items)
+		}
 		p.Issues = append(p.Issues, e)
 	}
 	var b bytes.Buffer

@@ -33,7 +33,7 @@ type IssueSummary struct {
 	Number int
 	Date   time.Time // the issue's date
 	SentAt time.Time // when sending finished (or started); the feed's "updated"
-	Items  int       // number of items in the full issue
+	Items  int       // number of items in the full issue; 0 if unknown (not shown)
 }
 
 // Source is what the archive needs from the digest store (the lead's
@@ -346,6 +346,11 @@ func (h *Handler) feed(w http.ResponseWriter, req *http.Request) {
 // entryHTML lists an issue's sections and linked titles for a feed entry.
 func (h *Handler) entryHTML(iss *render.Issue, l string, items int) string {
 	var b strings.Builder
+	if items == 0 {
+		for _, sec := range iss.Sections {
+			items += len(sec.Items)
+		}
+	}
 	count := h.r.T(l, "stories_other", "count", items)
 	if items == 1 {
 		count = h.r.T(l, "stories_one", "count", items)
