@@ -36,8 +36,8 @@ func (r *Renderer) WebPage(iss *Issue, lang string, opt WebOptions) ([]byte, err
 type ArchiveIssue struct {
 	Number int
 	Date   time.Time // the issue's date
-	Items  int    // 0: unknown, not shown
-	URL    string // its web page in the page's language
+	Items  int       // 0: unknown, not shown
+	URL    string    // its web page in the page's language
 }
 
 // ArchiveOptions are the page-wide parts of the archive page.
