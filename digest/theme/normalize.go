@@ -144,6 +144,12 @@ func tokenize(s string) field {
 			} else {
 				toneBuf = utf8.AppendRune(toneBuf, r)
 			}
+		case r == '\u200b': // zero-width space: a word break
+			end()
+		case unicode.Is(unicode.Cf, r):
+			// Soft hyphens, zero-width joiners, BOMs, direction marks:
+			// invisible, they must not split "kiều\u00adbào".
+			continue
 		default:
 			if r == '*' && in {
 				cur.star = true

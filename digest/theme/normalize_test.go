@@ -114,3 +114,18 @@ func TestPlainText(t *testing.T) {
 }
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
+
+func TestInvisibleCharacters(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"kiều\u00adbào", "kiêubao"},  // a soft hyphen inside one word
+		{"kiều\u200bbào", "kiêu bao"}, // a zero-width space is a word break
+		{"\ufeffFDI", "fdi"},
+		{"Việt\u200d kiều", "viêt kiêu"},
+	}
+	for _, c := range cases {
+		tone, _ := views(c.in)
+		if got := strings.Join(tone, " "); got != c.want {
+			t.Errorf("%q: %q, want %q", c.in, got, c.want)
+		}
+	}
+}

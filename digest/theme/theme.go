@@ -13,7 +13,9 @@
 package theme
 
 import (
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"sort"
@@ -53,7 +55,7 @@ type Theme struct {
 //	{ text = "Nam Ninh", weight = 3, fold = "marks" }
 type Phrase struct {
 	Text   string  `toml:"text"`
-	Weight float64 `toml:"weight"` // > 0; default 1
+	Weight float64 `toml:"weight,omitempty"` // > 0; default 1
 	// Fold says which normalised view of the text the phrase is matched on.
 	// Whatever the fold, case, tone placement (hoà/hòa) and whole words apply.
 	//
@@ -69,11 +71,11 @@ type Phrase struct {
 	//            "Văn Nam").
 	//   "exact": like marks, and the tone must agree too (wherever it is
 	//            placed): "Thâm Quyến" (Shenzhen) vs "thẩm quyền" (authority).
-	Fold string `toml:"fold"`
+	Fold string `toml:"fold,omitempty"`
 	// Group: phrases (or cues) of a theme that share a group count once,
 	// the best of them; e.g. investor countries, so that a story listing
 	// Japan, Korea and the US is not scored as three pieces of evidence.
-	Group string `toml:"group"`
+	Group string `toml:"group,omitempty"`
 }
 
 // UnmarshalTOML accepts a plain string or a table with text, weight, fold.
@@ -315,6 +317,23 @@ func compile(p Phrase) (*pattern, error) {
 
 // Themes returns the configured themes in order.
 func (c *Classifier) Themes() []Theme { return c.themes }
+
+// Fingerprint identifies the rules: it changes when any key, threshold,
+// bonus, phrase, weight, fold or group changes (names do not count). Store it
+// with each classification to find the items to re-classify after staff
+// edit the rules.
+func (c *Classifier) Fingerprint() string {
+	h := sha256.New()
+	for ti, t := range c.themes {
+		fmt.Fprintf(h, "theme %q %v %v\n", t.Key, c.thr[ti], t.TitleBonus)
+		for kind, list := range [3][]Phrase{t.Phrases, t.Cues, t.Negatives} {
+			for _, p := range list {
+				fmt.Fprintf(h, "%d %q %v %q %q\n", kind, p.Text, p.Weight, p.Fold, p.Group)
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
 
 func wordEq(pat, text string, prefix bool) bool {
 	if prefix {

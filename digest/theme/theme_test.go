@@ -314,3 +314,44 @@ func TestName(t *testing.T) {
 		t.Error("fallback to key")
 	}
 }
+
+func TestFingerprint(t *testing.T) {
+	a, _ := New(Defaults())
+	b, _ := New(Defaults())
+	if a.Fingerprint() != b.Fingerprint() || len(a.Fingerprint()) != 16 {
+		t.Fatalf("same rules, fingerprints %q %q", a.Fingerprint(), b.Fingerprint())
+	}
+	d := Defaults()
+	d[1].Phrases[0].Weight = 2.5
+	c, _ := New(d)
+	if c.Fingerprint() == a.Fingerprint() {
+		t.Error("a changed weight keeps the fingerprint")
+	}
+	d = Defaults()
+	d[0].NameEN = "Diaspora"
+	c, _ = New(d)
+	if c.Fingerprint() != a.Fingerprint() {
+		t.Error("a renamed heading changes the fingerprint")
+	}
+}
+
+func TestPhraseTOMLRoundTrip(t *testing.T) {
+	// What the config writes back (e.g. a staff page saving rules) decodes
+	// to the same rules.
+	var buf strings.Builder
+	in := struct {
+		Themes []Theme `toml:"themes"`
+	}{Defaults()}
+	if err := toml.NewEncoder(&buf).Encode(in); err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Themes []Theme `toml:"themes"`
+	}
+	if _, err := toml.Decode(buf.String(), &out); err != nil {
+		t.Fatalf("%v\n%s", err, buf.String()[:500])
+	}
+	if !reflect.DeepEqual(in.Themes, out.Themes) {
+		t.Error("round trip changed the rules")
+	}
+}
