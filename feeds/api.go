@@ -303,13 +303,14 @@ type feedRow struct {
 	BodyHash           string
 	TTL                time.Duration
 	ErrorCount         int
+	LastFetchAt        time.Time
 	NextFetchAt        time.Time
 	RetryAfterAt       time.Time
 }
 
 func (s *Store) feedsToFetch(ctx context.Context, dueBy time.Time) ([]feedRow, error) {
 	q := `SELECT id, name, url, language, interval_s, timezone, etag, last_modified, body_hash, ttl_s,
-		error_count, next_fetch_at, retry_after_at FROM feeds WHERE enabled = 1 AND configured = 1`
+		error_count, last_fetch_at, next_fetch_at, retry_after_at FROM feeds WHERE enabled = 1 AND configured = 1`
 	var args []any
 	if !dueBy.IsZero() {
 		q += ` AND next_fetch_at <= ? AND retry_after_at <= ?`
@@ -323,26 +324,16 @@ func (s *Store) feedsToFetch(ctx context.Context, dueBy time.Time) ([]feedRow, e
 	var out []feedRow
 	for rows.Next() {
 		var f feedRow
-		var iv, ttl, next, retry int64
+		var iv, ttl, last, next, retry int64
 		if err := rows.Scan(&f.ID, &f.Name, &f.URL, &f.Lang, &iv, &f.Timezone, &f.ETag, &f.LastModified,
-			&f.BodyHash, &ttl, &f.ErrorCount, &next, &retry); err != nil {
+			&f.BodyHash, &ttl, &f.ErrorCount, &last, &next, &retry); err != nil {
 			return nil, fmt.Errorf("feeds: read feeds: %w", err)
 		}
 		f.Interval, f.TTL = time.Duration(iv)*time.Second, time.Duration(ttl)*time.Second
-		f.NextFetchAt, f.RetryAfterAt = store.Time(next), store.Time(retry)
+		f.LastFetchAt, f.NextFetchAt, f.RetryAfterAt = store.Time(last), store.Time(next), store.Time(retry)
 		out = append(out, f)
 	}
 	return out, rows.Err()
-}
-
-// nextDue is the earliest time an enabled feed is due (zero if none).
-func (s *Store) nextDue(ctx context.Context) (time.Time, error) {
-	var t sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT MIN(MAX(next_fetch_at, retry_after_at)) FROM feeds WHERE enabled = 1 AND configured = 1`).Scan(&t)
-	if err != nil || !t.Valid {
-		return time.Time{}, err
-	}
-	return time.Unix(t.Int64, 0), nil
 }
 
 // recordUnchanged stores a 304 (or an unchanged body): a success that parsed nothing.
@@ -358,13 +349,14 @@ func (s *Store) recordUnchanged(ctx context.Context, f feedRow, now, next time.T
 
 // recordFailure counts a failed fetch and schedules the next attempt; the
 // feed is disabled once errors reach maxErrors.
-func (s *Store) recordFailure(ctx context.Context, f feedRow, now, next, retryAt time.Time, msg string, countIt bool, maxErrors int) (disabled bool, err error) {
-	n := f.ErrorCount
-	if countIt {
-		n++
-	}
+func (s *Store) recordFailure(ctx context.Context, f feedRow, now, next, retryAt time.Time, msg string, gone bool, maxErrors int) (disabled bool, err error) {
+	n := f.ErrorCount + 1
 	reason := ""
-	if n >= maxErrors {
+	switch {
+	case gone:
+		disabled = true
+		reason = fmt.Sprintf("disabled at %s: the server says the feed is gone (%s)", now.UTC().Format(time.RFC3339), msg)
+	case n >= maxErrors:
 		disabled = true
 		reason = fmt.Sprintf("disabled after %d consecutive errors at %s; last: %s", n, now.UTC().Format(time.RFC3339), msg)
 	}

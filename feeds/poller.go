@@ -27,6 +27,7 @@ var (
 	ErrTooManyRedirects = errors.New("too many redirects")
 	ErrRateLimited      = errors.New("rate limited by the server")
 	ErrHTTPStatus       = errors.New("unexpected HTTP status")
+	ErrGone             = errors.New("feed is gone (HTTP 410): disabled at once")
 )
 
 // FeedResult is the outcome of fetching one feed.
@@ -156,9 +157,14 @@ func (p *Poller) Run(ctx context.Context, onNew func(context.Context, []Item)) {
 			}()
 		}
 		wait := time.Minute
-		if next, err := p.store.nextDue(ctx); err == nil && !next.IsZero() {
-			if d := time.Until(next); d < wait {
-				wait = max(d, time.Second)
+		if all, err := p.store.feedsToFetch(ctx, time.Time{}); err == nil {
+			for _, f := range all {
+				if inFlight[f.Name] {
+					continue
+				}
+				if d := time.Until(maxTime(f.NextFetchAt, f.RetryAfterAt)); d < wait {
+					wait = max(d, time.Second)
+				}
 			}
 		}
 		timer := time.NewTimer(wait)
@@ -250,7 +256,8 @@ func (p *Poller) fetchOne(ctx context.Context, f feedRow) (res FeedResult) {
 			retryAt = now.Add(min(ra, maxRetryAfter))
 			next = maxTime(next, retryAt)
 		}
-		disabled, serr := p.store.recordFailure(ctx, f, now, next, retryAt, err.Error(), true, p.cfg.MaxErrors)
+		gone := errors.Is(err, ErrGone)
+		disabled, serr := p.store.recordFailure(ctx, f, now, next, retryAt, err.Error(), gone, p.cfg.MaxErrors)
 		res.Err = fmt.Errorf("feed %q (%s): %w", f.Name, f.URL, err)
 		res.Disabled = disabled
 		if serr != nil {
@@ -344,8 +351,13 @@ func (p *Poller) get(ctx context.Context, f feedRow) (response, error) {
 			return r, fmt.Errorf("%w: HTTP %s, Retry-After %v", ErrRateLimited, resp.Status, r.retryAfter)
 		}
 		return r, fmt.Errorf("%w: HTTP %s", ErrRateLimited, resp.Status)
+	case resp.StatusCode == http.StatusGone:
+		return r, fmt.Errorf("%w: HTTP %s", ErrGone, resp.Status)
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		head, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if resp.StatusCode == http.StatusForbidden && isHTMLPage(head) {
+			return r, fmt.Errorf("%w: HTTP %s with an HTML page (blocked: a bot challenge or access denied)", ErrHTTPStatus, resp.Status)
+		}
 		return r, fmt.Errorf("%w: HTTP %s", ErrHTTPStatus, resp.Status)
 	}
 	r.body, err = readLimited(resp.Body, p.cfg.MaxBodyBytes)
@@ -436,11 +448,21 @@ func (p *Poller) interval(f feedRow) time.Duration {
 	return p.cfg.DefaultInterval
 }
 
-// nextPoll schedules the next fetch after a success: the feed's interval,
-// at least its TTL / max-age, with ±10% jitter so feeds spread over time.
+// nextPoll schedules the next fetch after a success: the feed's interval
+// with ±10% jitter so feeds spread over time, never sooner than the feed's
+// TTL / Cache-Control max-age (floors, capped at a day). After a feed's very
+// first fetch the jitter is ±50%: feeds configured together (all fetched at
+// start-up) then spread over the whole interval.
 func (p *Poller) nextPoll(f feedRow, maxAge time.Duration, now time.Time) time.Time {
-	d := max(p.interval(f), min(max(f.TTL, maxAge), maxTTLFloor))
-	return now.Add(jitter(d, 0.1))
+	frac := 0.1
+	if f.LastFetchAt.IsZero() {
+		frac = 0.5
+	}
+	d := max(jitter(p.interval(f), frac), minInterval)
+	if floor := min(max(f.TTL, maxAge), maxTTLFloor); d < floor {
+		d = floor + time.Duration(rand.Int64N(int64(floor/10)+1))
+	}
+	return now.Add(d)
 }
 
 // backoff is the wait after the n-th consecutive failure: the interval

@@ -91,6 +91,11 @@ func TestFailuresAreIsolated(t *testing.T) {
 	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) })
 	mux.HandleFunc("/500", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) })
 	mux.HandleFunc("/404", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	mux.HandleFunc("/403", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, "<!DOCTYPE html><html><title>Attention Required!</title></html>")
+	})
 	mux.HandleFunc("/malformed", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item><title>a</ti`)
 	})
@@ -99,7 +104,7 @@ func TestFailuresAreIsolated(t *testing.T) {
 	defer srv.Close()
 
 	st := newTestStore(t)
-	names := []string{"good", "html", "slow", "huge", "bomb", "loop", "500", "404", "malformed", "garbage"}
+	names := []string{"good", "html", "slow", "huge", "bomb", "loop", "500", "404", "403", "malformed", "garbage"}
 	var srcs []Source
 	for _, n := range names {
 		srcs = append(srcs, Source{Name: "feed-" + n, URL: srv.URL + "/" + n})
@@ -113,7 +118,7 @@ func TestFailuresAreIsolated(t *testing.T) {
 	}
 	want := map[string]error{
 		"html": ErrNotAFeed, "slow": ErrTimeout, "huge": ErrTooLarge, "bomb": ErrTooLarge,
-		"loop": ErrTooManyRedirects, "500": ErrHTTPStatus, "404": ErrHTTPStatus, "malformed": nil, "garbage": nil,
+		"loop": ErrTooManyRedirects, "500": ErrHTTPStatus, "404": ErrHTTPStatus, "403": ErrHTTPStatus, "malformed": nil, "garbage": nil,
 	}
 	for n, sentinel := range want {
 		r := got["feed-"+n]
@@ -134,6 +139,9 @@ func TestFailuresAreIsolated(t *testing.T) {
 	}
 	if r := got["feed-500"]; !strings.Contains(r.Err.Error(), "500") {
 		t.Errorf("500: error %q should carry the status", r.Err)
+	}
+	if r := got["feed-403"]; !strings.Contains(r.Err.Error(), "blocked") {
+		t.Errorf("403 with an HTML page: error %q should say blocked", r.Err)
 	}
 	if r := got["feed-malformed"]; !strings.Contains(r.Err.Error(), "parse") {
 		t.Errorf("malformed: error %q should say it is a parse error", r.Err)
@@ -452,5 +460,46 @@ func TestSyncSourcesRemovedAndChanged(t *testing.T) {
 	}
 	if err := st.SyncSources(ctx, []Source{{Name: "x", URL: "ftp://x", Language: "vi"}}); err == nil || !strings.Contains(err.Error(), "feeds[0].url") {
 		t.Errorf("bad source accepted: %v", err)
+	}
+}
+
+func TestGoneDisablesAtOnce(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusGone) }))
+	defer srv.Close()
+	st := newTestStore(t)
+	sync1(t, st, Source{Name: "gone", URL: srv.URL})
+	r := NewPoller(Config{}, st, nil).FetchAll(context.Background()).Feeds[0]
+	if !errors.Is(r.Err, ErrGone) || !r.Disabled {
+		t.Fatalf("410: %+v, want ErrGone and disabled", r)
+	}
+	if h := healthOf(t, st, "gone"); h.Enabled || !strings.Contains(h.DisabledReason, "410") {
+		t.Errorf("health after 410: %+v", h)
+	}
+}
+
+// Feeds configured together are fetched together once, then spread over the
+// interval instead of all coming due at the same moment again.
+func TestFirstRoundSpreadsFeeds(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, rssItems(r.URL.Path[1:], 1)) }))
+	defer srv.Close()
+	st := newTestStore(t)
+	var srcs []Source
+	for i := 0; i < 20; i++ {
+		srcs = append(srcs, Source{Name: fmt.Sprint("s", i), URL: fmt.Sprintf("%s/s%d", srv.URL, i), Interval: 30 * time.Minute})
+	}
+	sync1(t, st, srcs...)
+	NewPoller(Config{}, st, nil).FetchAll(context.Background())
+	hs, _ := st.Health(context.Background())
+	lo, hi := hs[0].NextFetchAt, hs[0].NextFetchAt
+	for _, h := range hs {
+		if h.NextFetchAt.Before(lo) {
+			lo = h.NextFetchAt
+		}
+		if h.NextFetchAt.After(hi) {
+			hi = h.NextFetchAt
+		}
+	}
+	if hi.Sub(lo) < 10*time.Minute {
+		t.Errorf("next fetches of 20 feeds span only %v (%v .. %v), want them spread over the 30m interval", hi.Sub(lo), lo, hi)
 	}
 }
