@@ -269,7 +269,7 @@ func (h *Handler) setNote(w http.ResponseWriter, r *http.Request, s *session) {
 		err = h.a.Digests.SetNote(r.Context(), id, version, vi, en)
 	}
 	if err == nil {
-		h.audit(r.Context(), s.Email, "note", id, oneLine(vi+" | "+en, 200))
+		h.audit(r.Context(), s.Email, "note", id, oneLine(pair(vi, en), 200))
 	}
 	h.editResult(w, r, s, id, err, tr(h.lang(r), "done.note"), "note", func(v *issueView) { v.NoteVI, v.NoteEN = vi, en })
 }
@@ -411,7 +411,7 @@ func (h *Handler) editItem(w http.ResponseWriter, r *http.Request, s *session) {
 		err = h.a.Digests.EditItem(r.Context(), id, version, itemID, k.TitleVI, k.TitleEN, k.SummaryVI, k.SummaryEN)
 	}
 	if err == nil {
-		h.audit(r.Context(), s.Email, "edit", id, h.itemLabel(r.Context(), itemID)+": "+oneLine(k.TitleVI+" | "+k.TitleEN, 200))
+		h.audit(r.Context(), s.Email, "edit", id, h.itemLabel(r.Context(), itemID)+": "+oneLine(pair(k.TitleVI, k.TitleEN), 200))
 	}
 	h.editResult(w, r, s, id, err, tr(h.lang(r), "done.edited"), itemAnchor(itemID), func(v *issueView) { v.Kept[itemID] = k })
 }
@@ -515,6 +515,17 @@ func (h *Handler) findItem(ctx context.Context, norm string) (feeds.Item, error)
 func looseURL(u string) string {
 	u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
 	return strings.TrimSuffix(strings.TrimPrefix(u, "www."), "/")
+}
+
+// pair joins the Vietnamese and English values of a field for the log.
+func pair(vi, en string) string {
+	switch {
+	case vi == "":
+		return en
+	case en == "":
+		return vi
+	}
+	return vi + " | " + en
 }
 
 func oneLine(s string, max int) string {
