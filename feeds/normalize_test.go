@@ -218,6 +218,16 @@ func TestContentSanitising(t *testing.T) {
 	}
 }
 
+func TestDoubleEscapedDescription(t *testing.T) {
+	items := mustParse(t, []byte(rss(`<item><title>T</title><link>https://a.vn/1</link><description>&lt;p&gt;Kinh t&amp;amp;#7871; bi&amp;amp;#7875;n&lt;/p&gt;</description></item>`)), "")
+	if got := items[0].SummaryText; got != "Kinh tế biển" {
+		t.Errorf("SummaryText = %q, want %q", got, "Kinh tế biển")
+	}
+	if got := items[0].SummaryHTML; got != "<p>Kinh tế biển</p>" {
+		t.Errorf("SummaryHTML = %q", got)
+	}
+}
+
 func TestSummaryBounded(t *testing.T) {
 	long := strings.Repeat("Hải Phòng phát triển kinh tế biển. ", 200)
 	items := mustParse(t, []byte(rss(`<item><title>T</title><link>https://a.vn/1</link><description>`+long+`</description></item>`)), "")

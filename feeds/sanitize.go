@@ -103,6 +103,9 @@ func prepare(n *nethtml.Node, base *url.URL, c *content) {
 	for ch := n.FirstChild; ch != nil; {
 		next := ch.NextSibling
 		switch {
+		case ch.Type == nethtml.TextNode && strings.Contains(ch.Data, "&"):
+			// Double-escaped feeds (&amp;#7911;) leave entities in the text.
+			ch.Data = html.UnescapeString(ch.Data)
 		case ch.Type == nethtml.CommentNode:
 			n.RemoveChild(ch)
 		case ch.Type == nethtml.ElementNode && dropElements[ch.DataAtom]:
