@@ -1,7 +1,6 @@
 package subscribers
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -16,6 +15,10 @@ import (
 //	default_language = "vi"          # "vi" | "en"
 //	default_timezone = "Asia/Ho_Chi_Minh"
 //
+//	pending_expiry = "720h"          # unconfirmed sign-ups are deleted after this long
+//
+//	# Link-signing keys. Without any, the daemon generates one secret on first
+//	# start and keeps it in the database.
 //	[[subscribers.keys]]             # first key signs; the others still verify until retire_at
 //	id = "k2026b"
 //	secret_env = "HPDIGEST_TOKEN_KEY" # or secret = "..." (at least 32 bytes)
@@ -29,6 +32,7 @@ type Config struct {
 	ConfirmResendInterval time.Duration `toml:"confirm_resend_interval"`
 	DefaultLanguage       string        `toml:"default_language"`
 	DefaultTimezone       string        `toml:"default_timezone"`
+	PendingExpiry         time.Duration `toml:"pending_expiry"`
 	Keys                  []Key         `toml:"keys"`
 }
 
@@ -42,6 +46,9 @@ func (c *Config) Defaults() {
 	}
 	if c.DefaultLanguage == "" {
 		c.DefaultLanguage = "vi"
+	}
+	if c.PendingExpiry == 0 {
+		c.PendingExpiry = 30 * 24 * time.Hour
 	}
 	if c.DefaultTimezone == "" {
 		c.DefaultTimezone = "Asia/Ho_Chi_Minh"
@@ -63,14 +70,14 @@ func (c *Config) Validate() error {
 	if c.ConfirmResendInterval < 0 {
 		return fmt.Errorf("subscribers.confirm_resend_interval: must not be negative")
 	}
+	if c.PendingExpiry < Lifetime(PurposeConfirm) {
+		return fmt.Errorf("subscribers.pending_expiry: must be at least the confirmation link lifetime (%s)", Lifetime(PurposeConfirm))
+	}
 	if c.DefaultLanguage != "vi" && c.DefaultLanguage != "en" {
 		return fmt.Errorf("subscribers.default_language: must be \"vi\" or \"en\", got %q", c.DefaultLanguage)
 	}
 	if _, err := time.LoadLocation(c.DefaultTimezone); err != nil {
 		return fmt.Errorf("subscribers.default_timezone: %v", err)
-	}
-	if len(c.Keys) == 0 {
-		return errors.New("subscribers.keys: at least one signing key is needed ([[subscribers.keys]] id, secret_env)")
 	}
 	seen := map[string]bool{}
 	for i := range c.Keys {
@@ -97,7 +104,7 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s.secret: must be at least %d bytes (got %d)", where, MinSecretLen, len(k.Secret))
 		}
 	}
-	if !c.Keys[0].RetireAt.IsZero() && !c.Keys[0].RetireAt.After(time.Now()) {
+	if len(c.Keys) > 0 && !c.Keys[0].RetireAt.IsZero() && !c.Keys[0].RetireAt.After(time.Now()) {
 		return fmt.Errorf("subscribers.keys[0].retire_at: the first key signs new tokens and must not be retired (%s)", c.Keys[0].RetireAt.Format(time.RFC3339))
 	}
 	return nil

@@ -170,3 +170,25 @@ func LinksFor(base string, t *Tokens, id int64) Links {
 		Unsubscribe: base + "/unsubscribe/" + t.Sign(PurposeUnsubscribe, id),
 	}
 }
+
+// PurgePending deletes sign-ups never confirmed within pending_expiry
+// (data minimisation; their confirmation links have long expired) and
+// returns how many went. Only rows that were never confirmed are touched.
+func (s *Store) PurgePending(ctx context.Context) (int, error) {
+	cutoff := s.now().Add(-s.cfg.PendingExpiry).Unix()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	const which = `SELECT id FROM subscribers WHERE status = 'pending' AND confirmed_at = 0 AND created_at < ? AND confirm_sent_at < ?`
+	if _, err := tx.ExecContext(ctx, `DELETE FROM subscriber_events WHERE subscriber_id IN (`+which+`)`, cutoff, cutoff); err != nil {
+		return 0, err
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM subscribers WHERE id IN (`+which+`)`, cutoff, cutoff)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), tx.Commit()
+}

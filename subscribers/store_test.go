@@ -385,3 +385,27 @@ func TestRemoveHookRunsInTransaction(t *testing.T) {
 		t.Fatalf("remove: %v, hook saw %q", err, seen)
 	}
 }
+
+func TestPurgePending(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s.SetClock(c.now)
+	old, _ := s.Subscribe(ctx, SubscribeRequest{Email: "old@example.com"})
+	s.Add(ctx, Subscriber{Email: "kept@example.com"})
+	c.advance(20 * 24 * time.Hour)
+	s.Subscribe(ctx, SubscribeRequest{Email: "recent@example.com"})
+	c.advance(11 * 24 * time.Hour)
+	n, err := s.PurgePending(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("purged %d, %v; want 1", n, err)
+	}
+	if _, err := s.Get(ctx, old.Subscriber.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatal("old pending sign-up kept")
+	}
+	for _, e := range []string{"kept@example.com", "recent@example.com"} {
+		if _, err := s.ByEmail(ctx, e); err != nil {
+			t.Errorf("%s: %v", e, err)
+		}
+	}
+}

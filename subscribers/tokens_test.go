@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/BurntSushi/toml"
 )
 
 func TestTokenRoundTripAndURLSafe(t *testing.T) {
@@ -121,6 +123,43 @@ func TestNewTokensRejectsWeakKeys(t *testing.T) {
 	}
 }
 
+func TestConfigFromTOML(t *testing.T) {
+	t.Setenv("HP_TEST_KEY", strings.Repeat("n", 40))
+	var wrap struct {
+		Subscribers Config `toml:"subscribers"`
+	}
+	_, err := toml.Decode(`
+[subscribers]
+bounce_limit = 2
+confirm_resend_interval = "30m"
+default_language = "en"
+pending_expiry = "240h"
+
+[[subscribers.keys]]
+id = "k2026b"
+secret_env = "HP_TEST_KEY"
+
+[[subscribers.keys]]
+id = "k2026a"
+secret = "an-old-secret-that-is-long-enough-000"
+retire_at = 2027-03-01T00:00:00Z
+`, &wrap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := wrap.Subscribers
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.BounceLimit != 2 || c.ConfirmResendInterval != 30*time.Minute || c.PendingExpiry != 240*time.Hour || c.Keys[0].Secret != strings.Repeat("n", 40) ||
+		!c.Keys[1].RetireAt.Equal(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("decoded %+v", c)
+	}
+	if _, err := NewTokens(c.Keys); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func FuzzVerify(f *testing.F) {
 	tk, _ := NewTokens([]Key{testKey("k1"), testKey("k2")})
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -155,8 +194,11 @@ func TestConfigValidate(t *testing.T) {
 	if c.Keys[0].Secret == "" || c.BounceLimit != 3 || c.ConfirmResendInterval != time.Hour || c.DefaultLanguage != "vi" {
 		t.Fatalf("defaults/env not applied: %+v", c)
 	}
+	if err := (&Config{}).Validate(); err != nil {
+		t.Errorf("no keys (the app then generates one): %v", err)
+	}
 	bad := []Config{
-		{},
+		{PendingExpiry: time.Hour},
 		{Keys: []Key{{ID: "k1", SecretEnv: "HP_TEST_MISSING"}}},
 		{Keys: []Key{{ID: "k1", Secret: "short"}}},
 		{DefaultLanguage: "fr", Keys: []Key{testKey("k1")}},
