@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -463,4 +464,62 @@ func TestArchivePage(t *testing.T) {
 	if !strings.Contains(string(b), "No issue has been sent yet.") {
 		t.Error("empty archive has no message")
 	}
+}
+
+func TestHostileFeedContent(t *testing.T) {
+	r := newRenderer(t)
+	iss := fixedIssue()
+	iss.Sections[0].Items = append(iss.Sections[0].Items, render.Item{
+		Title:       render.Localized{Default: `<script>alert("t")</script> Tin <b>nóng</b>`},
+		SummaryHTML: `<p onclick="x()">Xin chào</p><script>alert("s")</script><iframe src="https://evil.example"></iframe>`,
+		URL:         "javascript:alert(1)",
+		Source:      `"><img src=x onerror=alert(3)>`,
+		Language:    `en" onmouseover="alert(4)`,
+		ImageURL:    "javascript:alert(5)",
+	})
+	for _, lang := range []string{"vi", "en"} {
+		v, err := r.Variant(iss, lang, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, txt := v.Personalise(reader)
+		checkHTML(t, h)
+		for _, bad := range []string{"javascript:", "<script", "<img src=x", `" onmouseover`, "<iframe", "<b>nóng"} {
+			if strings.Contains(h, bad) {
+				t.Errorf("%s: %q reached the HTML", lang, bad)
+			}
+		}
+		if !strings.Contains(h, "&lt;script&gt;alert(&#34;t&#34;)&lt;/script&gt; Tin &lt;b&gt;nóng&lt;/b&gt;") {
+			t.Errorf("%s: hostile title not shown as text", lang)
+		}
+		if strings.Contains(txt, "javascript:") {
+			t.Errorf("%s: javascript: URL in the text part", lang)
+		}
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	r := newRenderer(t)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lang := []string{"vi", "en"}[i%2]
+			v, err := r.Variant(fixedIssue(), lang, nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			h, _ := v.Personalise(reader)
+			want, _ := os.ReadFile(filepath.Join(goldenDir, "issue-"+lang+".html"))
+			if h != string(want) {
+				t.Errorf("concurrent render %d differs from the golden file", i)
+			}
+			if _, err := r.WebPage(fixedIssue(), lang, render.WebOptions{}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
 }
