@@ -71,6 +71,9 @@ type Phrase struct {
 	//            "Văn Nam").
 	//   "exact": like marks, and the tone must agree too (wherever it is
 	//            placed): "Thâm Quyến" (Shenzhen) vs "thẩm quyền" (authority).
+	//   "plain": only words typed without any mark, compared as written: for
+	//            an English word whose folded form is a Vietnamese word:
+	//            "Thai" must not match "Thái" (Thái Bình, Thái Nguyên).
 	Fold string `toml:"fold,omitempty"`
 	// Group: phrases (or cues) of a theme that share a group count once,
 	// the best of them; e.g. investor countries, so that a story listing
@@ -204,6 +207,7 @@ const (
 	foldASCII
 	foldMarks
 	foldExact
+	foldPlain
 )
 
 const (
@@ -309,8 +313,10 @@ func compile(p Phrase) (*pattern, error) {
 		pat.fold = foldMarks
 	case "exact":
 		pat.fold = foldExact
+	case "plain":
+		pat.fold = foldPlain
 	default:
-		return nil, fmt.Errorf("fold %q: want auto, ascii, marks or exact", p.Fold)
+		return nil, fmt.Errorf("fold %q: want auto, ascii, marks, exact or plain", p.Fold)
 	}
 	return pat, nil
 }
@@ -350,6 +356,8 @@ func (p *pattern) wordOK(w, t token) bool {
 		return wordEq(w.tone, t.tone, w.star) || (!t.marked && wordEq(w.ascii, t.ascii, w.star))
 	case foldMarks:
 		return wordEq(w.tone, t.tone, w.star)
+	case foldPlain:
+		return !t.marked && wordEq(w.ascii, t.ascii, w.star)
 	default: // foldExact
 		return wordEq(w.tone, t.tone, w.star) && w.tid == t.tid
 	}

@@ -71,6 +71,10 @@ func TestWholeWordsAndFolds(t *testing.T) {
 		{Phrase{Text: "Thâm Quyến"}, "thẩm quyền xử phạt", true}, // why "exact" exists
 		{Phrase{Text: "hoà", Fold: "exact"}, "hòa", true},
 		{Phrase{Text: "hoà", Fold: "exact"}, "hoa", false},
+		// plain: only words typed without marks.
+		{Phrase{Text: "Thai", Fold: "plain"}, "Thai conglomerate eyes retail", true},
+		{Phrase{Text: "Thai", Fold: "plain"}, "tỉnh Thái Bình", false},
+		{Phrase{Text: "Thai"}, "tỉnh Thái Bình", true}, // why "plain" exists
 		// ascii folds everything.
 		{Phrase{Text: "Viet Nam - China"}, "Việt Nam-China trade", true},
 		{Phrase{Text: "Quang Tay", Fold: "ascii"}, "Quảng Tây", true},
@@ -263,7 +267,7 @@ func TestNewErrors(t *testing.T) {
 		{[]Theme{{Key: "a", TitleBonus: -1, Phrases: ok}}, `theme "a": title_bonus -1`},
 		{[]Theme{{Key: "a", Phrases: []Phrase{{Text: "  ,;  "}}}}, `theme "a": phrases[0] "  ,;  ": no words`},
 		{[]Theme{{Key: "a", Phrases: ok, Negatives: []Phrase{{Text: "x", Weight: -2}}}}, `theme "a": negatives[0] "x": weight -2`},
-		{[]Theme{{Key: "a", Phrases: ok, Cues: []Phrase{{Text: "x", Fold: "tones"}}}}, `theme "a": cues[0] "x": fold "tones"`},
+		{[]Theme{{Key: "a", Phrases: ok, Cues: []Phrase{{Text: "x", Fold: "tones"}}}}, `theme "a": cues[0] "x": fold "tones": want auto, ascii, marks, exact or plain`},
 	}
 	for _, c := range cases {
 		_, err := New(c.themes)
