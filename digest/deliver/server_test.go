@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"path/filepath"
@@ -75,6 +76,7 @@ func (ts *testServer) start(l net.Listener) {
 	s.AllowInsecureAuth = true
 	s.MaxRecipients = 10
 	s.ReadTimeout = 30 * time.Second
+	s.ErrorLog = log.New(io.Discard, "", 0) // clients killed on purpose are not news
 	ts.mu.Lock()
 	ts.srv, ts.lis = s, l
 	ts.mu.Unlock()

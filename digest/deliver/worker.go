@@ -173,6 +173,13 @@ func (r *run) work(rl *relay) {
 			nc, err := rl.transport.Dial(dctx)
 			cancel()
 			if err != nil {
+				var se *SendError
+				if errors.As(err, &se) && se.Code >= 500 {
+					// e.g. 535 authentication failed: waiting will not help.
+					r.setFatal(fmt.Errorf("deliver: relay %s refused the session: %w", rl.name, err))
+					r.inflight.Done()
+					return
+				}
 				rl.pause(e, err)
 				r.orphans <- t // another worker (or this one, later) takes it
 				continue
