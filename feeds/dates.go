@@ -15,7 +15,7 @@ import (
 
 var (
 	reWeekday = regexp.MustCompile(`(?i)^\s*(?:thứ\s*(?:hai|ba|tư|tu|năm|nam|sáu|sau|bảy|bẩy|bay|[2-7])|chủ\s*nhật|chu\s*nhat|cn|t[2-7]|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues|tue|wed|thurs|thu|fri|sat|sun)(?:[\s,.\-|]+|$)`)
-	reVNWords = regexp.MustCompile(`(?i)(?:^|\s)(?:ngày|ngay|lúc|luc|cập nhật|cập nhật lúc|đăng|đăng lúc)(?:\s|:|$)`)
+	reVNWords = regexp.MustCompile(`(?i)(?:^|\s)(?:cập nhật lúc|cập nhật|đăng lúc|đăng|ngày|ngay|lúc|luc)(?:\s|:|$)`)
 	reHourH   = regexp.MustCompile(`\b(\d{1,2})[hH](\d{2})\b`)
 	reGMT     = regexp.MustCompile(`(?i)\(?\b(?:GMT|UTC|UT)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?\)?`)
 	reZone    = regexp.MustCompile(`^(.*\d:\d\d(?::\d\d)?(?:[.,]\d+)?(?:\s*[AP]M)?)\s*(Z|[+-]\d{1,2}(?::?\d{2})?)$`)

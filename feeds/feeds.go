@@ -1,6 +1,39 @@
 // Package feeds owns the feed sources and the items ingested from them:
 // HTTP fetching, parsing (gofeed), normalising, sanitising, de-duplication
 // and poll scheduling. Tables: feeds, items.
+//
+// Pipeline for one feed: conditional GET with the project's own client
+// (timeout, size limit after decompression, User-Agent, gzip, stored
+// ETag/Last-Modified; 304 or an identical body = nothing parsed) → decoding
+// to UTF-8 NFC (the bytes win over a lying prolog) → gofeed → per item:
+// normalised link, plain-text title (entities decoded, also double-escaped),
+// date (Vietnamese forms, feed zone for zone-less dates, never more than a
+// day ahead, none = first seen), sanitised HTML summary + bounded text +
+// lead image → identity (GUID, else link, else content hash) → SQLite.
+//
+// Failing feeds back off exponentially (the interval doubled per consecutive
+// error, capped, with jitter); Retry-After is honoured; after max_errors
+// consecutive errors (or one HTTP 410) a feed is disabled with the reason
+// kept until Store.Reenable.
+//
+// Config (all keys optional; the defaults are shown):
+//
+//	[fetch]
+//	user_agent = "hpdigest/1.0 (Hai Phong Digest feed fetcher; +https://github.com/haiphong/hpdigest)"
+//	timeout = "30s"            # per request, body included
+//	max_body_bytes = 10485760  # after decompression
+//	default_interval = "30m"   # for feeds without their own
+//	max_errors = 10            # consecutive failures before a feed is disabled
+//	max_backoff = "24h"        # cap of the error back-off
+//	concurrency = 8            # fetches at once
+//	per_host = 2               # fetches at once to one host
+//
+//	[[feeds]]
+//	name = "VietnamPlus"
+//	url = "https://www.vietnamplus.vn/rss/home.rss"
+//	language = "vi"            # vi | en
+//	interval = "20m"           # optional; RSS <ttl> and Cache-Control max-age act as floors
+//	timezone = "Asia/Ho_Chi_Minh"  # optional; for dates without a zone
 package feeds
 
 import (
