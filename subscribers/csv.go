@@ -58,6 +58,11 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader) (ImportReport, error
 	}
 	defer tx.Rollback()
 	now := s.now()
+	var nSup int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM subscriber_suppressions`).Scan(&nSup); err != nil {
+		return rep, err
+	}
+	anySuppressed := nSup > 0 // most imports skip the per-row look-up
 
 	col := map[string]int{"email": 0, "name": 1, "language": 2, "themes": 3}
 	seen := map[string]int{} // lower-cased address → line
@@ -150,7 +155,7 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader) (ImportReport, error
 			continue
 		}
 		seen[key] = line
-		if err := s.importOne(ctx, tx, sub, line, now, &rep); err != nil {
+		if err := s.importOne(ctx, tx, sub, line, now, anySuppressed, &rep); err != nil {
 			return ImportReport{}, err
 		}
 	}
@@ -183,12 +188,14 @@ func isHeader(rec []string) bool {
 	return len(rec) > 1
 }
 
-func (s *Store) importOne(ctx context.Context, tx *sql.Tx, sub Subscriber, line int, now time.Time, rep *ImportReport) error {
+func (s *Store) importOne(ctx context.Context, tx *sql.Tx, sub Subscriber, line int, now time.Time, anySuppressed bool, rep *ImportReport) error {
 	cur, err := scanSub(tx.QueryRowContext(ctx, `SELECT `+cols+` FROM subscribers WHERE email = ?`, sub.Email))
 	if errors.Is(err, sql.ErrNoRows) {
-		sup, err := suppressed(ctx, tx, sub.Email)
-		if err != nil {
-			return err
+		sup := false
+		if anySuppressed {
+			if sup, err = suppressed(ctx, tx, sub.Email); err != nil {
+				return err
+			}
 		}
 		if sup {
 			rep.Skipped++

@@ -10,7 +10,7 @@ import (
 	"github.com/haiphong/hpdigest/store"
 )
 
-func openStore(t *testing.T) *Store {
+func openStore(t testing.TB) *Store {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "hp.db"))
 	if err != nil {

@@ -244,35 +244,31 @@ func (s *Store) add(ctx context.Context, sub Subscriber, how string) (Subscriber
 }
 
 func insertSub(ctx context.Context, tx *sql.Tx, sub Subscriber, now time.Time, how string) (Subscriber, error) {
-	var exists int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM subscribers WHERE email = ?`, sub.Email).Scan(&exists); err != nil {
-		return sub, err
-	}
-	if exists > 0 {
-		return sub, fmt.Errorf("%s: %w", sub.Email, ErrExists)
-	}
 	t := now.Unix()
 	var confirmedAt int64
 	if sub.Status == Confirmed {
 		confirmedAt = t
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO subscribers (email, name, language, themes, status, timezone, paused, created_at, updated_at, confirmed_at, status_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		sub.Email, sub.Name, sub.Language, strings.Join(sub.Themes, " "), sub.Status, sub.Timezone, boolInt(sub.Paused), t, t, confirmedAt, t)
+	// ON CONFLICT DO NOTHING + RETURNING: no row back means the address exists.
+	err := tx.QueryRowContext(ctx, `INSERT INTO subscribers (email, name, language, themes, status, timezone, paused, created_at, updated_at, confirmed_at, status_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING RETURNING id`,
+		sub.Email, sub.Name, sub.Language, strings.Join(sub.Themes, " "), sub.Status, sub.Timezone, boolInt(sub.Paused), t, t, confirmedAt, t).Scan(&sub.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sub, fmt.Errorf("%s: %w", sub.Email, ErrExists)
+	}
 	if err != nil {
 		return sub, fmt.Errorf("subscribers: insert %s: %w", sub.Email, err)
 	}
-	sub.ID, _ = res.LastInsertId()
 	sub.CreatedAt, sub.UpdatedAt, sub.StatusAt = store.Time(t), store.Time(t), store.Time(t)
 	sub.ConfirmedAt = store.Time(confirmedAt)
-	if err := addEvent(ctx, tx, sub.ID, EventSubscribed, how+"; status "+sub.Status, now); err != nil {
-		return sub, err
-	}
+	q := `INSERT INTO subscriber_events (subscriber_id, kind, detail, at) VALUES (?, ?, ?, ?)`
+	args := []any{sub.ID, EventSubscribed, how + "; status " + sub.Status, t}
 	if sub.Status != Pending {
-		kind := sub.Status
-		if err := addEvent(ctx, tx, sub.ID, kind, how, now); err != nil {
-			return sub, err
-		}
+		q += `, (?, ?, ?, ?)`
+		args = append(args, sub.ID, sub.Status, how, t)
+	}
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return sub, fmt.Errorf("subscribers: record events: %w", err)
 	}
 	return sub, nil
 }
