@@ -59,9 +59,15 @@ func TestBrowserLayout(t *testing.T) {
 		{"email-vi", fixedIssue(), "vi"},
 		{"email-en", fixedIssue(), "en"},
 		{"email-20-vi", bigIssue(20), "vi"},
+		// Images blocked or gone (Outlook's default): alt texts must not break the layout.
+		{"email-noimg-en", bigIssue(6), "en"},
 	}
 	for _, c := range cases {
-		localImages(c.iss, srv.URL)
+		if strings.Contains(c.name, "noimg") {
+			localImages(c.iss, srv.URL+"/gone")
+		} else {
+			localImages(c.iss, srv.URL)
+		}
 		v, err := r.Variant(c.iss, c.lang, nil)
 		if err != nil {
 			t.Fatal(err)

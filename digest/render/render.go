@@ -65,7 +65,7 @@ type Item struct {
 	Language    string // language of the story itself
 	Published   time.Time
 	ImageURL    string
-	// Optional image details; the title is the alt text when ImageAlt is "",
+	// Optional image details; "Photo: <source>" is the alt text when ImageAlt is "",
 	// and a 16:9 box is assumed when the size is unknown.
 	ImageAlt                string
 	ImageWidth, ImageHeight int

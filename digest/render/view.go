@@ -156,7 +156,14 @@ func (r *Renderer) item(it Item, lang string, loc *time.Location) itemView {
 	if u := safeURL(it.ImageURL); u != "" && strings.HasPrefix(strings.ToLower(u), "http") {
 		img := &imageView{URL: u, Alt: oneLine(it.ImageAlt), Width: contentWidth, Height: contentWidth * 9 / 16}
 		if img.Alt == "" {
-			img.Alt = iv.Title
+			// Not the title: it sits right next to the picture, and a
+			// repeated title is noise for screen readers and when images
+			// are blocked.
+			if iv.Source != "" {
+				img.Alt, _ = r.cat.t(lang, "image_alt", "source", iv.Source)
+			} else {
+				img.Alt = r.cat.msg(lang, "image_alt_plain")
+			}
 		}
 		if it.ImageWidth > 0 && it.ImageHeight > 0 {
 			h := contentWidth * it.ImageHeight / it.ImageWidth
