@@ -23,6 +23,10 @@ const maxUnsubscribeMail = 256 << 10
 // the subscriber, or an error wrapping ErrInvalidToken when the message
 // holds no valid token.
 //
+// Spam complaints in the Abuse Reporting Format sent to the same address
+// work too (the original message inside carries the token) and are
+// recorded as complaints.
+//
 // There is no inbox reader in the daemon: feed messages to it from the
 // MTA, e.g. a Postfix alias `unsubscribe: "|hpdigest -config /etc/hpdigest.toml -unsubscribe-mail"`.
 func (s *Store) UnsubscribeByMail(ctx context.Context, t *Tokens, r io.Reader) (Subscriber, error) {
@@ -35,6 +39,12 @@ func (s *Store) UnsubscribeByMail(ctx context.Context, t *Tokens, r io.Reader) (
 		subject = msg.Header.Get("Subject")
 	}
 	body, _ := io.ReadAll(msg.Body)
+	reason := "mailto"
+	// A spam complaint forwarded by a mailbox provider (ARF, RFC 5965)
+	// carries the original message, whose List-Unsubscribe holds the token.
+	if mt, params, _ := mime.ParseMediaType(msg.Header.Get("Content-Type")); mt == "multipart/report" && params["report-type"] == "feedback-report" {
+		reason = "complaint (feedback report)"
+	}
 	candidates := append(tokenRe.FindAllString(subject, 5), tokenRe.FindAllString(string(body), 20)...)
 	for _, c := range candidates {
 		claims, err := t.Check(c, PurposeUnsubscribe)
@@ -45,7 +55,7 @@ func (s *Store) UnsubscribeByMail(ctx context.Context, t *Tokens, r io.Reader) (
 		if err != nil {
 			continue
 		}
-		if err := s.Unsubscribe(ctx, sub.ID, "mailto"); err != nil {
+		if err := s.Unsubscribe(ctx, sub.ID, reason); err != nil {
 			return sub, err
 		}
 		return s.Get(ctx, sub.ID)

@@ -409,3 +409,26 @@ func TestPurgePending(t *testing.T) {
 		}
 	}
 }
+
+func TestComplaintReportUnsubscribes(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	tk, _ := NewTokens([]Key{testKey("k1")})
+	sub, _ := s.Add(ctx, Subscriber{Email: "angry@example.com"})
+	tok := tk.Sign(PurposeUnsubscribe, sub.ID)
+	arf := "From: fbl@isp.example\r\nSubject: complaint about message\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=feedback-report; boundary=\"b1\"\r\n\r\n" +
+		"--b1\r\nContent-Type: text/plain\r\n\r\nThis is an email abuse report.\r\n" +
+		"--b1\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: isp/1.0\r\nVersion: 1\r\n" +
+		"--b1\r\nContent-Type: message/rfc822-headers\r\n\r\nFrom: digest@haiphong.test\r\nTo: angry@example.com\r\n" +
+		"List-Unsubscribe: <https://digest.example/unsubscribe/" + tok + ">, <mailto:digest@haiphong.test?subject=unsubscribe%20" + tok + ">\r\n" +
+		"--b1--\r\n"
+	got, err := s.UnsubscribeByMail(ctx, tk, strings.NewReader(arf))
+	if err != nil || got.Status != Unsubscribed {
+		t.Fatalf("%+v %v", got, err)
+	}
+	ev, _ := s.Events(ctx, sub.ID)
+	if last := ev[len(ev)-1]; last.Kind != EventUnsubscribed || !strings.Contains(last.Detail, "complaint") {
+		t.Fatalf("event %+v", last)
+	}
+}
