@@ -209,6 +209,15 @@ func TestBrowserCurateApproveSend(t *testing.T) {
 	if a < 0 || b < 0 || a > b {
 		t.Errorf("order in the sent mail: 'Trao học bổng' at %d, 'Kiều bào Nhật Bản' at %d; want the raised item first", a, b)
 	}
+
+	// What was sent, and the feeds, as staff see them afterwards.
+	navigate("history", chromedp.Navigate(e.srv.URL+"/staff/history"))
+	if s := text(fmt.Sprintf("#hist-%d .sent", iss.ID)); s != "1" {
+		t.Errorf("history shows %q sent, want 1", s)
+	}
+	shot("history", 1100)
+	browsercheck.Check(t, ctx, e.srv.URL+"/staff/history", dir, "check-history", []int64{375, 1024})
+	browsercheck.Check(t, ctx, e.srv.URL+"/staff/feeds", dir, "check-feeds", []int64{375, 1024})
 }
 
 // htmlText is s as html/template writes it in text.

@@ -12,6 +12,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/haiphong/hpdigest/digest"
+	"github.com/haiphong/hpdigest/digest/deliver"
 	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/feeds"
 )
@@ -99,6 +100,8 @@ type issueView struct {
 	NoteVI, NoteEN string
 	Kept           map[int64]keptEdit
 	AddURL         string
+	// Delivery counts of an issue being sent or sent.
+	Delivery *deliver.Summary
 }
 
 type keptEdit struct{ TitleVI, TitleEN, SummaryVI, SummaryEN string }
@@ -151,6 +154,13 @@ func (h *Handler) buildIssueView(ctx context.Context, d digest.Digest, iss *dige
 		if v.Rescheduled {
 			v.ScheduleValue = iss.ScheduledAt.In(v.Loc).Format("2006-01-02T15:04")
 		}
+	}
+	if iss.Status == digest.StatusSending || iss.Status == digest.StatusSent {
+		sum, err := h.a.Engine.Status(ctx, iss.ID)
+		if err != nil {
+			return nil, err
+		}
+		v.Delivery = &sum
 	}
 	var err error
 	v.Audit, err = h.auditLog(ctx, iss.ID, 30)
@@ -634,18 +644,19 @@ func (h *Handler) sendNow(w http.ResponseWriter, r *http.Request, s *session) {
 	h.sends.Add(1)
 	go func() {
 		defer h.sends.Done()
-		fresh, err := h.a.Digests.Issue(context.Background(), id)
+		ctx := h.base
+		fresh, err := h.a.Digests.Issue(ctx, id)
 		if err != nil {
 			h.log.Error("staff: send", "issue", id, "err", err)
 			return
 		}
-		res, err := h.a.SendIssue(context.Background(), d, fresh)
+		res, err := h.a.SendIssue(ctx, d, fresh)
 		if err != nil {
 			h.log.Error("staff: send", "issue", id, "err", err)
-			h.audit(context.Background(), s.Email, "send failed", id, err.Error())
+			h.audit(context.WithoutCancel(ctx), s.Email, "send failed", id, err.Error())
 			return
 		}
-		h.audit(context.Background(), s.Email, "send finished", id, res.Summary.String())
+		h.audit(ctx, s.Email, "send finished", id, res.Summary.String())
 	}()
 	h.done(w, r, s, prefix+"/history", tr(lang, "done.sending"))
 }

@@ -210,6 +210,9 @@ func TestSendNowAndHistory(t *testing.T) {
 	if !strings.Contains(row, fmt.Sprintf(`href="/issues/%d"`, iss.ID)) {
 		t.Error("history lacks the link to the web version")
 	}
+	if page := c.get(issuePath(iss, "")); !strings.Contains(page.body, tr("vi", "issue.delivery", 3, 2, 1, 0, 0)) {
+		t.Errorf("the issue page does not show the delivery counts: %q", between(page.body, `id="delivery"`, "</p>"))
+	}
 	// A sent issue cannot be sent or edited again.
 	if r := c.edit(csrf, sent.Version, issuePath(iss, "/send"), nil); r.status != http.StatusConflict {
 		t.Errorf("send a sent issue: %d", r.status)

@@ -45,11 +45,14 @@ type Handler struct {
 	static fs.FS
 	now    func() time.Time
 
-	sends sync.WaitGroup // sends started from the web
+	base  context.Context // the daemon's: sends started from the web stop (resumably) with it
+	sends sync.WaitGroup  // sends started from the web
 }
 
 // New builds the staff area: it applies the staff migrations and makes the
-// accounts of cfg (already validated) match the database.
+// accounts of cfg match the database. ctx should be the daemon's context: a
+// send started from the web runs under it, so a shutdown interrupts it like
+// a scheduled one (the outbox resumes it at the next start).
 func New(ctx context.Context, a *app.App, cfg Config) (*Handler, error) {
 	cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
@@ -72,6 +75,7 @@ func New(ctx context.Context, a *app.App, cfg Config) (*Handler, error) {
 		log:    a.Log,
 		secure: strings.HasPrefix(strings.ToLower(a.Cfg.HTTP.BaseURL), "https://"),
 		now:    time.Now,
+		base:   ctx,
 	}
 	if h.log == nil {
 		h.log = slog.Default()
