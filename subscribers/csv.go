@@ -37,7 +37,9 @@ func (e LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.
 const maxImportField = 1000
 
 // ImportCSV reads "email,name,language,themes" rows (header optional; themes
-// separated by spaces or semicolons). A header row, when present, may name
+// separated by spaces or semicolons; a file whose first line has more
+// semicolons than commas is read with ';' between fields, themes then
+// separated by spaces or commas). A header row, when present, may name
 // the columns in any order (email, name, language|lang, themes, status);
 // unknown columns are ignored, so a file from ExportCSV imports back.
 // Invalid rows are reported with their line number; every valid row is
@@ -67,6 +69,7 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader) (ImportReport, error
 	col := map[string]int{"email": 0, "name": 1, "language": 2, "themes": 3}
 	seen := map[string]int{} // lower-cased address → line
 	first := true
+	comma := ','
 	line := 0
 	for {
 		text, rerr := br.ReadString('\n')
@@ -88,7 +91,14 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader) (ImportReport, error
 			rep.Problems = append(rep.Problems, LineError{Line: line, Err: fmt.Errorf("line longer than %d characters", 4*maxImportField)})
 			continue
 		}
+		if first {
+			// Spreadsheets in many locales save "CSV" with semicolons.
+			if strings.Count(text, ";") > strings.Count(text, ",") {
+				comma = ';'
+			}
+		}
 		cr := csv.NewReader(strings.NewReader(text))
+		cr.Comma = comma
 		cr.FieldsPerRecord = -1
 		cr.TrimLeadingSpace = true
 		rec, err := cr.Read()

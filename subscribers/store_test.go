@@ -432,3 +432,28 @@ func TestComplaintReportUnsubscribes(t *testing.T) {
 		t.Fatalf("event %+v", last)
 	}
 }
+
+func TestImportSemicolonCSV(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	in := "Email;Name;Language;Themes\r\nx@example.com;Trần, X;en;fdi china\r\nbad;Bad;vi;\r\ny@example.com;Y;vi;diaspora,fdi\r\n"
+	rep, err := s.ImportCSV(ctx, strings.NewReader(in))
+	if err != nil || rep.Added != 2 || len(rep.Problems) != 1 || rep.Problems[0].Line != 3 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	if x := mustGet(t, s, "x@example.com"); x.Name != "Trần, X" || strings.Join(x.Themes, ",") != "fdi,china" {
+		t.Fatalf("x: %+v", x)
+	}
+	if y := mustGet(t, s, "y@example.com"); strings.Join(y.Themes, ",") != "diaspora,fdi" {
+		t.Fatalf("y: %+v", y)
+	}
+}
+
+func mustGet(t *testing.T, s *Store, email string) Subscriber {
+	t.Helper()
+	sub, err := s.ByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub
+}
