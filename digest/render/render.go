@@ -14,6 +14,28 @@
 //	email/styles.css          class rules, inlined into style attributes; @media rules go to <style>
 //	email/messages.toml       every fixed string, in [vi] and [en]
 //	web/archive/index.html.tmpl  the archive page of past issues
+//
+// An operator overrides a file by putting one of the same name under the
+// config's templates directory; the whole file is replaced (a catalogue
+// must still define every key in both languages).
+//
+// What the issue templates see (one language per run):
+//
+//	.Lang .OtherLang .Subject .DigestName .Number .DateLong .Preheader
+//	.Note          []string paragraphs of the editor's note
+//	.Sections      each .Key .Name .Items; an item has .Title .TitleLang
+//	               .Summary .SummaryLang .URL .Source .Date and .Image
+//	               (.URL .Alt .Width .Height) or nil
+//	.Count .WebURL .Sender (.Name .PostalAddress .WebsiteURL)
+//	.P             per-reader placeholders: .Greeting .Email .Unsubscribe
+//	               .Preferences (email only; Personalise fills them)
+//	.Web .ArchiveURL .OtherLangURL .SubscribeURL   (web version only)
+//
+// Functions: t "key" "param" value... (catalogue message), plural "key" n,
+// s "class"... (class and inlined style attributes from styles.css), css
+// (the @media rules, one per <style>), mso "open"|"close" (Outlook ghost
+// table), preheaderPad, wrap width indent text, rule n "=", upper, add,
+// lines, thumbWidth, thumbHeight.
 package render
 
 import (
