@@ -67,6 +67,24 @@ func (h *Handler) sendTime(d digest.Digest, iss *digest.Issue) time.Time {
 	return nextRun(d.Schedule, d.Timezone, h.now())
 }
 
+// missedSend is the send time that passed while the issue waited for
+// approval (zero if none): the staff's own time if it is past, else the
+// first scheduled send after the draft was made, if it is past.
+func (h *Handler) missedSend(d digest.Digest, iss *digest.Issue) time.Time {
+	now := h.now()
+	if !iss.ScheduledAt.IsZero() {
+		if iss.ScheduledAt.After(now) {
+			return time.Time{}
+		}
+		return iss.ScheduledAt
+	}
+	t := nextRun(d.Schedule, d.Timezone, iss.CreatedAt)
+	if t.IsZero() || t.After(now) {
+		return time.Time{}
+	}
+	return t
+}
+
 // itemView is one item as the curation page shows it.
 type itemView struct {
 	digest.IssueItem
@@ -90,8 +108,9 @@ type issueView struct {
 	Themes        []string // sections an item may be moved to
 	SendAt        time.Time
 	Rescheduled   bool
-	NeedsApproval bool // requires approval and is not approved: the send will not go out
-	AutoSend      bool // a draft that goes out without approval
+	NeedsApproval bool      // requires approval and is not approved: the send will not go out
+	Missed        time.Time // a send time already passed without the issue going out (not approved)
+	AutoSend      bool      // a draft that goes out without approval
 	Included      int
 	Editable      bool
 	ScheduleValue string // the reschedule input's value
@@ -151,6 +170,9 @@ func (h *Handler) buildIssueView(ctx context.Context, d digest.Digest, iss *dige
 		v.Rescheduled = !iss.ScheduledAt.IsZero()
 		v.NeedsApproval = d.RequireApproval && iss.Status == digest.StatusDraft
 		v.AutoSend = !d.RequireApproval && iss.Status == digest.StatusDraft
+		if v.NeedsApproval {
+			v.Missed = h.missedSend(d, iss)
+		}
 		if v.Rescheduled {
 			v.ScheduleValue = iss.ScheduledAt.In(v.Loc).Format("2006-01-02T15:04")
 		}

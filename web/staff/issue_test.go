@@ -198,6 +198,33 @@ func TestApproveFreezeUnapproveReschedule(t *testing.T) {
 	if r := c.get(issuePath(iss, "")); !strings.Contains(r.body, "Thứ Sáu") || !strings.Contains(r.body, "08:00") {
 		t.Errorf("issue page does not show the next send (Friday 08:00)")
 	}
+	// A week later the Friday send has passed without approval: staff are
+	// told it did not go out.
+	missedPrefix := strings.SplitN(tr("vi", "warn.missed"), "%s", 2)[0]
+	if r := c.get(issuePath(iss, "")); strings.Contains(r.body, missedPrefix) {
+		t.Error("a missed send is reported before the send time")
+	}
+	e.h.now = func() time.Time { return time.Now().Add(8 * 24 * time.Hour) }
+	later := e.client() // the first session has expired by then
+	later.login(bobEmail, password)
+	for _, p := range []string{"/staff/", issuePath(iss, "")} {
+		if r := later.get(p); !strings.Contains(r.body, missedPrefix) {
+			t.Errorf("%s: no word that the scheduled send did not go out", p)
+		}
+	}
+	e.h.now = time.Now
+	csrf = c.login(aliceEmail, password) // the sweep at bob's login removed alice's expired-looking session
+	// The same when staff moved the send to a time that passed unapproved.
+	if err := e.a.Digests.Reschedule(context.Background(), iss.ID, iss.Version, time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.get(issuePath(iss, "")); !strings.Contains(r.body, missedPrefix) {
+		t.Error("no word that the rescheduled send did not go out")
+	}
+	if err := e.a.Digests.Reschedule(context.Background(), iss.ID, iss.Version+1, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	iss = e.issue()
 	// Sending a draft that needs approval is refused.
 	if r := c.edit(csrf, iss.Version, issuePath(iss, "/send"), nil); r.status != http.StatusBadRequest {
 		t.Errorf("send an unapproved draft: %d, want 400", r.status)
