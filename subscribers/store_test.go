@@ -457,3 +457,20 @@ func mustGet(t *testing.T, s *Store, email string) Subscriber {
 	}
 	return sub
 }
+
+func TestPreferencesTimezone(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	sub, _ := s.Add(ctx, Subscriber{Email: "tz@example.com", Timezone: "Asia/Tokyo"})
+	if got, _ := s.UpdatePreferences(ctx, sub.ID, Prefs{Language: "vi"}); got.Timezone != "Asia/Tokyo" {
+		t.Fatalf("nil Timezone changed it: %q", got.Timezone)
+	}
+	bad := "Nowhere/City"
+	if _, err := s.UpdatePreferences(ctx, sub.ID, Prefs{Language: "vi", Timezone: &bad}); err == nil {
+		t.Fatal("bad zone accepted")
+	}
+	def := ""
+	if got, _ := s.UpdatePreferences(ctx, sub.ID, Prefs{Language: "vi", Timezone: &def}); got.Timezone != "" {
+		t.Fatalf("reset to default: %q", got.Timezone)
+	}
+}

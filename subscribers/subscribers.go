@@ -527,6 +527,9 @@ type Prefs struct {
 	Language string
 	Themes   []string
 	Paused   bool
+	// Timezone (IANA name) for delivery at local time: nil leaves it
+	// unchanged, "" means the configured default.
+	Timezone *string
 }
 
 // UpdatePreferences changes language, themes and pause, recording what
@@ -554,6 +557,18 @@ func (s *Store) UpdatePreferences(ctx context.Context, id int64, p Prefs) (Subsc
 	}
 	now := s.now()
 	var changes []string
+	tz := cur.Timezone
+	if p.Timezone != nil {
+		tz = *p.Timezone
+		if tz != "" {
+			if _, err := time.LoadLocation(tz); err != nil {
+				return cur, fmt.Errorf("time zone %q: %v", tz, err)
+			}
+		}
+		if tz != cur.Timezone {
+			changes = append(changes, fmt.Sprintf("time zone %q → %q", cur.Timezone, tz))
+		}
+	}
 	if cur.Language != lang {
 		changes = append(changes, "language "+cur.Language+" → "+lang)
 	}
@@ -574,8 +589,8 @@ func (s *Store) UpdatePreferences(ctx context.Context, id int64, p Prefs) (Subsc
 			return cur, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET language = ?, themes = ?, paused = ?, updated_at = ? WHERE id = ?`,
-		lang, strings.Join(themes, " "), boolInt(p.Paused), now.Unix(), id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET language = ?, themes = ?, paused = ?, timezone = ?, updated_at = ? WHERE id = ?`,
+		lang, strings.Join(themes, " "), boolInt(p.Paused), tz, now.Unix(), id); err != nil {
 		return cur, err
 	}
 	if err := tx.Commit(); err != nil {

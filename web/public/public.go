@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	texttemplate "text/template"
@@ -187,6 +188,37 @@ type formData struct {
 	Paused                bool
 }
 
+type zoneView struct {
+	Value, Label string
+	Selected     bool
+}
+
+// zones offered on the preferences page, for delivery at local time:
+// where most of Hai Phong's people abroad live. A reader's zone outside
+// the list is shown too.
+var zones = []string{"Asia/Ho_Chi_Minh", "Asia/Tokyo", "Asia/Seoul", "Asia/Taipei", "Asia/Shanghai", "Asia/Singapore",
+	"Asia/Bangkok", "Australia/Perth", "Australia/Sydney", "Pacific/Auckland", "Europe/Moscow", "Europe/Warsaw", "Europe/Prague",
+	"Europe/Berlin", "Europe/Paris", "Europe/London", "America/New_York", "America/Toronto", "America/Chicago",
+	"America/Denver", "America/Los_Angeles", "America/Vancouver"}
+
+func (h *Handler) zoneChoices(lang, current string) []zoneView {
+	def := h.d.Store.Config().DefaultTimezone
+	out := []zoneView{{Value: "", Label: tf(lang, "tz.default", def), Selected: current == ""}}
+	list := zones
+	if current != "" && !slices.Contains(zones, current) {
+		list = append([]string{current}, zones...)
+	}
+	now := h.d.Now()
+	for _, z := range list {
+		label := z
+		if loc, err := time.LoadLocation(z); err == nil {
+			label += " (UTC" + now.In(loc).Format("-07:00") + ")"
+		}
+		out = append(out, zoneView{Value: z, Label: label, Selected: z == current})
+	}
+	return out
+}
+
 type page struct {
 	Lang, Other string
 	Title       string // message key
@@ -195,6 +227,7 @@ type page struct {
 	Action      string
 	Form        formData
 	Themes      []themeView
+	Zones       []zoneView
 	Email       string
 	Body        []string
 	Button      string
@@ -362,6 +395,8 @@ func fieldError(err error) string {
 	switch {
 	case errors.Is(err, subscribers.ErrInvalidEmail):
 		return "err.email"
+	case strings.Contains(msg, "time zone"):
+		return "err.timezone"
 	case strings.Contains(msg, "name"):
 		return "err.name"
 	case strings.Contains(msg, "language"):
@@ -507,6 +542,7 @@ func (h *Handler) showPrefs(w http.ResponseWriter, r *http.Request, status int, 
 	p.Action = r.URL.Path
 	p.Form = formData{Language: sub.Language, Paused: sub.Paused}
 	p.Themes = h.themes(lang, sub.Themes)
+	p.Zones = h.zoneChoices(lang, sub.Timezone)
 	h.render(w, status, "preferences", p)
 }
 
@@ -550,13 +586,18 @@ func (h *Handler) prefs(w http.ResponseWriter, r *http.Request) {
 	if validLang(newLang) == "" {
 		newLang = sub.Language
 	}
-	updated, err := h.d.Store.UpdatePreferences(r.Context(), sub.ID, subscribers.Prefs{Language: newLang, Themes: themes, Paused: r.PostFormValue("paused") != ""})
+	prefs := subscribers.Prefs{Language: newLang, Themes: themes, Paused: r.PostFormValue("paused") != ""}
+	if tz, ok := r.PostForm["timezone"]; ok && len(tz) == 1 && len(tz[0]) <= 64 {
+		prefs.Timezone = &tz[0]
+	}
+	updated, err := h.d.Store.UpdatePreferences(r.Context(), sub.ID, prefs)
 	if err != nil {
 		p := h.newPage(r, lang, "prefs.title")
 		p.Error = T(lang, fieldError(err))
 		p.Email, p.Action = sub.Email, r.URL.Path
 		p.Form = formData{Language: sub.Language, Paused: sub.Paused}
 		p.Themes = h.themes(lang, sub.Themes)
+		p.Zones = h.zoneChoices(lang, sub.Timezone)
 		h.render(w, http.StatusBadRequest, "preferences", p)
 		return
 	}

@@ -3,6 +3,7 @@ package public
 import (
 	"bytes"
 	"context"
+	"html"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -446,17 +447,29 @@ func TestPreferences(t *testing.T) {
 	if page, _ := e.store.ConfirmedAfter(ctx, 0, 10); len(page) != 0 {
 		t.Fatal("paused reader still streamed")
 	}
-	// Resume with all themes (none ticked).
+	// Resume with all themes (none ticked); the form without a time zone
+	// field leaves it alone.
 	e.post(path, url.Values{"action": {"save"}, "language": {"en"}})
-	if s := e.sub("p@example.com"); s.Paused || len(s.Themes) != 0 {
+	if s := e.sub("p@example.com"); s.Paused || len(s.Themes) != 0 || s.Timezone != "" {
 		t.Fatalf("resume: %+v", s)
+	}
+	// Time zone for delivery at local time.
+	if r := e.get(path); !strings.Contains(html.UnescapeString(r.Body), `<option value="Europe/Berlin">Europe/Berlin (UTC+02:00)</option>`) {
+		t.Fatalf("time zone choices:\n%s", r.Body)
+	}
+	if r := e.post(path, url.Values{"action": {"save"}, "language": {"en"}, "timezone": {"Mars/Olympus"}}); r.Status != 400 || !strings.Contains(r.Body, "time zone is not valid") {
+		t.Fatalf("bad time zone: %d", r.Status)
+	}
+	r = e.post(path, url.Values{"action": {"save"}, "language": {"en"}, "timezone": {"Europe/Berlin"}})
+	if s := e.sub("p@example.com"); r.Status != 200 || s.Timezone != "Europe/Berlin" || !strings.Contains(r.Body, `value="Europe/Berlin" selected`) {
+		t.Fatalf("time zone: %d %+v", r.Status, s)
 	}
 	ev, _ := e.store.Events(ctx, sub.ID)
 	var kinds []string
 	for _, x := range ev {
 		kinds = append(kinds, x.Kind)
 	}
-	if strings.Join(kinds, " ") != "subscribed confirmed changed paused changed resumed" {
+	if strings.Join(kinds, " ") != "subscribed confirmed changed paused changed resumed changed" {
 		t.Fatalf("events %v", kinds)
 	}
 	// Unsubscribe from the preferences page.
