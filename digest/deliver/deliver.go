@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/haiphong/hpdigest/store"
@@ -297,6 +298,8 @@ type Engine struct {
 	dialBackoff    time.Duration    // first pause of a relay that cannot be reached
 	maxDialBackoff time.Duration
 	signer         *dkimSigner
+	stmtMu         sync.Mutex
+	updStmt        *sql.Stmt // outbox row update, prepared once
 }
 
 // NewSMTPEngine sends over SMTP with cfg.

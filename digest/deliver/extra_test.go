@@ -1,6 +1,7 @@
 package deliver
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -9,7 +10,10 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"io"
 	"log/slog"
+	"mime"
+	"mime/multipart"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -168,5 +172,41 @@ func TestProgressPlainLinesAndBar(t *testing.T) {
 	bar(Summary{IssueID: 5, Total: 200, Sent: 50, Pending: 150, Elapsed: time.Second, Rate: 50})
 	if s := buf.String(); !strings.Contains(s, "50/200") || !strings.Contains(s, "msg/s") || !strings.Contains(s, "25%") {
 		t.Errorf("bar output %q", s)
+	}
+}
+
+func TestLinesStartingWithADotArriveIntact(t *testing.T) {
+	ts := newTestServer(t)
+	_, mk := openDB(t)
+	e := mk(relayCfg(ts, 1))
+	text := ".leading\nmiddle\n.\n..two dots\nbare LF above, end without newline ."
+	j := job(1, newPeople(2))
+	j.Compose = func(ctx context.Context, r Recipient) (*Message, error) {
+		m, _ := compose(ctx, r)
+		m.Text = text
+		return m, nil
+	}
+	if sum, err := e.Send(context.Background(), j); err != nil || sum.Sent != 2 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	m, err := mail.ReadMessage(bytes.NewReader(ts.message(addr(2))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, params, _ := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	p, err := multipart.NewReader(m.Body, params["boundary"]).NextPart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(p)
+	if want := strings.ReplaceAll(text, "\n", "\r\n"); string(got) != want {
+		t.Errorf("text part\n%q\nwant\n%q", got, want)
+	}
+
+	var buf bytes.Buffer
+	w := bufio.NewWriter(&buf)
+	writeDotStuffed(w, []byte(".a\r\nb\n.\r\nc"))
+	if got := buf.String(); got != "..a\r\nb\r\n..\r\nc\r\n.\r\n" {
+		t.Errorf("dot-stuffed %q", got)
 	}
 }

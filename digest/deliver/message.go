@@ -15,6 +15,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
@@ -32,6 +33,27 @@ var DefaultDKIMHeaders = []string{"From", "To", "Subject", "Date", "Message-ID",
 // printable UTF-8), then signs the rendered bytes with go-msgauth if DKIM is
 // configured.
 func (e *Engine) render(m *Message, issueID, sid int64) ([]byte, string, error) {
+	buf, id, err := e.renderBuf(m, issueID, sid)
+	if err != nil {
+		return nil, "", err
+	}
+	b := bytes.Clone(buf.Bytes())
+	putBuf(buf)
+	return b, id, nil
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuf() *bytes.Buffer { b := bufPool.Get().(*bytes.Buffer); b.Reset(); return b }
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= 4<<20 {
+		bufPool.Put(b)
+	}
+}
+
+// renderBuf is render into a pooled buffer (return it with putBuf).
+func (e *Engine) renderBuf(m *Message, issueID, sid int64) (*bytes.Buffer, string, error) {
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	if err := msg.FromFormat(m.FromName, m.FromAddress); err != nil {
 		return nil, "", fmt.Errorf("from %q: %w", m.FromAddress, err)
@@ -76,16 +98,19 @@ func (e *Engine) render(m *Message, issueID, sid int64) ([]byte, string, error) 
 	default:
 		msg.SetBodyString(mail.TypeTextPlain, m.Text)
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(m.Text) + len(m.HTML) + 2048)
-	if _, err := msg.WriteTo(&buf); err != nil {
+	buf := getBuf()
+	if _, err := msg.WriteTo(buf); err != nil {
+		putBuf(buf)
 		return nil, "", err
 	}
 	if e.signer == nil {
-		return buf.Bytes(), "<" + id + ">", nil
+		return buf, "<" + id + ">", nil
 	}
-	signed, err := e.signer.sign(buf.Bytes())
+	signed := getBuf()
+	err := e.signer.sign(signed, buf.Bytes())
+	putBuf(buf)
 	if err != nil {
+		putBuf(signed)
 		return nil, "", fmt.Errorf("dkim: %w", err)
 	}
 	return signed, "<" + id + ">", nil
@@ -104,13 +129,8 @@ func newDKIMSigner(c DKIMConfig) (*dkimSigner, error) {
 	return &dkimSigner{opts: o}, nil
 }
 
-func (s *dkimSigner) sign(data []byte) ([]byte, error) {
-	var out bytes.Buffer
-	out.Grow(len(data) + 600)
-	if err := dkim.Sign(&out, bytes.NewReader(data), s.opts); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
+func (s *dkimSigner) sign(out *bytes.Buffer, data []byte) error {
+	return dkim.Sign(out, bytes.NewReader(data), s.opts)
 }
 
 func (c DKIMConfig) signOptions() (*dkim.SignOptions, error) {

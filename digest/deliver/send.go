@@ -1,6 +1,7 @@
 package deliver
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -257,7 +258,7 @@ type task struct {
 	issueID   int64
 	rcpt      Recipient
 	row       dueRow
-	data      []byte // rendered message (kept across reconnects)
+	buf       *bytes.Buffer // rendered message (kept across reconnects; pooled)
 	msgID     string
 	from      string
 	connFails int
@@ -274,6 +275,7 @@ type result struct {
 	next, until  int64
 	sentAt       int64
 	ack          chan error
+	task         bool // a worker's task: mark it done once recorded
 }
 
 // run is the state of one pass.
@@ -451,25 +453,37 @@ func (r *run) record() {
 			if x.ack != nil {
 				x.ack <- err
 			}
+			if x.task {
+				r.inflight.Done()
+			}
 		}
 	}
 }
 
+const updateRowSQL = `UPDATE deliveries SET state = ?, attempts = ?, smtp_code = ?, smtp_text = ?,
+		last_error = ?, relay = CASE WHEN ? = '' THEN relay ELSE ? END, message_id = CASE WHEN ? = '' THEN message_id ELSE ? END,
+		next_attempt_at = ?, retry_until_at = ?, sent_at = ?, updated_at = ?
+		WHERE issue_id = ? AND subscriber_id = ?`
+
 func (e *Engine) writeResults(batch []result) error {
 	ctx := context.Background() // recording must finish even when the send is being stopped
+	e.stmtMu.Lock()
+	if e.updStmt == nil {
+		st, err := e.db.PrepareContext(ctx, updateRowSQL)
+		if err != nil {
+			e.stmtMu.Unlock()
+			return err
+		}
+		e.updStmt = st
+	}
+	upd := e.updStmt
+	e.stmtMu.Unlock()
 	tx, err := e.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, `UPDATE deliveries SET state = ?, attempts = ?, smtp_code = ?, smtp_text = ?,
-		last_error = ?, relay = CASE WHEN ? = '' THEN relay ELSE ? END, message_id = CASE WHEN ? = '' THEN message_id ELSE ? END,
-		next_attempt_at = ?, retry_until_at = ?, sent_at = ?, updated_at = ?
-		WHERE issue_id = ? AND subscriber_id = ?`)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	st := tx.StmtContext(ctx, upd)
 	now := e.now().Unix()
 	for _, x := range batch {
 		if _, err := st.ExecContext(ctx, x.state, x.attempts, x.code, x.text, x.errMsg, x.relay, x.relay, x.msgID, x.msgID,

@@ -123,6 +123,11 @@ func (rl *relay) waitPaused(ctx context.Context) error {
 }
 
 // work is one worker: one connection to its relay, reused for many messages.
+//
+// A worker hands each outcome to the recorder and may render its next
+// message while the outcome is being written, but it sends nothing more
+// until the previous outcome is durable: at most one message per worker is
+// ever on the wire or sent-but-unrecorded.
 func (r *run) work(rl *relay) {
 	e := r.e
 	var c Conn
@@ -135,6 +140,24 @@ func (r *run) work(rl *relay) {
 	}
 	defer closeConn()
 	ack := make(chan error, 1)
+	pending := false
+	var afterAck func()
+	awaitAck := func() {
+		if pending {
+			<-ack
+			pending = false
+			if afterAck != nil {
+				afterAck()
+				afterAck = nil
+			}
+		}
+	}
+	defer awaitAck()
+	submit := func(t *task, res result, then func()) {
+		awaitAck()
+		r.submit(t, res, ack)
+		pending, afterAck = true, then
+	}
 	tasks := r.tasks
 	for {
 		if rl.waitPaused(r.ctx) != nil {
@@ -158,13 +181,14 @@ func (r *run) work(rl *relay) {
 				return
 			}
 		}
-		if t.data == nil {
+		if t.buf == nil {
 			res, ok := r.compose(t)
 			if !ok {
-				r.finish(t, res, ack)
+				submit(t, res, nil)
 				continue
 			}
 		}
+		awaitAck()
 		if c != nil && rl.perConn > 0 && onConn >= rl.perConn {
 			closeConn()
 		}
@@ -177,7 +201,7 @@ func (r *run) work(rl *relay) {
 				if errors.As(err, &se) && se.Code >= 500 {
 					// e.g. 535 authentication failed: waiting will not help.
 					r.setFatal(fmt.Errorf("deliver: relay %s refused the session: %w", rl.name, err))
-					r.inflight.Done()
+					r.drop(t)
 					return
 				}
 				rl.pause(e, err)
@@ -188,11 +212,11 @@ func (r *run) work(rl *relay) {
 			c, onConn = nc, 0
 		}
 		if err := r.wait(rl); err != nil {
-			r.inflight.Done() // not sent; the row stays due for the next run
+			r.drop(t) // not sent; the row stays due for the next run
 			return
 		}
 		env := Envelope{From: t.from, To: t.rcpt.Email, IssueID: t.issueID, SubscriberID: t.rcpt.SubscriberID}
-		err := c.Send(env, t.data)
+		err := c.Send(env, t.buf.Bytes())
 		onConn++
 		var se *SendError
 		if err != nil && !errors.As(err, &se) {
@@ -200,7 +224,7 @@ func (r *run) work(rl *relay) {
 		}
 		switch {
 		case err == nil:
-			r.finish(t, result{state: StateSent, code: 250, sentAt: e.now().Unix(), relay: rl.name}, ack)
+			submit(t, result{state: StateSent, code: 250, sentAt: e.now().Unix(), relay: rl.name}, nil)
 		case se.connLevel():
 			closeConn()
 			t.connFails++
@@ -212,17 +236,21 @@ func (r *run) work(rl *relay) {
 				r.orphans <- t
 				continue
 			}
-			r.finish(t, r.temporary(t, se, rl.name), ack)
+			submit(t, r.temporary(t, se, rl.name), nil)
 		case se.Temporary():
-			r.finish(t, r.temporary(t, se, rl.name), ack)
+			submit(t, r.temporary(t, se, rl.name), nil)
 		default:
 			res := result{state: StateFailed, code: se.Code, text: se.Text, errMsg: se.Error(), relay: rl.name, attempts: t.row.attempts + 1}
-			r.finish(t, res, ack)
+			var bounce func()
 			if se.Stage == "RCPT" && r.job.OnPermanentFailure != nil {
-				if err := r.job.OnPermanentFailure(context.WithoutCancel(r.ctx), t.rcpt.SubscriberID, se.Error()); err != nil {
-					e.log.Error("deliver: recording bounce", "subscriber", t.rcpt.SubscriberID, "err", err)
+				sid := t.rcpt.SubscriberID
+				bounce = func() {
+					if err := r.job.OnPermanentFailure(context.WithoutCancel(r.ctx), sid, se.Error()); err != nil {
+						e.log.Error("deliver: recording bounce", "subscriber", sid, "err", err)
+					}
 				}
 			}
+			submit(t, res, bounce)
 		}
 	}
 }
@@ -255,11 +283,11 @@ func (r *run) compose(t *task) (result, bool) {
 	if m.ToName == "" {
 		m.ToName = t.rcpt.Name
 	}
-	data, id, err := r.e.render(m, t.issueID, t.rcpt.SubscriberID)
+	buf, id, err := r.e.renderBuf(m, t.issueID, t.rcpt.SubscriberID)
 	if err != nil {
 		return result{state: StateFailed, errMsg: "render: " + err.Error(), attempts: t.row.attempts}, false
 	}
-	t.data, t.msgID, t.from = data, id, r.e.envelopeFrom(m)
+	t.buf, t.msgID, t.from = buf, id, r.e.envelopeFrom(m)
 	t.rcpt.Email = m.To
 	return result{}, true
 }
@@ -292,17 +320,29 @@ func (r *run) temporary(t *task, se *SendError, relayName string) result {
 	return res
 }
 
-// finish records the task's outcome and waits until it is durable.
-func (r *run) finish(t *task, res result, ack chan error) {
-	res.issueID, res.sid, res.ack = t.issueID, t.rcpt.SubscriberID, ack
-	if res.msgID == "" && res.state == StateSent {
+// submit hands the task's outcome to the recorder, which acknowledges it
+// on ack once it is durable and then marks the task done.
+func (r *run) submit(t *task, res result, ack chan error) {
+	res.issueID, res.sid, res.ack, res.task = t.issueID, t.rcpt.SubscriberID, ack, true
+	if res.state == StateSent {
 		res.msgID = t.msgID
+		if res.attempts == 0 {
+			res.attempts = t.row.attempts + 1
+		}
 	}
-	if res.attempts == 0 && res.state == StateSent {
-		res.attempts = t.row.attempts + 1
+	if t.buf != nil {
+		putBuf(t.buf)
+		t.buf = nil
 	}
 	r.results <- res
-	<-ack
+}
+
+// drop forgets a task that was not sent (its row stays due).
+func (r *run) drop(t *task) {
+	if t.buf != nil {
+		putBuf(t.buf)
+		t.buf = nil
+	}
 	r.inflight.Done()
 }
 
