@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/haiphong/hpdigest/store"
@@ -70,7 +71,13 @@ func Migrations() store.Migration {
 }
 
 // Store reads and writes the feeds and items tables.
-type Store struct{ db *sql.DB }
+type Store struct {
+	db *sql.DB
+	// writeMu serialises this process's item transactions. SQLite has one
+	// writer anyway; without it concurrent fetches would wait on the busy
+	// timeout, which retries with sleeps of up to 100 ms.
+	writeMu sync.Mutex
+}
 
 // NewStore wraps an open database (migrations already applied).
 func NewStore(db *sql.DB) *Store { return &Store{db: db} }
@@ -372,6 +379,8 @@ func (s *Store) recordFailure(ctx context.Context, f feedRow, now, next, retryAt
 // ingest stores the parsed items of one feed and its new fetch state in one
 // transaction, returning the items stored for the first time.
 func (s *Store) ingest(ctx context.Context, f feedRow, items []Item, fs fetchState, now, next time.Time) ([]Item, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("feeds: store items of %q: %w", f.Name, err)

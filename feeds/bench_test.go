@@ -18,6 +18,21 @@ func BenchmarkIngestLargeFeed(b *testing.B) {
 	feedstest.BenchmarkIngest(b, 1000, nil)
 }
 
+// BenchmarkParseLargeFeed is the baseline for BenchmarkIngestLargeFeed:
+// decoding, parsing, normalising and sanitising the same 1000-item feed,
+// without HTTP or SQLite.
+func BenchmarkParseLargeFeed(b *testing.B) {
+	doc := feedstest.LargeFeed(1, 1000)
+	b.ReportAllocs()
+	for b.Loop() {
+		items, err := feeds.ParseDocument(doc, "application/rss+xml", "https://haiphong.example.vn/rss", "vi", "")
+		if err != nil || len(items) != 1000 {
+			b.Fatalf("%d items, %v", len(items), err)
+		}
+	}
+	b.ReportMetric(float64(1000*b.N)/b.Elapsed().Seconds(), "items/s")
+}
+
 // BenchmarkPollRound: one FetchAll over 50 feeds. "304": every feed answers
 // Not Modified to the stored ETag; "full": every feed has 20 new items.
 func BenchmarkPollRound(b *testing.B) {

@@ -293,3 +293,12 @@ func defaultLoc() *time.Location {
 	}
 	return time.FixedZone("ICT", 7*3600)
 }
+
+// ParseDocument runs one feed document through decoding, parsing and
+// normalising without fetching or storing it (for checks and tools): the
+// items as they would be stored, minus IDs. feedURL is the base for relative
+// links; timezone ("" = Asia/Ho_Chi_Minh) is for dates without a zone.
+func ParseDocument(body []byte, contentType, feedURL, lang, timezone string) ([]Item, error) {
+	p, err := parseFeed(body, contentType, feedURL, lang, loadLoc(timezone), time.Now())
+	return p.Items, err
+}
