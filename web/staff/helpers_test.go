@@ -52,7 +52,7 @@ type envOpts struct {
 	maxFailures     int
 }
 
-func feedServer(t *testing.T) *httptest.Server {
+func feedServer(t testing.TB) *httptest.Server {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "staff", "portal.rss"))
 	if err != nil {
@@ -77,7 +77,7 @@ func feedServer(t *testing.T) *httptest.Server {
 	return srv
 }
 
-func testConfig(t *testing.T, dir, feedBase, baseURL string, smtp *smtptest.Server, requireApproval bool) *config.Config {
+func testConfig(t testing.TB, dir, feedBase, baseURL string, smtp *smtptest.Server, requireApproval bool, extra string) *config.Config {
 	t.Helper()
 	src := fmt.Sprintf(`
 database = %q
@@ -134,7 +134,7 @@ key = "weekly"
 schedule = "0 8 * * FRI"
 draft_schedule = "0 9 * * THU"
 require_approval = %[6]v
-`, filepath.Join(dir, "hp.db"), baseURL, smtp.Host, smtp.Port, feedBase, requireApproval)
+%[7]s`, filepath.Join(dir, "hp.db"), baseURL, smtp.Host, smtp.Port, feedBase, requireApproval, extra)
 	cfg, err := config.Parse("staff-test.toml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +163,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if base == "" {
 		base = e.srv.URL
 	}
-	cfg := testConfig(t, e.dir, feeds.URL, base, e.smtp, o.requireApproval)
+	cfg := testConfig(t, e.dir, feeds.URL, base, e.smtp, o.requireApproval, "")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
