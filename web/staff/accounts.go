@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -184,8 +185,12 @@ func equalTokens(a, b string) bool {
 }
 
 // dummyHash is compared against for unknown addresses, so that a login for
-// an address that has no account takes as long as one that has.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such account, no such password"), bcrypt.DefaultCost)
+// an address that has no account takes as long as one that has (made on
+// first use, at the cost of new hashes).
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("no such account, no such password"), bcryptCost)
+	return h
+})
 
 var (
 	errBadLogin = errors.New("wrong email or password")
@@ -219,7 +224,7 @@ func (h *Handler) authenticate(ctx context.Context, email, password string) (acc
 		Scan(&a.ID, &a.Email, &a.Name, &hash)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 	case err != nil:
 		return account{}, time.Time{}, err
 	default:

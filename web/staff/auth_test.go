@@ -35,6 +35,7 @@ var routes = []struct{ method, path string }{
 	{"GET", "/staff/history"},
 	{"GET", "/staff/subscribers"},
 	{"GET", "/staff/subscribers/export"},
+	{"GET", "/staff/subscribers/1"},
 	{"POST", "/staff/subscribers/import"},
 	{"POST", "/staff/subscribers/remove"},
 	{"GET", "/staff/feeds"},
@@ -83,6 +84,15 @@ func TestUnauthenticatedAccessRedirectsAndShowsNothing(t *testing.T) {
 	r := c.post("/staff/login", url.Values{"csrf": {csrfIn(t, page.body)}, "email": {aliceEmail}, "password": {password}, "next": {"/staff/feeds"}})
 	if r.status != http.StatusSeeOther || r.location != "/staff/feeds" {
 		t.Errorf("login with next: %d → %q, want 303 → /staff/feeds", r.status, r.location)
+	}
+	// next never leads off the staff area.
+	for _, evil := range []string{"https://evil.example/", "//evil.example/staff/", "/staff/\\evil.example"} {
+		other := e.client()
+		page := other.get("/staff/login")
+		r := other.post("/staff/login", url.Values{"csrf": {csrfIn(t, page.body)}, "email": {aliceEmail}, "password": {password}, "next": {evil}})
+		if r.location != "/staff/" {
+			t.Errorf("login with next=%q redirects to %q", evil, r.location)
+		}
 	}
 }
 

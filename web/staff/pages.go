@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -141,6 +142,35 @@ func (h *Handler) showSubscribers(w http.ResponseWriter, r *http.Request, s *ses
 		}
 	}
 	h.render(w, r, s, status, "subscribers", page{Title: tr(h.lang(r), "sub.title"), Nav: "subscribers", Data: data})
+}
+
+type subscriberData struct {
+	Sub    subscribers.Subscriber
+	Events []subscribers.Event
+}
+
+// subscriberPage shows one reader and what happened to them (bounces,
+// unsubscribes, changes).
+func (h *Handler) subscriberPage(w http.ResponseWriter, r *http.Request, s *session) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	var sub subscribers.Subscriber
+	if err == nil {
+		sub, err = h.a.Subscribers.Get(r.Context(), id)
+	}
+	if err != nil {
+		if errors.Is(err, subscribers.ErrNotFound) || errors.Is(err, strconv.ErrSyntax) {
+			h.fail(w, r, s, http.StatusNotFound, tr(h.lang(r), "err.notfound"))
+			return
+		}
+		h.internal(w, r, s, err)
+		return
+	}
+	events, err := h.a.Subscribers.Events(r.Context(), id)
+	if err != nil {
+		h.internal(w, r, s, err)
+		return
+	}
+	h.render(w, r, s, http.StatusOK, "subscriber", page{Title: sub.Email, Nav: "subscribers", Data: subscriberData{Sub: sub, Events: events}})
 }
 
 func (h *Handler) exportSubscribers(w http.ResponseWriter, r *http.Request, s *session) {

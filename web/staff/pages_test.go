@@ -279,6 +279,25 @@ func TestSubscribersPage(t *testing.T) {
 		t.Error("status filter does not work")
 	}
 
+	// One reader's page: their data and history.
+	hoa, err := e.a.Subscribers.ByEmail(ctx, "hoa@example.com.au")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.a.Subscribers.RecordBounce(ctx, hoa.ID, "550 5.1.1 mailbox full for good"); err != nil {
+		t.Fatal(err)
+	}
+	r = c.get(fmt.Sprintf("/staff/subscribers/%d", hoa.ID))
+	if r.status != http.StatusOK || !strings.Contains(r.body, "Phạm Hoa") || !strings.Contains(r.body, "mailbox full for good") {
+		t.Errorf("subscriber page: %d, shows the bounce: %v", r.status, strings.Contains(r.body, "mailbox full for good"))
+	}
+	if r := c.get("/staff/subscribers/999999"); r.status != http.StatusNotFound {
+		t.Errorf("unknown subscriber: %d", r.status)
+	}
+	if r := c.get("/staff/subscribers/abc"); r.status != http.StatusNotFound {
+		t.Errorf("bad subscriber id: %d", r.status)
+	}
+
 	// Import: one bad line is reported with its number, the rest imported.
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)

@@ -125,6 +125,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.handle(mux, "GET /staff/history", h.history)
 	h.handle(mux, "GET /staff/subscribers", h.subscribersPage)
 	h.handle(mux, "GET /staff/subscribers/export", h.exportSubscribers)
+	h.handle(mux, "GET /staff/subscribers/{id}", h.subscriberPage)
 	h.handle(mux, "POST /staff/subscribers/import", h.importSubscribers)
 	h.handle(mux, "POST /staff/subscribers/remove", h.removeSubscriber)
 	h.handle(mux, "GET /staff/feeds", h.feedsPage)
