@@ -339,6 +339,9 @@ func (p *Poller) get(ctx context.Context, f feedRow) (response, error) {
 		return r, p.transportError(err)
 	}
 	defer resp.Body.Close()
+	if final := resp.Request.URL.String(); final != f.URL {
+		p.log.Info("feeds: feed is redirected; consider updating its url in the config", "feed", f.Name, "url", f.URL, "final_url", final)
+	}
 	r.status = resp.StatusCode
 	r.maxAge = maxAge(resp.Header.Get("Cache-Control"))
 	switch {
