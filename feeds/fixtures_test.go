@@ -37,8 +37,8 @@ func TestPortalFixtures(t *testing.T) {
 	utc := func(y int, m time.Month, d, h, mi int) time.Time { return time.Date(y, m, d, h, mi, 0, 0, time.UTC) }
 	want := []struct {
 		url, title, text, image string
-		published             time.Time
-		htmlHas, htmlNot      []string
+		published               time.Time
+		htmlHas, htmlNot        []string
 	}{
 		{
 			url:   "https://congthongtin.example.vn/tin-tuc/kieu-bao-ve-que-don-tet-1001.html",
