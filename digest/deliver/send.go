@@ -398,7 +398,7 @@ func (r *run) dispatch() error {
 
 func (e *Engine) dueRows(ctx context.Context, issueID, after int64, limit int) ([]dueRow, error) {
 	rows, err := e.db.QueryContext(ctx, `SELECT subscriber_id, attempts, retry_until_at FROM deliveries
-		WHERE issue_id = ? AND subscriber_id > ? AND state IN ('pending','retry') AND next_attempt_at <= ?
+		WHERE issue_id = ? AND subscriber_id > ? AND +state IN ('pending','retry') AND +next_attempt_at <= ?
 		ORDER BY subscriber_id LIMIT ?`, issueID, after, e.now().Unix(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("deliver: read outbox: %w", err)

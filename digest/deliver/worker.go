@@ -20,8 +20,10 @@ type Transport interface {
 
 // Conn is one open connection of a Transport.
 type Conn interface {
-	// Send delivers data (a rendered message) for env. Errors are *SendError.
-	Send(env Envelope, data []byte) error
+	// Send delivers data (a rendered message) for env and returns the
+	// server's final reply text (e.g. "2.0.0 Ok: queued as 4Xyz"). Errors
+	// are *SendError.
+	Send(env Envelope, data []byte) (reply string, err error)
 	Close() error
 }
 
@@ -216,7 +218,7 @@ func (r *run) work(rl *relay) {
 			return
 		}
 		env := Envelope{From: t.from, To: t.rcpt.Email, IssueID: t.issueID, SubscriberID: t.rcpt.SubscriberID}
-		err := c.Send(env, t.buf.Bytes())
+		reply, err := c.Send(env, t.buf.Bytes())
 		onConn++
 		var se *SendError
 		if err != nil && !errors.As(err, &se) {
@@ -224,7 +226,7 @@ func (r *run) work(rl *relay) {
 		}
 		switch {
 		case err == nil:
-			submit(t, result{state: StateSent, code: 250, sentAt: e.now().Unix(), relay: rl.name}, nil)
+			submit(t, result{state: StateSent, code: 250, text: reply, sentAt: e.now().Unix(), relay: rl.name}, nil)
 		case se.connLevel():
 			closeConn()
 			t.connFails++
