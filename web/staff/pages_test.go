@@ -327,6 +327,19 @@ func TestSubscribersPage(t *testing.T) {
 		t.Errorf("import without a file: %d", r.status)
 	}
 
+	// A file over the limit is refused with a clear message.
+	var huge bytes.Buffer
+	mw = multipart.NewWriter(&huge)
+	mw.WriteField("csrf", csrf)
+	fw, _ = mw.CreateFormFile("file", "huge.csv")
+	fw.Write(bytes.Repeat([]byte("x@example.org,Name,vi,\n"), 1<<20))
+	mw.Close()
+	req, _ = http.NewRequest("POST", e.srv.URL+"/staff/subscribers/import", &huge)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if r := c.do(req); r.status != http.StatusRequestEntityTooLarge || !strings.Contains(r.body, tr("vi", "err.too_big", 20)) {
+		t.Errorf("oversized import: %d %q", r.status, errorIn(r.body))
+	}
+
 	// Export.
 	r = c.get("/staff/subscribers/export")
 	if !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") || !strings.Contains(r.body, "new1@example.kr") || !strings.Contains(r.header.Get("Content-Disposition"), "attachment") {

@@ -171,6 +171,17 @@ func (h *Handler) handle(mux *http.ServeMux, pattern string, fn handlerFunc) {
 				limit = 20 << 20
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			var err error
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+				err = r.ParseMultipartForm(8 << 20)
+			} else {
+				err = r.ParseForm()
+			}
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				h.fail(w, r, s, http.StatusRequestEntityTooLarge, tr(h.lang(r), "err.too_big", tooBig.Limit>>20))
+				return
+			}
 			if !equalTokens(r.FormValue("csrf"), s.CSRF) {
 				h.fail(w, r, s, http.StatusForbidden, tr(h.lang(r), "csrf.bad"))
 				return
