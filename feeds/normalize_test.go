@@ -27,7 +27,7 @@ func mustParse(t *testing.T, body []byte, contentType string) []Item {
 }
 
 func TestEncodings(t *testing.T) {
-	const vi = "Hải Phòng thu hút đầu tư nước ngoài"
+	const vi = "Hải Phòng thu hút đầu tư nước ngoài, kiều bào Việt Nam"
 	enc := func(cm *charmap.Charmap, s string) []byte {
 		return encodeCharmap(t, cm, s)
 	}
@@ -83,18 +83,26 @@ func encodeCharmap(t *testing.T, cm *charmap.Charmap, s string) []byte {
 			out = append(out, b...)
 			continue
 		}
+		// base letter with one mark precomposed, the other marks combining
+		// (ệ = ê + dot below)
 		d := []rune(norm.NFD.String(string(r)))
 		done := false
-		for k := len(d) - 1; k >= 1 && !done; k-- {
-			head, err := e.Bytes([]byte(norm.NFC.String(string(d[:k]))))
-			if err != nil {
-				continue
+		for k := 0; k < len(d) && !done; k++ {
+			head := []rune{d[0]}
+			if k > 0 {
+				head = append(head, d[k])
 			}
-			tail, err := e.Bytes([]byte(string(d[k:])))
-			if err != nil {
-				continue
+			var rest []rune
+			for j := 1; j < len(d); j++ {
+				if j != k {
+					rest = append(rest, d[j])
+				}
 			}
-			out, done = append(append(out, head...), tail...), true
+			h, err1 := e.Bytes([]byte(norm.NFC.String(string(head))))
+			tl, err2 := e.Bytes([]byte(string(rest)))
+			if err1 == nil && err2 == nil {
+				out, done = append(append(out, h...), tl...), true
+			}
 		}
 		if !done {
 			t.Fatalf("cannot encode %q in %v", r, cm)
