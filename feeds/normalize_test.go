@@ -111,6 +111,14 @@ func encodeCharmap(t *testing.T, cm *charmap.Charmap, s string) []byte {
 	return out
 }
 
+func TestJunkBeforeTheDocument(t *testing.T) {
+	body := "\nWarning: mysql_connect(): Too many connections in /var/www/rss.php on line 12\n" + rss(`<item><title>Tin</title><link>https://a.vn/1</link></item>`)
+	items := mustParse(t, []byte(body), "")
+	if len(items) != 1 || items[0].Title != "Tin" {
+		t.Fatalf("items %+v", items)
+	}
+}
+
 func TestUnknownCharsetIsAClearError(t *testing.T) {
 	body := []byte("<?xml version=\"1.0\" encoding=\"x-no-such-charset\"?><rss version=\"2.0\"><channel><item><title>\xe9\xe9</title></item></channel></rss>")
 	_, err := parseFeed(body, "", "https://a.vn/rss", "vi", nil, testNow)

@@ -35,6 +35,7 @@ func parseFeed(body []byte, contentType, feedURL, lang string, loc *time.Locatio
 			err = fmt.Errorf("parse: parser panic: %v", r)
 		}
 	}()
+	body = trimLeadingJunk(body)
 	if isHTMLPage(body) {
 		return p, ErrNotAFeed
 	}
@@ -301,4 +302,27 @@ func defaultLoc() *time.Location {
 func ParseDocument(body []byte, contentType, feedURL, lang, timezone string) ([]Item, error) {
 	p, err := parseFeed(body, contentType, feedURL, lang, loadLoc(timezone), time.Now())
 	return p.Items, err
+}
+
+// trimLeadingJunk drops text before the document when a server prints
+// something first (PHP warnings, a stray "1", blank lines with a BOM): if
+// the body does not start with markup or JSON, it is cut at the first
+// "<?xml", "<rss", "<feed" or "<rdf:RDF" within the first 4 KiB.
+func trimLeadingJunk(body []byte) []byte {
+	b := bytes.TrimLeft(body, " \t\r\n")
+	b = bytes.TrimPrefix(b, []byte{0xEF, 0xBB, 0xBF})
+	if len(b) == 0 || b[0] == '<' || b[0] == '{' || b[0] == 0xFF || b[0] == 0xFE {
+		return body
+	}
+	head := b[:min(len(b), 4096)]
+	best := -1
+	for _, m := range []string{"<?xml", "<rss", "<feed", "<rdf:RDF"} {
+		if i := bytes.Index(head, []byte(m)); i >= 0 && (best < 0 || i < best) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return body
+	}
+	return b[best:]
 }
