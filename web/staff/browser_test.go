@@ -172,6 +172,14 @@ func TestBrowserCurateApproveSend(t *testing.T) {
 	}
 	shot("approved", 1100)
 
+	// The same page in English.
+	navigate("english", chromedp.Navigate(e.srv.URL+fmt.Sprintf("/staff/lang?to=en&back=/staff/issues/%d", iss.ID)))
+	if h1 := text("h1"); !strings.HasPrefix(h1, "Issue 1") {
+		t.Errorf("English page heading %q", h1)
+	}
+	shot("approved-en", 1100)
+	navigate("vietnamese", chromedp.Navigate(e.srv.URL+fmt.Sprintf("/staff/lang?to=vi&back=/staff/issues/%d", iss.ID)))
+
 	// The layout holds on a phone and a laptop, with readable contrast.
 	browsercheck.Check(t, ctx, e.srv.URL+fmt.Sprintf("/staff/issues/%d", iss.ID), dir, "check-issue", []int64{375, 1024})
 	browsercheck.Check(t, ctx, e.srv.URL+"/staff/subscribers", dir, "check-subscribers", []int64{375, 1024})
