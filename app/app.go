@@ -111,11 +111,18 @@ func (a *App) init(ctx context.Context, opts Options) error {
 	a.Poller = feeds.NewPoller(a.Cfg.Fetch, a.Feeds, a.Log)
 	a.Digests = digest.NewStore(a.DB, a.Feeds)
 	a.Subscribers = subscribers.NewStore(a.DB)
-	secret, err := a.tokenSecret(ctx)
-	if err != nil {
-		return err
+	a.Subscribers.Configure(a.Cfg.Subscribers)
+	a.Subscribers.SetThemes(a.Cfg.ThemeKeys())
+	keys := a.Cfg.Subscribers.Keys
+	if len(keys) == 0 {
+		secret, err := a.tokenSecret(ctx)
+		if err != nil {
+			return err
+		}
+		keys = []subscribers.Key{{ID: "k1", Secret: secret}}
 	}
-	if a.Tokens, err = subscribers.NewTokens([]subscribers.Key{{ID: "k1", Secret: secret}}); err != nil {
+	var err error
+	if a.Tokens, err = subscribers.NewTokens(keys); err != nil {
 		return fmt.Errorf("tokens: %w", err)
 	}
 	if opts.DryRunDir != "" {
@@ -127,13 +134,10 @@ func (a *App) init(ctx context.Context, opts Options) error {
 	return nil
 }
 
-// tokenSecret returns the configured link-signing secret, or one generated
-// on first start and kept in the database, so links in mails already sent
-// keep working across restarts.
+// tokenSecret returns the link-signing secret generated on first start and
+// kept in the database (used when the config names no keys), so links in
+// mails already sent keep working across restarts.
 func (a *App) tokenSecret(ctx context.Context) (string, error) {
-	if a.Cfg.Sender.TokenSecret != "" {
-		return a.Cfg.Sender.TokenSecret, nil
-	}
 	var secret string
 	err := a.DB.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'token_secret'`).Scan(&secret)
 	if err == nil {

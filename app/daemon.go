@@ -38,6 +38,16 @@ func (a *App) Run(ctx context.Context, parts ...web.Registrar) error {
 	if _, err := c.AddFunc(resumeEvery, func() { a.resumeSends(ctx) }); err != nil {
 		return err
 	}
+	// Sign-ups never confirmed are forgotten after subscribers.pending_expiry.
+	if _, err := c.AddFunc(withTZ("30 3 * * *", a.Cfg.Timezone), func() {
+		if n, err := a.Subscribers.PurgePending(ctx); err != nil {
+			a.Log.Error("purge unconfirmed sign-ups", "err", err)
+		} else if n > 0 {
+			a.Log.Info("purged unconfirmed sign-ups", "count", n)
+		}
+	}); err != nil {
+		return err
+	}
 
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)

@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/haiphong/hpdigest/digest/deliver"
 	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/feeds"
+	"github.com/haiphong/hpdigest/subscribers"
 )
 
 // Config is the whole file.
@@ -37,6 +39,8 @@ type Config struct {
 	Feeds   []feeds.Source  `toml:"feeds"`
 	Themes  []theme.Theme   `toml:"themes"`
 	Digests []digest.Digest `toml:"digests"`
+
+	Subscribers subscribers.Config `toml:"subscribers"`
 }
 
 // HTTP is the [http] section.
@@ -54,10 +58,6 @@ type Sender struct {
 	WebsiteURL    string `toml:"website_url"`
 	// UnsubscribeAddress is the mailto: of List-Unsubscribe; default Address.
 	UnsubscribeAddress string `toml:"unsubscribe_address"`
-	// TokenSecretEnv names the environment variable holding the secret that
-	// signs unsubscribe/preferences links; TokenSecret may hold it directly.
-	TokenSecretEnv string `toml:"token_secret_env"`
-	TokenSecret    string `toml:"token_secret"`
 }
 
 // Domain is the domain of the sender address (for Message-ID and List-Id).
@@ -97,8 +97,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		return nil, fmt.Errorf("config %s: %w", name, err)
 	}
 	if err := c.Validate(); err != nil {
-		var ke *KeyError
-		if errors.As(err, &ke) {
+		if ke := asKeyError(err); ke != nil {
 			return nil, fmt.Errorf("config %s: %s%s: %s", name, lineOf(data, ke.Key), ke.Key, ke.Reason)
 		}
 		return nil, fmt.Errorf("config %s: %w", name, err)
@@ -150,6 +149,7 @@ func (c *Config) applyDefaults() {
 	for i := range c.Digests {
 		c.Digests[i].Defaults(c.Timezone, keys)
 	}
+	c.Subscribers.Defaults()
 	for i := range c.Feeds {
 		if c.Feeds[i].Timezone == "" {
 			c.Feeds[i].Timezone = c.Timezone
@@ -162,12 +162,6 @@ func (c *Config) resolveSecrets() error {
 		c.SMTP.Password = os.Getenv(c.SMTP.PasswordEnv)
 		if c.SMTP.Password == "" && c.SMTP.Username != "" {
 			return &KeyError{Key: "smtp.password_env", Reason: fmt.Sprintf("environment variable %s is empty or unset", c.SMTP.PasswordEnv)}
-		}
-	}
-	if c.Sender.TokenSecretEnv != "" {
-		c.Sender.TokenSecret = os.Getenv(c.Sender.TokenSecretEnv)
-		if c.Sender.TokenSecret == "" {
-			return &KeyError{Key: "sender.token_secret_env", Reason: fmt.Sprintf("environment variable %s is empty or unset", c.Sender.TokenSecretEnv)}
 		}
 	}
 	return nil
@@ -201,6 +195,21 @@ func fieldError(err error) error {
 	return err
 }
 
+// keyPrefix matches errors of the form "section.key[i].field: reason",
+// which is how every domain package's Validate names the key at fault.
+var keyPrefix = regexp.MustCompile(`^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): (.*)$`)
+
+func asKeyError(err error) *KeyError {
+	var ke *KeyError
+	if errors.As(err, &ke) {
+		return ke
+	}
+	if m := keyPrefix.FindStringSubmatch(err.Error()); m != nil {
+		return &KeyError{m[1], m[2]}
+	}
+	return nil
+}
+
 // KeyError is a validation error about one key.
 type KeyError struct {
 	Key    string // dotted path, with [i] for array entries: "digests[0].schedule"
@@ -218,9 +227,9 @@ func (c *Config) Validate() error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return &KeyError{"http.base_url", fmt.Sprintf("%q is not an absolute http(s) URL", c.HTTP.BaseURL)}
 	}
-	for key, addr := range map[string]string{"sender.address": c.Sender.Address, "sender.unsubscribe_address": c.Sender.UnsubscribeAddress} {
-		if _, err := mail.ParseAddress(addr); err != nil {
-			return &KeyError{key, fmt.Sprintf("%q is not an email address", addr)}
+	for _, a := range []struct{ key, addr string }{{"sender.address", c.Sender.Address}, {"sender.unsubscribe_address", c.Sender.UnsubscribeAddress}} {
+		if _, err := mail.ParseAddress(a.addr); err != nil {
+			return &KeyError{a.key, fmt.Sprintf("%q is not an email address", a.addr)}
 		}
 	}
 	if c.Sender.ReplyTo != "" {
@@ -269,5 +278,5 @@ func (c *Config) Validate() error {
 		}
 		digestKeys[d.Key] = true
 	}
-	return nil
+	return c.Subscribers.Validate()
 }

@@ -104,7 +104,7 @@ password_env = "HPD_TEST_SMTP_PASSWORD"`, 1)
 // The shipped example must load as it is (with its secrets in the environment).
 func TestExampleConfigLoads(t *testing.T) {
 	t.Setenv("HPDIGEST_SMTP_PASSWORD", "x")
-	t.Setenv("HPDIGEST_TOKEN_SECRET", "y")
+	t.Setenv("HPDIGEST_TOKEN_KEY", strings.Repeat("k", 32))
 	c, err := Load(filepath.Join("..", "config.example.toml"))
 	if err != nil {
 		t.Fatal(err)

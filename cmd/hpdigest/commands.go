@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"github.com/haiphong/hpdigest/app"
+	"github.com/haiphong/hpdigest/config"
 	"github.com/haiphong/hpdigest/digest"
-	"github.com/haiphong/hpdigest/subscribers"
+	"github.com/haiphong/hpdigest/digest/theme"
 )
 
 func pickDigest(a *app.App, key string) (digest.Digest, error) {
@@ -123,69 +124,34 @@ func listFeeds(ctx context.Context, a *app.App, stdout io.Writer) error {
 	return tw.Flush()
 }
 
-func addSubscriber(ctx context.Context, a *app.App, f *flags, stdout io.Writer) error {
-	s, err := a.Subscribers.Add(ctx, subscribers.Subscriber{
-		Email: f.addSubscriber, Name: f.name, Language: f.lang, Themes: splitList(f.themes), Status: subscribers.Confirmed,
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "added %s (id %d, %s, themes %v)\n", s.Email, s.ID, s.Language, s.Themes)
-	return nil
-}
-
-func listSubscribers(ctx context.Context, a *app.App, stdout io.Writer) error {
-	subs, err := a.Subscribers.List(ctx, "")
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tLANG\tTHEMES\tSTATUS")
-	for _, s := range subs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%v\t%s\n", s.ID, s.Email, s.Name, s.Language, s.Themes, s.Status)
-	}
-	return tw.Flush()
-}
-
-func importCSV(ctx context.Context, a *app.App, path string, stdout, stderr io.Writer) int {
-	file, err := os.Open(path)
-	if err != nil {
-		return reportErr(stderr, err)
-	}
-	defer file.Close()
-	rep, err := a.Subscribers.ImportCSV(ctx, file)
-	if err != nil {
-		return reportErr(stderr, err)
-	}
-	for _, p := range rep.Problems {
-		fmt.Fprintf(stderr, "%s:%d: %v\n", path, p.Line, p.Err)
-	}
-	fmt.Fprintf(stdout, "imported %s: %d added, %d updated, %d skipped, %d rejected\n", path, rep.Added, rep.Updated, rep.Skipped, len(rep.Problems))
-	if len(rep.Problems) > 0 {
-		return 1
-	}
-	return 0
-}
-
-func exportCSV(ctx context.Context, a *app.App, path string, stdout io.Writer) error {
-	if path == "-" {
-		return a.Subscribers.ExportCSV(ctx, stdout)
-	}
-	file, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := a.Subscribers.ExportCSV(ctx, file); err != nil {
-		file.Close()
-		return err
-	}
-	return file.Close()
-}
-
 func runDaemon(ctx context.Context, a *app.App) error {
-	return a.Run(ctx)
+	parts, err := siteParts(a)
+	if err != nil {
+		return err
+	}
+	return a.Run(ctx, parts...)
 }
 
+// evalThemes measures the theme rules (of the config, or the shipped
+// defaults without one) on a labelled JSON Lines file. Low scores are not an
+// error; bad input is.
 func evalThemes(path, configPath string, stdout io.Writer) error {
-	return errors.New("-eval-themes: not wired yet")
+	themes := theme.Defaults()
+	if configPath != "" {
+		cfg, err := config.Load(configPath)
+		if err != nil {
+			return err
+		}
+		themes = cfg.Themes
+	}
+	c, err := theme.New(themes)
+	if err != nil {
+		return err
+	}
+	rep, err := theme.EvaluateFile(c, path)
+	if err != nil {
+		return err
+	}
+	rep.Print(stdout)
+	return nil
 }

@@ -105,6 +105,30 @@ func TestDaemonSendsOnScheduleServesHealthAndStopsCleanly(t *testing.T) {
 	if n := len(smtp.For("lan@example.jp")); n != 1 {
 		t.Fatalf("subscriber got %d copies", n)
 	}
+	// The same process serves the public pages and the issue's web version.
+	for path, want := range map[string]string{
+		"/subscribe":          "<form",
+		"/issues":             "/issues/1",
+		"/issues/1?lang=vi":   "Khu công nghiệp VSIP",
+		"/issues/feed.atom":   "<feed",
+		"/issues/999?lang=vi": "",
+	} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want == "" {
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("GET %s: %d, want 404", path, resp.StatusCode)
+			}
+			continue
+		}
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s: %d, body lacks %q", path, resp.StatusCode, want)
+		}
+	}
 	if code := stop(); code != 0 {
 		t.Fatalf("daemon exit %d after SIGTERM-like stop; log:\n%s", code, logs.String())
 	}

@@ -47,7 +47,9 @@ type flags struct {
 
 	addSubscriber, name, lang, themes string
 	listSubscribers                   bool
-	removeSubscriber                  string
+	removeSubscriber, forget          string
+	exportSubscriber                  string
+	unsubscribeMail                   bool
 	importCSV, exportCSV              string
 
 	evalThemes string
@@ -78,7 +80,10 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.name, "name", "", "subscriber name for -add-subscriber")
 	fs.StringVar(&f.themes, "themes", "", "comma-separated theme keys for -add-subscriber (default: all)")
 	fs.BoolVar(&f.listSubscribers, "subscribers", false, "list subscribers and exit")
-	fs.StringVar(&f.removeSubscriber, "remove-subscriber", "", "remove the subscriber with this `email` and their data")
+	fs.StringVar(&f.removeSubscriber, "remove-subscriber", "", "remove the subscriber with this `email`")
+	fs.StringVar(&f.forget, "forget", "", "delete every piece of data about the subscriber with this `email` (right to be forgotten)")
+	fs.StringVar(&f.exportSubscriber, "export-subscriber", "", "print everything stored about the subscriber with this `email`, as JSON")
+	fs.BoolVar(&f.unsubscribeMail, "unsubscribe-mail", false, "read one email (an unsubscribe request or a spam complaint) from standard input and act on it: for a mail-server pipe")
 	fs.StringVar(&f.importCSV, "import", "", "import subscribers from a CSV `file` (email,name,language,themes)")
 	fs.StringVar(&f.exportCSV, "export", "", "export subscribers to a CSV `file` (- for standard output)")
 
@@ -158,15 +163,21 @@ func command(ctx context.Context, a *app.App, f *flags, stdout, stderr io.Writer
 	case f.reenableFeed != "":
 		return reportErr(stderr, a.Feeds.Reenable(ctx, f.reenableFeed))
 	case f.addSubscriber != "":
-		return reportErr(stderr, addSubscriber(ctx, a, f, stdout))
+		return reportErr(stderr, a.Subscribers.CLIAdd(ctx, stdout, f.addSubscriber, f.name, f.lang, f.themes))
 	case f.listSubscribers:
-		return reportErr(stderr, listSubscribers(ctx, a, stdout))
+		return reportErr(stderr, a.Subscribers.CLIList(ctx, stdout))
 	case f.removeSubscriber != "":
-		return reportErr(stderr, a.Subscribers.Remove(ctx, f.removeSubscriber))
+		return reportErr(stderr, a.Subscribers.CLIRemove(ctx, stdout, f.removeSubscriber))
+	case f.forget != "":
+		return reportErr(stderr, a.Subscribers.CLIForget(ctx, stdout, f.forget))
+	case f.exportSubscriber != "":
+		return reportErr(stderr, a.Subscribers.CLIExportSubscriber(ctx, stdout, f.exportSubscriber))
+	case f.unsubscribeMail:
+		return reportErr(stderr, a.Subscribers.CLIUnsubscribeMail(ctx, stdout, a.Tokens, os.Stdin))
 	case f.importCSV != "":
-		return importCSV(ctx, a, f.importCSV, stdout, stderr)
+		return reportErr(stderr, a.Subscribers.CLIImport(ctx, stdout, f.importCSV))
 	case f.exportCSV != "":
-		return reportErr(stderr, exportCSV(ctx, a, f.exportCSV, stdout))
+		return reportErr(stderr, a.Subscribers.CLIExport(ctx, stdout, f.exportCSV))
 	case f.reclassify:
 		n, err := a.Reclassify(ctx)
 		if err == nil {

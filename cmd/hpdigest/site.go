@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/haiphong/hpdigest/app"
+	"github.com/haiphong/hpdigest/digest"
+	"github.com/haiphong/hpdigest/digest/render"
+	"github.com/haiphong/hpdigest/templates"
+	"github.com/haiphong/hpdigest/web"
+	"github.com/haiphong/hpdigest/web/archive"
+	"github.com/haiphong/hpdigest/web/public"
+)
+
+// siteParts builds the daemon's web pages: the public pages (subscribe,
+// confirm, preferences, unsubscribe), the issue archive and the staff area.
+func siteParts(a *app.App) ([]web.Registrar, error) {
+	cfg := a.Cfg
+	tfs, err := templates.FS(cfg.TemplatesDir)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := public.New(public.Deps{
+		Store:     a.Subscribers,
+		Tokens:    a.Tokens,
+		Mailer:    a.Engine,
+		Templates: tfs,
+		BaseURL:   cfg.HTTP.BaseURL,
+		Themes:    public.ThemesFrom(cfg.Themes),
+		From: public.Sender{
+			Name: cfg.Sender.Name, Address: cfg.Sender.Address, ReplyTo: cfg.Sender.ReplyTo,
+			MessageIDDomain: cfg.Sender.Domain(),
+		},
+		Log: a.Log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("public pages: %w", err)
+	}
+	arch, err := archive.New(archiveSource{a}, a.Renderer, cfg.HTTP.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	if d, ok := cfg.Digest(""); ok {
+		arch.Location = d.Location()
+		arch.DigestName = render.Localized{Default: d.TitleEN, VI: d.TitleVI, EN: d.TitleEN}
+	}
+	arch.SubscribeURL = cfg.HTTP.BaseURL + "/subscribe"
+	arch.Log = a.Log
+	return []web.Registrar{pub, arch}, nil
+}
+
+// archiveSource shows sent issues, as readers got them, on the web.
+type archiveSource struct{ a *app.App }
+
+func (s archiveSource) SentIssues(ctx context.Context) ([]archive.IssueSummary, error) {
+	issues, err := s.a.Digests.Issues(ctx, "", digest.StatusSent)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]archive.IssueSummary, 0, len(issues))
+	for _, iss := range issues {
+		out = append(out, archive.IssueSummary{ID: iss.ID, Number: iss.Number, Date: iss.SendingAt, SentAt: iss.SentAt})
+	}
+	return out, nil
+}
+
+func (s archiveSource) RenderIssue(ctx context.Context, id int64) (*render.Issue, error) {
+	iss, err := s.a.Digests.Issue(ctx, id)
+	if errors.Is(err, digest.ErrNotFound) || (err == nil && iss.Status != digest.StatusSent) {
+		return nil, fmt.Errorf("issue %d: %w", id, archive.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	d, ok := s.a.Cfg.Digest(iss.Digest)
+	if !ok {
+		return nil, fmt.Errorf("issue %d belongs to digest %q, no longer configured: %w", id, iss.Digest, archive.ErrNotFound)
+	}
+	return s.a.RenderIssue(d, iss, d.Themes), nil
+}
