@@ -13,6 +13,7 @@ import (
 	"github.com/haiphong/hpdigest/config"
 	"github.com/haiphong/hpdigest/digest"
 	"github.com/haiphong/hpdigest/digest/theme"
+	"github.com/haiphong/hpdigest/feeds"
 )
 
 func pickDigest(a *app.App, key string) (digest.Digest, error) {
@@ -108,20 +109,11 @@ func listFeeds(ctx context.Context, a *app.App, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FEED\tENABLED\tITEMS\tLAST SUCCESS\tERRORS\tLAST ERROR")
-	for _, h := range health {
-		last := "never"
-		if !h.LastSuccessAt.IsZero() {
-			last = h.LastSuccessAt.Local().Format(time.DateTime)
-		}
-		errText := h.LastError
-		if h.DisabledReason != "" {
-			errText = "disabled: " + h.DisabledReason
-		}
-		fmt.Fprintf(tw, "%s\t%v\t%d\t%s\t%d\t%s\n", h.Name, h.Enabled, h.ItemCount, last, h.ErrorCount, errText)
+	loc, err := time.LoadLocation(a.Cfg.Timezone)
+	if err != nil {
+		loc = time.UTC
 	}
-	return tw.Flush()
+	return feeds.WriteHealth(stdout, health, loc)
 }
 
 func runDaemon(ctx context.Context, a *app.App) error {

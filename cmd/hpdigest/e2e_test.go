@@ -313,6 +313,20 @@ func TestSendNowEndToEnd(t *testing.T) {
 	}
 	total := len(smtp.Messages())
 
+	// Feed health shows which feeds fail and why.
+	code, out, errOut = cli(t, "-config", cfgPath, "-feeds")
+	if code != 0 {
+		t.Fatalf("-feeds: exit %d: %s", code, errOut)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "Broken500") && !strings.Contains(line, "500") {
+			t.Errorf("-feeds does not show the 500 of Broken500: %q", line)
+		}
+	}
+	if !strings.Contains(out, "Broken500") || !strings.Contains(out, "WVR") {
+		t.Errorf("-feeds output:\n%s", out)
+	}
+
 	// A second run finds nothing new and sends nothing.
 	code, out, errOut = cli(t, "-config", cfgPath, "-send-now")
 	if code != 0 {
