@@ -22,6 +22,7 @@ import (
 	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/feeds"
 	"github.com/haiphong/hpdigest/subscribers"
+	"github.com/haiphong/hpdigest/web/staff/staffconfig"
 )
 
 // Config is the whole file.
@@ -41,6 +42,7 @@ type Config struct {
 	Digests []digest.Digest `toml:"digests"`
 
 	Subscribers subscribers.Config `toml:"subscribers"`
+	Staff       staffconfig.Config `toml:"staff"`
 }
 
 // HTTP is the [http] section.
@@ -150,6 +152,7 @@ func (c *Config) applyDefaults() {
 		c.Digests[i].Defaults(c.Timezone, keys)
 	}
 	c.Subscribers.Defaults()
+	c.Staff.Defaults()
 	for i := range c.Feeds {
 		if c.Feeds[i].Timezone == "" {
 			c.Feeds[i].Timezone = c.Timezone
@@ -278,5 +281,14 @@ func (c *Config) Validate() error {
 		}
 		digestKeys[d.Key] = true
 	}
-	return c.Subscribers.Validate()
+	if err := c.Subscribers.Validate(); err != nil {
+		return err
+	}
+	if err := c.Staff.Validate(); err != nil {
+		if ke := asKeyError(err); ke != nil {
+			return &KeyError{"staff." + ke.Key, ke.Reason}
+		}
+		return fmt.Errorf("staff: %w", err)
+	}
+	return nil
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/haiphong/hpdigest/digest"
 	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/feeds"
+	"github.com/haiphong/hpdigest/web/staff"
 )
 
 func pickDigest(a *app.App, key string) (digest.Digest, error) {
@@ -121,7 +124,38 @@ func runDaemon(ctx context.Context, a *app.App) error {
 	if err != nil {
 		return err
 	}
-	return a.Run(ctx, parts...)
+	staffArea, err := staff.New(ctx, a, a.Cfg.Staff)
+	if err != nil {
+		return fmt.Errorf("staff area: %w", err)
+	}
+	err = a.Run(ctx, append(parts, staffArea)...)
+	staffArea.Wait() // sends started from the staff area drain too
+	return err
+}
+
+// createStaff creates (or resets) a staff account; the password comes from
+// HPDIGEST_STAFF_PASSWORD or the first line of standard input.
+func createStaff(ctx context.Context, a *app.App, email, name string, stdin io.Reader, stdout io.Writer) error {
+	pw, err := readPassword(stdin)
+	if err != nil {
+		return err
+	}
+	if err := staff.CreateAccount(ctx, a.DB, email, name, pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "staff account %s is ready: log in at %s/staff/\n", email, a.Cfg.HTTP.BaseURL)
+	return nil
+}
+
+func readPassword(stdin io.Reader) (string, error) {
+	if pw := os.Getenv("HPDIGEST_STAFF_PASSWORD"); pw != "" {
+		return pw, nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", fmt.Errorf("no password: set HPDIGEST_STAFF_PASSWORD or write it on standard input")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }
 
 // evalThemes measures the theme rules (of the config, or the shipped

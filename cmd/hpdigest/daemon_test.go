@@ -111,6 +111,7 @@ func TestDaemonSendsOnScheduleServesHealthAndStopsCleanly(t *testing.T) {
 		"/issues":             "/issues/1",
 		"/issues/1?lang=vi":   "Khu công nghiệp VSIP",
 		"/issues/feed.atom":   "<feed",
+		"/staff/":             `type="password"`, // redirected to the login page
 		"/issues/999?lang=vi": "",
 	} {
 		resp, err := http.Get("http://" + addr + path)

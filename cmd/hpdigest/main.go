@@ -20,6 +20,7 @@ import (
 
 	"github.com/haiphong/hpdigest/app"
 	"github.com/haiphong/hpdigest/config"
+	"github.com/haiphong/hpdigest/web/staff"
 )
 
 func main() {
@@ -54,6 +55,9 @@ type flags struct {
 
 	evalThemes string
 	reclassify bool
+
+	createStaff  string
+	hashPassword bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
@@ -89,6 +93,8 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 
 	fs.StringVar(&f.evalThemes, "eval-themes", "", "evaluate the theme rules on a labelled JSON Lines `file` and print precision, recall and F1")
 	fs.BoolVar(&f.reclassify, "reclassify", false, "run the current theme rules over every stored item and exit")
+	fs.StringVar(&f.createStaff, "create-staff", "", "create or reset the staff account `email` (with -name); the password is read from HPDIGEST_STAFF_PASSWORD or standard input")
+	fs.BoolVar(&f.hashPassword, "hash-password", false, "read a password from HPDIGEST_STAFF_PASSWORD or standard input and print its hash for [[staff.accounts]]")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -123,6 +129,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if f.demo {
 		return reportErr(stderr, runDemo(ctx, stdout, log))
+	}
+	if f.hashPassword {
+		pw, err := readPassword(os.Stdin)
+		if err == nil {
+			var hash string
+			if hash, err = staff.HashPassword(pw); err == nil {
+				fmt.Fprintln(stdout, hash)
+			}
+		}
+		return reportErr(stderr, err)
 	}
 	if f.evalThemes != "" {
 		return reportErr(stderr, evalThemes(f.evalThemes, f.config, stdout))
@@ -178,6 +194,8 @@ func command(ctx context.Context, a *app.App, f *flags, stdout, stderr io.Writer
 		return reportErr(stderr, a.Subscribers.CLIImport(ctx, stdout, f.importCSV))
 	case f.exportCSV != "":
 		return reportErr(stderr, a.Subscribers.CLIExport(ctx, stdout, f.exportCSV))
+	case f.createStaff != "":
+		return reportErr(stderr, createStaff(ctx, a, f.createStaff, f.name, os.Stdin, stdout))
 	case f.reclassify:
 		n, err := a.Reclassify(ctx)
 		if err == nil {
