@@ -115,8 +115,6 @@ func (a *App) recipients(ctx context.Context, afterID int64, limit int) ([]deliv
 func (a *App) composer(d digest.Digest, iss *digest.Issue) func(context.Context, deliver.Recipient) (*deliver.Message, error) {
 	var mu sync.Mutex
 	variants := map[string]*render.Variant{}
-	base := a.Cfg.HTTP.BaseURL
-	sender := a.Cfg.Sender
 	return func(ctx context.Context, r deliver.Recipient) (*deliver.Message, error) {
 		lang := r.Language
 		if lang != "vi" && lang != "en" {
@@ -139,33 +137,42 @@ func (a *App) composer(d digest.Digest, iss *digest.Issue) func(context.Context,
 		if v.Items == 0 {
 			return nil, nil // nothing in this issue for their themes
 		}
-		unsubToken := a.Tokens.Sign(subscribers.PurposeUnsubscribe, r.SubscriberID)
-		unsubURL := base + "/unsubscribe/" + unsubToken
-		html, text := v.Personalise(render.Recipient{
-			Name:           r.Name,
-			Email:          r.Email,
-			UnsubscribeURL: unsubURL,
-			PreferencesURL: base + "/preferences/" + a.Tokens.Sign(subscribers.PurposePreferences, r.SubscriberID),
-		})
-		// RFC 6068: a space in a mailto query is %20, not "+".
-		mailto := "mailto:" + sender.UnsubscribeAddress + "?subject=" + strings.ReplaceAll(url.QueryEscape("unsubscribe "+unsubToken), "+", "%20")
-		return &deliver.Message{
-			FromName:        sender.Name,
-			FromAddress:     sender.Address,
-			ReplyTo:         sender.ReplyTo,
-			To:              r.Email,
-			ToName:          r.Name,
-			Subject:         v.Subject,
-			Text:            text,
-			HTML:            html,
-			MessageIDDomain: sender.Domain(),
-			Headers: map[string]string{
-				"List-Id":               fmt.Sprintf("%s <%s.%s>", d.TitleEN, d.Key, sender.Domain()),
-				"List-Unsubscribe":      "<" + unsubURL + ">, <" + mailto + ">",
-				"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-				"List-Archive":          "<" + base + "/issues>",
-			},
-		}, nil
+		return a.MessageFor(d, v, r), nil
+	}
+}
+
+// MessageFor personalises a rendered variant for one recipient and adds the
+// list headers: the exact message the daemon sends (the staff preview and
+// test copy use it too; subscriber id 0 gets links that match no reader).
+func (a *App) MessageFor(d digest.Digest, v *render.Variant, r deliver.Recipient) *deliver.Message {
+	base := a.Cfg.HTTP.BaseURL
+	sender := a.Cfg.Sender
+	unsubToken := a.Tokens.Sign(subscribers.PurposeUnsubscribe, r.SubscriberID)
+	unsubURL := base + "/unsubscribe/" + unsubToken
+	html, text := v.Personalise(render.Recipient{
+		Name:           r.Name,
+		Email:          r.Email,
+		UnsubscribeURL: unsubURL,
+		PreferencesURL: base + "/preferences/" + a.Tokens.Sign(subscribers.PurposePreferences, r.SubscriberID),
+	})
+	// RFC 6068: a space in a mailto query is %20, not "+".
+	mailto := "mailto:" + sender.UnsubscribeAddress + "?subject=" + strings.ReplaceAll(url.QueryEscape("unsubscribe "+unsubToken), "+", "%20")
+	return &deliver.Message{
+		FromName:        sender.Name,
+		FromAddress:     sender.Address,
+		ReplyTo:         sender.ReplyTo,
+		To:              r.Email,
+		ToName:          r.Name,
+		Subject:         v.Subject,
+		Text:            text,
+		HTML:            html,
+		MessageIDDomain: sender.Domain(),
+		Headers: map[string]string{
+			"List-Id":               fmt.Sprintf("%s <%s.%s>", d.TitleEN, d.Key, sender.Domain()),
+			"List-Unsubscribe":      "<" + unsubURL + ">, <" + mailto + ">",
+			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+			"List-Archive":          "<" + base + "/issues>",
+		},
 	}
 }
 

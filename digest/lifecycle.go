@@ -59,19 +59,19 @@ func (s *Store) SetNote(ctx context.Context, id int64, version int, noteVI, note
 
 // SetIncluded includes or excludes an item.
 func (s *Store) SetIncluded(ctx context.Context, id int64, version int, itemID int64, included bool) error {
-	return s.edit(ctx, id, version, `UPDATE issue_items SET included = ? WHERE issue_id = ? AND item_id = ?`, included, id, itemID)
+	return s.editItem(ctx, id, version, itemID, `UPDATE issue_items SET included = ? WHERE issue_id = ? AND item_id = ?`, included, id, itemID)
 }
 
 // EditItem sets the staff's displayed title and summary of an item per
 // language ("" = as published).
 func (s *Store) EditItem(ctx context.Context, id int64, version int, itemID int64, titleVI, titleEN, summaryVI, summaryEN string) error {
-	return s.edit(ctx, id, version, `UPDATE issue_items SET title_vi = ?, title_en = ?, summary_vi = ?, summary_en = ? WHERE issue_id = ? AND item_id = ?`,
+	return s.editItem(ctx, id, version, itemID, `UPDATE issue_items SET title_vi = ?, title_en = ?, summary_vi = ?, summary_en = ? WHERE issue_id = ? AND item_id = ?`,
 		titleVI, titleEN, summaryVI, summaryEN, id, itemID)
 }
 
 // MoveItem puts an item in another section (at its end).
 func (s *Store) MoveItem(ctx context.Context, id int64, version int, itemID int64, theme string) error {
-	return s.edit(ctx, id, version, `UPDATE issue_items SET theme = ?,
+	return s.editItem(ctx, id, version, itemID, `UPDATE issue_items SET theme = ?,
 		position = (SELECT COALESCE(MAX(position), 0) + 1 FROM issue_items WHERE issue_id = ? AND theme = ?)
 		WHERE issue_id = ? AND item_id = ?`, theme, id, theme, id, itemID)
 }
@@ -133,6 +133,21 @@ func (s *Store) edit(ctx context.Context, id int64, version int, query string, a
 	return s.editTx(ctx, id, version, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, query, args...)
 		return err
+	})
+}
+
+// editItem is edit for a statement about one item of the issue: an item
+// that is not in the issue is ErrNotFound, and nothing changes.
+func (s *Store) editItem(ctx context.Context, id int64, version int, itemID int64, query string, args ...any) error {
+	return s.editTx(ctx, id, version, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("item %d is not in issue %d: %w", itemID, id, ErrNotFound)
+		}
+		return nil
 	})
 }
 

@@ -232,7 +232,7 @@ func (s *Store) Assemble(ctx context.Context, d Digest, classify func(feeds.Item
 				return nil, 0, err
 			}
 		}
-		section := sectionFor(c, d.Themes)
+		section := SectionFor(c, d.Themes)
 		included := inDigest[section] && counts[section] < d.MaxPerSection
 		if included {
 			counts[section]++
@@ -256,9 +256,9 @@ func (s *Store) Assemble(ctx context.Context, d Digest, classify func(feeds.Item
 	return iss, added, err
 }
 
-// sectionFor picks the section of an item: its best theme if the digest has
+// SectionFor picks the section of an item: its best theme if the digest has
 // it, else the first of its themes the digest has, else "other".
-func sectionFor(c Classification, digestThemes []string) string {
+func SectionFor(c Classification, digestThemes []string) string {
 	has := func(t string) bool {
 		for _, d := range digestThemes {
 			if d == t {

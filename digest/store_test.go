@@ -265,6 +265,17 @@ func TestApprovedIssueIsFrozen(t *testing.T) {
 		t.Fatal(err)
 	}
 	iss, _ = f.issues.Issue(ctx, iss.ID)
+	// An item that is not in the issue: a clear error, and the version stays.
+	if err := f.issues.SetIncluded(ctx, iss.ID, iss.Version, 99999, true); !errors.Is(err, digest.ErrNotFound) {
+		t.Fatalf("editing an item not in the issue: err = %v, want ErrNotFound", err)
+	}
+	if again, _ := f.issues.Issue(ctx, iss.ID); again.Version != iss.Version {
+		t.Fatalf("a failed edit bumped the version")
+	}
+	if err := f.issues.Reschedule(ctx, iss.ID, iss.Version, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	iss, _ = f.issues.Issue(ctx, iss.ID)
 	if err := f.issues.SetNote(ctx, iss.ID, iss.Version, "now editable", ""); err != nil {
 		t.Fatalf("edit after un-approving: %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -67,15 +68,19 @@ func BenchmarkSend(b *testing.B) {
 		raw, _, _ := eng0.render(sample, 1, 1)
 
 		ref := bareClient(b, port, workers, n/2, raw) // net/smtp, for reference
+		cpu0 := cpuTime()
 		c1 := rawClient(b, port, workers, n, raw)
+		cpuCeil := cpuTime() - cpu0
 		runtime.GC()
 		resetPeakRSS()
 		stopHeap := sampleHeap()
 		e := NewSMTPEngine(db, Config{Host: "127.0.0.1", Port: port, TLS: "none", Workers: workers, PerConn: 1000, Timeout: 30 * time.Second}, nil)
 		start := time.Now()
+		cpu1 := cpuTime()
 		sum, err := e.Send(context.Background(), Job{IssueID: 1, Recipients: dbRecipients(db),
 			Compose: func(_ context.Context, r Recipient) (*Message, error) { return tmpl.compose(r) }})
 		el := time.Since(start)
+		cpuEng := cpuTime() - cpu1
 		peakHeap = float64(stopHeap()) / (1 << 20)
 		peakRSS = float64(readPeakRSS()) / (1 << 10)
 		if err != nil || sum.Sent != n {
@@ -86,6 +91,8 @@ func BenchmarkSend(b *testing.B) {
 		ceil = (c1 + c2) / 2
 		db.Close()
 		os.Remove(dbPath)
+		b.Logf("process CPU per message (client + in-process sink, if any): engine %v, raw ceiling %v",
+			cpuEng/time.Duration(n), cpuCeil/time.Duration(n))
 		b.Logf("n=%d workers=%d sink=%s msg=%dB: engine %.0f msg/s (%.2fs), ceiling (raw client, before/after) %.0f / %.0f msg/s, ratio %.2f; net/smtp client %.0f msg/s (engine/net-smtp %.2f); peak RSS %.0f MB, peak heap %.0f MB",
 			n, workers, *benchSink, len(raw), rate, el.Seconds(), c1, c2, rate/ceil, ref, rate/ref, peakRSS, peakHeap)
 	}
@@ -360,6 +367,13 @@ func (t *benchTmpl) compose(r Recipient) (*Message, error) {
 			"List-Unsubscribe":      "<https://haiphong.example/unsubscribe/" + tok + ">, <mailto:unsubscribe@haiphong.example?subject=" + tok + ">",
 			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
 		}, MessageIDDomain: "haiphong.example"}, nil
+}
+
+// cpuTime is this process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // resetPeakRSS resets the kernel's high-water mark of this process's RSS.

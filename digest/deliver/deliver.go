@@ -3,6 +3,22 @@
 // rate limit, retries for temporary failures, permanent failures recorded as
 // bounces, and resumption after a crash. A directory transport writes .eml
 // files instead (dry runs and the demo). Tables: deliveries, delivery_jobs.
+//
+// Using it from the daemon:
+//
+//   - At start-up, call Unfinished and run Send for each issue it returns
+//     (a crash or a stop left rows pending or in retry).
+//   - On the send schedule, run Send for the approved issue. With Job.Wait
+//     it keeps going until every row is final, sleeping until the next
+//     retry or local-time row; run it in a goroutine with the daemon's
+//     context. Without Wait it makes one pass and Summary.NextAt says when
+//     to call it again (time.AfterFunc, or the next cron tick).
+//   - Cancelling the context (SIGTERM) lets in-flight messages finish and
+//     be recorded; nothing else is lost, the next Send resumes.
+//
+// Guarantees: the rows are all written before the first message leaves; a
+// worker sends its next message only after the previous outcome is
+// committed, so after a kill -9 at most one message per worker is resent.
 package deliver
 
 import (
@@ -147,6 +163,7 @@ type Summary struct {
 	RateLimit                                    float64   // configured global limit (0 = none)
 	NextAt                                       time.Time // earliest time a pending/retry row is due (zero if none)
 	Done                                         bool      // every row is final
+	Final                                        bool      // Send's own result (the last Progress call)
 }
 
 // Remaining is the number of rows still to send (pending or retry).

@@ -36,7 +36,7 @@ func newProgress(w io.Writer, log *slog.Logger, every time.Duration, tty bool) f
 		mu.Lock()
 		defer mu.Unlock()
 		done := int64(s.Sent + s.Failed + s.Skipped)
-		final := s.Done || s.Elapsed > 0 && s.Remaining() == 0
+		final := s.Final || s.Done
 		if tty {
 			if bar == nil {
 				bar = progressbar.NewOptions64(int64(s.Total),
@@ -57,6 +57,12 @@ func newProgress(w io.Writer, log *slog.Logger, every time.Duration, tty bool) f
 			}
 			bar.Describe(desc)
 			_ = bar.Set64(done)
+			if s.Final {
+				_ = bar.Exit() // leave the bar where it stopped (retry rows may remain)
+				fmt.Fprintln(w)
+				fmt.Fprintln(w, s.String())
+				bar = nil
+			}
 			return
 		}
 		if !final && !last.IsZero() && time.Since(last) < every {

@@ -75,6 +75,7 @@ func (e *Engine) Send(ctx context.Context, job Job) (Summary, error) {
 		sum.Rate = float64(sum.SentNow) / sum.Elapsed.Seconds()
 	}
 	sum.RateLimit = e.cfg.RatePerSec
+	sum.Final = true
 	if stopProgress != nil {
 		stopProgress()
 		e.Progress(sum)

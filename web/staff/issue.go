@@ -476,7 +476,7 @@ func (h *Handler) addItem(w http.ResponseWriter, r *http.Request, s *session) {
 				err = ierr
 			} else {
 				d, _ := h.digestByKey(iss.Digest)
-				section = sectionFor(c, d.Themes)
+				section = digest.SectionFor(c, d.Themes)
 			}
 		}
 	}
@@ -499,28 +499,6 @@ func (h *Handler) classification(ctx context.Context, it feeds.Item) (digest.Cla
 		}
 	}
 	return digest.Classify(h.a.Classifier, it), false
-}
-
-// sectionFor mirrors the digest's placement rule: the item's best theme if
-// the digest has it, else the first of its themes the digest has, else other.
-func sectionFor(c digest.Classification, themes []string) string {
-	has := func(k string) bool {
-		for _, t := range themes {
-			if t == k {
-				return true
-			}
-		}
-		return false
-	}
-	if has(c.Primary) {
-		return c.Primary
-	}
-	for _, t := range c.Themes {
-		if has(t) {
-			return t
-		}
-	}
-	return theme.Other
 }
 
 // findItem looks a normalised URL up among the stored items (zero Item if

@@ -12,7 +12,6 @@ import (
 	"github.com/haiphong/hpdigest/digest"
 	"github.com/haiphong/hpdigest/digest/deliver"
 	"github.com/haiphong/hpdigest/digest/render"
-	"github.com/haiphong/hpdigest/subscribers"
 )
 
 // previewChoice is the language and theme selection of a preview.
@@ -63,34 +62,15 @@ func (c previewChoice) Has(t string) bool {
 }
 
 // compose builds the message a reader with this choice gets, addressed to
-// to. It mirrors what the daemon sends (app's composer); the unsubscribe
-// and preferences links are signed for no subscriber, so clicking them in
-// a preview or a test copy changes nothing.
+// to: the daemon's own message (app.MessageFor), with unsubscribe and
+// preferences links signed for no subscriber, so clicking them in a preview
+// or a test copy changes nothing.
 func (h *Handler) compose(d digest.Digest, iss *digest.Issue, c previewChoice, to, name string) (*deliver.Message, *render.Variant, error) {
 	v, err := h.a.Renderer.Variant(h.a.RenderIssue(d, iss, c.Themes), c.Lang, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	base := h.a.Cfg.HTTP.BaseURL
-	unsubToken := h.a.Tokens.Sign(subscribers.PurposeUnsubscribe, 0)
-	unsubURL := base + "/unsubscribe/" + unsubToken
-	htmlBody, text := v.Personalise(render.Recipient{
-		Name: name, Email: to, UnsubscribeURL: unsubURL,
-		PreferencesURL: base + "/preferences/" + h.a.Tokens.Sign(subscribers.PurposePreferences, 0),
-	})
-	sender := h.a.Cfg.Sender
-	mailto := "mailto:" + sender.UnsubscribeAddress + "?subject=" + url.QueryEscape("unsubscribe "+unsubToken)
-	return &deliver.Message{
-		FromName: sender.Name, FromAddress: sender.Address, ReplyTo: sender.ReplyTo,
-		To: to, ToName: name, Subject: v.Subject, Text: text, HTML: htmlBody,
-		MessageIDDomain: sender.Domain(),
-		Headers: map[string]string{
-			"List-Id":               fmt.Sprintf("%s <%s.%s>", d.TitleEN, d.Key, sender.Domain()),
-			"List-Unsubscribe":      "<" + unsubURL + ">, <" + mailto + ">",
-			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-			"List-Archive":          "<" + base + "/issues>",
-		},
-	}, v, nil
+	return h.a.MessageFor(d, v, deliver.Recipient{Email: to, Name: name, Language: c.Lang}), v, nil
 }
 
 type previewData struct {
