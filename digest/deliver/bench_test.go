@@ -2,6 +2,11 @@ package deliver
 
 import (
 	"bufio"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"bytes"
 	"context"
 	"database/sql"
@@ -29,6 +34,7 @@ var (
 	benchN       = flag.Int("deliver.n", 10000, "messages per BenchmarkSend run (100000 for the full-size check)")
 	benchWorkers = flag.Int("deliver.workers", 8, "SMTP connections in BenchmarkSend")
 	benchSink    = flag.String("deliver.sink", "go", "sink for BenchmarkSend: go (in-process go-smtp) or postfix (smtp-sink)")
+	benchDKIM    = flag.String("deliver.dkim", "", "sign in BenchmarkSend: rsa (2048) or ed25519; default none")
 )
 
 // BenchmarkSend sends N personalised messages through the engine (outbox in
@@ -74,7 +80,14 @@ func BenchmarkSend(b *testing.B) {
 		runtime.GC()
 		resetPeakRSS()
 		stopHeap := sampleHeap()
-		e := NewSMTPEngine(db, Config{Host: "127.0.0.1", Port: port, TLS: "none", Workers: workers, PerConn: 1000, Timeout: 30 * time.Second}, nil)
+		cfg := Config{Host: "127.0.0.1", Port: port, TLS: "none", Workers: workers, PerConn: 1000, Timeout: 30 * time.Second}
+		if *benchDKIM != "" {
+			cfg.DKIM = benchDKIMConfig(b, *benchDKIM)
+		}
+		e := NewSMTPEngine(db, cfg, nil)
+		if e.err != nil {
+			b.Fatal(e.err)
+		}
 		start := time.Now()
 		cpu1 := cpuTime()
 		sum, err := e.Send(context.Background(), Job{IssueID: 1, Recipients: dbRecipients(db),
@@ -367,6 +380,25 @@ func (t *benchTmpl) compose(r Recipient) (*Message, error) {
 			"List-Unsubscribe":      "<https://haiphong.example/unsubscribe/" + tok + ">, <mailto:unsubscribe@haiphong.example?subject=" + tok + ">",
 			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
 		}, MessageIDDomain: "haiphong.example"}, nil
+}
+
+func benchDKIMConfig(tb testing.TB, kind string) DKIMConfig {
+	var key any
+	switch kind {
+	case "rsa":
+		key, _ = rsa.GenerateKey(rand.Reader, 2048)
+	case "ed25519":
+		_, key, _ = ed25519.GenerateKey(rand.Reader)
+	default:
+		tb.Fatalf("-deliver.dkim %q: want rsa or ed25519", kind)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f := filepath.Join(tb.TempDir(), "dkim.pem")
+	os.WriteFile(f, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	return DKIMConfig{Domain: "haiphong.example", Selector: "bench", PrivateKeyFile: f}
 }
 
 // cpuTime is this process's user+system CPU time so far.
