@@ -2,14 +2,14 @@ package deliver
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/pem"
-	"bytes"
-	"context"
 	"database/sql"
+	"encoding/pem"
 	"flag"
 	"fmt"
 	"net"
