@@ -494,3 +494,23 @@ func contentHash(it Item) string {
 	}
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
+
+// ItemByURL returns the first stored item of the story at rawURL, from any
+// feed: scheme, "www.", tracking parameters and the fragment do not matter.
+// ok is false when no stored item has that link.
+func (s *Store) ItemByURL(ctx context.Context, rawURL string) (it Item, ok bool, err error) {
+	key := storyKey(NormalizeURL(rawURL, nil))
+	if key == "" {
+		return Item{}, false, nil
+	}
+	row := s.db.QueryRowContext(ctx, `SELECT `+itemColumns+` FROM items i JOIN feeds f ON f.id = i.feed_id
+		WHERE i.story_key = ? ORDER BY i.id LIMIT 1`, key)
+	it, err = scanItem(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Item{}, false, nil
+	}
+	if err != nil {
+		return Item{}, false, fmt.Errorf("feeds: find item by link: %w", err)
+	}
+	return it, true, nil
+}

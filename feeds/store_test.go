@@ -83,6 +83,16 @@ func TestSameStoryInTwoFeedsIsOneStory(t *testing.T) {
 	if len(fdi) != 1 || fdi[0].FeedName != "A" || fdi[0].URL != "https://news.example.vn/fdi-123.html" {
 		t.Fatalf("FDI story: %+v, want A's item once with the normalised link", fdi)
 	}
+	// Staff paste a link in any spelling: the story's first item is found.
+	for _, link := range []string{"https://news.example.vn/fdi-123.html", "http://www.news.example.vn/fdi-123.html?utm_medium=x#c", "HTTPS://NEWS.example.vn/fdi-123.html/"} {
+		it, ok, err := st.ItemByURL(ctx, link)
+		if err != nil || !ok || it.ID != fdi[0].ID {
+			t.Errorf("ItemByURL(%q) = %d, %v, %v; want item %d", link, it.ID, ok, err, fdi[0].ID)
+		}
+	}
+	if _, ok, err := st.ItemByURL(ctx, "https://news.example.vn/never-seen.html"); ok || err != nil {
+		t.Errorf("ItemByURL of an unknown link: ok=%v err=%v", ok, err)
+	}
 	// Both items are stored and share the story id.
 	var b1 Item
 	st.EachItem(ctx, func(it Item) error {

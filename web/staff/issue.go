@@ -502,29 +502,10 @@ func (h *Handler) classification(ctx context.Context, it feeds.Item) (digest.Cla
 }
 
 // findItem looks a normalised URL up among the stored items (zero Item if
-// none). The feeds store has no URL index query yet, so this scans; adding
-// an item by hand is rare.
+// none), through the feeds store's story index.
 func (h *Handler) findItem(ctx context.Context, norm string) (feeds.Item, error) {
-	key := looseURL(norm)
-	var found feeds.Item
-	errStop := errors.New("found")
-	err := h.a.Feeds.EachItem(ctx, func(it feeds.Item) error {
-		if it.URL == norm || (it.URL != "" && looseURL(it.URL) == key) {
-			found = it
-			return errStop
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStop) {
-		return feeds.Item{}, err
-	}
-	return found, nil
-}
-
-// looseURL compares links without scheme, "www." and a trailing slash.
-func looseURL(u string) string {
-	u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
-	return strings.TrimSuffix(strings.TrimPrefix(u, "www."), "/")
+	it, _, err := h.a.Feeds.ItemByURL(ctx, norm)
+	return it, err
 }
 
 // pair joins the Vietnamese and English values of a field for the log.
