@@ -104,6 +104,7 @@ func BenchmarkSend(b *testing.B) {
 		ceil = (c1 + c2) / 2
 		db.Close()
 		os.Remove(dbPath)
+		b.Logf("outcome commits: %d (%.1f rows each)", e.commits.Load(), float64(n)/float64(e.commits.Load()))
 		b.Logf("process CPU per message (client + in-process sink, if any): engine %v, raw ceiling %v",
 			cpuEng/time.Duration(n), cpuCeil/time.Duration(n))
 		b.Logf("n=%d workers=%d sink=%s msg=%dB: engine %.0f msg/s (%.2fs), ceiling (raw client, before/after) %.0f / %.0f msg/s, ratio %.2f; net/smtp client %.0f msg/s (engine/net-smtp %.2f); peak RSS %.0f MB, peak heap %.0f MB",
