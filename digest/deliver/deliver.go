@@ -63,6 +63,8 @@ type Config struct {
 	PerConn     int           `toml:"messages_per_connection"`
 	Timeout     time.Duration `toml:"timeout"`   // per SMTP command/connection (default 30s)
 	RetryFor    time.Duration `toml:"retry_for"` // keep retrying 4xx this long (default 24h)
+	// NoPipelining: see Relay.NoPipelining.
+	NoPipelining bool `toml:"no_pipelining"`
 
 	// RetryBackoff is the wait after the first temporary failure; it doubles
 	// with every attempt up to one hour (default 5m).
@@ -88,6 +90,9 @@ type Relay struct {
 	Workers     int     `toml:"workers"`         // connections to this relay (default 4)
 	RatePerSec  float64 `toml:"rate_per_second"` // this relay's limit; 0 = unlimited
 	PerConn     int     `toml:"messages_per_connection"`
+	// NoPipelining sends MAIL, RCPT and DATA one at a time even when the
+	// relay offers PIPELINING.
+	NoPipelining bool `toml:"no_pipelining"`
 }
 
 // DKIMConfig enables DKIM signing when Domain is set.
@@ -260,7 +265,7 @@ func (c Config) relays() []Relay {
 		rs = append(rs, c.Relays...)
 	} else if c.Host != "" {
 		rs = []Relay{{Host: c.Host, Port: c.Port, TLS: c.TLS, Username: c.Username, PasswordEnv: c.PasswordEnv,
-			Password: c.Password, HELO: c.HELO, Workers: c.Workers, PerConn: c.PerConn}}
+			Password: c.Password, HELO: c.HELO, Workers: c.Workers, PerConn: c.PerConn, NoPipelining: c.NoPipelining}}
 	}
 	for i := range rs {
 		r := &rs[i]

@@ -163,9 +163,17 @@ func TestMessageHeadersAndParts(t *testing.T) {
 }
 
 func TestTemporaryFailureRetriedWithBackoffThenSent(t *testing.T) {
+	for _, pipe := range []bool{true, false} {
+		t.Run(map[bool]string{true: "pipelining", false: "one-by-one"}[pipe], func(t *testing.T) { testTemporaryFailureRetriedWithBackoffThenSent(t, pipe) })
+	}
+}
+
+func testTemporaryFailureRetriedWithBackoffThenSent(t *testing.T, pipelining bool) {
 	ts := newTestServer(t)
 	_, mk := openDB(t)
-	e := mk(relayCfg(ts, 2))
+	cfg := relayCfg(ts, 2)
+	cfg.NoPipelining = !pipelining
+	e := mk(cfg)
 	clk := useClock(e, time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
 	ts.set(func() {
 		ts.onRcpt = func(_ *testSession, to string, n int) error {
@@ -253,9 +261,17 @@ func TestTemporaryFailureGivesUpAtDeadline(t *testing.T) {
 }
 
 func TestPermanentFailureIsRecordedAndCountedAsBounce(t *testing.T) {
+	for _, pipe := range []bool{true, false} {
+		t.Run(map[bool]string{true: "pipelining", false: "one-by-one"}[pipe], func(t *testing.T) { testPermanentFailureIsRecordedAndCountedAsBounce(t, pipe) })
+	}
+}
+
+func testPermanentFailureIsRecordedAndCountedAsBounce(t *testing.T, pipelining bool) {
 	ts := newTestServer(t)
 	_, mk := openDB(t)
-	e := mk(relayCfg(ts, 2))
+	cfg := relayCfg(ts, 2)
+	cfg.NoPipelining = !pipelining
+	e := mk(cfg)
 	ts.set(func() {
 		ts.onRcpt = func(_ *testSession, to string, n int) error {
 			if to == addr(2) || to == addr(4) {
@@ -309,9 +325,25 @@ func TestPermanentFailureIsRecordedAndCountedAsBounce(t *testing.T) {
 }
 
 func TestReconnectOn421AndDroppedConnections(t *testing.T) {
+	for _, pipe := range []bool{true, false} {
+		t.Run(map[bool]string{true: "pipelining", false: "one-by-one"}[pipe], func(t *testing.T) { testReconnectOn421AndDroppedConnections(t, pipe) })
+	}
+}
+
+func testReconnectOn421AndDroppedConnections(t *testing.T, pipelining bool) {
 	ts := newTestServer(t)
 	_, mk := openDB(t)
-	e := mk(relayCfg(ts, 2))
+	cfg := relayCfg(ts, 2)
+	cfg.NoPipelining = !pipelining
+	e := mk(cfg)
+	c, err := e.relays[0].transport.Dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.(*smtpConn).pipelining != pipelining {
+		t.Fatalf("pipelining %v, want %v", c.(*smtpConn).pipelining, pipelining)
+	}
+	c.Close()
 	var dropped, closed atomic.Int32
 	ts.set(func() {
 		ts.onMail = func(s *testSession, n int) error {
@@ -348,10 +380,17 @@ func TestReconnectOn421AndDroppedConnections(t *testing.T) {
 }
 
 func TestStalledServerTimesOutAndMessageGoesOnANewConnection(t *testing.T) {
+	for _, pipe := range []bool{true, false} {
+		t.Run(map[bool]string{true: "pipelining", false: "one-by-one"}[pipe], func(t *testing.T) { testStalledServerTimesOutAndMessageGoesOnANewConnection(t, pipe) })
+	}
+}
+
+func testStalledServerTimesOutAndMessageGoesOnANewConnection(t *testing.T, pipelining bool) {
 	ts := newTestServer(t)
 	_, mk := openDB(t)
 	cfg := relayCfg(ts, 1)
 	cfg.Timeout = 300 * time.Millisecond
+	cfg.NoPipelining = !pipelining
 	e := mk(cfg)
 	release := make(chan struct{})
 	defer close(release)
