@@ -219,6 +219,9 @@ func Migrations() store.Migration {
 		// Every state change rewrote this index, a fifth of the cost of
 		// recording an outcome; the queries walk (issue_id, subscriber_id).
 		`DROP INDEX IF EXISTS deliveries_state;`,
+		// One sender per issue at a time (see ErrBusy).
+		`ALTER TABLE delivery_jobs ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+		ALTER TABLE delivery_jobs ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;`,
 	}}
 }
 

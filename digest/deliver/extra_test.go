@@ -10,12 +10,15 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net/mail"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -208,5 +211,43 @@ func TestLinesStartingWithADotArriveIntact(t *testing.T) {
 	writeDotStuffed(w, []byte(".a\r\nb\n.\r\nc"))
 	if got := buf.String(); got != "..a\r\nb\r\n..\r\nc\r\n.\r\n" {
 		t.Errorf("dot-stuffed %q", got)
+	}
+}
+
+func TestOneSenderPerIssue(t *testing.T) {
+	ts := newTestServer(t)
+	_, mk := openDB(t)
+	e := mk(relayCfg(ts, 1))
+	other := mk(relayCfg(ts, 1)) // e.g. -send-now next to the daemon
+	ctx := context.Background()
+	if _, err := e.db.Exec(`INSERT INTO delivery_jobs (issue_id, created_at) VALUES (1, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.acquireLease(ctx, 1, newLeaseOwner()); err != nil {
+		t.Fatal(err)
+	}
+	_, err := other.Send(ctx, job(1, newPeople(3)))
+	if !errors.Is(err, ErrBusy) {
+		t.Fatalf("second sender: %v, want ErrBusy", err)
+	}
+	if len(ts.counts()) != 0 {
+		t.Fatal("the second sender sent mail")
+	}
+	// A lease left by a process that died (kill -9) is taken over at once.
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	dead := fmt.Sprintf("%s:%d:deadbeef", host, cmd.Process.Pid)
+	e.db.Exec(`UPDATE delivery_jobs SET lease_owner = ?, lease_until = ? WHERE issue_id = 1`, dead, time.Now().Add(time.Hour).Unix())
+	sum, err := other.Send(ctx, job(1, newPeople(3)))
+	if err != nil || sum.Sent != 3 {
+		t.Fatalf("after the holder died: %+v %v", sum, err)
+	}
+	var owner string
+	e.db.QueryRow(`SELECT lease_owner FROM delivery_jobs WHERE issue_id = 1`).Scan(&owner)
+	if owner != "" {
+		t.Errorf("lease not released: %q", owner)
 	}
 }

@@ -31,6 +31,15 @@ func (e *Engine) Send(ctx context.Context, job Job) (Summary, error) {
 		return Summary{IssueID: job.IssueID}, errors.New("deliver: job needs Recipients and Compose")
 	}
 	start := e.now()
+	if _, err := e.db.ExecContext(ctx, `INSERT OR IGNORE INTO delivery_jobs (issue_id, created_at) VALUES (?, ?)`, job.IssueID, start.Unix()); err != nil {
+		return Summary{IssueID: job.IssueID}, fmt.Errorf("deliver: create job: %w", err)
+	}
+	owner := newLeaseOwner()
+	if err := e.acquireLease(ctx, job.IssueID, owner); err != nil {
+		return Summary{IssueID: job.IssueID}, err
+	}
+	release := e.holdLease(job.IssueID, owner)
+	defer release()
 	if err := e.createRows(ctx, job); err != nil {
 		return Summary{IssueID: job.IssueID}, err
 	}
