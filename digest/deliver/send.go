@@ -43,6 +43,12 @@ func (e *Engine) Send(ctx context.Context, job Job) (Summary, error) {
 	if err := e.createRows(ctx, job); err != nil {
 		return Summary{IssueID: job.IssueID}, err
 	}
+	workers := 0
+	for _, rl := range e.relays {
+		workers += rl.workers
+	}
+	e.log.Info("deliver: sending", "issue", job.IssueID, "relays", len(e.relays), "workers", workers,
+		"rate_limit_per_s", e.cfg.RatePerSec, "wait", job.Wait)
 	total := &counters{}
 	var stopProgress func()
 	if e.Progress != nil {
