@@ -251,3 +251,18 @@ func TestOneSenderPerIssue(t *testing.T) {
 		t.Errorf("lease not released: %q", owner)
 	}
 }
+
+func TestRenderForPreview(t *testing.T) {
+	m, _ := compose(context.Background(), Recipient{SubscriberID: 4, Email: "x@example.org", Name: "Hà"})
+	b, err := Render(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(b))
+	if err != nil || msg.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" || !strings.HasSuffix(msg.Header.Get("Message-ID"), "@haiphong.example>") {
+		t.Fatalf("%v %v", err, msg.Header)
+	}
+	if _, err := Render(&Message{FromAddress: "not an address", To: "x@example.org"}); err == nil {
+		t.Error("a bad From address rendered")
+	}
+}

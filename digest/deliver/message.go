@@ -263,3 +263,19 @@ func localSendTime(start time.Time, loc *time.Location, l *LocalDelivery) time.T
 		return time.Date(local.Year(), local.Month(), local.Day()+1, l.Hour, l.Minute, 0, 0, loc)
 	}
 }
+
+// Render returns the message exactly as Send would put it on the wire for
+// this engine (DKIM-signed if configured), with a fresh Message-ID and
+// Date: for previews and "view source".
+func (e *Engine) Render(m *Message) ([]byte, error) {
+	if m == nil {
+		return nil, errors.New("deliver: nil message")
+	}
+	b, _, err := e.render(m, 0, 0)
+	return b, err
+}
+
+// Render returns the message as an unsigned .eml (see Engine.Render).
+func Render(m *Message) ([]byte, error) {
+	return newEngine(nil, Config{}, nil).Render(m)
+}
