@@ -85,6 +85,9 @@ func (a *App) sendIssue(ctx context.Context, d digest.Digest, iss *digest.Issue)
 			return a.Subscribers.RecordBounce(ctx, id, reason)
 		},
 	}
+	if hour, minute, ok, _ := d.LocalTime(); ok {
+		job.Local = &deliver.LocalDelivery{Hour: hour, Minute: minute, DefaultTimezone: a.Cfg.Subscribers.DefaultTimezone}
+	}
 	sum, err := a.Engine.Send(ctx, job)
 	res := SendResult{Issue: iss, Summary: sum}
 	if err != nil {

@@ -22,6 +22,21 @@ type Digest struct {
 	Window          time.Duration `toml:"window"`           // how far back an item counts as new; default 7 days
 	MaxPerSection   int           `toml:"max_per_section"`  // items included per section; more are kept but excluded
 	RequireApproval bool          `toml:"require_approval"` // scheduled sends wait for staff approval
+	// DeliverAtLocal ("07:30") delivers each reader's copy at that time of
+	// day in the reader's own time zone instead of all at once; "" = off.
+	DeliverAtLocal string `toml:"deliver_at_local"`
+}
+
+// LocalTime parses DeliverAtLocal; ok is false when it is not set.
+func (d Digest) LocalTime() (hour, minute int, ok bool, err error) {
+	if d.DeliverAtLocal == "" {
+		return 0, 0, false, nil
+	}
+	t, err := time.Parse("15:04", d.DeliverAtLocal)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("%q is not a time of day like 07:30", d.DeliverAtLocal)
+	}
+	return t.Hour(), t.Minute(), true, nil
 }
 
 // Defaults fills unset fields.
@@ -79,6 +94,9 @@ func (d Digest) Validate(themeKeys []string) error {
 		if !known[t] {
 			return fmt.Errorf("themes: unknown theme %q", t)
 		}
+	}
+	if _, _, _, err := d.LocalTime(); err != nil {
+		return fmt.Errorf("deliver_at_local: %v", err)
 	}
 	if d.Window < 0 || d.MaxPerSection < 0 {
 		return fmt.Errorf("window/max_per_section: must not be negative")

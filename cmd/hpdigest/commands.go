@@ -14,6 +14,7 @@ import (
 	"github.com/haiphong/hpdigest/app"
 	"github.com/haiphong/hpdigest/config"
 	"github.com/haiphong/hpdigest/digest"
+	"github.com/haiphong/hpdigest/digest/deliver"
 	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/feeds"
 	"github.com/haiphong/hpdigest/web/staff"
@@ -32,6 +33,7 @@ func sendNow(ctx context.Context, a *app.App, f *flags, stdout, stderr io.Writer
 	if err != nil {
 		return reportErr(stderr, err)
 	}
+	a.Engine.Progress = deliver.NewProgress(stderr, a.Log, 5*time.Second)
 	res, err := a.SendNow(ctx, d, f.force)
 	switch {
 	case errors.Is(err, app.ErrNothingToSend):
@@ -51,6 +53,10 @@ func sendNow(ctx context.Context, a *app.App, f *flags, stdout, stderr io.Writer
 	}
 	if err != nil {
 		return reportErr(stderr, err)
+	}
+	if _, _, local, _ := d.LocalTime(); local && s.Pending > 0 && err == nil {
+		fmt.Fprintf(stdout, "%d wait for %s in their own time zone; the daemon sends them then\n", s.Pending, d.DeliverAtLocal)
+		s.Pending = 0
 	}
 	if s.Failed > 0 || s.Retry > 0 || s.Pending > 0 {
 		return 1
