@@ -51,7 +51,7 @@ func BenchmarkSend(b *testing.B) {
 		port = smtpSink(b, "")
 	default:
 		ts := newTestServer(b)
-		ts.keep = false
+		ts.keep, ts.bare = false, true
 		port = ts.port
 	}
 	dir := b.TempDir()
@@ -99,6 +99,10 @@ func BenchmarkSend(b *testing.B) {
 		if err != nil || sum.Sent != n {
 			b.Fatalf("%+v %v", sum, err)
 		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.Logf("live heap after the send: %.1f MB", float64(ms.HeapAlloc)/(1<<20))
 		c2 := rawClient(b, port, workers, n, raw, false)
 		piped := rawClient(b, port, workers, n/2, raw, true) // PIPELINING, body too, for reference
 		rate = float64(n) / el.Seconds()
