@@ -226,34 +226,50 @@ func Migrations() store.Migration {
 }
 
 // Validate checks the [smtp] section (and loads the DKIM key, if any).
+// Errors name the key at fault: "smtp.relays[1].port: ...".
 func (c Config) Validate() error {
 	rs := c.relays()
 	if len(rs) == 0 {
-		return errors.New("smtp: host is empty (set smtp.host or [[smtp.relays]])")
+		return errors.New("smtp.host: is empty (set smtp.host or [[smtp.relays]])")
 	}
 	for i, r := range rs {
+		key := "smtp."
+		if len(c.Relays) > 0 {
+			key = fmt.Sprintf("smtp.relays[%d].", i)
+		}
 		if r.Host == "" {
-			return fmt.Errorf("smtp.relays[%d]: host is empty", i)
+			return errors.New(key + "host: is empty")
 		}
 		if r.Port <= 0 || r.Port > 65535 {
-			return fmt.Errorf("smtp relay %s: port %d out of range", r.Name, r.Port)
+			return fmt.Errorf("%sport: %d is not a port", key, r.Port)
 		}
 		switch strings.ToLower(r.TLS) {
 		case "", "starttls", "tls", "opportunistic", "none":
 		default:
-			return fmt.Errorf("smtp relay %s: tls %q: want starttls, tls, opportunistic or none", r.Name, r.TLS)
+			return fmt.Errorf("%stls: %q: want starttls, tls, opportunistic or none", key, r.TLS)
 		}
-		if r.Workers < 0 || r.RatePerSec < 0 || r.PerConn < 0 {
-			return fmt.Errorf("smtp relay %s: workers, rate_per_second and messages_per_connection must not be negative", r.Name)
+		if r.Workers < 0 {
+			return fmt.Errorf("%sworkers: %d is negative", key, r.Workers)
+		}
+		if r.RatePerSec < 0 {
+			return fmt.Errorf("%srate_per_second: %g is negative", key, r.RatePerSec)
+		}
+		if r.PerConn < 0 {
+			return fmt.Errorf("%smessages_per_connection: %d is negative", key, r.PerConn)
 		}
 		if r.PasswordEnv != "" && r.Password == "" && os.Getenv(r.PasswordEnv) == "" {
-			return fmt.Errorf("smtp relay %s: password_env %s is not set in the environment", r.Name, r.PasswordEnv)
+			return fmt.Errorf("%spassword_env: environment variable %s is empty or unset", key, r.PasswordEnv)
 		}
 	}
-	if c.RatePerSec < 0 || c.Timeout < 0 || c.RetryFor < 0 || c.RetryBackoff < 0 {
-		return errors.New("smtp: rate_per_second, timeout, retry_for and retry_backoff must not be negative")
+	for _, f := range []struct {
+		key string
+		bad bool
+	}{{"rate_per_second", c.RatePerSec < 0}, {"timeout", c.Timeout < 0}, {"retry_for", c.RetryFor < 0}, {"retry_backoff", c.RetryBackoff < 0}} {
+		if f.bad {
+			return fmt.Errorf("smtp.%s: must not be negative", f.key)
+		}
 	}
-	if c.DKIM.Domain != "" {
+	if c.DKIM.Domain != "" || c.DKIM.Selector != "" || c.DKIM.PrivateKeyFile != "" || c.DKIM.PrivateKeyEnv != "" {
 		if _, err := c.DKIM.signOptions(); err != nil {
 			return err
 		}
@@ -342,7 +358,7 @@ func NewSMTPEngine(db *sql.DB, cfg Config, log *slog.Logger) *Engine {
 	for _, r := range cfg.relays() {
 		e.relays = append(e.relays, newSMTPRelay(r, e.cfg))
 	}
-	if cfg.DKIM.Domain != "" {
+	if cfg.DKIM.Domain != "" || cfg.DKIM.Selector != "" || cfg.DKIM.PrivateKeyFile != "" || cfg.DKIM.PrivateKeyEnv != "" {
 		s, err := newDKIMSigner(cfg.DKIM)
 		if err != nil {
 			e.err = err

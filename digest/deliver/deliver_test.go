@@ -621,15 +621,20 @@ func TestConfigValidate(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{Config{}, "host is empty"},
-		{Config{Host: "x", TLS: "ssl"}, "tls"},
-		{Config{Relays: []Relay{{Host: "a"}, {Port: 25}}}, "relays[1]: host is empty"},
-		{Config{Host: "x", PasswordEnv: "HPD_TEST_SURELY_UNSET"}, "HPD_TEST_SURELY_UNSET"},
-		{Config{Host: "x", DKIM: DKIMConfig{Domain: "d"}}, "selector"},
-		{Config{Host: "x", DKIM: DKIMConfig{Domain: "d", Selector: "s", PrivateKeyFile: "/nonexistent/key.pem"}}, "private_key_file"},
+		{Config{}, "smtp.host: is empty"},
+		{Config{Host: "x", TLS: "ssl"}, "smtp.tls: "},
+		{Config{Host: "x", Port: 70000}, "smtp.port: 70000"},
+		{Config{Relays: []Relay{{Host: "a"}, {Port: 25}}}, "smtp.relays[1].host: is empty"},
+		{Config{Relays: []Relay{{Host: "a", Workers: -1}}}, "smtp.relays[0].workers"},
+		{Config{Host: "x", PasswordEnv: "HPD_TEST_SURELY_UNSET"}, "smtp.password_env: environment variable HPD_TEST_SURELY_UNSET"},
+		{Config{Host: "x", RetryFor: -time.Second}, "smtp.retry_for"},
+		{Config{Host: "x", DKIM: DKIMConfig{Domain: "d"}}, "smtp.dkim.selector"},
+		{Config{Host: "x", DKIM: DKIMConfig{Selector: "s"}}, "smtp.dkim.domain"},
+		{Config{Host: "x", DKIM: DKIMConfig{Domain: "d", Selector: "s", PrivateKeyFile: "/nonexistent/key.pem"}}, "smtp.dkim.private_key_file"},
+		{Config{Host: "x", DKIM: DKIMConfig{Domain: "d", Selector: "s", PrivateKeyEnv: "HPD_TEST_SURELY_UNSET"}}, "smtp.dkim.private_key_env"},
 	} {
 		err := c.cfg.Validate()
-		if err == nil || !strings.Contains(err.Error(), c.want) {
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("%+v: err %v, want %q", c.cfg, err, c.want)
 		}
 	}

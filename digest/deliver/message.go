@@ -135,27 +135,34 @@ func (s *dkimSigner) sign(out *bytes.Buffer, data []byte) error {
 
 func (c DKIMConfig) signOptions() (*dkim.SignOptions, error) {
 	if c.Domain == "" || c.Selector == "" {
-		return nil, errors.New("smtp.dkim: domain and selector are both required")
+		if c.Domain == "" {
+			return nil, errors.New("smtp.dkim.domain: is empty (required with DKIM)")
+		}
+		return nil, errors.New("smtp.dkim.selector: is empty (required with DKIM)")
 	}
 	var pemData []byte
 	switch {
 	case c.PrivateKeyEnv != "":
 		pemData = []byte(os.Getenv(c.PrivateKeyEnv))
 		if len(pemData) == 0 {
-			return nil, fmt.Errorf("smtp.dkim: private_key_env %s is empty", c.PrivateKeyEnv)
+			return nil, fmt.Errorf("smtp.dkim.private_key_env: environment variable %s is empty or unset", c.PrivateKeyEnv)
 		}
 	case c.PrivateKeyFile != "":
 		b, err := os.ReadFile(c.PrivateKeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("smtp.dkim: private_key_file: %w", err)
+			return nil, fmt.Errorf("smtp.dkim.private_key_file: %w", err)
 		}
 		pemData = b
 	default:
-		return nil, errors.New("smtp.dkim: set private_key_file or private_key_env")
+		return nil, errors.New("smtp.dkim.private_key_file: set it or private_key_env")
 	}
 	key, err := parsePrivateKey(pemData)
 	if err != nil {
-		return nil, fmt.Errorf("smtp.dkim: %w", err)
+		k := "smtp.dkim.private_key_file"
+		if c.PrivateKeyEnv != "" {
+			k = "smtp.dkim.private_key_env"
+		}
+		return nil, fmt.Errorf("%s: %w", k, err)
 	}
 	hk := c.Headers
 	if len(hk) == 0 {
@@ -166,7 +173,7 @@ func (c DKIMConfig) signOptions() (*dkim.SignOptions, error) {
 		hasFrom = hasFrom || strings.EqualFold(h, "From")
 	}
 	if !hasFrom {
-		return nil, errors.New("smtp.dkim: headers must include From")
+		return nil, errors.New("smtp.dkim.headers: must include From")
 	}
 	return &dkim.SignOptions{Domain: c.Domain, Selector: c.Selector, Signer: key, Hash: crypto.SHA256,
 		HeaderCanonicalization: dkim.CanonicalizationRelaxed, BodyCanonicalization: dkim.CanonicalizationRelaxed,
