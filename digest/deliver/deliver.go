@@ -53,7 +53,8 @@ const (
 type Config struct {
 	Host        string        `toml:"host"`
 	Port        int           `toml:"port"`
-	TLS         string        `toml:"tls"` // "starttls" (default), "tls", "opportunistic", "none"
+	TLS         string        `toml:"tls"`         // "starttls" (default), "tls", "opportunistic", "none"
+	TLSCAFile   string        `toml:"tls_ca_file"` // PEM CA bundle to trust for the relay (default: system roots)
 	Username    string        `toml:"username"`
 	PasswordEnv string        `toml:"password_env"` // name of the environment variable with the password
 	Password    string        `toml:"-"`            // resolved from PasswordEnv by the config loader
@@ -83,6 +84,7 @@ type Relay struct {
 	Host        string  `toml:"host"`
 	Port        int     `toml:"port"`
 	TLS         string  `toml:"tls"`
+	TLSCAFile   string  `toml:"tls_ca_file"`
 	Username    string  `toml:"username"`
 	PasswordEnv string  `toml:"password_env"`
 	Password    string  `toml:"-"`
@@ -257,6 +259,11 @@ func (c Config) Validate() error {
 		if r.PerConn < 0 {
 			return fmt.Errorf("%smessages_per_connection: %d is negative", key, r.PerConn)
 		}
+		if r.TLSCAFile != "" {
+			if _, err := loadCAs(r.TLSCAFile); err != nil {
+				return fmt.Errorf("%stls_ca_file: %v", key, err)
+			}
+		}
 		if r.PasswordEnv != "" && r.Password == "" && os.Getenv(r.PasswordEnv) == "" {
 			return fmt.Errorf("%spassword_env: environment variable %s is empty or unset", key, r.PasswordEnv)
 		}
@@ -283,7 +290,7 @@ func (c Config) relays() []Relay {
 	if len(c.Relays) > 0 {
 		rs = append(rs, c.Relays...)
 	} else if c.Host != "" {
-		rs = []Relay{{Host: c.Host, Port: c.Port, TLS: c.TLS, Username: c.Username, PasswordEnv: c.PasswordEnv,
+		rs = []Relay{{Host: c.Host, Port: c.Port, TLS: c.TLS, TLSCAFile: c.TLSCAFile, Username: c.Username, PasswordEnv: c.PasswordEnv,
 			Password: c.Password, HELO: c.HELO, Workers: c.Workers, PerConn: c.PerConn, NoPipelining: c.NoPipelining}}
 	}
 	for i := range rs {

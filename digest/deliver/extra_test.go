@@ -4,18 +4,24 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/mail"
 	"os"
 	"os/exec"
@@ -264,5 +270,68 @@ func TestRenderForPreview(t *testing.T) {
 	}
 	if _, err := Render(&Message{FromAddress: "not an address", To: "x@example.org"}); err == nil {
 		t.Error("a bad From address rendered")
+	}
+}
+
+// selfSigned returns a server certificate for 127.0.0.1 and a CA file trusting it.
+func selfSigned(t *testing.T) (tls.Certificate, string) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "relay.test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, ca
+}
+
+func TestSTARTTLSAndAuth(t *testing.T) {
+	cert, caFile := selfSigned(t)
+	ts := newTestServerWith(t, func(ts *testServer) {
+		ts.tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		ts.user, ts.password = "digest", "s3cret"
+	})
+	_, mk := openDB(t)
+	cfg := Config{Host: "127.0.0.1", Port: ts.port, TLS: "starttls", TLSCAFile: caFile, Username: "digest", Password: "s3cret",
+		Workers: 2, Timeout: 5 * time.Second}
+	e := mk(cfg)
+	sum, err := e.Send(context.Background(), job(1, newPeople(5)))
+	if err != nil || sum.Sent != 5 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	ts.mu.Lock()
+	if ts.tlsMsgs != 5 || ts.authOK == 0 || ts.authFail != 0 {
+		t.Errorf("over TLS %d of 5, logins ok %d, failed %d", ts.tlsMsgs, ts.authOK, ts.authFail)
+	}
+	ts.mu.Unlock()
+
+	// A wrong password is not a relay outage: Send stops with the reason instead of pausing.
+	cfg.Password = "wrong"
+	e2 := mk(cfg)
+	_, err = e2.Send(context.Background(), job(2, newPeople(5)))
+	if err == nil || !strings.Contains(err.Error(), "refused the session") {
+		t.Fatalf("err %v", err)
+	}
+	if sum, _ := e2.Status(context.Background(), 2); sum.Pending != 5 {
+		t.Errorf("rows after the refused login: %+v", sum)
+	}
+
+	// Without the CA the certificate is not trusted: stop and say so.
+	cfg.Password, cfg.TLSCAFile = "s3cret", ""
+	e3 := mk(cfg)
+	if _, err := e3.Send(context.Background(), job(3, newPeople(2))); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("untrusted certificate: %v", err)
+	}
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.tlsMsgs != 5 {
+		t.Errorf("%d messages over TLS, want still 5", ts.tlsMsgs)
 	}
 }

@@ -206,8 +206,8 @@ func (e *Engine) summary(ctx context.Context, issueID int64) (Summary, error) {
 	}
 	if next.Valid {
 		s.NextAt = store.Time(next.Int64)
-		if s.NextAt.IsZero() {
-			s.NextAt = time.Unix(0, 0).UTC()
+		if now := e.now(); s.NextAt.Before(now) { // due already
+			s.NextAt = now.UTC().Truncate(time.Second)
 		}
 	}
 	s.Done = s.Remaining() == 0

@@ -3,6 +3,7 @@ package deliver
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"github.com/haiphong/hpdigest/store"
@@ -42,6 +44,38 @@ type testServer struct {
 	keep   bool                                         // keep raw bytes
 	bare   bool                                         // benchmark sink: count messages only
 	total  int
+	tlsAuth
+}
+
+// TLS and AUTH (set through newTestServerWith).
+type tlsAuth struct {
+	tlsConfig *tls.Config
+	user      string
+	password  string
+	authOK    int
+	authFail  int
+	tlsMsgs   int // messages received over TLS
+}
+
+func (s *testSession) AuthMechanisms() []string {
+	if s.srv.password == "" {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+func (s *testSession) Auth(mech string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		ts := s.srv
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		if user != ts.user || pass != ts.password {
+			ts.authFail++
+			return smtpErrReply(535, smtp.EnhancedCode{5, 7, 8}, "authentication failed")
+		}
+		ts.authOK++
+		return nil
+	}), nil
 }
 
 type testSession struct {
@@ -52,8 +86,14 @@ type testSession struct {
 	to     []string
 }
 
-func newTestServer(t testing.TB) *testServer {
+func newTestServer(t testing.TB) *testServer { return newTestServerWith(t, nil) }
+
+// newTestServerWith lets setup configure TLS or AUTH before the server starts.
+func newTestServerWith(t testing.TB, setup func(*testServer)) *testServer {
 	ts := &testServer{t: t, got: map[string]int{}, raw: map[string][]byte{}, rcpt: map[string]int{}, keep: true}
+	if setup != nil {
+		setup(ts)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +114,8 @@ func (ts *testServer) start(l net.Listener) {
 		return &testSession{srv: ts, c: c, connNo: n}, nil
 	}))
 	s.Domain = "sink.test"
-	s.AllowInsecureAuth = true
+	s.AllowInsecureAuth = ts.tlsConfig == nil
+	s.TLSConfig = ts.tlsConfig
 	s.MaxRecipients = 10
 	s.ReadTimeout = 30 * time.Second
 	s.ErrorLog = log.New(io.Discard, "", 0) // clients killed on purpose are not news
@@ -168,6 +209,9 @@ func (s *testSession) Data(r io.Reader) error {
 		}
 	}
 	ts.conns[s.connNo]++
+	if _, ok := s.c.TLSConnectionState(); ok {
+		ts.tlsMsgs++
+	}
 	total := ts.total
 	h := ts.onData
 	ts.mu.Unlock()

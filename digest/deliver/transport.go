@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/textproto"
@@ -18,6 +20,19 @@ import (
 	"github.com/wneessen/go-mail/smtp"
 	"golang.org/x/time/rate"
 )
+
+// loadCAs reads a PEM bundle of certificates to trust.
+func loadCAs(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
+}
 
 // smtpTransport dials one relay with go-mail (TLS, AUTH, HELO handled by
 // go-mail's Client); messages are then written on go-mail's smtp.Client so
@@ -54,10 +69,19 @@ func newSMTPTransport(r Relay, timeout time.Duration) *smtpTransport {
 	if r.HELO != "" {
 		opts = append(opts, mail.WithHELO(r.HELO))
 	}
+	var caErr error
+	if r.TLSCAFile != "" {
+		pool, err := loadCAs(r.TLSCAFile)
+		caErr = err
+		opts = append(opts, mail.WithTLSConfig(&tls.Config{ServerName: r.Host, RootCAs: pool, MinVersion: tls.VersionTLS12}))
+	}
 	if r.Username != "" {
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(r.Username), mail.WithPassword(r.Password))
 	}
 	c, err := mail.NewClient(r.Host, opts...)
+	if err == nil {
+		err = caErr
+	}
 	return &smtpTransport{client: c, timeout: timeout, err: err}
 }
 

@@ -2,6 +2,7 @@ package deliver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/textproto"
@@ -200,8 +201,10 @@ func (r *run) work(rl *relay) {
 			cancel()
 			if err != nil {
 				var se *SendError
-				if errors.As(err, &se) && se.Code >= 500 {
-					// e.g. 535 authentication failed: waiting will not help.
+				var certErr *tls.CertificateVerificationError
+				if errors.As(err, &se) && se.Code >= 500 || errors.As(err, &certErr) {
+					// 535 authentication failed, an untrusted certificate:
+					// settings to fix, not an outage to wait out.
 					r.setFatal(fmt.Errorf("deliver: relay %s refused the session: %w", rl.name, err))
 					r.drop(t)
 					return
@@ -229,9 +232,10 @@ func (r *run) work(rl *relay) {
 			submit(t, result{state: StateSent, code: 250, text: reply, sentAt: e.now().Unix(), relay: rl.name}, nil)
 		case se.connLevel():
 			closeConn()
-			t.connFails++
 			if se.Code == 421 {
-				rl.pause(e, se)
+				rl.pause(e, se) // the server is closing: not this message's fault
+			} else {
+				t.connFails++ // a drop or a stall; three in a row make it a retry row
 			}
 			if t.connFails < 3 {
 				e.log.Debug("deliver: connection lost; retrying the message on a new connection", "relay", rl.name, "err", se)
