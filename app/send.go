@@ -101,6 +101,32 @@ func (a *App) sendIssue(ctx context.Context, d digest.Digest, iss *digest.Issue)
 	return res, nil
 }
 
+// ResendFailed sends issue number of the digest again to the recipients it
+// failed for permanently, except bounced addresses (5xx on RCPT): for a
+// relay that refused mail by mistake. Recipients who got it are untouched.
+func (a *App) ResendFailed(ctx context.Context, d digest.Digest, number int) (SendResult, error) {
+	a.sendMu.Lock()
+	defer a.sendMu.Unlock()
+	iss, err := a.Digests.IssueByNumber(ctx, d.Key, number)
+	if err != nil {
+		return SendResult{}, fmt.Errorf("%s issue #%d: %w", d.Key, number, err)
+	}
+	n, err := a.Engine.RequeueFailed(ctx, iss.ID, false)
+	if err != nil {
+		return SendResult{Issue: iss}, err
+	}
+	if n == 0 {
+		sum, err := a.Engine.Status(ctx, iss.ID)
+		return SendResult{Issue: iss, Summary: sum}, err
+	}
+	a.Log.Info("resending to failed recipients", "digest", d.Key, "issue", number, "recipients", n)
+	if err := a.Digests.Reopen(ctx, iss.ID); err != nil {
+		return SendResult{Issue: iss}, err
+	}
+	iss.Status = digest.StatusSending
+	return a.sendIssue(ctx, d, iss)
+}
+
 func (a *App) recipients(ctx context.Context, afterID int64, limit int) ([]deliver.Recipient, error) {
 	subs, err := a.Subscribers.ConfirmedAfter(ctx, afterID, limit)
 	if err != nil {

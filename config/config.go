@@ -138,12 +138,6 @@ func (c *Config) applyDefaults() {
 	if c.Sender.UnsubscribeAddress == "" {
 		c.Sender.UnsubscribeAddress = c.Sender.Address
 	}
-	if c.SMTP.Port == 0 {
-		c.SMTP.Port = 587
-	}
-	if c.SMTP.TLS == "" {
-		c.SMTP.TLS = "starttls"
-	}
 	if len(c.Themes) == 0 {
 		c.Themes = theme.Defaults()
 	}
@@ -166,6 +160,15 @@ func (c *Config) resolveSecrets() error {
 		if c.SMTP.Password == "" && c.SMTP.Username != "" {
 			return &KeyError{Key: "smtp.password_env", Reason: fmt.Sprintf("environment variable %s is empty or unset", c.SMTP.PasswordEnv)}
 		}
+	}
+	return nil
+}
+
+// SMTPReady reports whether mail can be sent over SMTP: an error naming the
+// key when no relay is configured or it is invalid.
+func (c *Config) SMTPReady() error {
+	if err := c.SMTP.Validate(); err != nil {
+		return fmt.Errorf("%w (or use -dry-run to write .eml files instead)", err)
 	}
 	return nil
 }
@@ -240,13 +243,12 @@ func (c *Config) Validate() error {
 			return &KeyError{"sender.reply_to", fmt.Sprintf("%q is not an email address", c.Sender.ReplyTo)}
 		}
 	}
-	switch c.SMTP.TLS {
-	case "starttls", "tls", "none":
-	default:
-		return &KeyError{"smtp.tls", fmt.Sprintf("%q: must be starttls, tls or none", c.SMTP.TLS)}
-	}
-	if c.SMTP.Port < 1 || c.SMTP.Port > 65535 {
-		return &KeyError{"smtp.port", fmt.Sprintf("%d is not a port", c.SMTP.Port)}
+	// An SMTP relay is checked when one is configured; the commands that send
+	// (the daemon, -send-now without -dry-run) require one (see SMTPReady).
+	if c.SMTP.Host != "" || len(c.SMTP.Relays) > 0 {
+		if err := c.SMTP.Validate(); err != nil {
+			return err
+		}
 	}
 	if err := c.Fetch.Validate(); err != nil {
 		return fieldError(err)

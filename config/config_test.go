@@ -60,7 +60,7 @@ func TestBrokenConfigNamesKeyAndLine(t *testing.T) {
 		{"bad url", `url = "https://a.example.org/rss"|url = "ftp://a"`, `line 15: feeds[0].url`},
 		{"unknown key", `host = "smtp.example.org"|hots = "smtp.example.org"`, `line 11: unknown key "smtp.hots"`},
 		{"syntax", `key = "weekly"|key = "weekly`, `line 20:`},
-		{"bad tls", `host = "smtp.example.org"|host = "smtp.example.org"` + "\ntls = \"ssl\"", `line 12: smtp.tls: "ssl": must be starttls, tls or none`},
+		{"bad tls", `host = "smtp.example.org"|host = "smtp.example.org"` + "\ntls = \"ssl\"", `line 12: smtp.tls: "ssl"`},
 		{"bad tz", `key = "weekly"|key = "weekly"` + "\ntimezone = \"Mars/Olympus\"", `digests[0].timezone: unknown time zone`},
 		{"bad sender", `address = "digest@example.org"|address = "not an address"`, `line 8: sender.address`},
 		{"bad duration", `interval = "20m"|interval = "often"`, `line 17`},

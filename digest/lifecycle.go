@@ -52,6 +52,17 @@ func (s *Store) MarkSent(ctx context.Context, id int64) error {
 	return nil
 }
 
+// Reopen puts a sent issue back to sending, for a resend to the recipients
+// it failed for (the outbox decides who gets it again).
+func (s *Store) Reopen(ctx context.Context, id int64) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE issues SET status = ?, sent_at = 0, version = version + 1 WHERE id = ? AND status IN (?, ?)`,
+		StatusSending, id, StatusSent, StatusSending)
+	if err != nil {
+		return fmt.Errorf("digest: reopen issue %d: %w", id, err)
+	}
+	return nil
+}
+
 // SetNote writes the editor's note in both languages.
 func (s *Store) SetNote(ctx context.Context, id int64, version int, noteVI, noteEN string) error {
 	return s.edit(ctx, id, version, `UPDATE issues SET note_vi = ?, note_en = ? WHERE id = ?`, noteVI, noteEN, id)

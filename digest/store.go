@@ -373,6 +373,15 @@ func (s *Store) OpenIssue(ctx context.Context, digestKey string) (*Issue, error)
 	return iss, s.loadItems(ctx, iss)
 }
 
+// IssueByNumber returns issue number of a digest with its items.
+func (s *Store) IssueByNumber(ctx context.Context, digestKey string, number int) (*Issue, error) {
+	iss, err := scanIssue(s.db.QueryRowContext(ctx, `SELECT `+issueColumns+` FROM issues WHERE digest = ? AND number = ?`, digestKey, number))
+	if err != nil {
+		return nil, err
+	}
+	return iss, s.loadItems(ctx, iss)
+}
+
 // Issue returns one issue with its items.
 func (s *Store) Issue(ctx context.Context, id int64) (*Issue, error) {
 	iss, err := scanIssue(s.db.QueryRowContext(ctx, `SELECT `+issueColumns+` FROM issues WHERE id = ?`, id))

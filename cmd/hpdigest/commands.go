@@ -42,11 +42,18 @@ func sendNow(ctx context.Context, a *app.App, f *flags, stdout, stderr io.Writer
 	case errors.Is(err, app.ErrNotApproved):
 		fmt.Fprintf(stderr, "hpdigest: %s issue #%d: %v (approve it in the staff area, or use -force)\n", d.Key, res.Issue.Number, err)
 		return 1
-	case err != nil && res.Issue == nil:
+	}
+	return sendSummary(a, d, res, err, stdout, stderr)
+}
+
+// sendSummary prints what a send did; the exit status is non-zero when a
+// recipient failed or is still waiting for a retry.
+func sendSummary(a *app.App, d digest.Digest, res app.SendResult, err error, stdout, stderr io.Writer) int {
+	if err != nil && res.Issue == nil {
 		return reportErr(stderr, err)
 	}
 	s := res.Summary
-	fmt.Fprintf(stdout, "%s issue #%d: %d recipients: %d sent, %d failed, %d to retry, %d skipped (nothing for their themes)\n",
+	fmt.Fprintf(stdout, "%s issue #%d: %d recipients: %d sent, %d failed, %d to retry, %d skipped (nothing for their themes or no longer subscribed)\n",
 		d.Key, res.Issue.Number, s.Total, s.Sent, s.Failed, s.Retry, s.Skipped)
 	if a.DryRun {
 		fmt.Fprintf(stdout, "dry run: messages written to %s\n", a.Cfg.OutboxDir)
@@ -54,7 +61,7 @@ func sendNow(ctx context.Context, a *app.App, f *flags, stdout, stderr io.Writer
 	if err != nil {
 		return reportErr(stderr, err)
 	}
-	if _, _, local, _ := d.LocalTime(); local && s.Pending > 0 && err == nil {
+	if _, _, local, _ := d.LocalTime(); local && s.Pending > 0 {
 		fmt.Fprintf(stdout, "%d wait for %s in their own time zone; the daemon sends them then\n", s.Pending, d.DeliverAtLocal)
 		s.Pending = 0
 	}
@@ -62,6 +69,34 @@ func sendNow(ctx context.Context, a *app.App, f *flags, stdout, stderr io.Writer
 		return 1
 	}
 	return 0
+}
+
+func resendFailed(ctx context.Context, a *app.App, f *flags, stdout, stderr io.Writer) int {
+	d, err := pickDigest(a, f.digest)
+	if err != nil {
+		return reportErr(stderr, err)
+	}
+	a.Engine.Progress = deliver.NewProgress(stderr, a.Log, 5*time.Second)
+	res, err := a.ResendFailed(ctx, d, f.resendFailed)
+	return sendSummary(a, d, res, err, stdout, stderr)
+}
+
+func deliveryStatus(ctx context.Context, a *app.App, f *flags, stdout io.Writer) error {
+	d, err := pickDigest(a, f.digest)
+	if err != nil {
+		return err
+	}
+	iss, err := a.Digests.IssueByNumber(ctx, d.Key, f.deliveryStatus)
+	if err != nil {
+		return fmt.Errorf("%s issue #%d: %w", d.Key, f.deliveryStatus, err)
+	}
+	s, err := a.Engine.Status(ctx, iss.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s issue #%d (%s): %d recipients: %d sent, %d failed, %d to retry, %d pending, %d skipped\n",
+		d.Key, iss.Number, iss.Status, s.Total, s.Sent, s.Failed, s.Retry, s.Pending, s.Skipped)
+	return nil
 }
 
 func fetchNow(ctx context.Context, a *app.App, stdout io.Writer) error {

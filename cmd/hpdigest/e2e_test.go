@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -413,5 +414,65 @@ func TestDemo(t *testing.T) {
 	// The demo can be run again: it starts afresh.
 	if code := run(context.Background(), []string{"-demo"}, &out, io.Discard); code != 0 {
 		t.Fatalf("second demo exit %d: %s", code, out.String())
+	}
+}
+
+// A relay that refuses a message by mistake (5xx after DATA, not a bounce):
+// -resend-failed sends the issue again to that recipient only.
+func TestResendFailedReachesOnlyTheFailed(t *testing.T) {
+	dir := t.TempDir()
+	feeds := feedServer(t)
+	smtp := smtptest.Start(t)
+	var refuse atomic.Bool
+	refuse.Store(true)
+	smtp.RejectData = func(rcpts []string) *gosmtp.SMTPError {
+		if refuse.Load() && len(rcpts) == 1 && strings.HasPrefix(rcpts[0], "unlucky@") {
+			return &gosmtp.SMTPError{Code: 554, EnhancedCode: [3]int{5, 6, 0}, Message: "content rejected"}
+		}
+		return nil
+	}
+	cfgPath := writeConfig(t, dir, feeds.URL, smtp)
+	for _, addr := range []string{"ok@example.org", "unlucky@example.org"} {
+		if code, _, errOut := cli(t, "-config", cfgPath, "-add-subscriber", addr); code != 0 {
+			t.Fatal(errOut)
+		}
+	}
+	if code, out, _ := cli(t, "-config", cfgPath, "-send-now"); code == 0 || !strings.Contains(out, "1 failed") {
+		t.Fatalf("first send: exit %d, %s", code, out)
+	}
+	refuse.Store(false)
+	code, out, errOut := cli(t, "-config", cfgPath, "-resend-failed", "1")
+	if code != 0 {
+		t.Fatalf("resend: exit %d: %s %s", code, out, errOut)
+	}
+	if n := len(smtp.For("unlucky@example.org")); n != 1 {
+		t.Errorf("the failed recipient has %d copies after the resend, want 1", n)
+	}
+	if n := len(smtp.For("ok@example.org")); n != 1 {
+		t.Errorf("the recipient who got it has %d copies, want still 1", n)
+	}
+	code, out, _ = cli(t, "-config", cfgPath, "-delivery-status", "1")
+	if code != 0 || !strings.Contains(out, "2 sent, 0 failed") || !strings.Contains(out, "(sent)") {
+		t.Errorf("-delivery-status: exit %d: %s", code, out)
+	}
+}
+
+// Sending needs a relay; maintenance commands do not.
+func TestSendWithoutRelayFailsAtStartup(t *testing.T) {
+	dir := t.TempDir()
+	smtp := smtptest.Start(t)
+	cfgPath := writeConfig(t, dir, feedServer(t).URL, smtp)
+	data, _ := os.ReadFile(cfgPath)
+	noRelay := strings.Replace(string(data), fmt.Sprintf("host = %q", smtp.Host), "", 1)
+	os.WriteFile(cfgPath, []byte(noRelay), 0o644)
+	if code, _, errOut := cli(t, "-config", cfgPath, "-add-subscriber", "lan@example.jp"); code != 0 {
+		t.Fatalf("a maintenance command needed SMTP: %s", errOut)
+	}
+	code, _, errOut := cli(t, "-config", cfgPath, "-send-now")
+	if code != 2 || !strings.Contains(errOut, "smtp.host") || !strings.Contains(errOut, "-dry-run") {
+		t.Fatalf("exit %d, %q: want a start-up error naming smtp.host and suggesting -dry-run", code, errOut)
+	}
+	if code, _, errOut := cli(t, "-config", cfgPath, "-send-now", "-dry-run"); code != 0 {
+		t.Fatalf("dry run without a relay: exit %d: %s", code, errOut)
 	}
 }

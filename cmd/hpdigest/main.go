@@ -37,6 +37,8 @@ type flags struct {
 	logLevel string
 
 	sendNow, dryRun, force bool
+	resendFailed           int
+	deliveryStatus         int
 	fetchNow               bool
 	digest                 string
 	preview                string
@@ -71,6 +73,8 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.BoolVar(&f.sendNow, "send-now", false, "fetch, build and send the digest's issue now, then exit (non-zero if any recipient failed)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "with -send-now: write .eml files to the config's outbox_dir instead of using SMTP")
 	fs.BoolVar(&f.force, "force", false, "with -send-now: send even if the digest requires approval and the issue is a draft")
+	fs.IntVar(&f.resendFailed, "resend-failed", 0, "send issue `number` of the digest again to the recipients it failed for (not to bounced addresses)")
+	fs.IntVar(&f.deliveryStatus, "delivery-status", 0, "print who got issue `number` of the digest: counts by state")
 	fs.BoolVar(&f.fetchNow, "fetch-now", false, "fetch every feed once, print what happened, and exit")
 	fs.StringVar(&f.digest, "digest", "", "the digest `key` for -send-now and -preview (default: the first one)")
 	fs.StringVar(&f.preview, "preview", "", "assemble the draft and write its HTML email to `file` (and the text part to file.txt)")
@@ -155,6 +159,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts := app.Options{Log: log}
 	if f.dryRun {
 		opts.DryRunDir = cfg.OutboxDir
+	} else if sendsMail(f) {
+		if err := cfg.SMTPReady(); err != nil {
+			fmt.Fprintf(stderr, "hpdigest: config %s: %v\n", f.config, err)
+			return 2
+		}
 	}
 	a, err := app.New(ctx, cfg, opts)
 	if err != nil {
@@ -165,11 +174,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return command(ctx, a, f, stdout, stderr)
 }
 
+// sendsMail reports whether the command needs the SMTP relay: the daemon,
+// -send-now and -resend-failed (maintenance commands do not).
+func sendsMail(f *flags) bool {
+	if f.sendNow || f.resendFailed != 0 {
+		return true
+	}
+	maintenance := f.fetchNow || f.preview != "" || f.listFeeds || f.reenableFeed != "" ||
+		f.addSubscriber != "" || f.listSubscribers || f.removeSubscriber != "" || f.forget != "" ||
+		f.exportSubscriber != "" || f.unsubscribeMail || f.importCSV != "" || f.exportCSV != "" ||
+		f.reclassify || f.createStaff != "" || f.deliveryStatus != 0
+	return !maintenance
+}
+
 // command runs the one-off job the flags ask for, or the daemon.
 func command(ctx context.Context, a *app.App, f *flags, stdout, stderr io.Writer) int {
 	switch {
 	case f.sendNow:
 		return sendNow(ctx, a, f, stdout, stderr)
+	case f.resendFailed != 0:
+		return resendFailed(ctx, a, f, stdout, stderr)
+	case f.deliveryStatus != 0:
+		return reportErr(stderr, deliveryStatus(ctx, a, f, stdout))
 	case f.fetchNow:
 		return reportErr(stderr, fetchNow(ctx, a, stdout))
 	case f.preview != "":

@@ -37,6 +37,9 @@ type Server struct {
 	// Reject, when set, is asked for every RCPT; a non-nil *smtp.SMTPError
 	// is returned to the client.
 	Reject func(rcpt string) *smtp.SMTPError
+	// RejectData, when set, is asked after DATA with the message's
+	// recipients; a non-nil error refuses the message.
+	RejectData func(rcpts []string) *smtp.SMTPError
 }
 
 // Start starts a server that stops when the test ends.
@@ -112,6 +115,11 @@ func (x *session) Data(r io.Reader) error {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return err
+	}
+	if x.s.RejectData != nil {
+		if err := x.s.RejectData(x.to); err != nil {
+			return err
+		}
 	}
 	x.s.mu.Lock()
 	x.s.messages = append(x.s.messages, Message{From: x.from, To: x.to, Data: data})

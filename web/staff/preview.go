@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/haiphong/hpdigest/digest"
@@ -149,20 +147,10 @@ func (h *Handler) previewEML(w http.ResponseWriter, r *http.Request, s *session)
 	w.Write(data)
 }
 
-func (h *Handler) rawMessage(ctx context.Context, m *deliver.Message) ([]byte, error) {
-	dir, err := os.MkdirTemp("", "hpdigest-preview-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	if err := deliver.NewDirEngine(h.db, dir, h.log).SendOne(ctx, m); err != nil {
-		return nil, err
-	}
-	files, err := filepath.Glob(filepath.Join(dir, "*.eml"))
-	if err != nil || len(files) != 1 {
-		return nil, fmt.Errorf("preview: the delivery engine wrote %d files", len(files))
-	}
-	return os.ReadFile(files[0])
+// rawMessage is the whole message as the relay would get it, written by the
+// delivery engine (with its DKIM signature when one is configured).
+func (h *Handler) rawMessage(_ context.Context, m *deliver.Message) ([]byte, error) {
+	return h.a.Engine.Render(m)
 }
 
 // sendTest mails the preview to the editor's own address, with "[TEST]"
