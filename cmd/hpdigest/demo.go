@@ -105,7 +105,11 @@ func runDemo(ctx context.Context, stdout io.Writer, log *slog.Logger) error {
 				n++
 			}
 		}
-		fmt.Fprintf(stdout, "    %-9s %d\n", sec.Theme, n)
+		note := ""
+		if left := len(sec.Items) - n; left > 0 {
+			note = fmt.Sprintf(" (%d more kept in the draft for staff, not sent)", left)
+		}
+		fmt.Fprintf(stdout, "    %-9s %d%s\n", sec.Theme, n, note)
 	}
 	fmt.Fprintf(stdout, "  recipients: %d sent, %d failed, %d skipped\n", s.Sent, s.Failed, s.Skipped)
 	fmt.Fprintf(stdout, "  emails (.eml, open them in a mail client): %s\n", abs(demoOutbox))
