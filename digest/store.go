@@ -69,7 +69,10 @@ type Issue struct {
 	NoteVI      string
 	NoteEN      string
 	Version     int
-	Items       []IssueItem // ordered by section (digest theme order) then position
+	// IncludedCount is the number of included items (also set by Issues,
+	// which does not load the items themselves).
+	IncludedCount int
+	Items         []IssueItem // ordered by section (digest theme order) then position
 }
 
 // Editable reports whether staff may change the issue.
@@ -346,12 +349,13 @@ func (s *Store) storiesInIssues(ctx context.Context, digestKey string, since tim
 }
 
 const issueColumns = `id, digest, number, status, period_start_at, period_end_at, created_at, updated_at,
-	approved_at, approved_by, scheduled_at, sending_at, sent_at, note_vi, note_en, version`
+	approved_at, approved_by, scheduled_at, sending_at, sent_at, note_vi, note_en, version,
+	(SELECT COUNT(*) FROM issue_items ii WHERE ii.issue_id = issues.id AND ii.included = 1)`
 
 func scanIssue(row interface{ Scan(...any) error }) (*Issue, error) {
 	var iss Issue
 	var ps, pe, ca, ua, aa, sa, sda, sta int64
-	if err := row.Scan(&iss.ID, &iss.Digest, &iss.Number, &iss.Status, &ps, &pe, &ca, &ua, &aa, &iss.ApprovedBy, &sa, &sda, &sta, &iss.NoteVI, &iss.NoteEN, &iss.Version); err != nil {
+	if err := row.Scan(&iss.ID, &iss.Digest, &iss.Number, &iss.Status, &ps, &pe, &ca, &ua, &aa, &iss.ApprovedBy, &sa, &sda, &sta, &iss.NoteVI, &iss.NoteEN, &iss.Version, &iss.IncludedCount); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}

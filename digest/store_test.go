@@ -126,8 +126,8 @@ func TestAssembleWindowDedupeAndNoRepeat(t *testing.T) {
 			t.Errorf("an item outside the window was placed: %q", s)
 		}
 	}
-	if iss.Number != 1 || iss.Status != digest.StatusDraft {
-		t.Errorf("issue #%d %s", iss.Number, iss.Status)
+	if iss.Number != 1 || iss.Status != digest.StatusDraft || iss.IncludedCount != 3 {
+		t.Errorf("issue #%d %s with %d included", iss.Number, iss.Status, iss.IncludedCount)
 	}
 
 	// Send it; the next assembly must not place any of its items again.

@@ -61,7 +61,7 @@ func (s archiveSource) SentIssues(ctx context.Context) ([]archive.IssueSummary, 
 	}
 	out := make([]archive.IssueSummary, 0, len(issues))
 	for _, iss := range issues {
-		out = append(out, archive.IssueSummary{ID: iss.ID, Number: iss.Number, Date: iss.SendingAt, SentAt: iss.SentAt})
+		out = append(out, archive.IssueSummary{ID: iss.ID, Number: iss.Number, Date: iss.SendingAt, SentAt: iss.SentAt, Items: iss.IncludedCount})
 	}
 	return out, nil
 }
