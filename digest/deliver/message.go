@@ -4,22 +4,18 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
-	mail "github.com/wneessen/go-mail"
 )
 
 // DefaultDKIMHeaders are signed when DKIMConfig.Headers is empty. Headers
@@ -28,10 +24,8 @@ import (
 var DefaultDKIMHeaders = []string{"From", "To", "Subject", "Date", "Message-ID", "Reply-To",
 	"MIME-Version", "Content-Type", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post"}
 
-// render builds the message with go-mail (encoded names and subject,
-// multipart/alternative with text/plain first and HTML last, quoted-
-// printable UTF-8), then signs the rendered bytes with go-msgauth if DKIM is
-// configured.
+// render builds the message (see buildMessage), then signs the bytes with
+// go-msgauth if DKIM is configured.
 func (e *Engine) render(m *Message, issueID, sid int64) ([]byte, string, error) {
 	buf, id, err := e.renderBuf(m, issueID, sid)
 	if err != nil {
@@ -54,52 +48,9 @@ func putBuf(b *bytes.Buffer) {
 
 // renderBuf is render into a pooled buffer (return it with putBuf).
 func (e *Engine) renderBuf(m *Message, issueID, sid int64) (*bytes.Buffer, string, error) {
-	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
-	if err := msg.FromFormat(m.FromName, m.FromAddress); err != nil {
-		return nil, "", fmt.Errorf("from %q: %w", m.FromAddress, err)
-	}
-	if err := msg.AddToFormat(m.ToName, m.To); err != nil {
-		return nil, "", fmt.Errorf("to %q: %w", m.To, err)
-	}
-	if m.ReplyTo != "" {
-		if err := msg.ReplyTo(m.ReplyTo); err != nil {
-			return nil, "", fmt.Errorf("reply-to %q: %w", m.ReplyTo, err)
-		}
-	}
-	msg.Subject(m.Subject)
-	domain := m.MessageIDDomain
-	if domain == "" {
-		if i := strings.LastIndexByte(m.FromAddress, '@'); i >= 0 {
-			domain = m.FromAddress[i+1:]
-		}
-	}
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	id := fmt.Sprintf("%s@%s", hex.EncodeToString(rnd[:]), domain)
-	if issueID != 0 || sid != 0 {
-		id = fmt.Sprintf("hpd.%d.%d.%s@%s", issueID, sid, hex.EncodeToString(rnd[:]), domain)
-	}
-	msg.SetMessageIDWithValue(id)
-	msg.SetDateWithValue(e.now())
-	keys := make([]string, 0, len(m.Headers))
-	for k := range m.Headers {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		msg.SetGenHeader(mail.Header(k), m.Headers[k])
-	}
-	switch {
-	case m.Text != "" && m.HTML != "":
-		msg.SetBodyString(mail.TypeTextPlain, m.Text)
-		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
-	case m.HTML != "":
-		msg.SetBodyString(mail.TypeTextHTML, m.HTML)
-	default:
-		msg.SetBodyString(mail.TypeTextPlain, m.Text)
-	}
 	buf := getBuf()
-	if _, err := msg.WriteTo(buf); err != nil {
+	id, err := buildMessage(buf, m, issueID, sid, e.now())
+	if err != nil {
 		putBuf(buf)
 		return nil, "", err
 	}
@@ -107,7 +58,7 @@ func (e *Engine) renderBuf(m *Message, issueID, sid int64) (*bytes.Buffer, strin
 		return buf, "<" + id + ">", nil
 	}
 	signed := getBuf()
-	err := e.signer.sign(signed, buf.Bytes())
+	err = e.signer.sign(signed, buf.Bytes())
 	putBuf(buf)
 	if err != nil {
 		putBuf(signed)
