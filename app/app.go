@@ -113,6 +113,9 @@ func (a *App) init(ctx context.Context, opts Options) error {
 	a.Subscribers = subscribers.NewStore(a.DB)
 	a.Subscribers.Configure(a.Cfg.Subscribers)
 	a.Subscribers.SetThemes(a.Cfg.ThemeKeys())
+	a.Subscribers.SetRemoveHook(func(ctx context.Context, tx *sql.Tx, id int64, _ string) error {
+		return deliver.Forget(ctx, tx, id) // the outbox keeps no address of a forgotten reader
+	})
 	keys := a.Cfg.Subscribers.Keys
 	if len(keys) == 0 {
 		secret, err := a.tokenSecret(ctx)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"mime"
@@ -339,6 +340,33 @@ func TestSendNowEndToEnd(t *testing.T) {
 	if !strings.Contains(out, "nothing to send") {
 		t.Errorf("second run said %q, want it to say there is nothing to send", out)
 	}
+
+	// A reader asks to be forgotten: no trace of the address stays, the
+	// outbox included.
+	if code, _, errOut := cli(t, "-config", cfgPath, "-forget", "lan@example.jp"); code != 0 {
+		t.Fatalf("-forget: %s", errOut)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "hp.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tables, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for tables.Next() {
+		var n string
+		tables.Scan(&n)
+		names = append(names, n)
+	}
+	tables.Close()
+	for _, table := range names {
+		if found := rowsContaining(t, db, table, "lan@example.jp"); found > 0 {
+			t.Errorf("table %s still holds the forgotten address in %d rows", table, found)
+		}
+	}
 }
 
 func TestSendNowExitsNonZeroWhenARecipientFails(t *testing.T) {
@@ -475,4 +503,33 @@ func TestSendWithoutRelayFailsAtStartup(t *testing.T) {
 	if code, _, errOut := cli(t, "-config", cfgPath, "-send-now", "-dry-run"); code != 0 {
 		t.Fatalf("dry run without a relay: exit %d: %s", code, errOut)
 	}
+}
+
+// rowsContaining counts the rows of table with a column that contains s.
+func rowsContaining(t *testing.T, db *sql.DB, table, s string) int {
+	t.Helper()
+	rows, err := db.Query(`SELECT * FROM "` + table + `"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	n := 0
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vals {
+			if strings.Contains(strings.ToLower(fmt.Sprint(v)), s) || strings.Contains(fmt.Sprintf("%s", v), s) {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
