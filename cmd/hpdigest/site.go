@@ -54,13 +54,23 @@ func siteParts(a *app.App) ([]web.Registrar, error) {
 // archiveSource shows sent issues, as readers got them, on the web.
 type archiveSource struct{ a *app.App }
 
+// onTheWeb reports whether readers may see an issue on the web: once its
+// first copy has gone out ("view in browser" must work while a send, or a
+// day of local-time delivery, is still going on).
+func onTheWeb(iss *digest.Issue) bool {
+	return iss.Status == digest.StatusSent || iss.Status == digest.StatusSending
+}
+
 func (s archiveSource) SentIssues(ctx context.Context) ([]archive.IssueSummary, error) {
-	issues, err := s.a.Digests.Issues(ctx, "", digest.StatusSent)
+	issues, err := s.a.Digests.Issues(ctx, "", "")
 	if err != nil {
 		return nil, err
 	}
 	out := make([]archive.IssueSummary, 0, len(issues))
 	for _, iss := range issues {
+		if !onTheWeb(iss) {
+			continue
+		}
 		out = append(out, archive.IssueSummary{ID: iss.ID, Number: iss.Number, Date: iss.SendingAt, SentAt: iss.SentAt, Items: iss.IncludedCount})
 	}
 	return out, nil
@@ -68,7 +78,7 @@ func (s archiveSource) SentIssues(ctx context.Context) ([]archive.IssueSummary, 
 
 func (s archiveSource) RenderIssue(ctx context.Context, id int64) (*render.Issue, error) {
 	iss, err := s.a.Digests.Issue(ctx, id)
-	if errors.Is(err, digest.ErrNotFound) || (err == nil && iss.Status != digest.StatusSent) {
+	if errors.Is(err, digest.ErrNotFound) || (err == nil && !onTheWeb(iss)) {
 		return nil, fmt.Errorf("issue %d: %w", id, archive.ErrNotFound)
 	}
 	if err != nil {
