@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -34,6 +35,7 @@ func main() {
 type flags struct {
 	config   string
 	demo     bool
+	version  bool
 	logLevel string
 
 	sendNow, dryRun, force bool
@@ -69,6 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.config, "config", "", "the TOML config `file` (see config.example.toml)")
 	fs.BoolVar(&f.demo, "demo", false, "run the whole job offline on sample feeds: writes ./outbox/*.eml and ./hpdigest-demo.db")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 
 	fs.BoolVar(&f.sendNow, "send-now", false, "fetch, build and send the digest's issue now, then exit (non-zero if any recipient failed)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "with -send-now: write .eml files to the config's outbox_dir instead of using SMTP")
@@ -109,6 +112,21 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	return &f, nil
 }
 
+// version is the module version and VCS revision the binary was built from.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v + " " + info.GoVersion
+}
+
 func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
@@ -130,6 +148,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "hpdigest:", err)
 		return 2
+	}
+	if f.version {
+		fmt.Fprintln(stdout, "hpdigest", version())
+		return 0
 	}
 	if f.demo {
 		return reportErr(stderr, runDemo(ctx, stdout, log))
