@@ -310,7 +310,12 @@ func (s *Store) List(ctx context.Context, status string) ([]Subscriber, error) {
 		q += ` WHERE status = ?`
 		args = append(args, status)
 	}
-	rows, err := s.db.QueryContext(ctx, q+` ORDER BY id`, args...)
+	return s.query(ctx, q+` ORDER BY id`, args...)
+}
+
+// query runs a SELECT of cols and scans every row.
+func (s *Store) query(ctx context.Context, q string, args ...any) ([]Subscriber, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -428,20 +433,7 @@ func (s *Store) ConfirmedAfter(ctx context.Context, afterID int64, limit int) ([
 	if limit <= 0 {
 		limit = 500
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+cols+` FROM subscribers WHERE status = 'confirmed' AND paused = 0 AND id > ? ORDER BY id LIMIT ?`, afterID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Subscriber
-	for rows.Next() {
-		sub, err := scanSub(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sub)
-	}
-	return out, rows.Err()
+	return s.query(ctx, `SELECT `+cols+` FROM subscribers WHERE status = 'confirmed' AND paused = 0 AND id > ? ORDER BY id LIMIT ?`, afterID, limit)
 }
 
 // setStatus moves a subscriber to status inside tx (recording the event)

@@ -97,20 +97,15 @@ func (h *Handler) previewPage(w http.ResponseWriter, r *http.Request, s *session
 }
 
 func (h *Handler) previewHTML(w http.ResponseWriter, r *http.Request, s *session) {
-	iss, d, ok := h.loadIssue(w, r, s)
-	if !ok {
-		return
-	}
-	m, _, err := h.compose(d, iss, h.choice(r, d), s.Email, s.Name)
-	if err != nil {
-		h.internal(w, r, s, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write([]byte(m.HTML))
+	h.previewPart(w, r, s, "text/html; charset=utf-8", func(m *deliver.Message) string { return m.HTML })
 }
 
 func (h *Handler) previewText(w http.ResponseWriter, r *http.Request, s *session) {
+	h.previewPart(w, r, s, "text/plain; charset=utf-8", func(m *deliver.Message) string { return m.Text })
+}
+
+// previewPart serves one part of the message the preview's reader gets.
+func (h *Handler) previewPart(w http.ResponseWriter, r *http.Request, s *session, contentType string, part func(*deliver.Message) string) {
 	iss, d, ok := h.loadIssue(w, r, s)
 	if !ok {
 		return
@@ -120,12 +115,12 @@ func (h *Handler) previewText(w http.ResponseWriter, r *http.Request, s *session
 		h.internal(w, r, s, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte(m.Text))
+	w.Header().Set("Content-Type", contentType)
+	w.Write([]byte(part(m)))
 }
 
 // previewEML returns the whole message as the relay would get it, built by
-// the delivery engine's own writer (a directory engine in a temp dir).
+// the delivery engine's own writer.
 func (h *Handler) previewEML(w http.ResponseWriter, r *http.Request, s *session) {
 	iss, d, ok := h.loadIssue(w, r, s)
 	if !ok {
