@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +36,7 @@ var (
 	benchWorkers = flag.Int("deliver.workers", 8, "SMTP connections in BenchmarkSend")
 	benchSink    = flag.String("deliver.sink", "go", "sink for BenchmarkSend: go (in-process go-smtp) or postfix (smtp-sink)")
 	benchDKIM    = flag.String("deliver.dkim", "", "sign in BenchmarkSend: rsa (2048) or ed25519; default none")
+	benchProfile = flag.String("deliver.cpuprofile", "", "write a CPU profile of the engine's send alone (not the ceiling runs) to this file")
 )
 
 // BenchmarkSend sends N personalised messages through the engine (outbox in
@@ -43,6 +45,9 @@ var (
 // writing one pre-rendered message over the same number of connections.
 //
 //	go test ./digest/deliver -run '^$' -bench Send -benchtime 1x [-deliver.n 100000] [-deliver.sink postfix]
+//
+// -deliver.cpuprofile f profiles the engine's send only (go tool pprof -top
+// f); -cpuprofile would mix in the ceiling runs.
 func BenchmarkSend(b *testing.B) {
 	n, workers := *benchN, *benchWorkers
 	var port int
@@ -88,12 +93,25 @@ func BenchmarkSend(b *testing.B) {
 		if e.err != nil {
 			b.Fatal(e.err)
 		}
+		if *benchProfile != "" {
+			pf, err := os.Create(*benchProfile)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pf.Close()
+			if err := pprof.StartCPUProfile(pf); err != nil {
+				b.Fatal(err)
+			}
+		}
 		start := time.Now()
 		cpu1 := cpuTime()
 		sum, err := e.Send(context.Background(), Job{IssueID: 1, Recipients: dbRecipients(db),
 			Compose: func(_ context.Context, r Recipient) (*Message, error) { return tmpl.compose(r) }})
 		el := time.Since(start)
 		cpuEng := cpuTime() - cpu1
+		if *benchProfile != "" {
+			pprof.StopCPUProfile()
+		}
 		peakHeap = float64(stopHeap()) / (1 << 20)
 		peakRSS = float64(readPeakRSS()) / (1 << 10)
 		if err != nil || sum.Sent != n {

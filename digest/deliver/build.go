@@ -78,7 +78,9 @@ func buildMessage(buf *bytes.Buffer, m *Message, issueID, sid int64, now time.Ti
 	idb = append(idb, domain...)
 	id := string(idb)
 
-	buf.Grow(1024 + (len(m.Text)+len(m.HTML))*13/10)
+	// Room for the worst case of quoted-printable (3 bytes per byte and soft
+	// breaks), so that the encoder never reallocates; the buffers are pooled.
+	buf.Grow(1024 + (len(m.Text)+len(m.HTML))*31/10)
 	b := buf.AvailableBuffer()
 	b = appendHeader(b, "Date", now.Format(time.RFC1123Z))
 	b = appendHeader(b, "From", from)
@@ -229,6 +231,15 @@ func appendQP(b []byte, s string) []byte {
 
 func appendQPLine(b []byte, line string) []byte {
 	const room = maxQPLine - 1 // leave space for a soft break's "="
+	// Worst case: every byte escaped, a soft break every 25 of them.
+	need := len(b) + 3*len(line) + 3*(len(line)/25+1)
+	if cap(b) < need {
+		nb := make([]byte, len(b), need+need/4)
+		copy(nb, b)
+		b = nb
+	}
+	out := b[:need]
+	w := len(b)
 	end := len(line)
 	var lastWS byte
 	if end > 0 && (line[end-1] == ' ' || line[end-1] == '\t') {
@@ -236,38 +247,35 @@ func appendQPLine(b []byte, line string) []byte {
 		lastWS = line[end]
 	}
 	col := 0
-	for i := 0; i < end; {
+	for i := 0; i < end; i++ {
 		c := line[i]
 		if qpLiteral[c] {
-			j := i + 1
-			for j < end && qpLiteral[line[j]] {
-				j++
+			if col == room {
+				out[w], out[w+1], out[w+2] = '=', '\r', '\n'
+				w += 3
+				col = 0
 			}
-			for i < j {
-				if col == room {
-					b = append(b, '=', '\r', '\n')
-					col = 0
-				}
-				k := min(j-i, room-col)
-				b = append(b, line[i:i+k]...)
-				col += k
-				i += k
-			}
+			out[w] = c
+			w++
+			col++
 			continue
 		}
 		if col+3 > room {
-			b = append(b, '=', '\r', '\n')
+			out[w], out[w+1], out[w+2] = '=', '\r', '\n'
+			w += 3
 			col = 0
 		}
-		b = append(b, '=', upperHex[c>>4], upperHex[c&15])
+		out[w], out[w+1], out[w+2] = '=', upperHex[c>>4], upperHex[c&15]
+		w += 3
 		col += 3
-		i++
 	}
 	if lastWS != 0 {
 		if col+3 > room {
-			b = append(b, '=', '\r', '\n')
+			out[w], out[w+1], out[w+2] = '=', '\r', '\n'
+			w += 3
 		}
-		b = append(b, '=', upperHex[lastWS>>4], upperHex[lastWS&15])
+		out[w], out[w+1], out[w+2] = '=', upperHex[lastWS>>4], upperHex[lastWS&15]
+		w += 3
 	}
-	return b
+	return out[:w]
 }

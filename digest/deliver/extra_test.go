@@ -214,9 +214,18 @@ func TestLinesStartingWithADotArriveIntact(t *testing.T) {
 
 	var buf bytes.Buffer
 	w := bufio.NewWriter(&buf)
-	writeDotStuffed(w, []byte(".a\r\nb\n.\r\nc"))
-	if got := buf.String(); got != "..a\r\nb\r\n..\r\nc\r\n.\r\n" {
-		t.Errorf("dot-stuffed %q", got)
+	for in, want := range map[string]string{
+		".a\r\nb\n.\r\nc": "..a\r\nb\r\n..\r\nc\r\n.\r\n",
+		"\n.x\n\n..\n":    "\r\n..x\r\n\r\n...\r\n.\r\n",
+		"":                "\r\n.\r\n",
+		"a\r\n":           "a\r\n.\r\n",
+		"a\r\n.":          "a\r\n..\r\n.\r\n",
+	} {
+		buf.Reset()
+		writeDotStuffed(w, []byte(in))
+		if got := buf.String(); got != want {
+			t.Errorf("dot-stuffed %q: %q, want %q", in, got, want)
+		}
 	}
 }
 

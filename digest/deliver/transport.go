@@ -220,44 +220,38 @@ func isASCII(s string) bool {
 	return true
 }
 
-var crlfDot = []byte("\n.")
-
 // writeDotStuffed writes a message as SMTP DATA content: CRLF line ends, a
-// leading dot doubled (RFC 5321 §4.5.2), and the final "." line.
+// leading dot doubled (RFC 5321 §4.5.2), and the final "." line. One pass
+// over the line ends finds both bare LFs and lines starting with a dot.
 func writeDotStuffed(w *bufio.Writer, b []byte) error {
-	if bytes.Count(b, []byte("\n")) != bytes.Count(b, []byte("\r\n")) {
-		b = normalizeCRLF(b)
-	}
 	if len(b) > 0 && b[0] == '.' {
 		w.WriteByte('.')
 	}
-	rest := b
-	for {
-		i := bytes.Index(rest, crlfDot)
-		if i < 0 {
-			w.Write(rest)
+	from := 0 // written up to here
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
 			break
 		}
-		w.Write(rest[:i+2])
-		w.WriteByte('.')
-		rest = rest[i+2:]
+		i += j
+		if i == 0 || b[i-1] != '\r' {
+			w.Write(b[from:i])
+			w.WriteString("\r\n")
+			from = i + 1
+		}
+		i++
+		if i < len(b) && b[i] == '.' {
+			w.Write(b[from:i])
+			w.WriteByte('.')
+			from = i
+		}
 	}
-	if !bytes.HasSuffix(b, []byte("\r\n")) {
+	w.Write(b[from:])
+	if !bytes.HasSuffix(b, []byte("\r\n")) && !bytes.HasSuffix(b, []byte("\n")) {
 		w.WriteString("\r\n")
 	}
 	w.WriteString(".\r\n")
 	return w.Flush()
-}
-
-func normalizeCRLF(b []byte) []byte {
-	out := make([]byte, 0, len(b)+len(b)/50)
-	for i, c := range b {
-		if c == '\n' && (i == 0 || b[i-1] != '\r') {
-			out = append(out, '\r')
-		}
-		out = append(out, c)
-	}
-	return out
 }
 
 // reset aborts the transaction after a refused command so the connection
