@@ -352,7 +352,7 @@ type Engine struct {
 	signer         *dkimSigner
 	commits        atomic.Int64 // outcome transactions (benchmark statistics)
 	stmtMu         sync.Mutex
-	updStmt        *sql.Stmt // outbox row update, prepared once
+	updStmts       map[int]*sql.Stmt // outbox row updates by row count, prepared once
 }
 
 // NewSMTPEngine sends over SMTP with cfg.

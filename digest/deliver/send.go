@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 	_ "time/tzdata" // subscribers' time zones must resolve even without system tzdata
@@ -431,7 +432,8 @@ func (e *Engine) dueRows(ctx context.Context, issueID, after int64, limit int) (
 	return out, rows.Err()
 }
 
-// record writes row transitions in small transactions (group commit) and
+// record writes row transitions in batches (group commit: whatever arrived
+// while the last batch was being written, one UPDATE per 32 rows) and
 // acknowledges each to its worker once it is durable: a worker takes its
 // next message only after the previous one is recorded, so at most one
 // message per worker can be sent but unrecorded when the process dies.
@@ -477,38 +479,74 @@ func (r *run) record() {
 	}
 }
 
-const updateRowSQL = `UPDATE deliveries SET state = ?, attempts = ?, smtp_code = ?, smtp_text = ?,
-		last_error = ?, relay = CASE WHEN ? = '' THEN relay ELSE ? END, message_id = CASE WHEN ? = '' THEN message_id ELSE ? END,
-		next_attempt_at = ?, retry_until_at = ?, sent_at = ?, updated_at = ?
-		WHERE issue_id = ? AND subscriber_id = ?`
+// maxRowsPerUpdate is how many outcomes one UPDATE statement records.
+const maxRowsPerUpdate = 32
 
+// updateRowsSQL records n outcomes of one issue in one statement, the
+// values joined to the rows by subscriber id.
+func updateRowsSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`UPDATE deliveries SET state = v.column2, attempts = v.column3, smtp_code = v.column4, smtp_text = v.column5,
+		last_error = v.column6, relay = CASE WHEN v.column7 = '' THEN deliveries.relay ELSE v.column7 END,
+		message_id = CASE WHEN v.column8 = '' THEN deliveries.message_id ELSE v.column8 END,
+		next_attempt_at = v.column9, retry_until_at = v.column10, sent_at = v.column11, updated_at = v.column12
+		FROM (VALUES `)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	}
+	b.WriteString(`) AS v WHERE deliveries.issue_id = ? AND deliveries.subscriber_id = v.column1`)
+	return b.String()
+}
+
+// updateStmt returns the prepared statement for n outcomes.
+func (e *Engine) updateStmt(ctx context.Context, n int) (*sql.Stmt, error) {
+	e.stmtMu.Lock()
+	defer e.stmtMu.Unlock()
+	if e.updStmts == nil {
+		e.updStmts = map[int]*sql.Stmt{}
+	}
+	if st := e.updStmts[n]; st != nil {
+		return st, nil
+	}
+	st, err := e.db.PrepareContext(ctx, updateRowsSQL(n))
+	if err != nil {
+		return nil, err
+	}
+	e.updStmts[n] = st
+	return st, nil
+}
+
+// writeResults records a batch of outcomes: up to maxRowsPerUpdate rows of
+// one issue per UPDATE statement, each in autocommit mode (no BEGIN and
+// COMMIT round trips; the statement's rows change together or not at all).
 func (e *Engine) writeResults(batch []result) error {
 	ctx := context.Background() // recording must finish even when the send is being stopped
-	e.stmtMu.Lock()
-	if e.updStmt == nil {
-		st, err := e.db.PrepareContext(ctx, updateRowSQL)
-		if err != nil {
-			e.stmtMu.Unlock()
-			return err
-		}
-		e.updStmt = st
-	}
-	upd := e.updStmt
-	e.stmtMu.Unlock()
-	tx, err := e.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	st := tx.StmtContext(ctx, upd)
 	now := e.now().Unix()
-	for _, x := range batch {
-		if _, err := st.ExecContext(ctx, x.state, x.attempts, x.code, x.text, x.errMsg, x.relay, x.relay, x.msgID, x.msgID,
-			x.next, x.until, x.sentAt, now, x.issueID, x.sid); err != nil {
+	args := make([]any, 0, 12*min(len(batch), maxRowsPerUpdate)+1)
+	for len(batch) > 0 {
+		n := 1
+		for n < len(batch) && n < maxRowsPerUpdate && batch[n].issueID == batch[0].issueID {
+			n++
+		}
+		st, err := e.updateStmt(ctx, n)
+		if err != nil {
 			return err
 		}
+		args = args[:0]
+		for _, x := range batch[:n] {
+			args = append(args, x.sid, x.state, x.attempts, x.code, x.text, x.errMsg, x.relay, x.msgID,
+				x.next, x.until, x.sentAt, now)
+		}
+		args = append(args, batch[0].issueID)
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+		batch = batch[n:]
 	}
-	return tx.Commit()
+	return nil
 }
 
 // counters are the live counts of one Send call.
