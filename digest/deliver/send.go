@@ -9,6 +9,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // subscribers' time zones must resolve even without system tzdata
 
@@ -437,13 +438,32 @@ func (e *Engine) dueRows(ctx context.Context, issueID, after int64, limit int) (
 // acknowledges each to its worker once it is durable: a worker takes its
 // next message only after the previous one is recorded, so at most one
 // message per worker can be sent but unrecorded when the process dies.
+//
+// The WAL is checkpointed beside the recorder, in the background, every
+// checkpointEvery batches: left to SQLite, the automatic checkpoint (at
+// 1000 pages) runs inside a commit and every worker waits for it.
 func (r *run) record() {
 	const maxBatch = 256
 	batch := make([]result, 0, maxBatch)
+	var ckpt sync.WaitGroup
+	var ckptRunning atomic.Bool
+	defer ckpt.Wait()
+	sinceCkpt := 0
 	for {
 		first, ok := <-r.results
 		if !ok {
 			return
+		}
+		if sinceCkpt++; sinceCkpt >= checkpointEvery && ckptRunning.CompareAndSwap(false, true) {
+			sinceCkpt = 0
+			ckpt.Add(1)
+			go func() {
+				defer ckpt.Done()
+				defer ckptRunning.Store(false)
+				if _, err := r.e.db.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+					r.e.log.Warn("deliver: WAL checkpoint", "err", err)
+				}
+			}()
 		}
 		batch = append(batch[:0], first)
 	drain:
@@ -478,6 +498,11 @@ func (r *run) record() {
 		}
 	}
 }
+
+// checkpointEvery is how many outcome batches go by between background
+// WAL checkpoints (a batch writes two or three pages; SQLite's automatic
+// checkpoint comes at 1000).
+const checkpointEvery = 100
 
 // maxRowsPerUpdate is how many outcomes one UPDATE statement records.
 const maxRowsPerUpdate = 32
