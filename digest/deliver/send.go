@@ -145,25 +145,53 @@ func (e *Engine) createRows(ctx context.Context, job Job) error {
 	return nil
 }
 
+// rowsPerInsert is how many outbox rows one INSERT statement creates.
+const rowsPerInsert = 100
+
+func insertRowsSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT OR IGNORE INTO deliveries
+		(issue_id, subscriber_id, email, state, not_before_at, next_attempt_at, created_at, updated_at) VALUES `)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, 'pending', ?, ?, ?, ?)")
+	}
+	return b.String()
+}
+
 func (e *Engine) insertRows(ctx context.Context, issueID int64, rs []Recipient, p *planner) error {
 	tx, err := e.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("deliver: create outbox rows: %w", err)
 	}
 	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO deliveries
-		(issue_id, subscriber_id, email, state, not_before_at, next_attempt_at, created_at, updated_at)
-		VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("deliver: create outbox rows: %w", err)
-	}
-	defer st.Close()
 	now := e.now().Unix()
-	for _, r := range rs {
-		nb := p.notBefore(r.Timezone)
-		if _, err := st.ExecContext(ctx, issueID, r.SubscriberID, r.Email, nb, nb, now, now); err != nil {
-			return fmt.Errorf("deliver: create outbox row for subscriber %d: %w", r.SubscriberID, err)
+	var full *sql.Stmt // for the common case of rowsPerInsert rows
+	args := make([]any, 0, 7*min(len(rs), rowsPerInsert))
+	for len(rs) > 0 {
+		n := min(len(rs), rowsPerInsert)
+		args = args[:0]
+		for _, r := range rs[:n] {
+			nb := p.notBefore(r.Timezone)
+			args = append(args, issueID, r.SubscriberID, r.Email, nb, nb, now, now)
 		}
+		if n == rowsPerInsert && full == nil {
+			if full, err = tx.PrepareContext(ctx, insertRowsSQL(n)); err != nil {
+				return fmt.Errorf("deliver: create outbox rows: %w", err)
+			}
+			defer full.Close()
+		}
+		if n == rowsPerInsert {
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertRowsSQL(n), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("deliver: create outbox rows for subscribers %d to %d: %w", rs[0].SubscriberID, rs[n-1].SubscriberID, err)
+		}
+		rs = rs[n:]
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("deliver: create outbox rows: %w", err)
