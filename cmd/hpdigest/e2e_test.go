@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
@@ -148,37 +147,17 @@ func cli(t *testing.T, args ...string) (int, string, string) {
 // the multipart/alternative order (text first, HTML last).
 func parts(t *testing.T, msg *mail.Message) (text, html string) {
 	t.Helper()
-	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/alternative" {
+	if mt, _, _ := mime.ParseMediaType(msg.Header.Get("Content-Type")); mt != "multipart/alternative" {
 		t.Fatalf("Content-Type = %q, want multipart/alternative", msg.Header.Get("Content-Type"))
 	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	var types []string
-	for {
-		p, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := io.ReadAll(p) // quoted-printable is decoded by NextPart
-		if err != nil {
-			t.Fatal(err)
-		}
-		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
-		types = append(types, ct)
-		switch ct {
-		case "text/plain":
-			text = string(body)
-		case "text/html":
-			html = string(body)
-		}
+	ps, err := smtptest.Parts(msg)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(types) != 2 || types[0] != "text/plain" || types[1] != "text/html" {
-		t.Fatalf("parts = %v, want [text/plain text/html]", types)
+	if len(ps) != 2 || ps[0].Type != "text/plain" || ps[1].Type != "text/html" {
+		t.Fatalf("parts = %+v, want text/plain then text/html", ps)
 	}
-	return text, html
+	return ps[0].Body, ps[1].Body
 }
 
 func TestSendNowEndToEnd(t *testing.T) {

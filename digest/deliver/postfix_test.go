@@ -9,9 +9,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net"
 	"net/mail"
 	"os"
@@ -23,6 +20,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
+
+	"github.com/haiphong/hpdigest/internal/smtptest"
 )
 
 // smtpSink starts Postfix's smtp-sink on a free loopback port. With dumpDir
@@ -164,22 +163,15 @@ func TestEndToEndWithPostfixSmtpSink(t *testing.T) {
 		if !strings.HasSuffix(msg.Header.Get("Message-ID"), "@haiphong.example>") {
 			t.Errorf("Message-ID %q", msg.Header.Get("Message-ID"))
 		}
-		_, params, _ := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-		mr := multipart.NewReader(msg.Body, params["boundary"])
+		parts, err := smtptest.Parts(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var kinds []string
-		for {
-			p, err := mr.NextPart()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
-			kinds = append(kinds, ct)
-			body, _ := io.ReadAll(p)
-			if !strings.Contains(string(body), "Xin chào") {
-				t.Errorf("%s part of %s: %q", ct, rcpt, body)
+		for _, p := range parts {
+			kinds = append(kinds, p.Type)
+			if !strings.Contains(p.Body, "Xin chào") {
+				t.Errorf("%s part of %s: %q", p.Type, rcpt, p.Body)
 			}
 		}
 		if strings.Join(kinds, ",") != "text/plain,text/html" {

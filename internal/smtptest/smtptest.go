@@ -5,6 +5,8 @@ package smtptest
 import (
 	"bytes"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net"
 	"net/mail"
 	"strings"
@@ -125,4 +127,35 @@ func (x *session) Data(r io.Reader) error {
 	x.s.messages = append(x.s.messages, Message{From: x.from, To: x.to, Data: data})
 	x.s.mu.Unlock()
 	return nil
+}
+
+// Part is one decoded part of a multipart message.
+type Part struct {
+	Type string // media type without parameters: "text/plain"
+	Body string // transfer encoding (quoted-printable) already decoded
+}
+
+// Parts returns the parts of a multipart message in their order.
+func Parts(msg *mail.Message) ([]Part, error) {
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		return nil, err
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	var out []Part
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		body, err := io.ReadAll(p)
+		if err != nil {
+			return nil, err
+		}
+		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		out = append(out, Part{Type: ct, Body: string(body)})
+	}
 }
