@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -151,5 +152,56 @@ func TestDaemonWaitsForApproval(t *testing.T) {
 	}
 	if code := stop(); code != 0 {
 		t.Fatalf("exit %d", code)
+	}
+}
+
+// -demo -serve keeps the demo's site up: the links in its emails work.
+func TestDemoServe(t *testing.T) {
+	t.Chdir(t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"-demo", "-serve", "-listen", "127.0.0.1:0"}, out, io.Discard) }()
+	waitFor(t, "the demo site", func() bool { return strings.Contains(out.String(), "staff area") })
+	var base string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "archive" {
+			base = strings.TrimSuffix(f[1], "/issues")
+		}
+	}
+	if base == "" {
+		t.Fatalf("no archive URL printed:\n%s", out.String())
+	}
+	// The unsubscribe link of a demo email leads to a working page.
+	files, _ := filepath.Glob(filepath.Join("outbox", "*.eml"))
+	if len(files) == 0 {
+		t.Fatal("no .eml written")
+	}
+	data, _ := os.ReadFile(files[0])
+	i := strings.Index(string(data), base+"/unsubscribe/")
+	if i < 0 {
+		t.Fatalf("the email has no unsubscribe link to %s", base)
+	}
+	link := string(data[i:])
+	link = link[:strings.IndexAny(link, ">, \r\n")]
+	for _, u := range []string{base + "/issues/1", base + "/issues", link} {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", u, resp.StatusCode)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d:\n%s", code, out.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the demo site did not stop")
 	}
 }

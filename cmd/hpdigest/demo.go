@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"embed"
 	"errors"
 	"fmt"
@@ -20,6 +21,8 @@ import (
 	"github.com/haiphong/hpdigest/digest"
 	"github.com/haiphong/hpdigest/feeds"
 	"github.com/haiphong/hpdigest/subscribers"
+	"github.com/haiphong/hpdigest/web"
+	"github.com/haiphong/hpdigest/web/staff"
 )
 
 // The demo's sample feeds, written for the project (not real news). Dates
@@ -45,7 +48,12 @@ var demoSubscribers = []subscribers.Subscriber{
 // loopback, fetches them, sorts the items into themes, assembles an issue
 // and writes one .eml file per sample subscriber into ./outbox/. The demo
 // database is started afresh each run.
-func runDemo(ctx context.Context, stdout io.Writer, log *slog.Logger) error {
+//
+// With serve, it then keeps serving the web pages on listen (the links in
+// the .eml files point there: view in browser, preferences, unsubscribe,
+// the archive and the staff area, with a demo staff account) until ctx is
+// cancelled.
+func runDemo(ctx context.Context, stdout io.Writer, log *slog.Logger, serve bool, listen string) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -61,6 +69,15 @@ func runDemo(ctx context.Context, stdout io.Writer, log *slog.Logger) error {
 		}
 	}
 	cfg := config.Default()
+	var site net.Listener
+	if serve {
+		// Bound first, so that every link in the demo's emails works.
+		if site, err = net.Listen("tcp", listen); err != nil {
+			return fmt.Errorf("-listen: %w", err)
+		}
+		defer site.Close()
+		cfg.HTTP.BaseURL = "http://" + site.Addr().String()
+	}
 	cfg.Database = demoDB
 	cfg.OutboxDir = demoOutbox
 	cfg.Sender.PostalAddress = "Sở Ngoại vụ Hải Phòng, 18 Hoàng Diệu, Hồng Bàng, Hải Phòng, Việt Nam"
@@ -117,7 +134,35 @@ func runDemo(ctx context.Context, stdout io.Writer, log *slog.Logger) error {
 	if s.Failed > 0 {
 		return fmt.Errorf("%d messages failed", s.Failed)
 	}
-	return nil
+	if !serve {
+		fmt.Fprintf(stdout, "  (add -serve to browse the web version, archive, reader pages and staff area)\n")
+		return nil
+	}
+	return serveDemo(ctx, a, site, stdout)
+}
+
+// serveDemo serves the site of the demo with a demo staff account.
+func serveDemo(ctx context.Context, a *app.App, site net.Listener, stdout io.Writer) error {
+	parts, err := siteParts(a)
+	if err != nil {
+		return err
+	}
+	staffArea, err := staff.New(ctx, a, a.Cfg.Staff)
+	if err != nil {
+		return err
+	}
+	defer staffArea.Wait()
+	pw := rand.Text()
+	if err := staff.CreateAccount(ctx, a.DB, "editor@localhost", "Biên tập viên (demo)", pw); err != nil {
+		return err
+	}
+	base := a.Cfg.HTTP.BaseURL
+	fmt.Fprintf(stdout, "\nServing the demo site until Ctrl-C:\n")
+	fmt.Fprintf(stdout, "  issue #1 on the web  %s/issues/1\n", base)
+	fmt.Fprintf(stdout, "  archive              %s/issues\n", base)
+	fmt.Fprintf(stdout, "  subscribe            %s/subscribe\n", base)
+	fmt.Fprintf(stdout, "  staff area           %s/staff/  (editor@localhost / %s)\n", base, pw)
+	return web.ServeListener(ctx, site, web.Handler(a.DB, a.Log, append(parts, staffArea)...))
 }
 
 // demoFeedHandler serves the embedded sample feeds with dates relative to now.

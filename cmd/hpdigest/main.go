@@ -35,6 +35,8 @@ func main() {
 type flags struct {
 	config   string
 	demo     bool
+	serve    bool
+	listen   string
 	version  bool
 	logLevel string
 
@@ -70,6 +72,8 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.config, "config", "", "the TOML config `file` (see config.example.toml)")
 	fs.BoolVar(&f.demo, "demo", false, "run the whole job offline on sample feeds: writes ./outbox/*.eml and ./hpdigest-demo.db")
+	fs.BoolVar(&f.serve, "serve", false, "with -demo: keep serving the web pages (archive, reader pages, staff area) afterwards")
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "with -demo -serve: the address to serve on")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 
@@ -154,7 +158,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if f.demo {
-		return reportErr(stderr, runDemo(ctx, stdout, log))
+		return reportErr(stderr, runDemo(ctx, stdout, log, f.serve, f.listen))
 	}
 	if f.hashPassword {
 		pw, err := readPassword(os.Stdin)
