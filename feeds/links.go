@@ -21,21 +21,31 @@ func isTrackingParam(k string) bool {
 	return trackingParams[k] || strings.HasPrefix(k, "utm_") || strings.HasPrefix(k, "pk_") || strings.HasPrefix(k, "matomo_")
 }
 
+// resolve parses ref (trimmed) and resolves it against base (if not nil);
+// nil for an empty or unparseable ref.
+func resolve(ref string, base *url.URL) *url.URL {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return nil
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return nil
+	}
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	return u
+}
+
 // NormalizeURL resolves ref against base and normalises it: scheme and host
 // lower case, default port dropped, empty path "/", fragment dropped,
 // tracking parameters (utm_*, fbclid, zarsrc, ...) removed, remaining query
 // parameters sorted. Non-http(s) or unparseable links give "".
 func NormalizeURL(ref string, base *url.URL) string {
-	ref = strings.TrimSpace(ref)
-	if ref == "" {
+	u := resolve(ref, base)
+	if u == nil {
 		return ""
-	}
-	u, err := url.Parse(ref)
-	if err != nil {
-		return ""
-	}
-	if base != nil {
-		u = base.ResolveReference(u)
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {

@@ -208,16 +208,9 @@ func removeAttr(n *nethtml.Node, key string) {
 // absURL resolves ref against base; "" unless the result is http(s) (or
 // mailto for links).
 func absURL(ref string, base *url.URL) string {
-	ref = strings.TrimSpace(ref)
-	if ref == "" {
+	u := resolve(ref, base)
+	if u == nil {
 		return ""
-	}
-	u, err := url.Parse(ref)
-	if err != nil {
-		return ""
-	}
-	if base != nil {
-		u = base.ResolveReference(u)
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https":
