@@ -110,7 +110,7 @@ func (a *App) scheduledDraft(ctx context.Context, d digest.Digest) {
 // scheduledSend is the digest's cron job. An issue rescheduled by staff to a
 // later time waits for resumeSends to find it due.
 func (a *App) scheduledSend(ctx context.Context, d digest.Digest) {
-	if open, err := a.Digests.OpenIssue(ctx, d.Key); err == nil && !open.ScheduledAt.IsZero() && open.ScheduledAt.After(time.Now()) {
+	if open, err := a.Digests.OpenIssueHeader(ctx, d.Key); err == nil && !open.ScheduledAt.IsZero() && open.ScheduledAt.After(time.Now()) {
 		a.Log.Info("issue rescheduled by staff; not sending now", "digest", d.Key, "issue", open.Number, "at", open.ScheduledAt)
 		return
 	}
@@ -126,6 +126,9 @@ func (a *App) sendAndLog(ctx context.Context, d digest.Digest) {
 		a.Log.Info("scheduled send: nothing new", "digest", d.Key)
 	case err != nil:
 		a.Log.Error("send failed", "digest", d.Key, "err", err)
+	case res.Summary.SentNow == 0 && res.Summary.FailedNow == 0:
+		// A resume pass with nothing due yet (retries, local-hour rows).
+		a.Log.Debug("send: nothing due", "digest", d.Key, "issue", res.Issue.Number, "next", res.Summary.NextAt)
 	default:
 		s := res.Summary
 		a.Log.Info("send finished", "digest", d.Key, "issue", res.Issue.Number, "sent", s.Sent, "failed", s.Failed, "retry", s.Retry, "skipped", s.Skipped)
@@ -136,7 +139,7 @@ func (a *App) sendAndLog(ctx context.Context, d digest.Digest) {
 // retries due) and sends issues that staff rescheduled to a time now past.
 func (a *App) resumeSends(ctx context.Context) {
 	for _, d := range a.Cfg.Digests {
-		open, err := a.Digests.OpenIssue(ctx, d.Key)
+		open, err := a.Digests.OpenIssueHeader(ctx, d.Key)
 		if err != nil {
 			continue
 		}

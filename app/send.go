@@ -29,16 +29,13 @@ type SendResult struct {
 	Summary deliver.Summary
 }
 
-// Done reports whether every recipient has been handled for good.
-func (r SendResult) Done() bool { return r.Summary.Pending == 0 && r.Summary.Retry == 0 }
-
 // SendNow fetches every feed, brings the digest's issue up to date and sends
 // it; an issue whose send was interrupted is resumed instead. A digest that
 // requires approval sends only an approved issue unless force is set.
 func (a *App) SendNow(ctx context.Context, d digest.Digest, force bool) (SendResult, error) {
 	a.sendMu.Lock()
 	defer a.sendMu.Unlock()
-	if open, err := a.Digests.OpenIssue(ctx, d.Key); err == nil && open.Status == digest.StatusSending {
+	if open, err := a.Digests.OpenIssueHeader(ctx, d.Key); err == nil && open.Status == digest.StatusSending {
 		a.Log.Info("resuming interrupted send", "digest", d.Key, "issue", open.Number)
 		return a.sendIssue(ctx, d, open)
 	}
@@ -93,7 +90,7 @@ func (a *App) sendIssue(ctx context.Context, d digest.Digest, iss *digest.Issue)
 	if err != nil {
 		return res, err
 	}
-	if res.Done() {
+	if sum.Done {
 		if err := a.Digests.MarkSent(ctx, iss.ID); err != nil {
 			return res, err
 		}

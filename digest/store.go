@@ -174,12 +174,13 @@ func (s *Store) Classifications(ctx context.Context, ids []int64) (map[int64]Cla
 // number of items added.
 func (s *Store) Assemble(ctx context.Context, d Digest, classify func(feeds.Item) Classification) (*Issue, int, error) {
 	now := s.now()
-	open, err := s.OpenIssue(ctx, d.Key)
+	open, err := s.OpenIssueHeader(ctx, d.Key) // the items are loaded once, at the end
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, 0, err
 	}
 	if open != nil && !open.Editable() {
-		return open, 0, nil
+		iss, err := s.Issue(ctx, open.ID)
+		return iss, 0, err
 	}
 	from := now.Add(-d.Window)
 	candidates, err := s.items.ItemsPublishedBetween(ctx, from, now.Add(24*time.Hour))
@@ -369,12 +370,18 @@ func scanIssue(row interface{ Scan(...any) error }) (*Issue, error) {
 // OpenIssue returns the digest's newest issue that is not sent yet
 // (ErrNotFound when there is none).
 func (s *Store) OpenIssue(ctx context.Context, digestKey string) (*Issue, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+issueColumns+` FROM issues WHERE digest = ? AND status != ? ORDER BY number DESC LIMIT 1`, digestKey, StatusSent)
-	iss, err := scanIssue(row)
+	iss, err := s.OpenIssueHeader(ctx, digestKey)
 	if err != nil {
 		return nil, err
 	}
 	return iss, s.loadItems(ctx, iss)
+}
+
+// OpenIssueHeader is OpenIssue without the items: for the daemon's checks
+// of status and schedule, which run every minute.
+func (s *Store) OpenIssueHeader(ctx context.Context, digestKey string) (*Issue, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+issueColumns+` FROM issues WHERE digest = ? AND status != ? ORDER BY number DESC LIMIT 1`, digestKey, StatusSent)
+	return scanIssue(row)
 }
 
 // IssueByNumber returns issue number of a digest with its items.
