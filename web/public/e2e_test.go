@@ -195,7 +195,7 @@ schedule = "0 8 * * FRI"
 	if err != nil {
 		t.Fatalf("first send: %v", err)
 	}
-	if !res.Done() {
+	if !res.Summary.Done {
 		t.Fatalf("first send not done: %+v", res.Summary)
 	}
 	got = smtp.For(addr)
