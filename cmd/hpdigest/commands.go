@@ -137,11 +137,13 @@ func preview(ctx context.Context, a *app.App, f *flags, stdout io.Writer) error 
 	if err != nil {
 		return err
 	}
-	html, text := v.Personalise(previewRecipient(a.Cfg.HTTP.BaseURL))
-	if err := os.WriteFile(f.preview, []byte(html), 0o644); err != nil {
+	// The message a reader gets, addressed to an example reader; its links
+	// are signed for no subscriber, so following them changes nothing.
+	m := a.MessageFor(d, v, deliver.Recipient{Name: "Nguyễn Văn A", Email: "reader@example.org", Language: f.lang})
+	if err := os.WriteFile(f.preview, []byte(m.HTML), 0o644); err != nil {
 		return err
 	}
-	if err := os.WriteFile(f.preview+".txt", []byte(text), 0o644); err != nil {
+	if err := os.WriteFile(f.preview+".txt", []byte(m.Text), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s issue #%d (%s), %d items, subject %q\nwrote %s and %s.txt\n", d.Key, iss.Number, iss.Status, v.Items, v.Subject, f.preview, f.preview)

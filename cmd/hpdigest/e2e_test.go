@@ -512,3 +512,33 @@ func rowsContaining(t *testing.T, db *sql.DB, table, s string) int {
 	}
 	return n
 }
+
+// -preview writes the draft as a reader with the chosen language and themes
+// would get it, without sending anything.
+func TestPreviewWritesTheDraft(t *testing.T) {
+	dir := t.TempDir()
+	smtp := smtptest.Start(t)
+	cfgPath := writeConfig(t, dir, feedServer(t).URL, smtp)
+	cli(t, "-config", cfgPath, "-fetch-now")
+	out := filepath.Join(dir, "preview.html")
+	code, stdout, errOut := cli(t, "-config", cfgPath, "-preview", out, "-lang", "en", "-preview-themes", "fdi")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	html, _ := os.ReadFile(out)
+	text, err := os.ReadFile(out + ".txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{string(html), string(text)} {
+		if !strings.Contains(part, "Khu công nghiệp VSIP") || strings.Contains(part, "Kiều bào Hải Phòng tại Đức") {
+			t.Errorf("preview for an fdi reader holds the wrong items:\n%.400s", part)
+		}
+	}
+	if !strings.Contains(string(html), `lang="en"`) || !strings.Contains(stdout, "draft") {
+		t.Errorf("preview not in English or status not reported: %s", stdout)
+	}
+	if n := len(smtp.Messages()); n != 0 {
+		t.Errorf("a preview sent %d messages", n)
+	}
+}

@@ -46,7 +46,6 @@ type flags struct {
 	fetchNow               bool
 	digest                 string
 	preview                string
-	previewLang            string
 	previewThemes          string
 
 	listFeeds    bool
@@ -85,7 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.BoolVar(&f.fetchNow, "fetch-now", false, "fetch every feed once, print what happened, and exit")
 	fs.StringVar(&f.digest, "digest", "", "the digest `key` for -send-now and -preview (default: the first one)")
 	fs.StringVar(&f.preview, "preview", "", "assemble the draft and write its HTML email to `file` (and the text part to file.txt)")
-	fs.StringVar(&f.previewLang, "lang", "vi", "language for -preview and -add-subscriber: vi or en")
+	fs.StringVar(&f.lang, "lang", "vi", "language for -preview and -add-subscriber: vi or en")
 	fs.StringVar(&f.previewThemes, "preview-themes", "", "comma-separated themes for -preview (default: all)")
 
 	fs.BoolVar(&f.listFeeds, "feeds", false, "list every feed with its health and exit")
@@ -112,7 +111,6 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (flags start with -)", fs.Arg(0))
 	}
-	f.lang = f.previewLang
 	return &f, nil
 }
 
