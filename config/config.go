@@ -95,9 +95,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		return nil, fmt.Errorf("config %s: %sunknown key %q (misspelt, or in the wrong section?)", name, lineOf(data, key), key)
 	}
 	c.applyDefaults()
-	if err := c.resolveSecrets(); err != nil {
-		return nil, fmt.Errorf("config %s: %w", name, err)
-	}
+	c.resolveSecrets()
 	if err := c.Validate(); err != nil {
 		if ke := asKeyError(err); ke != nil {
 			return nil, fmt.Errorf("config %s: %s%s: %s", name, lineOf(data, ke.Key), ke.Key, ke.Reason)
@@ -154,14 +152,12 @@ func (c *Config) applyDefaults() {
 	}
 }
 
-func (c *Config) resolveSecrets() error {
+// resolveSecrets reads the SMTP password from the environment; the relay's
+// Validate reports it when missing.
+func (c *Config) resolveSecrets() {
 	if c.SMTP.PasswordEnv != "" {
 		c.SMTP.Password = os.Getenv(c.SMTP.PasswordEnv)
-		if c.SMTP.Password == "" && c.SMTP.Username != "" {
-			return &KeyError{Key: "smtp.password_env", Reason: fmt.Sprintf("environment variable %s is empty or unset", c.SMTP.PasswordEnv)}
-		}
 	}
-	return nil
 }
 
 // SMTPReady reports whether mail can be sent over SMTP: an error naming the
