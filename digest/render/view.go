@@ -62,22 +62,31 @@ const thumbWidth = 120
 // Summaries are cut at about this many characters.
 const summaryMax = 220
 
+// OtherLanguage is the language a reader of lang can switch to.
+func OtherLanguage(lang string) string {
+	for _, l := range Languages {
+		if l != lang {
+			return l
+		}
+	}
+	return lang
+}
+
+// digestName is the configured name, or the catalogue's when there is none.
+func (r *Renderer) digestName(lang, configured string) string {
+	if configured != "" {
+		return configured
+	}
+	return r.cat.msg(lang, "digest_name")
+}
+
 func (r *Renderer) page(iss *Issue, lang string, themes []string, web bool) *page {
 	loc := iss.Location
 	if loc == nil {
 		loc = time.UTC
 	}
-	p := &page{Lang: lang, Web: web, Number: iss.Number, Sender: nfcSender(iss.Sender)}
-	for _, l := range Languages {
-		if l != lang {
-			p.OtherLang = l
-			break
-		}
-	}
-	p.DigestName = nfc(iss.Title.In(lang))
-	if p.DigestName == "" {
-		p.DigestName = r.cat.msg(lang, "digest_name")
-	}
+	p := &page{Lang: lang, Web: web, Number: iss.Number, Sender: nfcSender(iss.Sender), OtherLang: OtherLanguage(lang)}
+	p.DigestName = r.digestName(lang, nfc(iss.Title.In(lang)))
 	p.DateLong = r.cat.date(lang, "date_long", iss.Date, loc)
 	p.Subject, _ = r.cat.t(lang, "subject", "digest", p.DigestName, "date", p.DateLong, "number", iss.Number)
 	if iss.WebURL != "" {

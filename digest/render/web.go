@@ -66,16 +66,8 @@ func (r *Renderer) ArchivePage(lang string, issues []ArchiveIssue, opt ArchiveOp
 		return nil, fmt.Errorf("render: unsupported language %q", lang)
 	}
 	p := archivePage{Lang: lang, FeedURL: safeURL(opt.FeedURL), OtherLangURL: safeURL(opt.OtherLangURL), SubscribeURL: safeURL(opt.SubscribeURL)}
-	for _, l := range Languages {
-		if l != lang {
-			p.OtherLang = l
-			break
-		}
-	}
-	p.DigestName = oneLine(opt.DigestName.In(lang))
-	if p.DigestName == "" {
-		p.DigestName = r.cat.msg(lang, "digest_name")
-	}
+	p.OtherLang = OtherLanguage(lang)
+	p.DigestName = r.digestName(lang, oneLine(opt.DigestName.In(lang)))
 	p.Title, _ = r.cat.t(lang, "archive_title", "digest", p.DigestName)
 	for _, is := range issues {
 		e := archiveEntry{URL: safeURL(is.URL), Label: r.IssueLabel(lang, is.Number, is.Date, opt.Location)}

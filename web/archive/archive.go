@@ -119,13 +119,6 @@ func lang(req *http.Request) (l string, explicit bool) {
 	return []string{"vi", "en"}[i], false
 }
 
-func other(l string) string {
-	if l == "vi" {
-		return "en"
-	}
-	return "vi"
-}
-
 func withLang(u, l string) string { return u + "?lang=" + l }
 
 // headers common to the HTML pages. Images come from the portals, styles
@@ -163,7 +156,7 @@ func (h *Handler) list(w http.ResponseWriter, req *http.Request) {
 		DigestName:   h.DigestName,
 		Location:     h.Location,
 		FeedURL:      withLang(h.base+"/issues/feed.atom", l),
-		OtherLangURL: withLang(h.base+"/issues", other(l)),
+		OtherLangURL: withLang(h.base+"/issues", render.OtherLanguage(l)),
 		SubscribeURL: h.SubscribeURL,
 	})
 	if err != nil {
@@ -225,7 +218,7 @@ func (h *Handler) issue(w http.ResponseWriter, req *http.Request) {
 	}
 	b, err := h.r.WebPage(iss, l, render.WebOptions{
 		ArchiveURL:   withLang(h.base+"/issues", l),
-		OtherLangURL: withLang(self, other(l)),
+		OtherLangURL: withLang(self, render.OtherLanguage(l)),
 		SubscribeURL: h.SubscribeURL,
 	})
 	if err != nil {
