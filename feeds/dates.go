@@ -11,7 +11,8 @@ import (
 
 // Date parsing for what Vietnamese portals publish besides RFC 822/3339:
 // "ICT", "GMT+7", no zone (the feed's zone), day-first 26/07/2017 19:41[:14],
-// AM/PM (also SA/CH), Vietnamese weekdays, "19h41".
+// AM/PM (also SA/CH), Vietnamese weekdays, "19h41", and the long forms
+// "27 tháng 11, 2026", "ngày 27 tháng 11 năm 2026", "27 Tháng Mười Một 2026".
 
 var (
 	reWeekday = regexp.MustCompile(`(?i)^\s*(?:thứ\s*(?:hai|ba|tư|tu|năm|nam|sáu|sau|bảy|bẩy|bay|[2-7])|chủ\s*nhật|chu\s*nhat|cn|t[2-7]|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues|tue|wed|thurs|thu|fri|sat|sun)(?:[\s,.\-|]+|$)`)
@@ -23,7 +24,33 @@ var (
 	reAMPM    = regexp.MustCompile(`(?i)(\d)\s*(a\.?m\.?|p\.?m\.?|sa|ch)(?:$|\s)`)
 	reSpaces  = regexp.MustCompile(`\s+`)
 	reSeps    = regexp.MustCompile(`\s+[|–-]\s+|\s*,\s*`)
+	// A day, "tháng" (month) and the month in digits or words, then the year
+	// after a comma, "năm" (year) or a space.
+	reVNLongDate = regexp.MustCompile(`(?i)\b(\d{1,2})\s+(?:tháng|thang|thg)\s+(` + vnMonthWords + `|1[0-2]|0?[1-9])(?:\s*,\s*|\s+(?:năm|nam)\s+|\s+)(\d{4})\b`)
 )
+
+// vnMonthWords are the month names in words ("Tháng Mười Một" is November),
+// with and without diacritics, longest first so that "mười một" is not read
+// as "mười".
+const vnMonthWords = `mười\s+một|mười\s+hai|muoi\s+mot|muoi\s+hai|mười|muoi|một|mot|hai|ba|tư|tu|bốn|bon|năm|nam|sáu|sau|bảy|bẩy|bay|tám|tam|chín|chin`
+
+var vnMonths = map[string]int{
+	"một": 1, "mot": 1, "hai": 2, "ba": 3, "tư": 4, "tu": 4, "bốn": 4, "bon": 4, "năm": 5, "nam": 5,
+	"sáu": 6, "sau": 6, "bảy": 7, "bẩy": 7, "bay": 7, "tám": 8, "tam": 8, "chín": 9, "chin": 9,
+	"mười": 10, "muoi": 10, "mười một": 11, "muoi mot": 11, "mười hai": 12, "muoi hai": 12,
+}
+
+// vnLongDateToNumeric rewrites Vietnamese long dates as day/month/year.
+func vnLongDateToNumeric(s string) string {
+	return reVNLongDate.ReplaceAllStringFunc(s, func(m string) string {
+		g := reVNLongDate.FindStringSubmatch(m)
+		month, err := strconv.Atoi(g[2])
+		if err != nil {
+			month = vnMonths[strings.Join(strings.Fields(strings.ToLower(g[2])), " ")]
+		}
+		return g[1] + "/" + strconv.Itoa(month) + "/" + g[3]
+	})
+}
 
 // Offsets of zone abbreviations seen in feeds. Go's time.Parse invents a zero
 // offset for abbreviations it does not know (that is how "ICT" goes wrong).
@@ -69,6 +96,7 @@ func parseDate(raw string, loc *time.Location) (time.Time, bool) {
 	s = strings.NewReplacer("\u00a0", " ", "\u202f", " ").Replace(s)
 	s = reWeekday.ReplaceAllString(s, "")
 	s = reVNWords.ReplaceAllString(s, " ")
+	s = vnLongDateToNumeric(s)
 	s = reHourH.ReplaceAllString(s, "$1:$2")
 	s = reGMT.ReplaceAllStringFunc(s, func(m string) string {
 		g := reGMT.FindStringSubmatch(m)

@@ -56,6 +56,25 @@ func TestParseDate(t *testing.T) {
 		{"Wed Jul 26 19:41:14 2017", at(2017, 7, 26, 19, 41, 14, hcm)},
 		// NFD input (decomposed tone marks) must match the same weekday.
 		{"Thu\u031b\u0301 Tư, 26/07/2017 19:41", at(2017, 7, 26, 19, 41, 0, hcm)},
+		// Vietnamese long forms: "tháng" (month) in digits or words, the year
+		// after a comma or "năm" (year), with and without a time.
+		{"Thứ Sáu, 27 tháng 11, 2026 08:00:00", at(2026, 11, 27, 8, 0, 0, hcm)},
+		{"Thứ Sáu, 27 tháng 11, 2026", at(2026, 11, 27, 0, 0, 0, hcm)},
+		{"Thứ Sáu, 27 tháng 11, 2026 lúc 08:00:00", at(2026, 11, 27, 8, 0, 0, hcm)},
+		{"ngày 27 tháng 11 năm 2026", at(2026, 11, 27, 0, 0, 0, hcm)},
+		{"Ngày 27 tháng 11 năm 2026 08:05", at(2026, 11, 27, 8, 5, 0, hcm)},
+		{"08:05, ngày 27 tháng 11 năm 2026", at(2026, 11, 27, 8, 5, 0, hcm)},
+		{"Thứ sáu, ngày 27 tháng 11 năm 2026, 08:05 (GMT+7)", at(2026, 11, 27, 8, 5, 0, ict)},
+		{"27 Tháng Mười Một 2026", at(2026, 11, 27, 0, 0, 0, hcm)},
+		{"27 Tháng Mười Một 2026 08:00:00", at(2026, 11, 27, 8, 0, 0, hcm)},
+		{"Thứ Sáu, 27 Tháng Mười Một 2026 8:00 CH", at(2026, 11, 27, 20, 0, 0, hcm)},
+		{"27 Tháng Mười 2026", at(2026, 10, 27, 0, 0, 0, hcm)},
+		{"02 Tháng Mười Hai 2026", at(2026, 12, 2, 0, 0, 0, hcm)},
+		{"1 tháng Năm năm 2026", at(2026, 5, 1, 0, 0, 0, hcm)},
+		{"3 tháng Tư, 2026", at(2026, 4, 3, 0, 0, 0, hcm)},
+		{"27 thang muoi mot 2026 08:00", at(2026, 11, 27, 8, 0, 0, hcm)},
+		{"27 thg 11, 2026", at(2026, 11, 27, 0, 0, 0, hcm)},
+		{"Thu\u031b\u0301 Sa\u0301u, 27 Tha\u0301ng Mu\u031bo\u031b\u0300i Mo\u0323\u0302t 2026", at(2026, 11, 27, 0, 0, 0, hcm)},
 	}
 	for _, c := range cases {
 		got, ok := parseDate(c.in, hcm)
@@ -67,7 +86,7 @@ func TestParseDate(t *testing.T) {
 			t.Errorf("parseDate(%q) = %v, want %v", c.in, got, c.want)
 		}
 	}
-	for _, bad := range []string{"", "hôm qua", "not a date", "32/13/2017 25:99"} {
+	for _, bad := range []string{"", "hôm qua", "not a date", "32/13/2017 25:99", "27 tháng 13, 2026", "27 Tháng Mười Ba 2026", "tháng 11 năm 2026"} {
 		if got, ok := parseDate(bad, hcm); ok {
 			t.Errorf("parseDate(%q) = %v, want no date", bad, got)
 		}

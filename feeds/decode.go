@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -21,7 +22,44 @@ var ErrNotAFeed = errors.New("blocked: not a feed (the server returned an HTML p
 var (
 	reProlog   = regexp.MustCompile(`^\s*<\?xml[^>]*\?>`)
 	reEncoding = regexp.MustCompile(`(?i)(\sencoding\s*=\s*)(["'])([^"']*)(["'])`)
+	// A character reference to a control character (&#11;, &#x0C;).
+	reControlRef = regexp.MustCompile(`&#(?:[xX]0*([0-9a-fA-F]{1,2})|0*([0-9]{1,2}));`)
 )
+
+// spaceControls turns the control characters XML forbids (U+0000-U+001F but
+// tab, line feed and carriage return), raw or as character references, into
+// spaces. Portals put them between words; the XML parser would refuse the
+// document or drop them and glue the words together ("Ba Lanquyên góp").
+func spaceControls(doc []byte) []byte {
+	if bytes.IndexFunc(doc, isForbiddenControl) >= 0 {
+		doc = bytes.Map(func(r rune) rune {
+			if isForbiddenControl(r) {
+				return ' '
+			}
+			return r
+		}, doc)
+	}
+	if bytes.Contains(doc, []byte("&#")) {
+		doc = reControlRef.ReplaceAllFunc(doc, func(ref []byte) []byte {
+			m := reControlRef.FindSubmatch(ref)
+			var n uint64
+			if m[1] != nil {
+				n, _ = strconv.ParseUint(string(m[1]), 16, 8)
+			} else {
+				n, _ = strconv.ParseUint(string(m[2]), 10, 8)
+			}
+			if isForbiddenControl(rune(n)) {
+				return []byte(" ")
+			}
+			return ref
+		})
+	}
+	return doc
+}
+
+func isForbiddenControl(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r'
+}
 
 // toUTF8 returns the document as UTF-8 in NFC with the XML prolog saying
 // utf-8, so the XML parser does no conversion of its own. Bytes that are

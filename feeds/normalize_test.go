@@ -286,3 +286,121 @@ func TestHTMLWall(t *testing.T) {
 		t.Errorf("RSS served as text/html: %v", err)
 	}
 }
+
+// wordSettings is what Microsoft Word puts before the text of a pasted
+// document: settings, maths settings and style rules.
+const wordSettings = `<xml><w:WordDocument><w:View>Normal</w:View><w:Zoom>0</w:Zoom><w:TrackMoves/>` +
+	`<w:SaveIfXMLInvalid>false</w:SaveIfXMLInvalid><w:IgnoreMixedContent>false</w:IgnoreMixedContent>` +
+	`<w:AlwaysShowPlaceholderText>false</w:AlwaysShowPlaceholderText><w:LidThemeOther>EN-US</w:LidThemeOther>` +
+	`<w:LidThemeAsian>X-NONE</w:LidThemeAsian><w:LidThemeComplexScript>X-NONE</w:LidThemeComplexScript></w:WordDocument>` +
+	`<m:mathPr><m:mathFont m:val="Cambria Math"/><m:brkBin m:val="before"/></m:mathPr></xml>`
+
+const wordStyles = `<style>/* Style Definitions */ table.MsoNormalTable {mso-style-name:"Table Normal"; mso-tstyle-rowband-size:0; font-family:"Times New Roman";}</style>`
+
+// Descriptions pasted from Microsoft Word: the settings, style rules,
+// conditional comments and paragraph marks go; the words stay, not glued.
+func TestWordPaste(t *testing.T) {
+	const story = "Ngày 22/11, đoàn kiều bào tại Ba Lan thăm Hải Phòng."
+	cases := []struct{ name, desc string }{
+		{"xml block", wordSettings + `<p class="MsoNormal">Ngày 22/11, đoàn kiều bào tại Ba Lan thăm Hải Phòng.<o:p></o:p></p>`},
+		{"conditional comments", `<!--[if gte mso 9]>` + wordSettings + `<![endif]--><!--[if gte mso 10]>` + wordStyles + `<![endif]-->` +
+			`<p class="MsoNormal"><span lang="VI" style="mso-ansi-language:VI">Ngày 22/11, đoàn kiều bào tại Ba Lan thăm Hải Phòng.</span></p>`},
+		{"style rules", wordStyles + `<p class="MsoNormal" style="mso-margin-top-alt:auto">Ngày 22/11, đoàn kiều bào tại Ba Lan thăm Hải Phòng.<o:p>&nbsp;</o:p></p>`},
+		{"w: and m: elements outside an xml block", `<w:LsdException Locked="false" Priority="99" Name="Normal">Normal</w:LsdException><m:oMathPara>false</m:oMathPara>` +
+			`<p>Ngày 22/11, đoàn kiều bào tại Ba Lan thăm Hải Phòng.</p>`},
+		{"smart tags keep their words", `<p class="MsoNormal">Ngày 22/11, đoàn kiều bào tại <st1:country-region w:st="on">Ba Lan</st1:country-region> thăm <st1:place w:st="on">Hải Phòng</st1:place>.<o:p></o:p></p>`},
+		{"drawing", `<p><v:shapetype id="_x0000_t75" coordsize="21600,21600"><v:stroke joinstyle="miter"/><v:formulas><v:f eqn="if lineDrawn pixelLineWidth 0"/></v:formulas></v:shapetype>Ngày 22/11, đoàn kiều bào tại Ba Lan thăm Hải Phòng.</p>`},
+		{"tags stripped by the portal, text left", `Normal 0 false false false EN-US X-NONE X-NONE MicrosoftInternetExplorer4 /* Style Definitions */ table.MsoNormalTable {mso-style-name:"Table Normal"; mso-style-parent:""; font-size:10.0pt;} Ngày 22/11, đoàn kiều bào tại Ba Lan thăm Hải Phòng.`},
+		{"escaped conditional comment", `&lt;!--[if gte mso 9]&gt;&lt;xml&gt;&lt;w:WordDocument&gt;&lt;w:View&gt;Normal&lt;/w:View&gt;&lt;/w:WordDocument&gt;&lt;/xml&gt;&lt;![endif]--&gt;&lt;p&gt;Ngày 22/11, đoàn kiều bào tại Ba Lan thăm Hải Phòng.&lt;/p&gt;`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			items := mustParse(t, []byte(rss(`<item><title>T</title><link>https://a.vn/1</link><description><![CDATA[`+c.desc+`]]></description></item>`)), "")
+			it := items[0]
+			if it.SummaryText != story {
+				t.Errorf("SummaryText = %q, want %q", it.SummaryText, story)
+			}
+			for _, leak := range []string{"Normal", "false", "EN-US", "X-NONE", "Cambria", "mso-", "MsoNormal", "Style Definitions", "o:p", "w:", "m:", "v:", "xml", "if gte"} {
+				if strings.Contains(it.SummaryHTML, leak) {
+					t.Errorf("SummaryHTML holds %q: %s", leak, it.SummaryHTML)
+				}
+			}
+		})
+	}
+	// Words that merely look like Word's settings stay.
+	items := mustParse(t, []byte(rss(`<item><title>T</title><link>https://a.vn/1</link><description>Normal 0 goals, false start: EN-US talks.</description></item>`)), "")
+	if got := items[0].SummaryText; got != "Normal 0 goals, false start: EN-US talks." {
+		t.Errorf("ordinary text changed: %q", got)
+	}
+}
+
+// Descriptions whose markup was HTML-escaped once too often are parsed and
+// sanitised again: no literal tags in the text, nothing unsafe in the HTML.
+func TestDoubleEscapedMarkup(t *testing.T) {
+	cases := []struct {
+		name, desc, text, html, image string
+	}{
+		{"escaped twice", `&amp;lt;p&amp;gt;Ngày 22/11, &amp;lt;b&amp;gt;kiều bào&amp;lt;/b&amp;gt; về quê.&amp;lt;/p&amp;gt;`,
+			"Ngày 22/11, kiều bào về quê.", "<p>Ngày 22/11, <b>kiều bào</b> về quê.</p>", ""},
+		{"escaped inside CDATA", `<![CDATA[&lt;p&gt;Ngày 22/11, kiều bào về quê.&lt;/p&gt;]]>`,
+			"Ngày 22/11, kiều bào về quê.", "<p>Ngày 22/11, kiều bào về quê.</p>", ""},
+		{"escaped three times", `&amp;amp;lt;p&amp;amp;gt;Ngày 22/11, kiều bào về quê.&amp;amp;lt;/p&amp;amp;gt;`,
+			"Ngày 22/11, kiều bào về quê.", "<p>Ngày 22/11, kiều bào về quê.</p>", ""},
+		{"escaped image and link made absolute", `&amp;lt;p&amp;gt;&amp;lt;img src=&amp;quot;/upload/kieu-bao.jpg&amp;quot;&amp;gt;Xem &amp;lt;a href=&amp;quot;/tin/1.html&amp;quot;&amp;gt;chi tiết&amp;lt;/a&amp;gt;&amp;lt;/p&amp;gt;`,
+			"Xem chi tiết", `<p><img src="https://a.vn/upload/kieu-bao.jpg"/>Xem <a href="https://a.vn/tin/1.html" target="_blank" rel="noopener">chi tiết</a></p>`, "https://a.vn/upload/kieu-bao.jpg"},
+		{"escaped script and pixel dropped", `&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;&amp;lt;img src=&amp;quot;/p.gif&amp;quot; width=&amp;quot;1&amp;quot; height=&amp;quot;1&amp;quot;&amp;gt;&amp;lt;p onclick=&amp;quot;x()&amp;quot;&amp;gt;Tin&amp;lt;/p&amp;gt;`,
+			"Tin", "<p>Tin</p>", ""},
+		{"escaped entity inside escaped markup", `&amp;lt;p&amp;gt;Kinh t&amp;amp;#7871; bi&amp;amp;#7875;n&amp;lt;/p&amp;gt;`,
+			"Kinh tế biển", "<p>Kinh tế biển</p>", ""},
+		{"a comparison is not markup", `GRDP tăng &amp;lt; 10% &amp;gt; 8%`,
+			"GRDP tăng < 10% > 8%", "GRDP tăng &lt; 10% &gt; 8%", ""},
+		{"an unknown tag name is not markup", `Giá &amp;lt;khoảng&amp;gt; 5 tỷ`,
+			"Giá <khoảng> 5 tỷ", "Giá &lt;khoảng&gt; 5 tỷ", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			items := mustParse(t, []byte(rss(`<item><title>T</title><link>https://a.vn/tin/1.html</link><description>`+c.desc+`</description></item>`)), "")
+			it := items[0]
+			if it.SummaryText != c.text {
+				t.Errorf("SummaryText = %q, want %q", it.SummaryText, c.text)
+			}
+			if it.SummaryHTML != c.html {
+				t.Errorf("SummaryHTML = %q, want %q", it.SummaryHTML, c.html)
+			}
+			if it.ImageURL != c.image {
+				t.Errorf("ImageURL = %q, want %q", it.ImageURL, c.image)
+			}
+		})
+	}
+}
+
+// Control characters between words (raw or as character references) become
+// spaces: words stay apart and the feed still parses.
+func TestControlCharacters(t *testing.T) {
+	cases := []struct{ name, title, desc string }{
+		{"vertical tab", "Ba Lan\vquyên góp áo ấm", "Kiều bào Ba Lan\vquyên góp."},
+		{"form feed", "Ba Lan\fquyên góp áo ấm", "Kiều bào Ba Lan\fquyên góp."},
+		{"unit separator", "Ba Lan\x1fquyên góp áo ấm", "Kiều bào Ba Lan\x1fquyên góp."},
+		{"NUL and backspace", "Ba Lan\x00quyên góp\x08áo ấm", "Kiều bào Ba Lan\x00\x08quyên góp."},
+		{"decimal reference", "Ba Lan&#11;quyên góp áo ấm", "Kiều bào Ba Lan&#11;quyên góp."},
+		{"hex reference", "Ba Lan&#x0C;quyên góp&#x1f;áo ấm", "Kiều bào Ba Lan&#x1F;quyên góp."},
+		{"in CDATA", "<![CDATA[Ba Lan\vquyên góp áo ấm]]>", "<![CDATA[<p>Kiều bào Ba Lan\fquyên góp.</p>]]>"},
+		{"escaped twice", "Ba Lan&amp;#11;quyên góp áo ấm", "Kiều bào Ba Lan&amp;#31;quyên góp."},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			items := mustParse(t, []byte(rss(`<item><title>`+c.title+`</title><link>https://a.vn/1</link><description>`+c.desc+`</description></item>`)), "")
+			if got := items[0].Title; got != "Ba Lan quyên góp áo ấm" {
+				t.Errorf("title = %q, want the words apart", got)
+			}
+			if got := items[0].SummaryText; got != "Kiều bào Ba Lan quyên góp." {
+				t.Errorf("SummaryText = %q, want the words apart", got)
+			}
+		})
+	}
+	// References to characters that are not controls are left alone.
+	items := mustParse(t, []byte(rss(`<item><title>Gi&#225; &#x20AC;5 &#127;x</title><link>https://a.vn/1</link></item>`)), "")
+	if got := items[0].Title; got != "Giá €5 x" {
+		t.Errorf("title = %q", got)
+	}
+}

@@ -43,6 +43,7 @@ func parseFeed(body []byte, contentType, feedURL, lang string, loc *time.Locatio
 	if err != nil {
 		return p, err
 	}
+	doc = spaceControls(doc)
 	fp := gofeed.NewParser()
 	f, err := fp.Parse(bytes.NewReader(doc))
 	if err != nil {

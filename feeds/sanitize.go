@@ -82,7 +82,7 @@ func cleanContent(raw string, base *url.URL) content {
 		root.AppendChild(n)
 	}
 	var c content
-	prepare(root, base, &c)
+	prepare(root, base, &c, 0)
 	var buf bytes.Buffer
 	for n := root.FirstChild; n != nil; n = n.NextSibling {
 		_ = nethtml.Render(&buf, n)
@@ -97,18 +97,30 @@ func cleanContent(raw string, base *url.URL) content {
 	return c
 }
 
-// prepare removes dangerous elements and tracking pixels, makes links and
-// image sources absolute, and records the first real image.
-func prepare(n *nethtml.Node, base *url.URL, c *content) {
+// maxReparse bounds how many layers of escaping are undone in descriptions
+// whose markup was HTML-escaped more than once.
+const maxReparse = 3
+
+// prepare removes dangerous elements, Word's document settings and tracking
+// pixels, makes links and image sources absolute, and records the first real
+// image. Text that turns out to be escaped markup is parsed and prepared in
+// its place; depth counts those re-parses.
+func prepare(n *nethtml.Node, base *url.URL, c *content, depth int) {
 	for ch := n.FirstChild; ch != nil; {
 		next := ch.NextSibling
 		switch {
-		case ch.Type == nethtml.TextNode && strings.Contains(ch.Data, "&"):
-			// Double-escaped feeds (&amp;#7911;) leave entities in the text.
-			ch.Data = html.UnescapeString(ch.Data)
+		case ch.Type == nethtml.TextNode:
+			if strings.Contains(ch.Data, "&") {
+				// Double-escaped feeds (&amp;#7911;) leave entities in the text.
+				ch.Data = html.UnescapeString(ch.Data)
+			}
+			ch.Data = dropWordLeftovers(ch.Data)
+			if depth < maxReparse && n.DataAtom != atom.Pre && n.DataAtom != atom.Code && looksLikeMarkup(ch.Data) {
+				reparse(n, ch, base, c, depth+1)
+			}
 		case ch.Type == nethtml.CommentNode:
 			n.RemoveChild(ch)
-		case ch.Type == nethtml.ElementNode && dropElements[ch.DataAtom]:
+		case ch.Type == nethtml.ElementNode && (dropElements[ch.DataAtom] || isOfficeMarkup(ch)):
 			n.RemoveChild(ch)
 		case ch.Type == nethtml.ElementNode && ch.DataAtom == atom.Img:
 			src := absURL(attr(ch, "src"), base)
@@ -137,10 +149,80 @@ func prepare(n *nethtml.Node, base *url.URL, c *content) {
 					removeAttr(ch, "href")
 				}
 			}
-			prepare(ch, base, c)
+			prepare(ch, base, c, depth)
 		}
 		ch = next
 	}
+}
+
+// reparse replaces the text node ch of n, which holds markup that was
+// escaped once too often, by that markup parsed and prepared.
+func reparse(n, ch *nethtml.Node, base *url.URL, c *content, depth int) {
+	holder := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
+	nodes, err := nethtml.ParseFragment(strings.NewReader(ch.Data), holder)
+	if err != nil {
+		return
+	}
+	for _, x := range nodes {
+		holder.AppendChild(x)
+	}
+	prepare(holder, base, c, depth)
+	for x := holder.FirstChild; x != nil; x = holder.FirstChild {
+		holder.RemoveChild(x)
+		n.InsertBefore(x, ch)
+	}
+	n.RemoveChild(ch)
+}
+
+// reTag matches an HTML start or end tag and captures its name.
+var reTag = regexp.MustCompile(`</?([a-zA-Z][a-zA-Z0-9]*)(?:\s[^<>]*)?/?>`)
+
+// looksLikeMarkup reports whether text holds HTML tags (of elements HTML
+// knows, so "a < b > c" is not markup) or a comment.
+func looksLikeMarkup(s string) bool {
+	if !strings.Contains(s, "<") || !strings.Contains(s, ">") {
+		return false
+	}
+	if strings.Contains(s, "<!--") {
+		return true
+	}
+	for _, m := range reTag.FindAllStringSubmatch(s, 20) {
+		if atom.Lookup([]byte(strings.ToLower(m[1]))) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// officePrefixes are the namespaces of what Microsoft Word puts in pasted
+// HTML besides the text: document settings (w:), maths settings (m:),
+// paragraph marks (o:p) and drawings (v:). Smart tags (st1:place) wrap real
+// words and are kept.
+var officePrefixes = map[string]bool{"w": true, "m": true, "o": true, "v": true}
+
+// isOfficeMarkup reports an element of Word's pasted document settings: an
+// <xml> block or an element in one of officePrefixes.
+func isOfficeMarkup(n *nethtml.Node) bool {
+	name := strings.ToLower(n.Data)
+	if name == "xml" {
+		return true
+	}
+	prefix, _, ok := strings.Cut(name, ":")
+	return ok && officePrefixes[prefix]
+}
+
+// reWordLeftovers matches the text of Word's settings and style rules once a
+// portal stripped their tags: "Normal 0 false false false EN-US X-NONE
+// X-NONE MicrosoftInternetExplorer4", "/* Style Definitions */
+// table.MsoNormalTable {mso-style-name: ...}".
+var reWordLeftovers = regexp.MustCompile(`\bNormal\s+\d+(?:\s+\d+)?(?:\s+(?:false|true)){2,}(?:\s+(?:[A-Z]{2}-[A-Z]{2}|X-NONE|VI|EN)\b)*(?:\s+MicrosoftInternetExplorer\d\b)?` +
+	`|(?:/\*\s*Style Definitions\s*\*/)?(?:\s*[\w.#:*\\-]+(?:\s*,\s*[\w.#:*\\-]+)*\s*\{[^{}]*\bmso-[^{}]*\})+`)
+
+func dropWordLeftovers(s string) string {
+	if !strings.Contains(s, "Normal") && !strings.Contains(s, "mso-") {
+		return s
+	}
+	return reWordLeftovers.ReplaceAllString(s, " ")
 }
 
 // isPixel reports a tracking pixel: an image declared 0 or 1 pixel wide or
