@@ -130,3 +130,137 @@ func TestPortalFixtures(t *testing.T) {
 		t.Errorf("news feed has <ttl>60</ttl>: next fetch %v is sooner than an hour", h.NextFetchAt)
 	}
 }
+
+// The portal quirks (testdata/feeds/README.md) go through fetch, decode,
+// parse, normalise, sanitise and SQLite; what a reader would see is read
+// back from the store and asserted field by field.
+func TestPortalQuirkFixtures(t *testing.T) {
+	srv := httptest.NewServer(http.FileServer(http.Dir("../testdata/feeds")))
+	defer srv.Close()
+	st := newTestStore(t)
+	feedsByFile := map[string]string{"word": "portal-word-paste.xml", "escaped": "portal-double-escaped.xml", "dates": "portal-long-dates.xml", "controls": "portal-control-chars.xml"}
+	var srcs []Source
+	for name, file := range feedsByFile {
+		srcs = append(srcs, Source{Name: name, URL: srv.URL + "/" + file})
+	}
+	sync1(t, st, srcs...)
+	p := NewPoller(Config{}, st, nil)
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	p.now = func() time.Time { return now }
+	rep := p.FetchAll(context.Background())
+	if f := rep.Failed(); len(f) > 0 {
+		t.Fatalf("%s failed: %v", f[0].Name, f[0].Err)
+	}
+	var ids []int64
+	count := map[string]int{}
+	for _, it := range rep.NewItems() {
+		ids = append(ids, it.ID)
+		count[it.FeedName]++
+	}
+	if count["word"] != 4 || count["escaped"] != 3 || count["dates"] != 6 || count["controls"] != 2 {
+		t.Fatalf("items per feed %v, want word 4, escaped 3, dates 6, controls 2", count)
+	}
+	stored, err := st.ItemsByID(context.Background(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byURL := map[string]Item{}
+	for _, it := range stored {
+		byURL[it.URL] = it
+	}
+	utc := func(d, h, mi int) time.Time { return time.Date(2026, 11, d, h, mi, 0, 0, time.UTC) }
+	wordLeaks := []string{"Normal", "false", "EN-US", "X-NONE", "Cambria", "mso", "Mso", "Style Definitions", "o:p", "w:", "v:", "xml", "if gte", "supportLists"}
+	escapeLeaks := []string{"&lt;", "&amp;", "&quot;", "script", "track()"}
+	want := []struct {
+		url, title, text, image string
+		published               time.Time
+		htmlHas, htmlNot        []string
+	}{
+		// Pasted from Microsoft Word.
+		{
+			url:   "https://songoaivu.example.vn/tin/kieu-bao-ba-lan-2101.html",
+			title: "Đoàn kiều bào tại Ba Lan thăm Hải Phòng", text: "Ngày 22/11, đoàn kiều bào tại Ba Lan đã thăm Hải Phòng. Đoàn làm việc với Sở Ngoại vụ.",
+			published: utc(22, 3, 0), htmlNot: wordLeaks,
+		},
+		{
+			url:   "https://songoaivu.example.vn/tin/xuc-tien-dau-tu-seoul-2102.html",
+			title: "Hội nghị xúc tiến đầu tư tại Seoul", text: "Thành phố giới thiệu các khu công nghiệp với nhà đầu tư Hàn Quốc.",
+			published: utc(21, 8, 30), htmlNot: wordLeaks,
+		},
+		{
+			url:   "https://songoaivu.example.vn/tin/hoc-bong-kieu-bao-2103.html",
+			title: "Trao học bổng cho con em kiều bào", text: "Quỹ học bổng trao 20 suất cho học sinh.",
+			published: utc(20, 2, 0), htmlNot: wordLeaks,
+		},
+		{
+			url:   "https://songoaivu.example.vn/tin/giao-luu-nhat-ban-2104.html",
+			title: "Giao lưu văn hóa với người Việt tại Nhật Bản", text: "Buổi giao lưu có hơn 200 người tham dự.",
+			image: "https://songoaivu.example.vn/upload/giao-luu.jpg", published: utc(19, 7, 0), htmlNot: wordLeaks,
+		},
+		// HTML-escaped twice.
+		{
+			url:   "https://quan.example.vn/tin-tuc/kieu-bao-le-hoi-3101.html",
+			title: "Kiều bào về quê dự lễ hội", text: "Ngày 22/11, kiều bào về quê dự lễ hội.",
+			image: "https://quan.example.vn/uploads/le-hoi.jpg", published: utc(22, 1, 0),
+			htmlHas: []string{"<strong>kiều bào</strong>", `<img src="https://quan.example.vn/uploads/le-hoi.jpg"`}, htmlNot: escapeLeaks,
+		},
+		{
+			url:   "https://quan.example.vn/tin-tuc/nhat-ban-nha-may-3102.html",
+			title: "Doanh nghiệp Nhật Bản mở rộng nhà máy", text: "Nhà máy thứ hai khởi công tháng 12. Xem chi tiết",
+			published: utc(21, 1, 0),
+			htmlHas:   []string{`href="https://quan.example.vn/tin-tuc/chi-tiet-3102.html"`}, htmlNot: escapeLeaks,
+		},
+		{
+			url:   "https://quan.example.vn/tin-tuc/quang-tay-du-lich-3103.html",
+			title: "Hợp tác với Quảng Tây về du lịch", text: "Kinh tế biển và du lịch.",
+			published: utc(20, 1, 0), htmlNot: escapeLeaks,
+		},
+		// Vietnamese long dates (Asia/Ho_Chi_Minh, UTC+7, unless the feed says otherwise).
+		{url: "https://huyen.example.vn/bai/nam-ninh-4101.html", title: "Lễ ký kết hợp tác với Nam Ninh", text: "Hai bên ký biên bản ghi nhớ.", published: utc(27, 1, 0)},
+		{url: "https://huyen.example.vn/bai/trung-tam-kieu-bao-4102.html", title: "Khai trương trung tâm hỗ trợ kiều bào", text: "Trung tâm mở cửa từ hôm nay.", published: utc(25, 17, 0)},
+		{url: "https://huyen.example.vn/bai/fdi-moi-4103.html", title: "Dự án FDI mới tại khu kinh tế", text: "Tổng vốn 120 triệu USD.", published: utc(24, 17, 0)},
+		{url: "https://huyen.example.vn/bai/han-quoc-cang-4104.html", title: "Đoàn doanh nghiệp Hàn Quốc thăm cảng", text: "Đoàn làm việc với ban quản lý cảng.", published: utc(24, 7, 30)},
+		{url: "https://huyen.example.vn/bai/hoi-nghi-4105.html", title: "Hội nghị người Hải Phòng ở nước ngoài", text: "Hội nghị thường niên.", published: utc(23, 9, 45)},
+		{url: "https://huyen.example.vn/bai/khong-pubdate-4106.html", title: "Tin đăng không có pubDate", text: "Chỉ có dc:date.", published: utc(22, 0, 15)},
+		// Control characters between words.
+		{
+			url:   "https://tinh.example.vn/tin/ba-lan-ao-am-5101.html",
+			title: "Kiều bào Ba Lan quyên góp áo ấm", text: "Hội người Việt tại Ba Lan quyên góp 500 áo ấm cho trẻ em vùng cao.",
+			published: utc(22, 1, 0), htmlHas: []string{"Ba Lan quyên góp 500 áo"},
+		},
+		{
+			url:   "https://tinh.example.vn/tin/singapore-kcn-5102.html",
+			title: "Nhà đầu tư Singapore khảo sát khu công nghiệp", text: "Đoàn làm việc với ban quản lý các khu công nghiệp.",
+			published: utc(21, 1, 0),
+		},
+	}
+	for _, w := range want {
+		it, ok := byURL[w.url]
+		if !ok {
+			t.Errorf("no stored item with URL %s", w.url)
+			continue
+		}
+		if it.Title != w.title {
+			t.Errorf("%s: title %q, want %q", w.url, it.Title, w.title)
+		}
+		if it.SummaryText != w.text {
+			t.Errorf("%s: text %q, want %q", w.url, it.SummaryText, w.text)
+		}
+		if it.ImageURL != w.image {
+			t.Errorf("%s: image %q, want %q", w.url, it.ImageURL, w.image)
+		}
+		if !it.PublishedAt.Equal(w.published) {
+			t.Errorf("%s: published %v, want %v (not first seen %v)", w.url, it.PublishedAt, w.published, it.FirstSeenAt)
+		}
+		for _, s := range w.htmlHas {
+			if !strings.Contains(it.SummaryHTML, s) {
+				t.Errorf("%s: HTML lacks %s: %s", w.url, s, it.SummaryHTML)
+			}
+		}
+		for _, s := range w.htmlNot {
+			if strings.Contains(it.SummaryHTML, s) {
+				t.Errorf("%s: HTML has %s: %s", w.url, s, it.SummaryHTML)
+			}
+		}
+	}
+}
