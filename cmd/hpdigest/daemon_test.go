@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -34,15 +34,8 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+// reListening finds the address the daemon's HTTP server listens on in its log.
+var reListening = regexp.MustCompile(`msg="http server listening" addr=(\S+)`)
 
 // waitFor polls cond until it holds; the deadline only stops a broken test
 // from hanging, it asserts nothing about speed.
@@ -64,9 +57,10 @@ func startDaemon(t *testing.T, edit func(string) string) (smtp *smtptest.Server,
 	dir := t.TempDir()
 	smtp = smtptest.Start(t)
 	cfgPath := writeConfig(t, dir, feedServer(t).URL, smtp)
-	httpAddr = freeAddr(t)
+	// Port 0: the daemon listens on a port the system picks and logs it, so
+	// no other process can take the port between picking and listening.
 	data, _ := os.ReadFile(cfgPath)
-	cfg := strings.Replace(string(data), "[http]\n", "[http]\nlisten = \""+httpAddr+"\"\n", 1)
+	cfg := strings.Replace(string(data), "[http]\n", "[http]\nlisten = \"127.0.0.1:0\"\n", 1)
 	os.WriteFile(cfgPath, []byte(edit(cfg)), 0o644)
 	if code, _, errOut := cli(t, "-config", cfgPath, "-add-subscriber", "lan@example.jp"); code != 0 {
 		t.Fatal(errOut)
@@ -76,6 +70,12 @@ func startDaemon(t *testing.T, edit func(string) string) (smtp *smtptest.Server,
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"-config", cfgPath}, io.Discard, logs) }()
 	t.Cleanup(cancel)
+	waitFor(t, "the HTTP server", func() bool {
+		if m := reListening.FindStringSubmatch(logs.String()); m != nil {
+			httpAddr = m[1]
+		}
+		return httpAddr != ""
+	})
 	return smtp, httpAddr, logs, func() int {
 		cancel()
 		select {

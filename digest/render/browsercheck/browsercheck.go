@@ -19,6 +19,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/haiphong/hpdigest/internal/testneed"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -28,14 +30,11 @@ const chromiumPath = "/usr/bin/chromium"
 // unless CI is set.
 func Start(t testing.TB) context.Context {
 	t.Helper()
-	if testing.Short() && os.Getenv("CI") == "" {
+	if testing.Short() && !testneed.CI() {
 		t.Skip("browser check skipped in -short mode")
 	}
 	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("chromium is required in CI: %v (apt-get install -y chromium)", err)
-		}
-		t.Skipf("chromium not installed (%v); apt-get install -y chromium", err)
+		testneed.Skip(t, "chromium not installed (%v); apt-get install -y chromium", err)
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),
