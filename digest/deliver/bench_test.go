@@ -348,7 +348,7 @@ func dbRecipients(db *sql.DB) func(ctx context.Context, after int64, limit int) 
 
 // benchTmpl is a pre-rendered issue body per language, split at its
 // placeholders once, and personalised per recipient by joining the pieces
-// (the way the lead's Compose is expected to: render once per variant).
+// (render once per variant, personalise per recipient).
 type benchTmpl struct{ text, html map[string][]string }
 
 func benchTemplate() *benchTmpl {

@@ -36,8 +36,8 @@ type IssueSummary struct {
 	Items  int       // number of items in the full issue; 0 if unknown (not shown)
 }
 
-// Source is what the archive needs from the digest store (the lead's
-// digest package implements it).
+// Source is what the archive needs from the digest store (cmd/hpdigest
+// implements it over the app).
 type Source interface {
 	// SentIssues lists the issues that have been sent, newest first.
 	// Drafts, approved-but-unsent and cancelled issues must not be listed.
@@ -51,8 +51,8 @@ type Source interface {
 // ErrNotFound is returned by a Source for an issue it does not have.
 var ErrNotFound = errors.New("archive: no such issue")
 
-// IssueURL is the absolute URL of an issue's web page, without language; the
-// lead sets render.Issue.WebURL to it so "view in browser" links here.
+// IssueURL is the absolute URL of an issue's web page, without language;
+// render.Issue.WebURL is set to it so "view in browser" links here.
 func IssueURL(baseURL string, id int64) string {
 	return strings.TrimRight(baseURL, "/") + "/issues/" + strconv.FormatInt(id, 10)
 }

@@ -1,6 +1,6 @@
 package public_test
 
-// The whole life of a reader, end to end (issue 6): subscribe over HTTP →
+// The whole life of a reader, end to end: subscribe over HTTP →
 // the confirmation mail reaches an in-process SMTP server → confirm →
 // receive the next issue → one-click unsubscribe with the URL from that
 // mail's List-Unsubscribe header → the following issue is not sent to them

@@ -111,6 +111,13 @@ func startSMTP(t *testing.T) (*smtpBackend, int) {
 // body if it is not multipart) and the header.
 func textPart(t *testing.T, raw []byte) (mail.Header, string) {
 	t.Helper()
+	return mailPart(t, raw, "text/plain")
+}
+
+// mailPart returns the decoded part of a message of the media type (or its
+// whole body if it is of that type) and the header.
+func mailPart(t *testing.T, raw []byte, mediaType string) (mail.Header, string) {
+	t.Helper()
 	m, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatalf("parse mail: %v\n%s", err, raw)
@@ -130,7 +137,7 @@ func textPart(t *testing.T, raw []byte) (mail.Header, string) {
 				}
 			}
 		}
-		if mt != "text/plain" {
+		if mt != mediaType {
 			return ""
 		}
 		var r io.Reader = body

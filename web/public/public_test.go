@@ -63,8 +63,8 @@ func TestDoubleOptInOverHTTPAndSMTP(t *testing.T) {
 	if !strings.Contains(hdr.Get("Subject"), "Confirm") || !strings.Contains(text, "Hello Nguyễn <b>An</b>,") {
 		t.Fatalf("confirmation mail: %s\n%s", hdr.Get("Subject"), text)
 	}
-	if bytes.Contains(m.Data, []byte("<b>An</b>")) && !strings.Contains(text, "<b>An</b>") {
-		t.Fatal("name reached the HTML part unescaped")
+	if _, htmlBody := mailPart(t, m.Data, "text/html"); !strings.Contains(htmlBody, "Nguyễn &lt;b&gt;An&lt;/b&gt;") || strings.Contains(htmlBody, "<b>An</b>") {
+		t.Fatalf("the name is not escaped in the HTML part:\n%s", htmlBody)
 	}
 	confirm := e.pathOf(e.linkIn(m, "/confirm/"))
 

@@ -75,7 +75,7 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
 // afterCounts reads, from tables of other components, the bounces of an
 // issue (permanent RCPT rejections, as deliver's RequeueFailed defines
 // them) and the unsubscribes recorded between its send and the next issue.
-// Read-only; deliver and subscribers should export these (see the report).
+// Read-only; deliver and subscribers should export these counts.
 func (h *Handler) afterCounts(ctx context.Context, issueID int64, from, to time.Time) (bounced, unsub int, err error) {
 	err = h.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE issue_id = ? AND state = 'failed'
 		AND smtp_code >= 500 AND last_error LIKE 'RCPT%'`, issueID).Scan(&bounced)

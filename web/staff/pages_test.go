@@ -372,10 +372,17 @@ func TestFeedsPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	found := false
 	for _, h := range hs {
-		if h.Name == "Báo hỏng" && (!h.Enabled || h.ErrorCount != 0) {
-			t.Errorf("after re-enable: enabled %v, errors %d", h.Enabled, h.ErrorCount)
+		if h.Name == "Báo hỏng" {
+			found = true
+			if !h.Enabled || h.ErrorCount != 0 {
+				t.Errorf("after re-enable: enabled %v, errors %d", h.Enabled, h.ErrorCount)
+			}
 		}
+	}
+	if !found {
+		t.Errorf("the re-enabled feed is missing from the health list (%d feeds)", len(hs))
 	}
 	if r := c.post("/staff/feeds/reenable", url.Values{"csrf": {csrf}, "name": {"Không có"}}); r.status != http.StatusNotFound {
 		t.Errorf("re-enable unknown feed: %d", r.status)
