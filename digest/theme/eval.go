@@ -12,7 +12,7 @@ import (
 )
 
 // Labelled is one line of a labelled set (JSON Lines; the format of
-// ../shared/themes/dev.jsonl and testdata/themes/*.jsonl).
+// testdata/themes/*.jsonl).
 type Labelled struct {
 	ID      string   `json:"id"`
 	Source  string   `json:"source,omitempty"`
@@ -25,8 +25,9 @@ type Labelled struct {
 
 // ReadLabelled parses a labelled set. known is the set of valid theme keys;
 // a label outside it (other than "other") is an error naming the line, as is
-// a malformed line, a missing id, a duplicate id or an item without text.
-// Blank lines are skipped.
+// a malformed line, a missing id or labels, a duplicate id or an item without
+// text. Fields it does not use (url, published, ... in a set exported from
+// elsewhere) are ignored. Blank lines are skipped.
 func ReadLabelled(r io.Reader, known map[string]bool) ([]Labelled, error) {
 	var out []Labelled
 	ids := map[string]int{}
@@ -39,18 +40,25 @@ func ReadLabelled(r io.Reader, known map[string]bool) ([]Labelled, error) {
 		if len(b) == 0 {
 			continue
 		}
-		var it Labelled
+		var raw struct {
+			Labelled
+			Labels *[]string `json:"labels"` // nil: the field is missing
+		}
 		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&it); err != nil {
+		if err := dec.Decode(&raw); err != nil {
 			return nil, fmt.Errorf("line %d: %v", line, err)
 		}
 		if dec.More() {
 			return nil, fmt.Errorf("line %d: more than one JSON value", line)
 		}
+		it := raw.Labelled
 		if it.ID == "" {
 			return nil, fmt.Errorf("line %d: missing id", line)
 		}
+		if raw.Labels == nil {
+			return nil, fmt.Errorf("line %d (%s): missing labels ([] for an item of no theme)", line, it.ID)
+		}
+		it.Labels = *raw.Labels
 		if prev, ok := ids[it.ID]; ok {
 			return nil, fmt.Errorf("line %d: id %q already used on line %d", line, it.ID, prev)
 		}
