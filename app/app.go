@@ -30,6 +30,11 @@ type Options struct {
 	// of using SMTP.
 	DryRunDir string
 	Log       *slog.Logger
+	// ThrowawayLinkKey signs links with a random key kept in memory instead
+	// of the configured (or stored) keys: for commands whose links nobody
+	// follows, or that sign none, so that they run without the keys'
+	// secrets in the environment.
+	ThrowawayLinkKey bool
 }
 
 // App is the running daemon's state.
@@ -117,7 +122,14 @@ func (a *App) init(ctx context.Context, opts Options) error {
 		return deliver.Forget(ctx, tx, id) // the outbox keeps no address of a forgotten reader
 	})
 	keys := a.Cfg.Subscribers.Keys
-	if len(keys) == 0 {
+	switch {
+	case opts.ThrowawayLinkKey:
+		secret, err := randomSecret()
+		if err != nil {
+			return err
+		}
+		keys = []subscribers.Key{{ID: "throwaway", Secret: secret}}
+	case len(keys) == 0:
 		secret, err := a.tokenSecret(ctx)
 		if err != nil {
 			return err
@@ -149,16 +161,22 @@ func (a *App) tokenSecret(ctx context.Context) (string, error) {
 	if !errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("settings: %w", err)
 	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
+	if secret, err = randomSecret(); err != nil {
 		return "", err
 	}
-	secret = hex.EncodeToString(b)
 	if _, err := a.DB.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('token_secret', ?) ON CONFLICT (key) DO NOTHING`, secret); err != nil {
 		return "", fmt.Errorf("settings: %w", err)
 	}
 	// Another process may have won the race: read back what is stored.
 	return secret, a.DB.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'token_secret'`).Scan(&secret)
+}
+
+func randomSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
 }
 
 // Close releases the database.

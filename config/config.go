@@ -1,8 +1,10 @@
 // Package config loads the daemon's one TOML file. Each domain package
-// defines its own settings; this package puts them together, fills defaults,
-// resolves secrets from the environment and validates everything at
-// start-up, so a bad config fails before anything runs, naming the key, its
-// line and the reason.
+// defines its own settings; this package puts them together, fills defaults
+// and validates everything written in the file at start-up, so a bad config
+// fails before anything runs, naming the key, its line and the reason. What
+// a part of the config needs from outside the file (secrets in the
+// environment, key files) is checked by Require, for the commands that use
+// that part.
 package config
 
 import (
@@ -43,6 +45,9 @@ type Config struct {
 
 	Subscribers subscribers.Config `toml:"subscribers"`
 	Staff       staffconfig.Config `toml:"staff"`
+
+	file string // the name errors give (the path it was loaded from)
+	text []byte // the file, to find the line of a key in errors
 }
 
 // HTTP is the [http] section.
@@ -94,15 +99,26 @@ func Parse(name string, data []byte) (*Config, error) {
 		key := und[0].String()
 		return nil, fmt.Errorf("config %s: %sunknown key %q (misspelt, or in the wrong section?)", name, lineOf(data, key), key)
 	}
+	c.file, c.text = name, data
 	c.applyDefaults()
 	c.resolveSecrets()
 	if err := c.Validate(); err != nil {
-		if ke := asKeyError(err); ke != nil {
-			return nil, fmt.Errorf("config %s: %s%s: %s", name, lineOf(data, ke.Key), ke.Key, ke.Reason)
-		}
-		return nil, fmt.Errorf("config %s: %w", name, err)
+		return nil, c.explain(err)
 	}
 	return &c, nil
+}
+
+// explain turns a validation error into one naming the file and, for an
+// error about a key, the key's line.
+func (c *Config) explain(err error) error {
+	prefix := "config"
+	if c.file != "" {
+		prefix += " " + c.file
+	}
+	if ke := asKeyError(err); ke != nil {
+		return fmt.Errorf("%s: %s%s: %s", prefix, lineOf(c.text, ke.Key), ke.Key, ke.Reason)
+	}
+	return fmt.Errorf("%s: %w", prefix, err)
 }
 
 // Default returns a config with every default filled in and no feeds: the
@@ -152,19 +168,42 @@ func (c *Config) applyDefaults() {
 	}
 }
 
-// resolveSecrets reads the SMTP password from the environment; the relay's
-// Validate reports it when missing.
+// resolveSecrets reads the SMTP password from the environment; Require
+// reports it when missing.
 func (c *Config) resolveSecrets() {
 	if c.SMTP.PasswordEnv != "" {
 		c.SMTP.Password = os.Getenv(c.SMTP.PasswordEnv)
 	}
 }
 
-// SMTPReady reports whether mail can be sent over SMTP: an error naming the
-// key when no relay is configured or it is invalid.
-func (c *Config) SMTPReady() error {
-	if err := c.SMTP.Validate(); err != nil {
-		return fmt.Errorf("%w (or use -dry-run to write .eml files instead)", err)
+// Need names a part of the config that only some commands use, with what it
+// needs from outside the file.
+type Need int
+
+const (
+	// NeedSMTP: a relay to send through, with its password, CA file and
+	// DKIM key (the daemon, -send-now, -resend-failed).
+	NeedSMTP Need = iota + 1
+	// NeedLinkKeys: the secrets of subscribers.keys, which sign the links in
+	// mails and pages and check them when readers follow them.
+	NeedLinkKeys
+)
+
+// Require checks the parts of the config a command uses beyond what Parse
+// checked, reading their secrets from the environment. The error names the
+// file, the line and the key, as Parse's do.
+func (c *Config) Require(needs ...Need) error {
+	for _, n := range needs {
+		switch n {
+		case NeedSMTP:
+			if err := c.SMTP.Validate(); err != nil {
+				return fmt.Errorf("%w (or use -dry-run to write .eml files instead)", c.explain(err))
+			}
+		case NeedLinkKeys:
+			if err := c.Subscribers.ResolveKeys(); err != nil {
+				return c.explain(err)
+			}
+		}
 	}
 	return nil
 }
@@ -220,7 +259,8 @@ type KeyError struct {
 
 func (e *KeyError) Error() string { return e.Key + ": " + e.Reason }
 
-// Validate checks the whole config.
+// Validate checks everything written in the config (see Require for what
+// some commands need besides).
 func (c *Config) Validate() error {
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		return &KeyError{"timezone", fmt.Sprintf("unknown time zone %q", c.Timezone)}
@@ -240,9 +280,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	// An SMTP relay is checked when one is configured; the commands that send
-	// (the daemon, -send-now without -dry-run) require one (see SMTPReady).
+	// (the daemon, -send-now without -dry-run) require one (see Require).
 	if c.SMTP.Host != "" || len(c.SMTP.Relays) > 0 {
-		if err := c.SMTP.Validate(); err != nil {
+		if err := c.SMTP.ValidateSettings(); err != nil {
 			return err
 		}
 	}
@@ -279,7 +319,7 @@ func (c *Config) Validate() error {
 		}
 		digestKeys[d.Key] = true
 	}
-	if err := c.Subscribers.Validate(); err != nil {
+	if err := c.Subscribers.ValidateSettings(); err != nil {
 		return err
 	}
 	if err := c.Staff.Validate(); err != nil {

@@ -83,17 +83,30 @@ func TestBrokenConfigNamesKeyAndLine(t *testing.T) {
 	}
 }
 
+// The SMTP password is needed by the commands that send: Parse accepts the
+// file without it, Require(NeedSMTP) names the key and its line.
 func TestSecretsFromEnvironment(t *testing.T) {
 	cfg := strings.Replace(valid, `host = "smtp.example.org"`, `host = "smtp.example.org"
 username = "digest"
 password_env = "HPD_TEST_SMTP_PASSWORD"`, 1)
 	t.Setenv("HPD_TEST_SMTP_PASSWORD", "")
-	if _, err := Parse("test.toml", []byte(cfg)); err == nil || !strings.Contains(err.Error(), "HPD_TEST_SMTP_PASSWORD") {
-		t.Fatalf("missing password not reported: %v", err)
-	}
-	t.Setenv("HPD_TEST_SMTP_PASSWORD", "s3cret")
 	c, err := Parse("test.toml", []byte(cfg))
 	if err != nil {
+		t.Fatalf("a command that sends nothing needs no password: %v", err)
+	}
+	if err := c.Require(NeedLinkKeys); err != nil {
+		t.Errorf("the link keys do not need the SMTP password: %v", err)
+	}
+	want := "config test.toml: line 13: smtp.password_env: environment variable HPD_TEST_SMTP_PASSWORD is empty or unset (or use -dry-run"
+	if err := c.Require(NeedSMTP); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("missing password: %v\nwant %q", err, want)
+	}
+	t.Setenv("HPD_TEST_SMTP_PASSWORD", "s3cret")
+	c, err = Parse("test.toml", []byte(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Require(NeedSMTP); err != nil {
 		t.Fatal(err)
 	}
 	if c.SMTP.Password != "s3cret" {
@@ -101,16 +114,58 @@ password_env = "HPD_TEST_SMTP_PASSWORD"`, 1)
 	}
 }
 
-// The shipped example must load as it is (with its secrets in the environment).
-func TestExampleConfigLoads(t *testing.T) {
-	t.Setenv("HPDIGEST_SMTP_PASSWORD", "x")
-	t.Setenv("HPDIGEST_TOKEN_KEY", strings.Repeat("k", 32))
-	c, err := Load(filepath.Join("..", "config.example.toml"))
+// The link-signing keys' secrets are read by Require(NeedLinkKeys); a
+// setting of the keys that is wrong in the file still fails Parse.
+func TestLinkKeysOnDemand(t *testing.T) {
+	cfg := valid + `
+[[subscribers.keys]]
+id = "k2026"
+secret_env = "HPD_TEST_TOKEN_KEY"
+`
+	t.Setenv("HPD_TEST_TOKEN_KEY", "")
+	c, err := Parse("test.toml", []byte(cfg))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("a command that signs no link needs no key: %v", err)
+	}
+	want := "config test.toml: line 25: subscribers.keys[0].secret_env: environment variable HPD_TEST_TOKEN_KEY is not set"
+	if err := c.Require(NeedLinkKeys); err == nil || err.Error() != want {
+		t.Fatalf("missing key: %v\nwant %q", err, want)
+	}
+	t.Setenv("HPD_TEST_TOKEN_KEY", strings.Repeat("k", 32))
+	if err := c.Require(NeedLinkKeys); err != nil || c.Subscribers.Keys[0].Secret != strings.Repeat("k", 32) {
+		t.Fatalf("key from the environment: %v, secret %q", err, c.Subscribers.Keys[0].Secret)
+	}
+	bad := strings.Replace(cfg, `id = "k2026"`, `id = "k 2026"`, 1)
+	if _, err := Parse("test.toml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "line 24: subscribers.keys[0].id") {
+		t.Fatalf("bad key id: %v", err)
+	}
+}
+
+// The shipped example must load as it is, with or without its secrets in
+// the environment; the commands that need them are told which key is missing.
+func TestExampleConfigLoads(t *testing.T) {
+	path := filepath.Join("..", "config.example.toml")
+	t.Setenv("HPDIGEST_SMTP_PASSWORD", "")
+	t.Setenv("HPDIGEST_TOKEN_KEY", "")
+	c, err := Load(path)
+	if err != nil {
+		t.Fatalf("without secrets: %v", err)
 	}
 	if len(c.Feeds) < 3 || len(c.Digests) == 0 || len(c.Themes) < 3 {
 		t.Errorf("example has %d feeds, %d digests, %d themes", len(c.Feeds), len(c.Digests), len(c.Themes))
+	}
+	for need, key := range map[Need]string{NeedSMTP: "smtp.password_env", NeedLinkKeys: "subscribers.keys[0].secret_env"} {
+		if err := c.Require(need); err == nil || !strings.Contains(err.Error(), path+": line ") || !strings.Contains(err.Error(), key) {
+			t.Errorf("Require(%d) without secrets: %v, want the file, a line and %s", need, err, key)
+		}
+	}
+	t.Setenv("HPDIGEST_SMTP_PASSWORD", "x")
+	t.Setenv("HPDIGEST_TOKEN_KEY", strings.Repeat("k", 32))
+	if c, err = Load(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Require(NeedSMTP, NeedLinkKeys); err != nil {
+		t.Fatalf("with secrets: %v", err)
 	}
 }
 

@@ -60,9 +60,20 @@ const MinSecretLen = 32
 
 var keyIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 
-// Validate fills the defaults, resolves secret_env from the environment and
-// checks every field, naming the key of the first problem.
+// Validate fills the defaults, checks every field and resolves the keys'
+// secret_env from the environment, naming the key of the first problem.
 func (c *Config) Validate() error {
+	if err := c.ValidateSettings(); err != nil {
+		return err
+	}
+	return c.ResolveKeys()
+}
+
+// ValidateSettings fills the defaults and checks the values written in the
+// config, without reading the environment: the secrets of keys with
+// secret_env are ResolveKeys' job (only commands that sign or check links
+// need them).
+func (c *Config) ValidateSettings() error {
 	c.Defaults()
 	if c.BounceLimit < 1 {
 		return fmt.Errorf("subscribers.bounce_limit: must be at least 1, got %d", c.BounceLimit)
@@ -80,8 +91,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("subscribers.default_timezone: %v", err)
 	}
 	seen := map[string]bool{}
-	for i := range c.Keys {
-		k := &c.Keys[i]
+	for i, k := range c.Keys {
 		where := fmt.Sprintf("subscribers.keys[%d]", i)
 		if !keyIDRe.MatchString(k.ID) {
 			return fmt.Errorf("%s.id: must be 1-32 letters, digits, '-' or '_', got %q", where, k.ID)
@@ -90,22 +100,36 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s.id: duplicate key id %q", where, k.ID)
 		}
 		seen[k.ID] = true
-		if k.SecretEnv != "" {
-			if k.Secret != "" {
-				return fmt.Errorf("%s: set secret or secret_env, not both", where)
-			}
-			v, ok := os.LookupEnv(k.SecretEnv)
-			if !ok || v == "" {
-				return fmt.Errorf("%s.secret_env: environment variable %s is not set", where, k.SecretEnv)
-			}
-			k.Secret = v
+		if k.SecretEnv != "" && k.Secret != "" && !k.fromEnv {
+			return fmt.Errorf("%s: set secret or secret_env, not both", where)
 		}
-		if len(k.Secret) < MinSecretLen {
+		if k.SecretEnv == "" && len(k.Secret) < MinSecretLen {
 			return fmt.Errorf("%s.secret: must be at least %d bytes (got %d)", where, MinSecretLen, len(k.Secret))
 		}
 	}
 	if len(c.Keys) > 0 && !c.Keys[0].RetireAt.IsZero() && !c.Keys[0].RetireAt.After(time.Now()) {
 		return fmt.Errorf("subscribers.keys[0].retire_at: the first key signs new tokens and must not be retired (%s)", c.Keys[0].RetireAt.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// ResolveKeys reads the secret of every key with secret_env from the
+// environment: an error names the key when it is unset or too short.
+func (c *Config) ResolveKeys() error {
+	for i := range c.Keys {
+		k := &c.Keys[i]
+		if k.SecretEnv == "" {
+			continue
+		}
+		where := fmt.Sprintf("subscribers.keys[%d]", i)
+		v, ok := os.LookupEnv(k.SecretEnv)
+		if !ok || v == "" {
+			return fmt.Errorf("%s.secret_env: environment variable %s is not set", where, k.SecretEnv)
+		}
+		if len(v) < MinSecretLen {
+			return fmt.Errorf("%s.secret_env: %s must hold at least %d bytes (got %d)", where, k.SecretEnv, MinSecretLen, len(v))
+		}
+		k.Secret, k.fromEnv = v, true
 	}
 	return nil
 }

@@ -53,8 +53,10 @@ var (
 type Key struct {
 	ID        string    `toml:"id"`
 	Secret    string    `toml:"secret"`     // the secret itself, or:
-	SecretEnv string    `toml:"secret_env"` // name of the environment variable holding it (resolved by Config.Validate)
+	SecretEnv string    `toml:"secret_env"` // name of the environment variable holding it (resolved by Config.ResolveKeys)
 	RetireAt  time.Time `toml:"retire_at"`
+
+	fromEnv bool // Secret was read from SecretEnv
 }
 
 // Tokens signs and verifies URL tokens: HMAC-SHA256 over purpose, subscriber

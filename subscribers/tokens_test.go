@@ -2,6 +2,7 @@ package subscribers
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -209,5 +210,34 @@ func TestConfigValidate(t *testing.T) {
 		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "subscribers.") {
 			t.Errorf("bad config %d: %v", i, err)
 		}
+	}
+}
+
+// Commands that sign no link check the settings without the keys' secrets;
+// the secrets are read (and reported when missing) by ResolveKeys.
+func TestKeySecretsAreResolvedOnDemand(t *testing.T) {
+	os.Unsetenv("HP_TEST_UNSET_KEY")
+	c := Config{Keys: []Key{{ID: "k1", SecretEnv: "HP_TEST_UNSET_KEY"}}}
+	if err := c.ValidateSettings(); err != nil {
+		t.Fatalf("settings without the secret in the environment: %v", err)
+	}
+	if err := c.ResolveKeys(); err == nil || !strings.Contains(err.Error(), "subscribers.keys[0].secret_env: environment variable HP_TEST_UNSET_KEY is not set") {
+		t.Fatalf("ResolveKeys: %v", err)
+	}
+	t.Setenv("HP_TEST_UNSET_KEY", "short")
+	if err := c.ResolveKeys(); err == nil || !strings.Contains(err.Error(), "subscribers.keys[0].secret_env: HP_TEST_UNSET_KEY must hold at least 32 bytes") {
+		t.Fatalf("ResolveKeys with a short secret: %v", err)
+	}
+	t.Setenv("HP_TEST_UNSET_KEY", strings.Repeat("q", 32))
+	if err := c.ResolveKeys(); err != nil || c.Keys[0].Secret != strings.Repeat("q", 32) {
+		t.Fatalf("ResolveKeys: %v, secret %q", err, c.Keys[0].Secret)
+	}
+	// Checking again after the secret was read is not "secret and secret_env both set".
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate after ResolveKeys: %v", err)
+	}
+	both := Config{Keys: []Key{{ID: "k1", SecretEnv: "HP_TEST_UNSET_KEY", Secret: strings.Repeat("s", 40)}}}
+	if err := both.ValidateSettings(); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Fatalf("secret and secret_env both in the file: %v", err)
 	}
 }

@@ -562,3 +562,73 @@ func TestPreviewWritesTheDraft(t *testing.T) {
 		t.Errorf("a preview sent %d messages", n)
 	}
 }
+
+// Each command needs only what it uses: with the shipped example config and
+// no secret in the environment, the commands that send nothing run; those
+// that send, or check a reader's link, name the missing secret with the
+// file and line.
+func TestCommandsNeedOnlyWhatTheyUse(t *testing.T) {
+	for _, env := range []string{"HPDIGEST_SMTP_PASSWORD", "HPDIGEST_TOKEN_KEY"} {
+		t.Setenv(env, "")
+		os.Unsetenv(env)
+	}
+	labelled, err := filepath.Abs(filepath.Join("..", "..", "testdata", "themes", "dev.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile(filepath.Join("..", "..", "config.example.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir()) // the example's database and outbox are relative paths
+	if err := os.WriteFile("config.toml", example, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	csv := filepath.Join(t.TempDir(), "readers.csv")
+	os.WriteFile(csv, []byte("email,name,language,themes\nminh@example.de,Minh,en,fdi\n"), 0o644)
+	for _, args := range [][]string{
+		{"-eval-themes", labelled},
+		{"-add-subscriber", "lan@example.jp", "-name", "Lan"},
+		{"-import", csv},
+		{"-subscribers"},
+		{"-export", filepath.Join(t.TempDir(), "out.csv")},
+		{"-export-subscriber", "lan@example.jp"},
+		{"-feeds"},
+		{"-reclassify"},
+		{"-preview", filepath.Join(t.TempDir(), "preview.html")},
+		{"-forget", "minh@example.de"},
+	} {
+		if code, out, errOut := cli(t, append([]string{"-config", "config.toml"}, args...)...); code != 0 {
+			t.Errorf("%s without secrets: exit %d\n%s%s", args[0], code, out, errOut)
+		}
+	}
+	lineOf := func(text string) int {
+		for i, l := range strings.Split(string(example), "\n") {
+			if strings.HasPrefix(l, text) {
+				return i + 1
+			}
+		}
+		t.Fatalf("config.example.toml has no line %q", text)
+		return 0
+	}
+	password := fmt.Sprintf("line %d: smtp.password_env", lineOf(`password_env = "HPDIGEST_SMTP_PASSWORD"`))
+	key := fmt.Sprintf("line %d: subscribers.keys[0].secret_env", lineOf(`secret_env = "HPDIGEST_TOKEN_KEY"`))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // should the daemon start after all, it stops at once
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-send-now"}, "config config.toml: " + password + ": environment variable HPDIGEST_SMTP_PASSWORD is empty or unset"},
+		{[]string{"-resend-failed", "1"}, password},
+		{nil, password}, // the daemon
+		{[]string{"-send-now", "-dry-run"}, "config config.toml: " + key + ": environment variable HPDIGEST_TOKEN_KEY is not set"},
+		{[]string{"-unsubscribe-mail"}, key},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(ctx, append([]string{"-config", "config.toml"}, c.args...), &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), c.want) {
+			t.Errorf("%v without secrets: exit %d, %q; want exit 2 and %q", c.args, code, errOut.String(), c.want)
+		}
+	}
+}

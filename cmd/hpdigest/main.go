@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -180,14 +181,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hpdigest:", err)
 		return 2
 	}
-	opts := app.Options{Log: log}
+	need := needs(f)
+	if err := cfg.Require(need...); err != nil {
+		fmt.Fprintln(stderr, "hpdigest:", err)
+		return 2
+	}
+	opts := app.Options{Log: log, ThrowawayLinkKey: !slices.Contains(need, config.NeedLinkKeys)}
 	if f.dryRun {
 		opts.DryRunDir = cfg.OutboxDir
-	} else if sendsMail(f) {
-		if err := cfg.SMTPReady(); err != nil {
-			fmt.Fprintf(stderr, "hpdigest: config %s: %v\n", f.config, err)
-			return 2
-		}
 	}
 	a, err := app.New(ctx, cfg, opts)
 	if err != nil {
@@ -198,17 +199,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return command(ctx, a, f, stdout, stderr)
 }
 
-// sendsMail reports whether the command needs the SMTP relay: the daemon,
-// -send-now and -resend-failed (maintenance commands do not).
-func sendsMail(f *flags) bool {
-	if f.sendNow || f.resendFailed != 0 {
-		return true
+// needs lists the parts of the config the command uses besides what every
+// command reads: the daemon, -send-now and -resend-failed need the SMTP
+// relay (unless -dry-run) and the link-signing keys; -unsubscribe-mail
+// needs the keys to check the link a reader mailed back. The other commands
+// need neither (a -preview's links are signed with a throwaway key).
+func needs(f *flags) []config.Need {
+	sends := f.sendNow || f.resendFailed != 0 || daemon(f)
+	switch {
+	case sends && f.dryRun:
+		return []config.Need{config.NeedLinkKeys}
+	case sends:
+		return []config.Need{config.NeedSMTP, config.NeedLinkKeys}
+	case f.unsubscribeMail:
+		return []config.Need{config.NeedLinkKeys}
 	}
-	maintenance := f.fetchNow || f.preview != "" || f.listFeeds || f.reenableFeed != "" ||
-		f.addSubscriber != "" || f.listSubscribers || f.removeSubscriber != "" || f.forget != "" ||
-		f.exportSubscriber != "" || f.unsubscribeMail || f.importCSV != "" || f.exportCSV != "" ||
-		f.reclassify || f.createStaff != "" || f.deliveryStatus != 0
-	return !maintenance
+	return nil
+}
+
+// daemon reports whether the flags ask for no one-off job (see command).
+func daemon(f *flags) bool {
+	oneOff := f.sendNow || f.resendFailed != 0 || f.deliveryStatus != 0 || f.fetchNow || f.preview != "" ||
+		f.listFeeds || f.reenableFeed != "" || f.addSubscriber != "" || f.listSubscribers ||
+		f.removeSubscriber != "" || f.forget != "" || f.exportSubscriber != "" || f.unsubscribeMail ||
+		f.importCSV != "" || f.exportCSV != "" || f.createStaff != "" || f.reclassify
+	return !oneOff
 }
 
 // command runs the one-off job the flags ask for, or the daemon.

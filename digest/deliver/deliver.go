@@ -227,18 +227,41 @@ func Migrations() store.Migration {
 	}}
 }
 
-// Validate checks the [smtp] section (and loads the DKIM key, if any).
+// Validate checks the [smtp] section and what a send needs besides it: each
+// relay's password (from the environment), its CA file and the DKIM key.
 // Errors name the key at fault: "smtp.relays[1].port: ...".
 func (c Config) Validate() error {
+	if err := c.ValidateSettings(); err != nil {
+		return err
+	}
+	for i, r := range c.relays() {
+		key := c.relayKey(i)
+		if r.TLSCAFile != "" {
+			if _, err := loadCAs(r.TLSCAFile); err != nil {
+				return fmt.Errorf("%stls_ca_file: %v", key, err)
+			}
+		}
+		if r.PasswordEnv != "" && r.Password == "" {
+			return fmt.Errorf("%spassword_env: environment variable %s is empty or unset", key, r.PasswordEnv)
+		}
+	}
+	if c.DKIM.Domain != "" || c.DKIM.Selector != "" || c.DKIM.PrivateKeyFile != "" || c.DKIM.PrivateKeyEnv != "" {
+		if _, err := c.DKIM.signOptions(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateSettings checks the values of the [smtp] section alone, reading
+// neither the environment nor files: what commands that send nothing check.
+func (c Config) ValidateSettings() error {
 	rs := c.relays()
 	if len(rs) == 0 {
 		return errors.New("smtp.host: is empty (set smtp.host or [[smtp.relays]])")
 	}
 	for i, r := range rs {
-		key := "smtp."
-		if len(c.Relays) > 0 {
-			key = fmt.Sprintf("smtp.relays[%d].", i)
-		}
+		key := c.relayKey(i)
 		if r.Host == "" {
 			return errors.New(key + "host: is empty")
 		}
@@ -259,14 +282,6 @@ func (c Config) Validate() error {
 		if r.PerConn < 0 {
 			return fmt.Errorf("%smessages_per_connection: %d is negative", key, r.PerConn)
 		}
-		if r.TLSCAFile != "" {
-			if _, err := loadCAs(r.TLSCAFile); err != nil {
-				return fmt.Errorf("%stls_ca_file: %v", key, err)
-			}
-		}
-		if r.PasswordEnv != "" && r.Password == "" && os.Getenv(r.PasswordEnv) == "" {
-			return fmt.Errorf("%spassword_env: environment variable %s is empty or unset", key, r.PasswordEnv)
-		}
 	}
 	for _, f := range []struct {
 		key string
@@ -276,12 +291,15 @@ func (c Config) Validate() error {
 			return fmt.Errorf("smtp.%s: must not be negative", f.key)
 		}
 	}
-	if c.DKIM.Domain != "" || c.DKIM.Selector != "" || c.DKIM.PrivateKeyFile != "" || c.DKIM.PrivateKeyEnv != "" {
-		if _, err := c.DKIM.signOptions(); err != nil {
-			return err
-		}
-	}
 	return nil
+}
+
+// relayKey is the config key prefix of relay i: "smtp." or "smtp.relays[i].".
+func (c Config) relayKey(i int) string {
+	if len(c.Relays) > 0 {
+		return fmt.Sprintf("smtp.relays[%d].", i)
+	}
+	return "smtp."
 }
 
 // relays returns the relay pool with defaults filled in.
