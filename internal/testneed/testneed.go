@@ -17,22 +17,22 @@ func CI() bool { return os.Getenv("CI") != "" }
 // test fails instead.
 func Skip(tb testing.TB, format string, args ...any) {
 	tb.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if CI() {
-		tb.Fatalf("%s (required in CI)", msg)
-		return
-	}
-	tb.Skip(msg)
+	missing(tb, fmt.Sprintf(format, args...), tb.Skip)
 }
 
 // Narrow notes that the test goes on without something it would use; in CI
 // the test fails instead.
 func Narrow(tb testing.TB, format string, args ...any) {
 	tb.Helper()
-	msg := fmt.Sprintf(format, args...)
+	missing(tb, fmt.Sprintf(format, args...), tb.Log)
+}
+
+// missing fails the test in CI, and otherwise hands msg to outsideCI.
+func missing(tb testing.TB, msg string, outsideCI func(args ...any)) {
+	tb.Helper()
 	if CI() {
 		tb.Fatalf("%s (required in CI)", msg)
 		return
 	}
-	tb.Log(msg)
+	outsideCI(msg)
 }
