@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/haiphong/hpdigest/digest/theme"
 )
 
 // Evidence is one reason for or against two items being one story.
@@ -40,13 +38,6 @@ type Decision struct {
 	// Explanation says all of it in one line: "same story: shared LG
 	// Display, 1.4 billion USD, Hai Phong; 0 days apart; score 7.5 ≥ 5".
 	Explanation string
-}
-
-// Suggestion reports whether the pair is worth showing to staff as a
-// possible pairing: not the same story by the rules, nothing rules it out,
-// and the score reaches the suggestion threshold.
-func (d *Detector) suggestion(dec Decision) bool {
-	return !dec.Same && dec.Veto == "" && dec.Score >= d.cfg.Suggest
 }
 
 // Compare decides whether two items report the same event.
@@ -278,15 +269,8 @@ func (p *pair) numbers() {
 	a, b := p.a, p.b
 	total := 0.0
 	moneyFound := false
-	var seen []quantity
-	for _, q := range a.quants {
-		if q.kind == qYear || slices.ContainsFunc(seen, func(s quantity) bool {
-			return s.kind == q.kind && s.unit == q.unit && s.value == q.value
-		}) {
-			continue
-		}
-		seen = append(seen, q)
-		exact, approx, weak := matchQuantity(q, b.quants)
+	for _, q := range a.distinct {
+		exact, approx, weak := matchQuantity(q, b.distinct)
 		w, kind := 0.0, "number"
 		switch {
 		case q.kind == qMoney && (exact || approx):
@@ -339,28 +323,18 @@ func (p *pair) numbers() {
 	}
 
 	// Against: the titles state different figures of one kind.
-	if !p.differ(qMoney, true, againstAmounts, "different amounts") {
-		p.differ(qMoney, false, againstAmountsBody, "different amounts")
+	if !p.differ(qMoney, a.figures[qMoney], b.figures[qMoney], againstAmounts, "different amounts") {
+		p.differ(qMoney, a.money, b.money, againstAmountsBody, "different amounts")
 	}
-	p.differ(qPercent, true, againstPercents, "different percentages")
-	p.differ(qOrdinal, false, againstOrdinals, "different editions")
-	p.differ(qPeriod, true, againstPeriods, "different periods")
-	p.differ(qYear, true, againstYears, "different years")
+	p.differ(qPercent, a.figures[qPercent], b.figures[qPercent], againstPercents, "different percentages")
+	p.differ(qOrdinal, a.figures[qOrdinal], b.figures[qOrdinal], againstOrdinals, "different editions")
+	p.differ(qPeriod, a.figures[qPeriod], b.figures[qPeriod], againstPeriods, "different periods")
+	p.differ(qYear, a.figures[qYear], b.figures[qYear], againstYears, "different years")
 }
 
-// differ subtracts w when both items state figures of kind k (in their
-// titles if inTitle) and none of either side's is found in the other.
-func (p *pair) differ(k qkind, inTitle bool, w float64, what string) bool {
-	pick := func(x *doc) []quantity {
-		var out []quantity
-		for _, q := range x.quants {
-			if q.kind == k && (q.title || !inTitle) {
-				out = append(out, q)
-			}
-		}
-		return out
-	}
-	ta, tb := pick(p.a), pick(p.b)
+// differ subtracts w when both items state figures of kind k (ta, tb) and
+// none of either side's is found among the other's figures.
+func (p *pair) differ(k qkind, ta, tb []quantity, w float64, what string) bool {
 	if len(ta) == 0 || len(tb) == 0 {
 		return false
 	}
@@ -438,15 +412,15 @@ func (p *pair) entities() {
 		if p.explain {
 			ta, tb := a.entityText(ea), b.entityText(eb)
 			text = ta
-			if theme.Fold(ta) != theme.Fold(tb) {
+			if !strings.EqualFold(ta, tb) {
 				text = ta + " = " + tb
 			}
 		}
 		p.add(e.kind.String(), text, w)
 	}
-	p.entityConflict(kindCountry, againstCountry, "different partners")
-	p.entityConflict(kindPlace, againstPlace, "different places")
-	p.entityConflict(kindAction, againstAction, "different events")
+	p.entityConflict(0, againstCountry, "different partners")
+	p.entityConflict(1, againstPlace, "different places")
+	p.entityConflict(2, againstAction, "different events")
 }
 
 func (x *doc) entityText(h entHit) string {
@@ -455,56 +429,35 @@ func (x *doc) entityText(h entHit) string {
 
 // entityConflict subtracts w when both titles name entities of kind k and
 // neither title's are found anywhere in the other item (for actions, a
-// title that names none stands for its lead's). The check is made
-// twice: on the distinctive entities only (so the home city both name does
-// not hide "Quảng Đông" against "Quảng Tây"), then on all of them (so
-// "Hải Phòng" against "Quảng Ninh" still counts).
-func (p *pair) entityConflict(k kind, w float64, what string) {
-	if ta, tb, ok := p.titlesDiffer(k, true); ok {
-		p.entityAgainst(ta, tb, w, k, what)
-	} else if ta, tb, ok := p.titlesDiffer(k, false); ok {
-		p.entityAgainst(ta, tb, w, k, what)
+// title that names none stands for its lead's). The check is made twice:
+// on the distinctive entities only (so the home city both name does not
+// hide "Quảng Đông" against "Quảng Tây"), then on all of them (so "Hải
+// Phòng" against "Quảng Ninh" still counts).
+func (p *pair) entityConflict(c int, w float64, what string) {
+	for _, level := range [2]int{0, 1} {
+		ta, tb := p.a.named[c][level], p.b.named[c][level]
+		if titlesDiffer(p.a, p.b, ta, tb) {
+			p.entityAgainst(ta, tb, w, conflictKinds[c], what)
+			return
+		}
 	}
 }
 
-func (p *pair) titlesDiffer(k kind, distinctive bool) (ta, tb []entHit, ok bool) {
-	inTitle := func(x *doc) []entHit {
-		var out []entHit
-		for _, h := range x.ents {
-			e := p.d.gaz.entries[h.entry]
-			if h.title && e.kind == k && (!distinctive || e.weight > kindWeights[kindCommon]) {
-				out = append(out, h)
-			}
-		}
-		if len(out) == 0 && k == kindAction {
-			// A title that names no action: what the lead says happened.
-			for _, h := range x.ents {
-				if p.d.gaz.entries[h.entry].kind == k {
-					out = append(out, h)
-				}
-			}
-		}
-		return out
-	}
-	has := func(x *doc, e int32) bool {
-		i := sort.Search(len(x.ents), func(i int) bool { return x.ents[i].entry >= e })
-		return i < len(x.ents) && x.ents[i].entry == e
-	}
-	ta, tb = inTitle(p.a), inTitle(p.b)
+func titlesDiffer(a, b *doc, ta, tb []entHit) bool {
 	if len(ta) == 0 || len(tb) == 0 {
-		return nil, nil, false
+		return false
 	}
 	for _, h := range ta {
-		if has(p.b, h.entry) {
-			return nil, nil, false
+		if b.has(h.entry) {
+			return false
 		}
 	}
 	for _, h := range tb {
-		if has(p.a, h.entry) {
-			return nil, nil, false
+		if a.has(h.entry) {
+			return false
 		}
 	}
-	return ta, tb, true
+	return true
 }
 
 func (p *pair) entityAgainst(ta, tb []entHit, w float64, k kind, what string) {
@@ -535,7 +488,7 @@ func (p *pair) names() {
 		return
 	}
 	total := 0.0
-	var seen []string
+	var seen []uint64
 	for _, r := range a.runs {
 		n := int(r.end - r.start)
 		for i := 0; i < n; {
@@ -557,9 +510,9 @@ func (p *pair) names() {
 			case span == 1 && first.Upper && len(first.ASCII) <= 2:
 				w = wShortAcronym
 			}
-			key := ""
-			for k := i; k <= j; k++ {
-				key += words.At(int(r.start)+k).ASCII + " "
+			key := r.single[i] ^ uint64(span)
+			for k := i; k < j; k++ {
+				key = key*31 + r.pair[k]
 			}
 			if !slices.Contains(seen, key) {
 				seen = append(seen, key)

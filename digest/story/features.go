@@ -28,8 +28,18 @@ type doc struct {
 
 	fields [2]theme.Words // title, summary
 	quants []quantity
-	ents   []entHit // one per entity, the title's first
-	runs   []nameRun
+	// distinct is quants without repeats and years; figures[k] are the
+	// figures of kind k that the check for different figures compares
+	// (title ones, or all ordinals).
+	distinct []quantity
+	money    []quantity // the distinct amounts of money
+	figures  [qDate + 1][]quantity
+	// named[c][0] are the distinctive entities of conflict kind c (country,
+	// place, action) its title names; named[c][1] all of them (see
+	// entityConflict).
+	named [3][2][]entHit
+	ents  []entHit // one per entity, the title's first
+	runs  []nameRun
 	// name keys, sorted: single qualifying words and bigrams of runs
 	singles, bigrams []uint64
 	// shingles (pairs of content words), sorted: title, and title+summary
@@ -66,8 +76,8 @@ func (d *Detector) prepare(it Item) *doc {
 	// "US$" is a currency, not the United States.
 	x.fields[0] = theme.Split(strings.ReplaceAll(it.Title, "US$", "USD "))
 	x.fields[1] = theme.Split(strings.ReplaceAll(it.Summary, "US$", "USD "))
-	x.quants = scanQuantities(theme.Fold(it.Title), it.Lang, &d.units, true, nil)
-	x.quants = scanQuantities(theme.Fold(it.Summary), it.Lang, &d.units, false, x.quants)
+	x.quants = scanQuantities(x.fields[0].Fold(), it.Lang, &d.units, true, nil)
+	x.quants = scanQuantities(x.fields[1].Fold(), it.Lang, &d.units, false, x.quants)
 
 	var covered [2][]bool
 	var commonCovered [2][]bool
@@ -92,6 +102,7 @@ func (d *Detector) prepare(it Item) *doc {
 		}
 	}
 	sort.Slice(x.ents, func(i, j int) bool { return x.ents[i].entry < x.ents[j].entry })
+	x.index(d)
 
 	x.extractNames(covered)
 	x.titleSh = shingles(x.fields[0], commonCovered[0], nil)
@@ -99,6 +110,52 @@ func (d *Detector) prepare(it Item) *doc {
 	x.titleSh = sortUnique(x.titleSh)
 	x.bodySh = sortUnique(x.bodySh)
 	return x
+}
+
+// conflictKinds are the entity kinds two titles must not disagree on.
+var conflictKinds = [3]kind{kindCountry, kindPlace, kindAction}
+
+// index precomputes what comparisons read again and again.
+func (x *doc) index(d *Detector) {
+	for _, q := range x.quants {
+		if q.kind != qYear && !slices.ContainsFunc(x.distinct, func(o quantity) bool {
+			return o.kind == q.kind && o.unit == q.unit && o.value == q.value
+		}) {
+			x.distinct = append(x.distinct, q)
+			if q.kind == qMoney {
+				x.money = append(x.money, q)
+			}
+		}
+		if q.title || q.kind == qOrdinal {
+			x.figures[q.kind] = append(x.figures[q.kind], q)
+		}
+	}
+	for c, k := range conflictKinds {
+		for _, h := range x.ents {
+			e := d.gaz.entries[h.entry]
+			if h.title && e.kind == k {
+				x.named[c][1] = append(x.named[c][1], h)
+				if e.weight > kindWeights[kindCommon] {
+					x.named[c][0] = append(x.named[c][0], h)
+				}
+			}
+		}
+		if k == kindAction && len(x.named[c][1]) == 0 {
+			// A title that names no action: what the lead says happened.
+			for _, h := range x.ents {
+				if d.gaz.entries[h.entry].kind == k {
+					x.named[c][1] = append(x.named[c][1], h)
+				}
+			}
+			x.named[c][0] = x.named[c][1]
+		}
+	}
+}
+
+// has reports whether the item names entity e.
+func (x *doc) has(e int32) bool {
+	i := sort.Search(len(x.ents), func(i int) bool { return x.ents[i].entry >= e })
+	return i < len(x.ents) && x.ents[i].entry == e
 }
 
 var vietnamTime = time.FixedZone("ICT", 7*3600)

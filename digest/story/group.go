@@ -72,8 +72,10 @@ func (g *Grouping) StoryOf(id string) (*Story, bool) {
 // Group sorts a window of items into stories. Two items are joined when
 // their decision says same story, and two groups only when every pair
 // across them is at least a suggestion with nothing ruling it out, so that
-// A≈B and B≈C never put an unrelated A and C together. Staff constraints
-// come first and are never overridden. Only pairs sharing a distinctive
+// A≈B and B≈C never put an unrelated A and C together. Staff decisions are
+// never overridden: items kept apart are never joined, and a staff pairing
+// joins the two items' stories whole once the rules have formed them (so
+// each keeps the versions the rules gave it). Only pairs sharing a distinctive
 // signal (an amount, a name, a place, a wording, the link) are compared,
 // so the cost grows with the window, not with its square.
 //
@@ -97,7 +99,7 @@ func (d *Detector) Group(items []Item, c Constraints) (*Grouping, error) {
 	gr.init()
 	g := &Grouping{}
 
-	// Staff decisions first.
+	// Staff separations bind the rules.
 	for _, p := range c.Different {
 		i, ok1 := idx[p[0]]
 		j, ok2 := idx[p[1]]
@@ -105,24 +107,6 @@ func (d *Detector) Group(items []Item, c Constraints) (*Grouping, error) {
 			gr.apart[pairKey(i, j)] = true
 		}
 	}
-	for _, p := range c.Same {
-		i, ok1 := idx[p[0]]
-		j, ok2 := idx[p[1]]
-		if !ok1 || !ok2 || gr.find(i) == gr.find(j) {
-			continue
-		}
-		if x, y, ok := gr.keptApart(i, j); ok {
-			g.Conflicts = append(g.Conflicts, fmt.Sprintf(
-				"staff pairing %s–%s not applied: it would join %s and %s, which staff kept apart",
-				docs[i].ID, docs[j].ID, docs[x].ID, docs[y].ID))
-			continue
-		}
-		dec := d.decide(docs[i], docs[j])
-		dec.Same, dec.Staff = true, "same"
-		dec.Explanation = explain(dec)
-		gr.union(i, j, dec)
-	}
-
 	// The rules: best pairs first.
 	cands := gr.candidates()
 	var merge, near []uint64
@@ -161,6 +145,26 @@ func (d *Detector) Group(items []Item, c Constraints) (*Grouping, error) {
 			continue
 		}
 		gr.union(i, j, d.decide(docs[i], docs[j]))
+	}
+
+	// Staff pairings join the stories of the two items, whole: a confirmed
+	// pair or two merged stories keep every version the rules gave them.
+	for _, p := range c.Same {
+		i, ok1 := idx[p[0]]
+		j, ok2 := idx[p[1]]
+		if !ok1 || !ok2 || gr.find(i) == gr.find(j) {
+			continue
+		}
+		if x, y, ok := gr.keptApart(i, j); ok {
+			g.Conflicts = append(g.Conflicts, fmt.Sprintf(
+				"staff pairing %s–%s not applied: it would join %s and %s, which staff kept apart",
+				docs[i].ID, docs[j].ID, docs[x].ID, docs[y].ID))
+			continue
+		}
+		dec := d.decide(docs[i], docs[j])
+		dec.Same, dec.Staff = true, "same"
+		dec.Explanation = explain(dec)
+		gr.union(i, j, dec)
 	}
 
 	// Suggestions: near misses and blocked joins across the final stories.
@@ -298,10 +302,12 @@ func (gr *grouper) weakestAcross(i, j int) (int, int, string, bool) {
 // is too common to pick pairs by; it still counts when a pair is scored.
 func maxPosting(n int) int { return 100 + n/50 }
 
-// candidates returns the pairs that share at least one distinctive signal
-// and were published within the date window.
+// candidates returns the pairs published within the date window that
+// share a strong signal (the link, an amount, an ordinal, a name, a
+// company or named event, each shared by few items) or two weaker ones (a
+// place or body, a count or percentage, a pair of title words).
 func (gr *grouper) candidates() []uint64 {
-	post := map[uint64][]int32{}
+	post := make(map[uint64][]int32, 16*len(gr.docs))
 	for i, x := range gr.docs {
 		for _, k := range gr.blockingKeys(x) {
 			l := post[k]
@@ -313,62 +319,90 @@ func (gr *grouper) candidates() []uint64 {
 	}
 	limit := maxPosting(len(gr.docs))
 	maxDays := gr.d.cfg.MaxDaysApart
-	seen := map[uint64]bool{}
-	var out []uint64
-	for _, l := range post {
+	strength := make(map[uint64]uint8, 32*len(gr.docs))
+	for key, l := range post {
 		if len(l) < 2 || len(l) > limit {
 			continue
+		}
+		w := uint8(1)
+		if key&strongKey != 0 && len(l) <= maxStrongPosting {
+			w = 2
 		}
 		sort.Slice(l, func(a, b int) bool { return gr.docs[l[a]].day < gr.docs[l[b]].day })
 		for a := range l {
 			da := gr.docs[l[a]].day
 			for b := a + 1; b < len(l); b++ {
-				db := gr.docs[l[b]].day
-				if da != noDay && db-da > maxDays {
+				if db := gr.docs[l[b]].day; da != noDay && db-da > maxDays {
 					break
 				}
 				k := pairKey(int(l[a]), int(l[b]))
-				if !seen[k] {
-					seen[k] = true
-					out = append(out, k)
-				}
+				strength[k] = min(strength[k]+w, 2)
 			}
+		}
+	}
+	var out []uint64
+	for k, w := range strength {
+		if w >= 2 {
+			out = append(out, k)
 		}
 	}
 	slices.Sort(out)
 	return out
 }
 
+// strongKey marks blocking keys that alone make a pair worth comparing,
+// unless more than maxStrongPosting items share them (the city chairman's
+// name): then they count as weak.
+const (
+	strongKey        = 1 << 63
+	maxStrongPosting = 40
+)
+
 // blockingKeys are the signals a pair must share to be compared at all.
 func (gr *grouper) blockingKeys(x *doc) []uint64 {
 	var keys []uint64
+	key := func(strong bool, s string) {
+		k := hashString(s) &^ strongKey
+		if strong {
+			k |= strongKey
+		}
+		keys = append(keys, k)
+	}
 	if x.url != "" {
-		keys = append(keys, hashString("u\x00"+x.url))
+		key(true, "u\x00"+x.url)
 	}
 	if x.edID != "" {
-		keys = append(keys, hashString("e\x00"+strconv.Itoa(x.edition)+"\x00"+x.edID))
+		key(true, "e\x00"+strconv.Itoa(x.edition)+"\x00"+x.edID)
 	}
 	for _, q := range x.quants {
 		switch {
 		case q.kind == qMoney:
-			keys = append(keys, hashString("m\x00"+q.unit+"\x00"+roughly(q.value)))
-		case q.kind == qPercent:
-			keys = append(keys, hashString("p\x00"+strconv.FormatFloat(math.Round(q.value*10)/10, 'f', -1, 64)))
-		case (q.kind == qCount || q.kind == qBare) && q.value >= 10:
-			keys = append(keys, hashString("n\x00"+strconv.FormatFloat(q.value, 'f', -1, 64)))
+			key(true, "m\x00"+q.unit+"\x00"+roughly(q.value))
 		case q.kind == qOrdinal:
-			keys = append(keys, hashString("o\x00"+strconv.FormatFloat(q.value, 'f', -1, 64)))
+			key(true, "o\x00"+strconv.FormatFloat(q.value, 'f', -1, 64))
+		case q.kind == qPercent:
+			key(false, "p\x00"+strconv.FormatFloat(math.Round(q.value*10)/10, 'f', -1, 64))
+		case (q.kind == qCount || q.kind == qBare) && q.value >= 10:
+			key(false, "n\x00"+strconv.FormatFloat(q.value, 'f', -1, 64))
 		}
 	}
 	for _, h := range x.ents {
 		switch gr.d.gaz.entries[h.entry].kind {
-		case kindPlace, kindBody, kindCompany, kindEvent:
-			keys = append(keys, hashString("g\x00"+strconv.Itoa(int(h.entry))))
+		case kindCompany, kindEvent:
+			key(true, "g\x00"+strconv.Itoa(int(h.entry)))
+		case kindPlace, kindBody:
+			key(false, "g\x00"+strconv.Itoa(int(h.entry)))
 		}
 	}
-	keys = append(keys, x.singles...)
-	keys = append(keys, x.bigrams...)
-	keys = append(keys, x.titleSh...)
+	for _, k := range x.singles {
+		keys = append(keys, k|strongKey)
+	}
+	for _, k := range x.bigrams {
+		keys = append(keys, k|strongKey)
+	}
+	for _, k := range x.titleSh {
+		keys = append(keys, k&^strongKey)
+	}
 	return keys
 }
 

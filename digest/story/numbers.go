@@ -369,11 +369,11 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		if word(i-1) == "thang" && v >= 1 && v <= 12 && v == math.Trunc(v) {
 			continue // "tháng 10": a month, not a period
 		}
-		if word(i-1) == "ngay" && first(w) == "thang" && i+3 < len(lx) && lx[i+3].num {
+		if word(i-1) == "ngay" && word(i+1) == "thang" && i+2 < len(lx) && lx[i+2].num {
 			// "ngày 20 tháng 10"
-			if m, ok := parseNumber(lx[i+3].text, lang); ok && m >= 1 && m <= 12 && v >= 1 && v <= 31 {
+			if m, ok := parseNumber(lx[i+2].text, lang); ok && m >= 1 && m <= 12 && v >= 1 && v <= 31 {
 				add(qDate, "", m*100+v)
-				i += 3
+				i += 2
 				continue
 			}
 		}

@@ -195,5 +195,4 @@ func writtenInCapitals(s string) bool {
 	return true
 }
 
-// ErrNoItems is returned by Group for an empty window.
 var errDuplicate = errors.New("duplicate item id")

@@ -91,11 +91,28 @@ func Fold(text string) string {
 	if isASCII(s) {
 		return strings.ToLower(s)
 	}
-	s = norm.NFD.String(s)
+	return foldNFD(norm.NFD.String(s))
+}
+
+// Fold is the package's Fold of the text w was split from, without
+// decomposing it again.
+func (w Words) Fold() string {
+	if isASCII(w.f.src) {
+		return strings.ToLower(w.f.src)
+	}
+	return foldNFD(w.f.src)
+}
+
+func foldNFD(s string) string {
 	b := make([]byte, 0, len(s))
 	for _, r := range s {
 		switch {
 		case unicode.Is(unicode.Mn, r), unicode.Is(unicode.Cf, r):
+		case r < utf8.RuneSelf:
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			b = append(b, byte(r))
 		default:
 			r = mapLetter(r)
 			if r == 'đ' {

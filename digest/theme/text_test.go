@@ -85,5 +85,8 @@ func TestFold(t *testing.T) {
 		if got := Fold(in); got != want {
 			t.Errorf("Fold(%q) = %q, want %q", in, got, want)
 		}
+		if got := Split(in).Fold(); got != want {
+			t.Errorf("Split(%q).Fold() = %q, want %q", in, got, want)
+		}
 	}
 }
