@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/haiphong/hpdigest/digest/theme"
 )
 
 // Labelled is one line of a labelled set (JSON Lines): an item and the
@@ -21,10 +23,11 @@ type Labelled struct {
 }
 
 // ReadLabelled parses a labelled set: one JSON object a line with id, lang
-// (vi or en), title, summary, published (YYYY-MM-DD, RFC 3339 or empty)
-// and story; url and source are used when present, other fields are
-// ignored. A bad line, a missing id, lang or title, a duplicate id or a
-// bad date is an error naming the line. Blank lines are skipped.
+// (vi or en), title, summary, published (YYYY-MM-DD, with a time of day,
+// RFC 3339, or empty) and story; url and source are used when present,
+// other fields are ignored, null is empty. A bad line, a missing id or
+// lang, an item without title and summary, a duplicate id or a bad date is
+// an error naming the line. Blank lines are skipped.
 func ReadLabelled(r io.Reader) ([]Labelled, error) {
 	var out []Labelled
 	ids := map[string]int{}
@@ -54,30 +57,34 @@ func ReadLabelled(r io.Reader) ([]Labelled, error) {
 		if dec.More() {
 			return nil, fmt.Errorf("line %d: more than one JSON value", line)
 		}
+		str := func(p *string) string {
+			if p == nil {
+				return ""
+			}
+			return strings.TrimSpace(*p)
+		}
+		id, lang := str(raw.ID), strings.ToLower(str(raw.Lang))
 		switch {
-		case raw.ID == nil || strings.TrimSpace(*raw.ID) == "":
+		case id == "":
 			return nil, fmt.Errorf("line %d: missing id", line)
 		case raw.Lang == nil:
-			return nil, fmt.Errorf("line %d (%s): missing lang", line, *raw.ID)
-		case *raw.Lang != "vi" && *raw.Lang != "en":
-			return nil, fmt.Errorf("line %d (%s): lang %q: want vi or en", line, *raw.ID, *raw.Lang)
-		case raw.Title == nil || strings.TrimSpace(*raw.Title) == "":
-			return nil, fmt.Errorf("line %d (%s): missing title", line, *raw.ID)
+			return nil, fmt.Errorf("line %d (%s): missing lang", line, id)
+		case lang != "vi" && lang != "en":
+			return nil, fmt.Errorf("line %d (%s): lang %q: want vi or en", line, id, *raw.Lang)
+		case raw.Title == nil && raw.Summary == nil:
+			return nil, fmt.Errorf("line %d (%s): missing title", line, id)
+		case str(raw.Title) == "" && str(raw.Summary) == "":
+			return nil, fmt.Errorf("line %d (%s): no title and no summary", line, id)
 		}
-		it := Labelled{Item: Item{ID: *raw.ID, Lang: *raw.Lang, Title: *raw.Title, URL: raw.URL, Source: raw.Source}}
-		if raw.Summary != nil {
-			it.Summary = *raw.Summary
-		}
+		it := Labelled{Item: Item{ID: id, Lang: lang, Title: str(raw.Title), Summary: str(raw.Summary), URL: raw.URL, Source: raw.Source}}
 		if raw.Story != nil {
 			it.Story = strings.TrimSpace(*raw.Story)
 		}
 		if raw.Published != nil && strings.TrimSpace(*raw.Published) != "" {
 			p := strings.TrimSpace(*raw.Published)
-			t, err := time.ParseInLocation("2006-01-02", p, vietnamTime)
+			t, err := parseDate(p)
 			if err != nil {
-				if t, err = time.Parse(time.RFC3339, p); err != nil {
-					return nil, fmt.Errorf("line %d (%s): published %q: want YYYY-MM-DD", line, it.ID, p)
-				}
+				return nil, fmt.Errorf("line %d (%s): published %q: want YYYY-MM-DD", line, it.ID, p)
 			}
 			it.Published = t
 		}
@@ -94,6 +101,22 @@ func ReadLabelled(r io.Reader) ([]Labelled, error) {
 		return nil, errors.New("no labelled items")
 	}
 	return out, nil
+}
+
+// parseDate reads YYYY-MM-DD (in Vietnam's time zone), with a time of day
+// or as RFC 3339.
+func parseDate(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	var err error
+	for _, layout := range []string{"2006-01-02", "2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02T15:04"} {
+		var t time.Time
+		if t, err = time.ParseInLocation(layout, s, vietnamTime); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, err
 }
 
 // Error is a wrong decision of an evaluation.
@@ -168,21 +191,7 @@ func Evaluate(d *Detector, r io.Reader) (*Report, error) {
 			}
 		}
 	}
-	switch {
-	case rep.TP+rep.FP > 0:
-		rep.Precision = float64(rep.TP) / float64(rep.TP+rep.FP)
-	case rep.FN == 0:
-		rep.Precision = 1
-	}
-	switch {
-	case rep.TP+rep.FN > 0:
-		rep.Recall = float64(rep.TP) / float64(rep.TP+rep.FN)
-	case rep.FP == 0:
-		rep.Recall = 1
-	}
-	if rep.Precision+rep.Recall > 0 {
-		rep.F1 = 2 * rep.Precision * rep.Recall / (rep.Precision + rep.Recall)
-	}
+	rep.Precision, rep.Recall, rep.F1 = theme.PrecisionRecall(rep.TP, rep.FP, rep.FN)
 	return rep, nil
 }
 

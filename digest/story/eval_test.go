@@ -168,7 +168,8 @@ func TestReadLabelledErrorsNameTheLine(t *testing.T) {
 		{`{"lang":"vi","title":"A"}`, "line 1: missing id"},
 		{`{"id":"1","title":"A"}`, "line 1 (1): missing lang"},
 		{`{"id":"1","lang":"fr","title":"A"}`, `line 1 (1): lang "fr": want vi or en`},
-		{`{"id":"1","lang":"vi","summary":"x"}`, "line 1 (1): missing title"},
+		{`{"id":"1","lang":"vi"}`, "line 1 (1): missing title"},
+		{`{"id":"1","lang":"vi","title":" ","summary":null}`, "line 1 (1): no title and no summary"},
 		{`{"id":"1","lang":"vi","title":"A","published":"8/10/2026"}`, `line 1 (1): published "8/10/2026": want YYYY-MM-DD`},
 		{`{"id":"1","lang":"vi","title":"A"}` + "\n\n" + `{"id":"1","lang":"en","title":"B"}`, `line 3: id "1" already used on line 1`},
 		{`{"id":"1","lang":"vi","title":"A"} {"id":"2"}`, "line 1: more than one JSON value"},
@@ -181,9 +182,11 @@ func TestReadLabelledErrorsNameTheLine(t *testing.T) {
 			t.Errorf("%q: got %v, want %s", c.data, err, c.want)
 		}
 	}
-	items, err := ReadLabelled(strings.NewReader(`{"id":"1","lang":"en","title":"A","published":"2026-10-08T09:00:00+07:00","story":" x ","note":"ignored"}`))
-	if err != nil || items[0].Story != "x" || items[0].Published.Day() != 8 {
-		t.Errorf("RFC 3339 date, trimmed story, unknown field: %+v %v", items, err)
+	items, err := ReadLabelled(strings.NewReader(`{"id":"1","lang":"en","title":"A","published":"2026-10-08T09:00:00+07:00","story":" x ","note":"ignored"}
+{"id":"2","lang":"VI","title":null,"summary":"Chỉ có tóm tắt","published":"2026-10-09 08:30","story":null}`))
+	if err != nil || items[0].Story != "x" || items[0].Published.Day() != 8 ||
+		items[1].Lang != "vi" || items[1].Title != "" || items[1].Story != "" || items[1].Published.Day() != 9 {
+		t.Errorf("RFC 3339 date, trimmed story, unknown field, null fields, upper-case lang: %+v %v", items, err)
 	}
 	if _, err := EvaluateFile(Default(), "/nonexistent.jsonl"); err == nil {
 		t.Error("a missing file is not an error")

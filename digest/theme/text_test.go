@@ -77,9 +77,9 @@ func TestMatcherUsesClassifierFolds(t *testing.T) {
 
 func TestFold(t *testing.T) {
 	cases := map[string]string{
-		"1,4 tỷ USD":                 "1,4 ty usd",
+		"1,4 tỷ USD":                  "1,4 ty usd",
 		"Ðồng &amp; <i>US$</i>1.4 bn": "dong &  us$ 1.4 bn",
-		"Hoà BÌNH, 12,5%":            "hoa binh, 12,5%",
+		"Hoà BÌNH, 12,5%":             "hoa binh, 12,5%",
 	}
 	for in, want := range cases {
 		if got := Fold(in); got != want {
