@@ -59,8 +59,9 @@ type flags struct {
 	unsubscribeMail                   bool
 	importCSV, exportCSV              string
 
-	evalThemes string
-	reclassify bool
+	evalThemes  string
+	evalStories string
+	reclassify  bool
 
 	createStaff  string
 	hashPassword bool
@@ -103,6 +104,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.exportCSV, "export", "", "export subscribers to a CSV `file` (- for standard output)")
 
 	fs.StringVar(&f.evalThemes, "eval-themes", "", "evaluate the theme rules on a labelled JSON Lines `file` and print precision, recall and F1")
+	fs.StringVar(&f.evalStories, "eval-stories", "", "evaluate same-story detection on a labelled JSON Lines `file` and print pair precision, recall and F1 (-config for a staff gazetteer)")
 	fs.BoolVar(&f.reclassify, "reclassify", false, "run the current theme rules over every stored item and exit")
 	fs.StringVar(&f.createStaff, "create-staff", "", "create or reset the staff account `email` (with -name); the password is read from HPDIGEST_STAFF_PASSWORD or standard input")
 	fs.BoolVar(&f.hashPassword, "hash-password", false, "read a password from HPDIGEST_STAFF_PASSWORD or standard input and print its hash for [[staff.accounts]]")
@@ -171,6 +173,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if f.evalThemes != "" {
 		return reportErr(stderr, evalThemes(f.evalThemes, f.config, stdout))
+	}
+	if f.evalStories != "" {
+		return reportErr(stderr, evalStories(f.evalStories, f.config, stdout))
 	}
 	if f.config == "" {
 		fmt.Fprintln(stderr, "hpdigest: -config FILE is required (or try -demo); see -help")

@@ -91,23 +91,29 @@ type Stats struct {
 }
 
 func (s *Stats) finish() {
-	// With nothing predicted and nothing to find the theme is perfect; with
-	// nothing predicted but something to find, precision is 0.
+	s.Precision, s.Recall, s.F1 = PrecisionRecall(s.TP, s.FP, s.FN)
+}
+
+// PrecisionRecall scores counts of true positives, false positives and
+// false negatives. With nothing predicted and nothing to find the result
+// is perfect; with nothing predicted but something to find, precision is 0.
+func PrecisionRecall(tp, fp, fn int) (precision, recall, f1 float64) {
 	switch {
-	case s.TP+s.FP > 0:
-		s.Precision = float64(s.TP) / float64(s.TP+s.FP)
-	case s.FN == 0:
-		s.Precision = 1
+	case tp+fp > 0:
+		precision = float64(tp) / float64(tp+fp)
+	case fn == 0:
+		precision = 1
 	}
 	switch {
-	case s.TP+s.FN > 0:
-		s.Recall = float64(s.TP) / float64(s.TP+s.FN)
-	case s.FP == 0:
-		s.Recall = 1
+	case tp+fn > 0:
+		recall = float64(tp) / float64(tp+fn)
+	case fp == 0:
+		recall = 1
 	}
-	if s.Precision+s.Recall > 0 {
-		s.F1 = 2 * s.Precision * s.Recall / (s.Precision + s.Recall)
+	if precision+recall > 0 {
+		f1 = 2 * precision * recall / (precision + recall)
 	}
+	return precision, recall, f1
 }
 
 // Miss is an item whose predicted themes differ from its labels (optional

@@ -57,12 +57,16 @@ type token struct {
 	marked      bool  // the word as written carried a mark or đ
 	brk         bool  // punctuation separates it from the previous token
 	star        bool  // written with a trailing '*' (phrases only: prefix match)
+	title       bool  // written with a capital first letter
+	lower       bool  // some letter written in lower case
+	start, end  int32 // byte offsets of the word in the (NFD) text
 }
 
 // field is the tokenised form of a title or a body.
 type field struct {
 	toks   []token
-	marked bool // some word carries Vietnamese marks: the text was typed with them
+	marked bool   // some word carries Vietnamese marks: the text was typed with them
+	src    string // the text the tokens' offsets point into (NFD)
 }
 
 // mapLetter lowers r and maps look-alikes of đ (Icelandic eth Ð/ð, African
@@ -92,7 +96,7 @@ func tokenize(s string) field {
 	}
 	est := len(s)/5 + 1 // words are rarely shorter on average
 	var (
-		f         = field{toks: make([]token, 0, est)}
+		f         = field{toks: make([]token, 0, est), src: s}
 		toneBuf   = make([]byte, 0, len(s))
 		asciiBuf  = make([]byte, 0, len(s))
 		spans     = make([][4]int, 0, est) // tone start/end, ascii start/end
@@ -100,6 +104,7 @@ func tokenize(s string) field {
 		cur       token
 		pendBreak bool
 		prevRune  rune
+		wordEnd   int
 	)
 	end := func() {
 		if !in {
@@ -108,20 +113,26 @@ func tokenize(s string) field {
 		in = false
 		spans[len(spans)-1][1] = len(toneBuf)
 		spans[len(spans)-1][3] = len(asciiBuf)
+		cur.end = int32(wordEnd)
 		f.toks = append(f.toks, cur)
 		cur = token{}
 	}
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
+		at := i
 		i += size
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			if !in {
 				in = true
-				cur = token{brk: pendBreak && len(f.toks) > 0}
+				cur = token{brk: pendBreak && len(f.toks) > 0, title: unicode.IsUpper(r), start: int32(at)}
 				pendBreak = false
 				spans = append(spans, [4]int{len(toneBuf), 0, len(asciiBuf), 0})
 			}
+			if unicode.IsLower(r) {
+				cur.lower = true
+			}
+			wordEnd = i
 			r = mapLetter(r)
 			toneBuf = utf8.AppendRune(toneBuf, r)
 			switch {
@@ -139,6 +150,7 @@ func tokenize(s string) field {
 				break // a stray mark outside a word
 			}
 			cur.marked = true
+			wordEnd = i
 			if t := toneOf(r); t != toneNone {
 				cur.tid = t
 			} else {

@@ -231,15 +231,47 @@ type Classifier struct {
 	themes []Theme
 	thr    []float64
 	bonus  []float64
+	index
+}
+
+// index finds compiled patterns in a field.
+type index struct {
 	// byFirst indexes patterns by the ASCII view of their first word; every
 	// fold matches a subset of what the ASCII view matches.
 	byFirst map[string][]*pattern
 	prefix  [256][]*pattern // patterns whose first word ends in '*', by first byte
 }
 
+func (x *index) add(p *pattern) {
+	if x.byFirst == nil {
+		x.byFirst = map[string][]*pattern{}
+	}
+	if w := p.words[0]; w.star {
+		x.prefix[w.ascii[0]] = append(x.prefix[w.ascii[0]], p)
+	} else {
+		x.byFirst[w.ascii] = append(x.byFirst[w.ascii], p)
+	}
+}
+
+// scan calls fn for every pattern matching f at word i, in word order.
+func (x *index) scan(f *field, fn func(p *pattern, i int)) {
+	for i, t := range f.toks {
+		for _, p := range x.byFirst[t.ascii] {
+			if p.matchAt(f, i) {
+				fn(p, i)
+			}
+		}
+		for _, p := range x.prefix[t.ascii[0]] {
+			if p.matchAt(f, i) {
+				fn(p, i)
+			}
+		}
+	}
+}
+
 // New compiles the rules; a bad rule is an error naming the theme.
 func New(themes []Theme) (*Classifier, error) {
-	c := &Classifier{themes: themes, byFirst: map[string][]*pattern{}}
+	c := &Classifier{themes: themes}
 	seen := map[string]bool{}
 	for ti, t := range themes {
 		name := fmt.Sprintf("theme %q", t.Key)
@@ -274,12 +306,7 @@ func New(themes []Theme) (*Classifier, error) {
 					return nil, fmt.Errorf("%s: %ss[%d] %q: %v", name, kindNames[kind], pi, p.Text, err)
 				}
 				pat.theme, pat.kind, pat.idx = ti, kind, pi
-				if w := pat.words[0]; w.star {
-					c.prefix[w.ascii[0]] = append(c.prefix[w.ascii[0]], pat)
-				} else {
-					k := pat.words[0].ascii
-					c.byFirst[k] = append(c.byFirst[k], pat)
-				}
+				c.add(pat)
 			}
 		}
 	}
@@ -390,18 +417,9 @@ type hit struct {
 }
 
 func (c *Classifier) find(f *field, title bool, out []hit) []hit {
-	for i, t := range f.toks {
-		for _, p := range c.byFirst[t.ascii] {
-			if p.matchAt(f, i) {
-				out = append(out, hit{p, title, i, i + len(p.words)})
-			}
-		}
-		for _, p := range c.prefix[t.ascii[0]] {
-			if p.matchAt(f, i) {
-				out = append(out, hit{p, title, i, i + len(p.words)})
-			}
-		}
-	}
+	c.scan(f, func(p *pattern, i int) {
+		out = append(out, hit{p, title, i, i + len(p.words)})
+	})
 	return out
 }
 

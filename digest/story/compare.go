@@ -1,0 +1,593 @@
+package story
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Evidence is one reason for or against two items being one story.
+type Evidence struct {
+	// Kind: "link", "edition", "amount", "number", "name", a gazetteer kind
+	// ("place", "country", "body", "company", "event", "action", "topic",
+	// "common"), "wording" or "date".
+	Kind   string
+	Text   string  // what is shared or what differs, as staff read it
+	Weight float64 // its part of the score; negative when against
+}
+
+// Decision says whether two items report the same event, and why.
+type Decision struct {
+	A, B      string // item ids, A < B
+	Same      bool
+	Score     float64
+	Threshold float64
+	For       []Evidence // strongest first
+	Against   []Evidence // strongest first
+	DaysApart int        // -1 when a publication date is unknown
+	// Veto is why the items can never be one story whatever the score
+	// ("published 12 days apart", "same feed and language, different
+	// wording", "kept apart by staff"); "" if nothing rules it out.
+	Veto string
+	// Staff is "same" or "different" when a staff decision settled the
+	// pair, "" when the rules did.
+	Staff string
+	// Explanation says all of it in one line: "same story: shared LG
+	// Display, 1.4 billion USD, Hai Phong; 0 days apart; score 7.5 ≥ 5".
+	Explanation string
+}
+
+// Compare decides whether two items report the same event.
+func (d *Detector) Compare(a, b Item) Decision {
+	return d.decide(d.prepare(a), d.prepare(b))
+}
+
+// decide compares two prepared items with the evidence spelled out.
+func (d *Detector) decide(a, b *doc) Decision {
+	if b.ID < a.ID {
+		a, b = b, a
+	}
+	p := pair{d: d, a: a, b: b, explain: true}
+	p.run()
+	dec := Decision{A: a.ID, B: b.ID, Score: round2(p.score), Threshold: d.cfg.Threshold,
+		DaysApart: p.days, Veto: p.veto}
+	for _, e := range p.ev {
+		e.Weight = round2(e.Weight)
+		if e.Weight >= 0 {
+			dec.For = append(dec.For, e)
+		} else {
+			dec.Against = append(dec.Against, e)
+		}
+	}
+	sort.SliceStable(dec.For, func(i, j int) bool { return dec.For[i].Weight > dec.For[j].Weight })
+	sort.SliceStable(dec.Against, func(i, j int) bool { return dec.Against[i].Weight < dec.Against[j].Weight })
+	dec.Same = dec.Veto == "" && dec.Score >= d.cfg.Threshold
+	dec.Explanation = explain(dec)
+	return dec
+}
+
+// score is decide without the words: the fast path of grouping.
+func (d *Detector) score(a, b *doc) (float64, string) {
+	if b.ID < a.ID {
+		a, b = b, a
+	}
+	p := pair{d: d, a: a, b: b}
+	p.run()
+	return p.score, p.veto
+}
+
+func round2(f float64) float64 { return math.Round(f*100) / 100 }
+
+// pair accumulates the evidence about two items.
+type pair struct {
+	d       *Detector
+	a, b    *doc
+	explain bool
+	score   float64
+	ev      []Evidence
+	days    int
+	veto    string
+}
+
+func (p *pair) add(kind, text string, w float64) {
+	if w == 0 {
+		return
+	}
+	p.score += w
+	if p.explain {
+		p.ev = append(p.ev, Evidence{Kind: kind, Text: text, Weight: w})
+	}
+}
+
+// Weights of the evidence. They were set on the development set
+// (testdata/stories/dev.jsonl) and must be re-measured there and on the
+// held-out sets after any change.
+const (
+	wSameLink       = 10  // the same article
+	wEditionArticle = 10  // one article in both editions of a publisher
+	wEditions       = 1   // the vi and en editions of one publisher
+	wMoney          = 3   // the first amount of money in common
+	wMoreMoney      = 1.5 // each further one
+	wPercent        = 1.5
+	wCount          = 1.5 // "300 businesses" = "hơn 300 doanh nghiệp"
+	wSmallCount     = 0.5 // the same with a number under 10
+	wNumber         = 1   // the same number of unknown things, 100 or more
+	wSmallNumber    = 0.5 // from 10
+	wOrdinal        = 1.5 // "lần thứ 3" = "3rd"
+	wPeriod         = 0.5 // "9 tháng" = "nine months"
+	wDate           = 1   // "20/10" = "October 20"
+	maxNumbers      = 6
+	wLongName       = 2 // three words or more
+	wName           = 1.5
+	wShortAcronym   = 0.75 // "LG"
+	maxNames        = 4.5
+	maxCommon       = 0.5
+	maxCountries    = 1
+	maxTopics       = 1
+	wTitleWording   = 4 // times the share of title word pairs in common
+	wBodyWording    = 3 // times the share of all word pairs in common
+	maxWording      = 6
+	wSameDay        = 1
+	wNextDay        = 0.5
+	wThreeDays      = -0.5
+	wFourDays       = -2 // four or five days apart
+	wSixDays        = -3 // six days or more
+
+	againstAmounts     = -2.5 // in the titles
+	againstAmountsBody = -1.5 // anywhere
+	againstPercents    = -1.5
+	againstOrdinals    = -3
+	againstPeriods     = -2
+	againstYears       = -3
+	againstCountry     = -2
+	againstPlace       = -3
+	againstAction      = -3
+
+	// sameFeedWording is how similar the titles of two items of one feed
+	// and language must be to be one story (a republished article).
+	sameFeedWording = 0.6
+)
+
+func (p *pair) run() {
+	a, b := p.a, p.b
+	// What rules a pair out.
+	p.days = -1
+	if a.day != noDay && b.day != noDay {
+		p.days = a.day - b.day
+		if p.days < 0 {
+			p.days = -p.days
+		}
+		if p.days > p.d.cfg.MaxDaysApart {
+			p.veto = fmt.Sprintf("published %d days apart (more than %d)", p.days, p.d.cfg.MaxDaysApart)
+		}
+	}
+	sameLang := a.Lang == b.Lang
+	titleSim, bodySim := 0.0, 0.0
+	if sameLang {
+		titleSim, bodySim = dice(a.titleSh, b.titleSh), dice(a.bodySh, b.bodySh)
+	}
+	sameURL := a.url != "" && a.url == b.url
+	if p.veto == "" && sameLang && a.Source != "" && a.Source == b.Source && !sameURL && titleSim < sameFeedWording {
+		p.veto = fmt.Sprintf("same feed (%s) and language, different wording", a.Source)
+	}
+
+	// The link.
+	switch {
+	case sameURL:
+		p.add("link", "same link", wSameLink)
+	case a.edition >= 0 && a.edition == b.edition && a.edLang != b.edLang:
+		key := p.d.gaz.entries[a.edition].key
+		if a.edID != "" && b.edID != "" {
+			if a.edID == b.edID {
+				p.add("edition", fmt.Sprintf("one article (%s) in the vi and en editions of %s", a.edID, key), wEditionArticle)
+			}
+		} else {
+			p.add("edition", "vi and en editions of "+key, wEditions)
+		}
+	}
+
+	p.numbers()
+	p.entities()
+	p.names()
+
+	if sameLang {
+		w := min(maxWording, wTitleWording*titleSim+wBodyWording*bodySim)
+		if w >= 0.25 {
+			text := ""
+			if p.explain {
+				text = fmt.Sprintf("similar wording (titles %.0f%%, texts %.0f%%)", 100*titleSim, 100*bodySim)
+			}
+			p.add("wording", text, w)
+		}
+	}
+
+	switch {
+	case p.days < 0:
+	case p.days == 0:
+		p.add("date", "", wSameDay)
+	case p.days == 1:
+		p.add("date", "", wNextDay)
+	case p.days == 3:
+		p.add("date", "", wThreeDays)
+	case p.days <= 5:
+		p.add("date", "", wFourDays)
+	default:
+		p.add("date", "", wSixDays)
+	}
+}
+
+// dice is the share of keys two sorted sets have in common.
+func dice(a, b []uint64) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	n := 0
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] == b[j]:
+			n++
+			i++
+			j++
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return 2 * float64(n) / float64(len(a)+len(b))
+}
+
+// matchQuantity finds q among b's quantities: exact (or money within
+// rounding: approx), or only as a number with different units (weak).
+func matchQuantity(q quantity, bs []quantity) (exact, approx, weak bool) {
+	for _, o := range bs {
+		switch {
+		case q.kind == qMoney && o.kind == qMoney && q.unit == o.unit:
+			e, ap := closeValues(q.value, o.value, qMoney)
+			exact, approx = exact || e, approx || ap
+		case q.kind == qPercent && o.kind == qPercent:
+			exact = exact || math.Abs(q.value-o.value) < 0.051
+		case q.kind == qOrdinal && o.kind == qPeriod && o.unit == "years",
+			q.kind == qPeriod && q.unit == "years" && o.kind == qOrdinal:
+			// "12th anniversary" = "12 years of sister-city ties"
+			exact = exact || q.value == o.value
+		case q.kind == o.kind && q.unit == o.unit && q.kind != qBare:
+			e, _ := closeValues(q.value, o.value, q.kind)
+			exact = exact || e
+		case (q.kind == qCount || q.kind == qBare) && (o.kind == qCount || o.kind == qBare):
+			e, _ := closeValues(q.value, o.value, qCount)
+			weak = weak || e
+		}
+	}
+	return
+}
+
+func (p *pair) numbers() {
+	a, b := p.a, p.b
+	total := 0.0
+	moneyFound := false
+	for _, q := range a.distinct {
+		exact, approx, weak := matchQuantity(q, b.distinct)
+		w, kind := 0.0, "number"
+		switch {
+		case q.kind == qMoney && (exact || approx):
+			kind = "amount"
+			w = wMoreMoney
+			if !moneyFound {
+				w = wMoney
+			}
+			if !exact {
+				w /= 2
+			}
+			moneyFound = true
+		case q.kind == qPercent && exact:
+			w = wPercent
+		case q.kind == qCount && exact:
+			w = wCount
+			if q.value < 10 {
+				w = wSmallCount
+			}
+		case (q.kind == qCount || q.kind == qBare) && (exact || weak):
+			switch {
+			case q.value >= 100:
+				w = wNumber
+			case q.value >= 10:
+				w = wSmallNumber
+			}
+		case q.kind == qOrdinal && exact:
+			w = wOrdinal
+		case q.kind == qPeriod && exact:
+			w = wPeriod
+		case q.kind == qDate && exact:
+			kind, w = "date mentioned", wDate
+		}
+		if w == 0 {
+			continue
+		}
+		w = min(w, maxNumbers-total)
+		if w <= 0 {
+			continue
+		}
+		total += w
+		text := ""
+		if p.explain {
+			text = q.String()
+			if approx && !exact {
+				text = "≈ " + text
+			}
+		}
+		p.add(kind, text, w)
+	}
+
+	// Against: the titles state different figures of one kind.
+	if !p.differ(qMoney, a.figures[qMoney], b.figures[qMoney], againstAmounts, "different amounts") {
+		p.differ(qMoney, a.money, b.money, againstAmountsBody, "different amounts")
+	}
+	p.differ(qPercent, a.figures[qPercent], b.figures[qPercent], againstPercents, "different percentages")
+	p.differ(qOrdinal, a.figures[qOrdinal], b.figures[qOrdinal], againstOrdinals, "different editions")
+	p.differ(qPeriod, a.figures[qPeriod], b.figures[qPeriod], againstPeriods, "different periods")
+	p.differ(qYear, a.figures[qYear], b.figures[qYear], againstYears, "different years")
+}
+
+// differ subtracts w when both items state figures of kind k (ta, tb) and
+// none of either side's is found among the other's figures.
+func (p *pair) differ(k qkind, ta, tb []quantity, w float64, what string) bool {
+	if len(ta) == 0 || len(tb) == 0 {
+		return false
+	}
+	for _, q := range ta {
+		if e, ap, _ := matchQuantity(q, p.b.quants); e || ap || (k == qYear && hasValue(p.b.quants, q)) {
+			return false
+		}
+	}
+	for _, q := range tb {
+		if e, ap, _ := matchQuantity(q, p.a.quants); e || ap || (k == qYear && hasValue(p.a.quants, q)) {
+			return false
+		}
+	}
+	text := ""
+	if p.explain {
+		text = fmt.Sprintf("%s (%s / %s)", what, quantityList(ta), quantityList(tb))
+	}
+	p.add("figures", text, w)
+	return true
+}
+
+func hasValue(qs []quantity, q quantity) bool {
+	for _, o := range qs {
+		if o.kind == q.kind && o.value == q.value {
+			return true
+		}
+	}
+	return false
+}
+
+func quantityList(qs []quantity) string {
+	var s []string
+	for _, q := range qs {
+		if t := q.String(); !slices.Contains(s, t) {
+			s = append(s, t)
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+func (p *pair) entities() {
+	a, b := p.a, p.b
+	var common, countries, topics float64
+	for i, j := 0, 0; i < len(a.ents) && j < len(b.ents); {
+		ea, eb := a.ents[i], b.ents[j]
+		switch {
+		case ea.entry < eb.entry:
+			i++
+			continue
+		case ea.entry > eb.entry:
+			j++
+			continue
+		}
+		i++
+		j++
+		e := p.d.gaz.entries[ea.entry]
+		w := e.weight
+		switch e.kind {
+		case kindCommon:
+			w = min(w, maxCommon-common)
+			common += w
+		case kindCountry:
+			w = min(w, maxCountries-countries)
+			countries += w
+		case kindTopic:
+			if w == kindWeights[kindTopic] { // generic topics count together; staff-weighted ones alone
+				w = min(w, maxTopics-topics)
+				topics += w
+			}
+		}
+		if w <= 0 {
+			continue
+		}
+		text := ""
+		if p.explain {
+			ta, tb := a.entityText(ea), b.entityText(eb)
+			text = ta
+			if !strings.EqualFold(ta, tb) {
+				text = ta + " = " + tb
+			}
+		}
+		p.add(e.kind.String(), text, w)
+	}
+	p.entityConflict(0, againstCountry, "different partners")
+	p.entityConflict(1, againstPlace, "different places")
+	p.entityConflict(2, againstAction, "different events")
+}
+
+func (x *doc) entityText(h entHit) string {
+	return x.fields[h.field].Text(int(h.start), int(h.end))
+}
+
+// entityConflict subtracts w when both titles name entities of kind k and
+// neither title's are found anywhere in the other item (for actions, a
+// title that names none stands for its lead's). The check is made twice:
+// on the distinctive entities only (so the home city both name does not
+// hide "Quảng Đông" against "Quảng Tây"), then on all of them (so "Hải
+// Phòng" against "Quảng Ninh" still counts).
+func (p *pair) entityConflict(c int, w float64, what string) {
+	for _, level := range [2]int{0, 1} {
+		ta, tb := p.a.named[c][level], p.b.named[c][level]
+		if titlesDiffer(p.a, p.b, ta, tb) {
+			p.entityAgainst(ta, tb, w, conflictKinds[c], what)
+			return
+		}
+	}
+}
+
+func titlesDiffer(a, b *doc, ta, tb []entHit) bool {
+	if len(ta) == 0 || len(tb) == 0 {
+		return false
+	}
+	for _, h := range ta {
+		if b.has(h.entry) {
+			return false
+		}
+	}
+	for _, h := range tb {
+		if a.has(h.entry) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *pair) entityAgainst(ta, tb []entHit, w float64, k kind, what string) {
+	text := ""
+	if p.explain {
+		list := func(x *doc, hs []entHit) string {
+			var s []string
+			for _, h := range hs {
+				s = append(s, x.entityText(h))
+			}
+			return strings.Join(s, ", ")
+		}
+		text = fmt.Sprintf("%s (%s / %s)", what, list(p.a, ta), list(p.b, tb))
+	}
+	p.add(k.String(), text, w)
+}
+
+func contains(sorted []uint64, k uint64) bool {
+	_, ok := slices.BinarySearch(sorted, k)
+	return ok
+}
+
+// names finds the proper names of a that b also has: spans of a's runs
+// joined by bigrams b has, or single words that stand alone.
+func (p *pair) names() {
+	a, b := p.a, p.b
+	if len(a.runs) == 0 || (len(b.singles) == 0 && len(b.bigrams) == 0) {
+		return
+	}
+	total := 0.0
+	var seen []uint64
+	for _, r := range a.runs {
+		n := int(r.end - r.start)
+		for i := 0; i < n; {
+			j := i
+			for j+1 < n && r.pair[j] != 0 && contains(b.bigrams, r.pair[j]) {
+				j++
+			}
+			span := j - i + 1
+			if span == 1 && (r.single[i] == 0 || !contains(b.singles, r.single[i])) {
+				i++
+				continue
+			}
+			w := wName
+			words := a.fields[r.field]
+			first := words.At(int(r.start) + i)
+			switch {
+			case span >= 3:
+				w = wLongName
+			case span == 1 && first.Upper && len(first.ASCII) <= 2:
+				w = wShortAcronym
+			}
+			key := r.single[i] ^ uint64(span)
+			for k := i; k < j; k++ {
+				key = key*31 + r.pair[k]
+			}
+			if !slices.Contains(seen, key) {
+				seen = append(seen, key)
+				w = min(w, maxNames-total)
+				if w > 0 {
+					total += w
+					text := ""
+					if p.explain {
+						text = words.Text(int(r.start)+i, int(r.start)+j+1)
+					}
+					p.add("name", text, w)
+				}
+			}
+			i = j + 1
+		}
+	}
+}
+
+// explain writes a decision in one line.
+func explain(d Decision) string {
+	var b strings.Builder
+	if d.Same {
+		b.WriteString("same story")
+	} else {
+		b.WriteString("different stories")
+	}
+	if d.Staff != "" {
+		if d.Staff == "same" {
+			b.WriteString(": confirmed by staff")
+		} else {
+			b.WriteString(": kept apart by staff")
+		}
+		return b.String()
+	}
+	if d.Veto != "" {
+		b.WriteString(": " + d.Veto)
+	}
+	var shared []string
+	for _, e := range d.For {
+		if e.Kind != "date" && e.Text != "" {
+			shared = append(shared, e.Text)
+		}
+	}
+	sep := ": "
+	if d.Veto != "" {
+		sep = "; "
+	}
+	if len(shared) > 0 {
+		b.WriteString(sep + "shared " + strings.Join(shared, ", "))
+	} else {
+		b.WriteString(sep + "nothing shared")
+	}
+	var against []string
+	for _, e := range d.Against {
+		if e.Kind != "date" && e.Text != "" {
+			against = append(against, e.Text)
+		}
+	}
+	if len(against) > 0 {
+		b.WriteString("; against: " + strings.Join(against, ", "))
+	}
+	switch {
+	case d.DaysApart < 0:
+		b.WriteString("; date unknown")
+	case d.DaysApart == 1:
+		b.WriteString("; 1 day apart")
+	default:
+		fmt.Fprintf(&b, "; %d days apart", d.DaysApart)
+	}
+	cmp := "<"
+	if d.Score >= d.Threshold {
+		cmp = "≥"
+	}
+	fmt.Fprintf(&b, "; score %s %s %s", num(d.Score), cmp, num(d.Threshold))
+	return b.String()
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

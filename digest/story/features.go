@@ -1,0 +1,378 @@
+package story
+
+import (
+	"hash/maphash"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/haiphong/hpdigest/digest/theme"
+)
+
+var seed = maphash.MakeSeed()
+
+func hashString(s string) uint64 { return maphash.String(seed, s) }
+
+const noDay = -1 << 30
+
+// doc is an item with every signal extracted once.
+type doc struct {
+	Item
+	day     int // days since 1970-01-01 in UTC+7; noDay if unknown
+	url     string
+	edition int // index of the edition entry whose pattern matched; -1
+	edLang  string
+	edID    string
+
+	fields [2]theme.Words // title, summary
+	quants []quantity
+	// distinct is quants without repeats and years; figures[k] are the
+	// figures of kind k that the check for different figures compares
+	// (title ones, or all ordinals).
+	distinct []quantity
+	money    []quantity // the distinct amounts of money
+	figures  [qDate + 1][]quantity
+	// named[c][0] are the distinctive entities of conflict kind c (country,
+	// place, action) its title names; named[c][1] all of them (see
+	// entityConflict).
+	named [3][2][]entHit
+	ents  []entHit // one per entity, the title's first
+	runs  []nameRun
+	// name keys, sorted: single qualifying words and bigrams of runs
+	singles, bigrams []uint64
+	// shingles (pairs of content words), sorted: title, and title+summary
+	titleSh, bodySh []uint64
+}
+
+// entHit is one gazetteer entity found in an item.
+type entHit struct {
+	entry int32
+	title bool
+	field int8 // where its first occurrence is (for display)
+	start int32
+	end   int32
+}
+
+// nameRun is a run of capitalised words (a candidate proper name).
+type nameRun struct {
+	field      int8
+	start, end int32    // word indices in the field
+	single     []uint64 // per word: the key if the word can be a name alone, else 0
+	pair       []uint64 // per word i: the key of the bigram (i, i+1)
+}
+
+// prepare extracts the signals of one item.
+func (d *Detector) prepare(it Item) *doc {
+	x := &doc{Item: it, day: noDay, edition: -1}
+	if !it.Published.IsZero() {
+		x.day = dayNumber(it.Published)
+	}
+	x.url = normalizeURL(it.URL)
+	if x.url != "" {
+		d.matchEdition(x)
+	}
+	// "US$" is a currency, not the United States.
+	x.fields[0] = theme.Split(strings.ReplaceAll(it.Title, "US$", "USD "))
+	x.fields[1] = theme.Split(strings.ReplaceAll(it.Summary, "US$", "USD "))
+	x.quants = scanQuantities(x.fields[0].Fold(), it.Lang, &d.units, true, nil)
+	x.quants = scanQuantities(x.fields[1].Fold(), it.Lang, &d.units, false, x.quants)
+
+	var covered [2][]bool
+	var commonCovered [2][]bool
+	seen := map[int32]bool{}
+	for f := range 2 {
+		w := x.fields[f]
+		covered[f] = make([]bool, w.Len())
+		commonCovered[f] = make([]bool, w.Len())
+		for _, m := range d.longestMatches(w) {
+			e := d.phraseEntry[m.Phrase]
+			for i := m.Start; i < m.End; i++ {
+				covered[f][i] = true
+				if ge := d.gaz.entries[e]; ge.kind == kindCommon || ge.weight <= kindWeights[kindCommon] {
+					commonCovered[f][i] = true
+				}
+			}
+			if seen[e] {
+				continue
+			}
+			seen[e] = true
+			x.ents = append(x.ents, entHit{entry: e, title: f == 0, field: int8(f), start: int32(m.Start), end: int32(m.End)})
+		}
+	}
+	sort.Slice(x.ents, func(i, j int) bool { return x.ents[i].entry < x.ents[j].entry })
+	x.index(d)
+
+	x.extractNames(covered)
+	x.titleSh = shingles(x.fields[0], commonCovered[0], nil)
+	x.bodySh = shingles(x.fields[1], commonCovered[1], slices.Clone(x.titleSh))
+	x.titleSh = sortUnique(x.titleSh)
+	x.bodySh = sortUnique(x.bodySh)
+	return x
+}
+
+// conflictKinds are the entity kinds two titles must not disagree on.
+var conflictKinds = [3]kind{kindCountry, kindPlace, kindAction}
+
+// index precomputes what comparisons read again and again.
+func (x *doc) index(d *Detector) {
+	for _, q := range x.quants {
+		if q.kind != qYear && !slices.ContainsFunc(x.distinct, func(o quantity) bool {
+			return o.kind == q.kind && o.unit == q.unit && o.value == q.value
+		}) {
+			x.distinct = append(x.distinct, q)
+			if q.kind == qMoney {
+				x.money = append(x.money, q)
+			}
+		}
+		if q.title || q.kind == qOrdinal {
+			x.figures[q.kind] = append(x.figures[q.kind], q)
+		}
+	}
+	for c, k := range conflictKinds {
+		for _, h := range x.ents {
+			e := d.gaz.entries[h.entry]
+			if h.title && e.kind == k {
+				x.named[c][1] = append(x.named[c][1], h)
+				if e.weight > kindWeights[kindCommon] {
+					x.named[c][0] = append(x.named[c][0], h)
+				}
+			}
+		}
+		if k == kindAction && len(x.named[c][1]) == 0 {
+			// A title that names no action: what the lead says happened.
+			for _, h := range x.ents {
+				if d.gaz.entries[h.entry].kind == k {
+					x.named[c][1] = append(x.named[c][1], h)
+				}
+			}
+			x.named[c][0] = x.named[c][1]
+		}
+	}
+}
+
+// has reports whether the item names entity e.
+func (x *doc) has(e int32) bool {
+	i := sort.Search(len(x.ents), func(i int) bool { return x.ents[i].entry >= e })
+	return i < len(x.ents) && x.ents[i].entry == e
+}
+
+var vietnamTime = time.FixedZone("ICT", 7*3600)
+
+// dayNumber counts days in Vietnam's time zone, where the portals publish.
+func dayNumber(t time.Time) int {
+	t = t.In(vietnamTime)
+	return int(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// longestMatches finds gazetteer entities in w; where matches overlap the
+// longest wins ("Ban Quản lý Khu kinh tế Hải Phòng" over "Hải Phòng").
+// Variants written in capitals match only words written in capitals.
+func (d *Detector) longestMatches(w theme.Words) []theme.Match {
+	m := d.matchers[0]
+	if w.Marked() {
+		m = d.matchers[1]
+	}
+	all := m.Find(w)
+	ok := all[:0]
+	for _, m := range all {
+		if d.phraseCaps[m.Phrase] {
+			caps := true
+			for i := m.Start; i < m.End; i++ {
+				x := w.At(i)
+				if !x.Upper && !(x.Title && len(x.ASCII) == 1) {
+					caps = false
+				}
+			}
+			if !caps {
+				continue
+			}
+		}
+		ok = append(ok, m)
+	}
+	sort.SliceStable(ok, func(i, j int) bool { return ok[i].End-ok[i].Start > ok[j].End-ok[j].Start })
+	taken := make([]bool, w.Len())
+	var out []theme.Match
+	for _, m := range ok {
+		free := true
+		for i := m.Start; i < m.End; i++ {
+			if taken[i] {
+				free = false
+				break
+			}
+		}
+		if !free {
+			continue
+		}
+		for i := m.Start; i < m.End; i++ {
+			taken[i] = true
+		}
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start < out[j].Start })
+	return out
+}
+
+// extractNames finds runs of capitalised words not covered by the
+// gazetteer. In a headline written in Title Case, a capitalised word counts
+// only if the summary also capitalises it (or it is an acronym).
+func (x *doc) extractNames(covered [2][]bool) {
+	summaryCaps := map[string]bool{}
+	sw := x.fields[1]
+	for i := range sw.Len() {
+		if w := sw.At(i); w.Title && (i > 0 && !w.Break) {
+			summaryCaps[w.ASCII] = true
+		}
+	}
+	for f := range 2 {
+		w := x.fields[f]
+		titleCase := f == 0 && isTitleCase(w)
+		isName := make([]bool, w.Len())
+		for i := range w.Len() {
+			t := w.At(i)
+			if covered[f][i] || !t.Title || functionWords[t.ASCII] || notNames[t.ASCII] || hasDigit(t.ASCII) {
+				continue
+			}
+			if titleCase && !t.Upper && !summaryCaps[t.ASCII] {
+				continue
+			}
+			isName[i] = true
+		}
+		for i := 0; i < w.Len(); {
+			if !isName[i] {
+				i++
+				continue
+			}
+			j := i + 1
+			for j < w.Len() && isName[j] && !w.At(j).Break {
+				j++
+			}
+			r := nameRun{field: int8(f), start: int32(i), end: int32(j)}
+			sentenceStart := i == 0 || w.At(i).Break
+			for k := i; k < j; k++ {
+				t := w.At(k)
+				var single uint64
+				if canStandAlone(t, sentenceStart && k == i && j == i+1 && x.Lang == "en") {
+					single = hashString("1\x00" + t.ASCII)
+					x.singles = append(x.singles, single)
+				}
+				r.single = append(r.single, single)
+				var pair uint64
+				if k+1 < j {
+					pair = hashString("2\x00" + t.ASCII + " " + w.At(k+1).ASCII)
+					x.bigrams = append(x.bigrams, pair)
+				}
+				r.pair = append(r.pair, pair)
+			}
+			x.runs = append(x.runs, r)
+			i = j
+		}
+	}
+	x.singles = sortUnique(x.singles)
+	x.bigrams = sortUnique(x.bigrams)
+}
+
+// canStandAlone: a single capitalised word is a name by itself if it is an
+// acronym ("VSIP", "LG") or a foreign word of four letters or more that no
+// Vietnamese syllable spells ("Bridgestone", "Busan"); a Vietnamese
+// syllable ("Phòng") needs its neighbours. An English word opening a
+// sentence alone is too often an ordinary word.
+func canStandAlone(w theme.Word, sentenceStart bool) bool {
+	if w.Upper {
+		return true
+	}
+	return !sentenceStart && len(w.ASCII) >= 4 && !w.Marked && !looksVietnamese(w.ASCII)
+}
+
+func isTitleCase(w theme.Words) bool {
+	long, caps := 0, 0
+	for i := range w.Len() {
+		t := w.At(i)
+		if len(t.ASCII) >= 4 && !functionWords[t.ASCII] {
+			long++
+			if t.Title {
+				caps++
+			}
+		}
+	}
+	return long >= 3 && caps*10 >= long*7
+}
+
+func hasDigit(s string) bool { return strings.ContainsAny(s, "0123456789") }
+
+// shingles adds the keys of pairs of neighbouring content words (stop
+// words and the commonest names skipped, never across punctuation).
+func shingles(w theme.Words, common []bool, out []uint64) []uint64 {
+	prev := ""
+	for i := range w.Len() {
+		t := w.At(i)
+		if t.Break {
+			prev = ""
+		}
+		if common[i] || functionWords[t.ASCII] {
+			continue
+		}
+		if prev != "" {
+			out = append(out, hashString("3\x00"+prev+" "+t.ASCII))
+		}
+		prev = t.ASCII
+	}
+	return out
+}
+
+func sortUnique(s []uint64) []uint64 {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// normalizeURL reduces a link to host and path for comparison: no scheme,
+// no "www." or "m.", lower case, no fragment, no tracking parameters, no
+// trailing slash.
+func normalizeURL(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	host := strings.ToLower(u.Hostname())
+	host = strings.TrimPrefix(host, "www.")
+	host = strings.TrimPrefix(host, "m.")
+	q := u.Query()
+	for k := range q {
+		lk := strings.ToLower(k)
+		if strings.HasPrefix(lk, "utm_") || lk == "fbclid" || lk == "gclid" || lk == "ref" {
+			q.Del(k)
+		}
+	}
+	s := host + strings.TrimRight(strings.ToLower(u.EscapedPath()), "/")
+	if len(q) > 0 {
+		s += "?" + q.Encode()
+	}
+	return s
+}
+
+// matchEdition finds the publisher edition the item's link belongs to;
+// the longest (most specific) matching pattern wins.
+func (d *Detector) matchEdition(x *doc) {
+	best := -1
+	for ei, e := range d.gaz.entries {
+		if e.kind != kindEdition {
+			continue
+		}
+		for _, ed := range e.editions {
+			m := ed.re.FindStringSubmatch(x.url)
+			if m == nil || len(ed.pattern) <= best {
+				continue
+			}
+			best = len(ed.pattern)
+			x.edition, x.edLang, x.edID = ei, ed.lang, ""
+			if ed.hasID {
+				x.edID = m[1]
+			}
+		}
+	}
+}

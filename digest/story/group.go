@@ -1,0 +1,477 @@
+package story
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+)
+
+// Constraints are staff decisions that grouping honours, by item id. Ids
+// of items outside the window are ignored.
+type Constraints struct {
+	// Same: these two items are one story (a confirmed pairing; two
+	// merged stories are one pair across them).
+	Same [][2]string
+	// Different: these two items are never one story (an item split out
+	// of a story is one pair with each of its former companions).
+	Different [][2]string
+}
+
+// Story is a group of items that report one event.
+type Story struct {
+	// Key is the id of its earliest item (publication, then id): stable
+	// while that item stays in the window.
+	Key string
+	// Items in reading order: Vietnamese first, then English, then any
+	// other language; within one, earliest first.
+	Items    []string
+	Versions []Version
+	// Links are the decisions that joined the items: one per join, so a
+	// story of n items has n-1 (none for a single item).
+	Links []Decision
+}
+
+// Version is the part of a story in one language.
+type Version struct {
+	Lang    string
+	Items   []string // earliest first
+	Sources []string // distinct feed names, in item order ("" left out)
+}
+
+// Grouping is the outcome of Group.
+type Grouping struct {
+	Stories []Story // every item in exactly one story, in the order of their first item in the input
+	// Suggestions are pairs in different stories that staff may want to
+	// join: below the threshold but at or above the suggestion threshold
+	// (or above the threshold but kept apart because the stories as a
+	// whole do not match), best first, at most MaxSuggestionsPerItem per
+	// item.
+	Suggestions []Decision
+	// Conflicts are staff decisions that could not all be honoured, and
+	// which one was: a pairing that would join items kept apart is not
+	// applied.
+	Conflicts []string
+	byItem    map[string]int
+}
+
+// MaxSuggestionsPerItem bounds the suggestions that name one item.
+const MaxSuggestionsPerItem = 3
+
+// StoryOf returns the story that holds the item.
+func (g *Grouping) StoryOf(id string) (*Story, bool) {
+	i, ok := g.byItem[id]
+	if !ok {
+		return nil, false
+	}
+	return &g.Stories[i], true
+}
+
+// Group sorts a window of items into stories. Two items are joined when
+// their decision says same story, and two groups only when every pair
+// across them is at least a suggestion with nothing ruling it out, so that
+// A≈B and B≈C never put an unrelated A and C together. Staff decisions are
+// never overridden: items kept apart are never joined, and a staff pairing
+// joins the two items' stories whole once the rules have formed them (so
+// each keeps the versions the rules gave it). Only pairs sharing a distinctive
+// signal (an amount, a name, a place, a wording, the link) are compared,
+// so the cost grows with the window, not with its square.
+//
+// An error is returned only for items without an id or with a duplicate.
+func (d *Detector) Group(items []Item, c Constraints) (*Grouping, error) {
+	idx := make(map[string]int, len(items))
+	for i, it := range items {
+		if it.ID == "" {
+			return nil, fmt.Errorf("stories: item %d has no id", i+1)
+		}
+		if j, ok := idx[it.ID]; ok {
+			return nil, fmt.Errorf("stories: %w %q (items %d and %d)", errDuplicate, it.ID, j+1, i+1)
+		}
+		idx[it.ID] = i
+	}
+	docs := make([]*doc, len(items))
+	for i, it := range items {
+		docs[i] = d.prepare(it)
+	}
+	gr := &grouper{d: d, docs: docs, scores: map[uint64]pairScore{}}
+	gr.init()
+	g := &Grouping{}
+
+	// Staff separations bind the rules.
+	for _, p := range c.Different {
+		i, ok1 := idx[p[0]]
+		j, ok2 := idx[p[1]]
+		if ok1 && ok2 && i != j {
+			gr.apart[pairKey(i, j)] = true
+		}
+	}
+	// The rules: best pairs first.
+	cands := gr.candidates()
+	var merge, near []uint64
+	for _, k := range cands {
+		s := gr.pairScore(k)
+		switch {
+		case s.veto != "":
+		case s.score >= d.cfg.Threshold:
+			merge = append(merge, k)
+		case s.score >= d.cfg.Suggest:
+			near = append(near, k)
+		}
+	}
+	byScore := func(ks []uint64) {
+		sort.Slice(ks, func(x, y int) bool {
+			sx, sy := gr.scores[ks[x]].score, gr.scores[ks[y]].score
+			if sx != sy {
+				return sx > sy
+			}
+			return ks[x] < ks[y]
+		})
+	}
+	byScore(merge)
+	blocked := map[uint64]string{}
+	for _, k := range merge {
+		i, j := unpair(k)
+		if gr.find(i) == gr.find(j) {
+			continue
+		}
+		if x, y, ok := gr.keptApart(i, j); ok {
+			blocked[k] = fmt.Sprintf("staff kept %s and %s apart", docs[x].ID, docs[y].ID)
+			continue
+		}
+		if x, y, s, ok := gr.weakestAcross(i, j); ok {
+			blocked[k] = fmt.Sprintf("not joined: it would put %s with %s (%s)", docs[x].ID, docs[y].ID, s)
+			continue
+		}
+		gr.union(i, j, d.decide(docs[i], docs[j]))
+	}
+
+	// Staff pairings join the stories of the two items, whole: a confirmed
+	// pair or two merged stories keep every version the rules gave them.
+	for _, p := range c.Same {
+		i, ok1 := idx[p[0]]
+		j, ok2 := idx[p[1]]
+		if !ok1 || !ok2 || gr.find(i) == gr.find(j) {
+			continue
+		}
+		if x, y, ok := gr.keptApart(i, j); ok {
+			g.Conflicts = append(g.Conflicts, fmt.Sprintf(
+				"staff pairing %s–%s not applied: it would join %s and %s, which staff kept apart",
+				docs[i].ID, docs[j].ID, docs[x].ID, docs[y].ID))
+			continue
+		}
+		dec := d.decide(docs[i], docs[j])
+		dec.Same, dec.Staff = true, "same"
+		dec.Explanation = explain(dec)
+		gr.union(i, j, dec)
+	}
+
+	// Suggestions: near misses and blocked joins across the final stories.
+	near = append(near, slices.Collect(maps.Keys(blocked))...)
+	byScore(near)
+	perItem := map[int]int{}
+	for _, k := range near {
+		i, j := unpair(k)
+		if gr.find(i) == gr.find(j) || gr.apartRoots(i, j) ||
+			perItem[i] >= MaxSuggestionsPerItem || perItem[j] >= MaxSuggestionsPerItem {
+			continue
+		}
+		if _, _, ok := gr.keptApart(i, j); ok {
+			continue
+		}
+		perItem[i]++
+		perItem[j]++
+		dec := d.decide(docs[i], docs[j])
+		if why := blocked[k]; why != "" {
+			dec.Same = false
+			dec.Explanation = explain(dec) + "; " + why
+		}
+		g.Suggestions = append(g.Suggestions, dec)
+	}
+	gr.stories(g)
+	return g, nil
+}
+
+type pairScore struct {
+	score float64
+	veto  string
+}
+
+// grouper is union-find over the items with the members of each group.
+type grouper struct {
+	d       *Detector
+	docs    []*doc
+	parent  []int
+	members [][]int
+	links   [][]Decision
+	apart   map[uint64]bool
+	scores  map[uint64]pairScore
+}
+
+func (gr *grouper) init() {
+	n := len(gr.docs)
+	gr.parent = make([]int, n)
+	gr.members = make([][]int, n)
+	gr.links = make([][]Decision, n)
+	gr.apart = map[uint64]bool{}
+	for i := range n {
+		gr.parent[i] = i
+		gr.members[i] = []int{i}
+	}
+}
+
+func (gr *grouper) find(i int) int {
+	for gr.parent[i] != i {
+		gr.parent[i] = gr.parent[gr.parent[i]]
+		i = gr.parent[i]
+	}
+	return i
+}
+
+func (gr *grouper) union(i, j int, link Decision) {
+	ri, rj := gr.find(i), gr.find(j)
+	if len(gr.members[ri]) < len(gr.members[rj]) {
+		ri, rj = rj, ri
+	}
+	gr.parent[rj] = ri
+	gr.members[ri] = append(gr.members[ri], gr.members[rj]...)
+	gr.links[ri] = append(append(gr.links[ri], gr.links[rj]...), link)
+	gr.members[rj], gr.links[rj] = nil, nil
+}
+
+func pairKey(i, j int) uint64 {
+	if i > j {
+		i, j = j, i
+	}
+	return uint64(i)<<32 | uint64(j)
+}
+
+func unpair(k uint64) (int, int) { return int(k >> 32), int(k & 0xffffffff) }
+
+// keptApart finds a staff "different" pair across the groups of i and j.
+func (gr *grouper) keptApart(i, j int) (int, int, bool) {
+	if len(gr.apart) == 0 {
+		return 0, 0, false
+	}
+	for _, x := range gr.members[gr.find(i)] {
+		for _, y := range gr.members[gr.find(j)] {
+			if gr.apart[pairKey(x, y)] {
+				return x, y, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+func (gr *grouper) apartRoots(i, j int) bool {
+	_, _, ok := gr.keptApart(i, j)
+	return ok
+}
+
+func (gr *grouper) pairScore(k uint64) pairScore {
+	if s, ok := gr.scores[k]; ok {
+		return s
+	}
+	i, j := unpair(k)
+	sc, veto := gr.d.score(gr.docs[i], gr.docs[j])
+	s := pairScore{sc, veto}
+	gr.scores[k] = s
+	return s
+}
+
+// weakestAcross finds a pair across the groups of i and j that rules the
+// join out: something vetoes it or it scores under the suggestion
+// threshold.
+func (gr *grouper) weakestAcross(i, j int) (int, int, string, bool) {
+	for _, x := range gr.members[gr.find(i)] {
+		for _, y := range gr.members[gr.find(j)] {
+			s := gr.pairScore(pairKey(x, y))
+			switch {
+			case s.veto != "":
+				return x, y, s.veto, true
+			case s.score < gr.d.cfg.Suggest:
+				return x, y, "score " + strconv.FormatFloat(round2(s.score), 'f', -1, 64), true
+			}
+		}
+	}
+	return 0, 0, "", false
+}
+
+// maxPosting: a signal shared by more items than this (in a window of n)
+// is too common to pick pairs by; it still counts when a pair is scored.
+func maxPosting(n int) int { return 100 + n/50 }
+
+// candidates returns the pairs published within the date window that
+// share a strong signal (the link, an amount, an ordinal, a name, a
+// company or named event, each shared by few items) or two weaker ones (a
+// place or body, a count or percentage, a pair of title words).
+func (gr *grouper) candidates() []uint64 {
+	post := make(map[uint64][]int32, 16*len(gr.docs))
+	for i, x := range gr.docs {
+		for _, k := range gr.blockingKeys(x) {
+			l := post[k]
+			if len(l) > 0 && l[len(l)-1] == int32(i) {
+				continue
+			}
+			post[k] = append(l, int32(i))
+		}
+	}
+	limit := maxPosting(len(gr.docs))
+	maxDays := gr.d.cfg.MaxDaysApart
+	strength := make(map[uint64]uint8, 32*len(gr.docs))
+	for key, l := range post {
+		if len(l) < 2 || len(l) > limit {
+			continue
+		}
+		w := uint8(1)
+		if key&strongKey != 0 && len(l) <= maxStrongPosting {
+			w = 2
+		}
+		sort.Slice(l, func(a, b int) bool { return gr.docs[l[a]].day < gr.docs[l[b]].day })
+		for a := range l {
+			da := gr.docs[l[a]].day
+			for b := a + 1; b < len(l); b++ {
+				if db := gr.docs[l[b]].day; da != noDay && db-da > maxDays {
+					break
+				}
+				k := pairKey(int(l[a]), int(l[b]))
+				strength[k] = min(strength[k]+w, 2)
+			}
+		}
+	}
+	var out []uint64
+	for k, w := range strength {
+		if w >= 2 {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// strongKey marks blocking keys that alone make a pair worth comparing,
+// unless more than maxStrongPosting items share them (the city chairman's
+// name): then they count as weak.
+const (
+	strongKey        = 1 << 63
+	maxStrongPosting = 40
+)
+
+// blockingKeys are the signals a pair must share to be compared at all.
+func (gr *grouper) blockingKeys(x *doc) []uint64 {
+	var keys []uint64
+	key := func(strong bool, s string) {
+		k := hashString(s) &^ strongKey
+		if strong {
+			k |= strongKey
+		}
+		keys = append(keys, k)
+	}
+	if x.url != "" {
+		key(true, "u\x00"+x.url)
+	}
+	if x.edID != "" {
+		key(true, "e\x00"+strconv.Itoa(x.edition)+"\x00"+x.edID)
+	}
+	for _, q := range x.quants {
+		switch {
+		case q.kind == qMoney:
+			key(true, "m\x00"+q.unit+"\x00"+roughly(q.value))
+		case q.kind == qOrdinal:
+			key(true, "o\x00"+strconv.FormatFloat(q.value, 'f', -1, 64))
+		case q.kind == qPercent:
+			key(false, "p\x00"+strconv.FormatFloat(math.Round(q.value*10)/10, 'f', -1, 64))
+		case (q.kind == qCount || q.kind == qBare) && q.value >= 10:
+			key(false, "n\x00"+strconv.FormatFloat(q.value, 'f', -1, 64))
+		}
+	}
+	for _, h := range x.ents {
+		switch gr.d.gaz.entries[h.entry].kind {
+		case kindCompany, kindEvent:
+			key(true, "g\x00"+strconv.Itoa(int(h.entry)))
+		case kindPlace, kindBody:
+			key(false, "g\x00"+strconv.Itoa(int(h.entry)))
+		}
+	}
+	for _, k := range x.singles {
+		keys = append(keys, k|strongKey)
+	}
+	for _, k := range x.bigrams {
+		keys = append(keys, k|strongKey)
+	}
+	for _, k := range x.titleSh {
+		keys = append(keys, k&^strongKey)
+	}
+	return keys
+}
+
+// roughly rounds to two significant digits, so that amounts rounded
+// differently in two languages ("1,43 tỷ", "1.4 billion") meet.
+func roughly(v float64) string {
+	if v == 0 {
+		return "0"
+	}
+	e := math.Floor(math.Log10(math.Abs(v))) - 1
+	p := math.Pow(10, e)
+	return strconv.FormatFloat(math.Round(v/p)*p, 'g', 2, 64)
+}
+
+var langOrder = map[string]int{"vi": 0, "en": 1}
+
+func langRank(l string) int {
+	if r, ok := langOrder[l]; ok {
+		return r
+	}
+	return 2
+}
+
+// stories fills g.Stories from the final groups.
+func (gr *grouper) stories(g *Grouping) {
+	g.byItem = make(map[string]int, len(gr.docs))
+	for i := range gr.docs {
+		r := gr.find(i)
+		if _, done := g.byItem[gr.docs[r].ID]; done || gr.members[r] == nil {
+			continue
+		}
+		m := slices.Clone(gr.members[r])
+		sort.Slice(m, func(a, b int) bool {
+			x, y := gr.docs[m[a]], gr.docs[m[b]]
+			if lx, ly := langRank(x.Lang), langRank(y.Lang); lx != ly {
+				return lx < ly
+			}
+			if x.Lang != y.Lang {
+				return x.Lang < y.Lang
+			}
+			if x.day != y.day {
+				return x.day < y.day
+			}
+			return m[a] < m[b]
+		})
+		s := Story{Links: gr.links[r]}
+		earliest := -1
+		for _, k := range m {
+			x := gr.docs[k]
+			s.Items = append(s.Items, x.ID)
+			if earliest < 0 || x.day < gr.docs[earliest].day ||
+				(x.day == gr.docs[earliest].day && x.ID < gr.docs[earliest].ID) {
+				earliest = k
+			}
+			if n := len(s.Versions); n == 0 || s.Versions[n-1].Lang != x.Lang {
+				s.Versions = append(s.Versions, Version{Lang: x.Lang})
+			}
+			v := &s.Versions[len(s.Versions)-1]
+			v.Items = append(v.Items, x.ID)
+			if x.Source != "" && !slices.Contains(v.Sources, x.Source) {
+				v.Sources = append(v.Sources, x.Source)
+			}
+		}
+		s.Key = gr.docs[earliest].ID
+		n := len(g.Stories)
+		for _, id := range s.Items {
+			g.byItem[id] = n
+		}
+		g.byItem[gr.docs[r].ID] = n
+		g.Stories = append(g.Stories, s)
+	}
+}

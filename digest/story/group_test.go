@@ -1,0 +1,202 @@
+package story
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// storiesOf lists the stories as their item ids.
+func storiesOf(g *Grouping) [][]string {
+	var out [][]string
+	for _, s := range g.Stories {
+		out = append(out, s.Items)
+	}
+	return out
+}
+
+func mustGroup(t *testing.T, d *Detector, items []Item, c Constraints) *Grouping {
+	t.Helper()
+	g, err := d.Group(items, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func TestGroupVersionsAndSources(t *testing.T) {
+	d := Default()
+	a, b := lgd()
+	a.Source, b.Source = "VietnamPlus", "VietnamPlus English"
+	c := vi("d003", "Trao chứng nhận điều chỉnh dự án LG Display, vốn tăng thêm 1,4 tỷ USD",
+		"Dự án của LG Display tại KCN Tràng Duệ được điều chỉnh tăng vốn.")
+	c.Source, c.Published = "Báo Hải Phòng", day(9)
+	other := en("x1", "Remittances to Hai Phong hit 820 million USD", "Money sent home rose 9.5%.")
+	g := mustGroup(t, d, []Item{b, other, c, a}, Constraints{})
+	want := [][]string{{"d001", "d003", "d002"}, {"x1"}}
+	if got := storiesOf(g); !reflect.DeepEqual(got, want) {
+		t.Fatalf("stories %v, want %v", got, want)
+	}
+	s := g.Stories[0]
+	wantVersions := []Version{
+		{Lang: "vi", Items: []string{"d001", "d003"}, Sources: []string{"VietnamPlus", "Báo Hải Phòng"}},
+		{Lang: "en", Items: []string{"d002"}, Sources: []string{"VietnamPlus English"}},
+	}
+	if s.Key != "d001" || !reflect.DeepEqual(s.Versions, wantVersions) {
+		t.Errorf("key %q, versions %+v", s.Key, s.Versions)
+	}
+	if len(s.Links) != 2 {
+		t.Errorf("a story of 3 items has %d links, want 2", len(s.Links))
+	}
+	for _, l := range s.Links {
+		if !l.Same || !strings.HasPrefix(l.Explanation, "same story: shared ") {
+			t.Errorf("link %+v", l)
+		}
+	}
+	if got, ok := g.StoryOf("d003"); !ok || got.Key != "d001" {
+		t.Errorf("StoryOf(d003) = %v, %v", got, ok)
+	}
+	if _, ok := g.StoryOf("nope"); ok {
+		t.Error("StoryOf an unknown id found a story")
+	}
+}
+
+// A round-up names two events; each has its own report. The round-up
+// matches both, the two reports match nothing of each other: one story
+// must not take in all three.
+func TestGroupDoesNotChain(t *testing.T) {
+	d := Default()
+	roundup := en("r", "LG Display adds 1.4 billion USD as Bridgestone opens 230 million USD plant",
+		"LG Display received an amended investment certificate for Trang Due Industrial Park; Bridgestone inaugurated its DEEP C factory.")
+	lg := vi("l", "LG Display tăng vốn thêm 1,4 tỷ USD tại Tràng Duệ", "LG Display nhận giấy chứng nhận điều chỉnh tại KCN Tràng Duệ.")
+	bs := vi("b", "Bridgestone khánh thành nhà máy 230 triệu USD tại DEEP C", "Nhà máy lốp của Bridgestone tại KCN DEEP C đi vào hoạt động.")
+	for _, p := range [][2]Item{{roundup, lg}, {roundup, bs}} {
+		if dec := d.Compare(p[0], p[1]); !dec.Same {
+			t.Fatalf("setup: %s ~ %s should match: %s", p[0].ID, p[1].ID, dec.Explanation)
+		}
+	}
+	if dec := d.Compare(lg, bs); dec.Score >= d.cfg.Suggest {
+		t.Fatalf("setup: the two reports should not match: %s", dec.Explanation)
+	}
+	g := mustGroup(t, d, []Item{roundup, lg, bs}, Constraints{})
+	if len(g.Stories) != 2 {
+		t.Fatalf("stories %v: the round-up chained two events", storiesOf(g))
+	}
+	if len(g.Suggestions) != 1 || !strings.Contains(g.Suggestions[0].Explanation, "not joined: it would put") {
+		t.Errorf("the join left out should be suggested with its reason: %+v", g.Suggestions)
+	}
+}
+
+func TestGroupSameFeedDifferentItems(t *testing.T) {
+	d := Default()
+	a := vi("a", "LG Display tăng vốn thêm 1,4 tỷ USD", "Ban Quản lý Khu kinh tế trao giấy chứng nhận cho LG Display tại KCN Tràng Duệ.")
+	b := vi("b", "LG Display được chấp thuận dự án 1,4 tỷ USD ở Tràng Duệ", "LG Display nhận giấy chứng nhận điều chỉnh của Ban Quản lý Khu kinh tế.")
+	a.Source, b.Source = "Báo Hải Phòng", "Báo Hải Phòng"
+	if dec := d.Compare(a, b); dec.Same || dec.Veto == "" || dec.Score < d.cfg.Threshold {
+		t.Fatalf("setup: a high score ruled out by the feed: %s", dec.Explanation)
+	}
+	g := mustGroup(t, d, []Item{a, b}, Constraints{})
+	if len(g.Stories) != 2 || len(g.Suggestions) != 0 {
+		t.Errorf("stories %v, suggestions %d: one feed's two items joined or suggested", storiesOf(g), len(g.Suggestions))
+	}
+	// The same article carried twice by one feed (same link) is one story.
+	b.URL, a.URL = "https://baohaiphong.vn/lg-1.html", "https://baohaiphong.vn/lg-1.html"
+	if g := mustGroup(t, d, []Item{a, b}, Constraints{}); len(g.Stories) != 1 {
+		t.Errorf("same link in one feed: stories %v", storiesOf(g))
+	}
+}
+
+func TestGroupHonoursStaffDecisions(t *testing.T) {
+	d := Default()
+	a, b := lgd()
+	c := vi("c", "Kiều hối về Hải Phòng 11 tháng đạt 820 triệu USD", "")
+	e := en("e", "Remittances to Hai Phong hit 820 million USD in 11 months", "")
+	items := []Item{a, b, c, e}
+	if got := storiesOf(mustGroup(t, d, items, Constraints{})); len(got) != 2 {
+		t.Fatalf("setup: want two stories, got %v", got)
+	}
+
+	// Merging two stories (a pair across them): each keeps its versions.
+	g := mustGroup(t, d, items, Constraints{Same: [][2]string{{"d001", "c"}}})
+	if want := [][]string{{"d001", "c", "d002", "e"}}; !reflect.DeepEqual(storiesOf(g), want) {
+		t.Fatalf("merged stories: %v, want %v", storiesOf(g), want)
+	}
+	var staff *Decision
+	for i, l := range g.Stories[0].Links {
+		if l.Staff == "same" {
+			staff = &g.Stories[0].Links[i]
+		}
+	}
+	if staff == nil || staff.Explanation != "same story: confirmed by staff" || !staff.Same {
+		t.Errorf("staff link: %+v", staff)
+	}
+
+	// Splitting an item out of a story the rules would form.
+	g = mustGroup(t, d, items, Constraints{Different: [][2]string{{"d002", "d001"}}})
+	if want := [][]string{{"d001"}, {"d002"}, {"c", "e"}}; !reflect.DeepEqual(storiesOf(g), want) {
+		t.Errorf("split: %v, want %v", storiesOf(g), want)
+	}
+	for _, s := range g.Suggestions {
+		if s.A == "d001" && s.B == "d002" {
+			t.Errorf("a pair staff split is suggested again: %s", s.Explanation)
+		}
+	}
+
+	// Contradicting decisions: keeping apart wins, and it is reported.
+	g = mustGroup(t, d, items, Constraints{Same: [][2]string{{"d001", "d002"}}, Different: [][2]string{{"d001", "d002"}}})
+	if got := storiesOf(g); len(got) != 3 {
+		t.Errorf("contradiction: %v", got)
+	}
+	if len(g.Conflicts) != 1 || g.Conflicts[0] != "staff pairing d001–d002 not applied: it would join d001 and d002, which staff kept apart" {
+		t.Errorf("conflicts %q", g.Conflicts)
+	}
+
+	// Items no longer in the window are ignored.
+	g = mustGroup(t, d, items, Constraints{Same: [][2]string{{"gone", "d001"}}, Different: [][2]string{{"c", "gone"}}})
+	if len(g.Stories) != 2 || len(g.Conflicts) != 0 {
+		t.Errorf("unknown ids: %v %v", storiesOf(g), g.Conflicts)
+	}
+}
+
+func TestGroupRejectsBadIDs(t *testing.T) {
+	d := Default()
+	a, b := lgd()
+	b.ID = a.ID
+	if _, err := d.Group([]Item{a, b}, Constraints{}); err == nil || !strings.Contains(err.Error(), `duplicate item id "d001" (items 1 and 2)`) {
+		t.Errorf("duplicate: %v", err)
+	}
+	b.ID = ""
+	if _, err := d.Group([]Item{a, b}, Constraints{}); err == nil || !strings.Contains(err.Error(), "item 2 has no id") {
+		t.Errorf("empty id: %v", err)
+	}
+	if g, err := d.Group(nil, Constraints{}); err != nil || len(g.Stories) != 0 {
+		t.Errorf("no items: %v %v", g, err)
+	}
+}
+
+// The blocking that keeps grouping fast must not lose pairs the rules
+// would join: on the labelled sets it finds the same stories as comparing
+// every pair.
+func TestBlockingLosesNoStory(t *testing.T) {
+	d := Default()
+	for _, path := range []string{"../../testdata/stories/dev.jsonl", "../../testdata/stories/heldout.jsonl"} {
+		items := readSet(t, path)
+		docs := make([]*doc, len(items))
+		for i, it := range items {
+			docs[i] = d.prepare(it.Item)
+		}
+		gr := &grouper{d: d, docs: docs, scores: map[uint64]pairScore{}}
+		gr.init()
+		cands := map[uint64]bool{}
+		for _, k := range gr.candidates() {
+			cands[k] = true
+		}
+		for i := range docs {
+			for j := i + 1; j < len(docs); j++ {
+				if s, veto := d.score(docs[i], docs[j]); veto == "" && s >= d.cfg.Threshold && !cands[pairKey(i, j)] {
+					t.Errorf("%s: %s ~ %s scores %.2f but is never compared", path, docs[i].ID, docs[j].ID, s)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,541 @@
+package story
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// qkind is what a number in a text is.
+type qkind uint8
+
+const (
+	qMoney   qkind = iota + 1 // an amount of money: unit is the currency
+	qPercent                  // a percentage
+	qCount                    // a number of something: unit is the gazetteer's unit key
+	qBare                     // a number alone (or of something the gazetteer does not know)
+	qOrdinal                  // "lần thứ 3", "3rd", "third"
+	qPeriod                   // "9 tháng", "nine months": unit months, years, ...
+	qYear                     // "2026", "năm 2027"
+	qDate                     // "20/10", "October 20": value is month*100 + day
+)
+
+// quantity is one number found in an item, normalised across languages:
+// "1,4 tỷ USD", "1.4 billion USD", "US$1.4 bn" and "$1.4 bln" are all
+// {qMoney, "USD", 1.4e9}.
+type quantity struct {
+	kind  qkind
+	unit  string
+	value float64
+	title bool // found in the title
+}
+
+// lexeme is a number, a word or a symbol of folded text.
+type lexeme struct {
+	text  string
+	num   bool
+	word  bool
+	glued bool // no space before it
+}
+
+func lex(s string) []lexeme {
+	var out []lexeme
+	glued := false
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r >= '0' && r <= '9':
+			j := i
+			for j < len(s) {
+				if s[j] >= '0' && s[j] <= '9' {
+					j++
+				} else if (s[j] == '.' || s[j] == ',') && j+1 < len(s) && s[j+1] >= '0' && s[j+1] <= '9' {
+					j++
+				} else {
+					break
+				}
+			}
+			out = append(out, lexeme{text: s[i:j], num: true, glued: glued})
+			i, glued = j, true
+		case unicode.IsLetter(r):
+			j := i
+			for j < len(s) {
+				r2, n := utf8.DecodeRuneInString(s[j:])
+				if !unicode.IsLetter(r2) {
+					break
+				}
+				j += n
+			}
+			out = append(out, lexeme{text: s[i:j], word: true, glued: glued})
+			i, glued = j, true
+		case unicode.IsSpace(r):
+			i += size
+			glued = false
+		default:
+			out = append(out, lexeme{text: s[i : i+size], glued: glued})
+			i, glued = i+size, true
+		}
+	}
+	return out
+}
+
+// parseNumber reads digits with separators in the conventions of lang:
+// Vietnamese writes 1.234,5 (dot for thousands, comma for decimals),
+// English 1,234.5. A separator followed by other than three digits is a
+// decimal point whatever the language ("1.4" in Vietnamese text, "1,4" in
+// English).
+func parseNumber(s, lang string) (float64, bool) {
+	dots, commas := strings.Count(s, "."), strings.Count(s, ",")
+	thousandsGroups := func(sep string) bool {
+		parts := strings.Split(s, sep)
+		for _, p := range parts[1:] {
+			if len(p) != 3 {
+				return false
+			}
+		}
+		return true
+	}
+	var clean string
+	switch {
+	case dots > 0 && commas > 0:
+		dec := "."
+		if strings.LastIndexByte(s, ',') > strings.LastIndexByte(s, '.') {
+			dec = ","
+		}
+		grp := map[string]string{".": ",", ",": "."}[dec]
+		clean = strings.ReplaceAll(s, grp, "")
+		clean = strings.Replace(clean, dec, ".", 1)
+	case commas > 0:
+		switch {
+		case commas > 1 || (lang != "vi" && thousandsGroups(",")):
+			clean = strings.ReplaceAll(s, ",", "")
+		default:
+			clean = strings.Replace(s, ",", ".", 1)
+		}
+	case dots > 0:
+		switch {
+		case dots > 1 || (lang == "vi" && thousandsGroups(".")):
+			clean = strings.ReplaceAll(s, ".", "")
+		default:
+			clean = s
+		}
+	default:
+		clean = s
+	}
+	v, err := strconv.ParseFloat(clean, 64)
+	return v, err == nil && !math.IsInf(v, 0)
+}
+
+var multipliers = map[string]float64{
+	"nghin": 1e3, "ngan": 1e3, "trieu": 1e6, "ty": 1e9, "ti": 1e9,
+	"thousand": 1e3, "million": 1e6, "mln": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "bln": 1e9,
+	"trillion": 1e12, "tn": 1e12, "trln": 1e12,
+}
+
+// gluedMultipliers follow a number without a space only with money ("$750m").
+var gluedMultipliers = map[string]float64{"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9}
+
+// currencies: word sequences after a number, longest first.
+var currencies = []struct {
+	words []string
+	code  string
+}{
+	{[]string{"do", "la", "my"}, "USD"}, {[]string{"nhan", "dan", "te"}, "CNY"},
+	{[]string{"us", "dollars"}, "USD"}, {[]string{"do", "la"}, "USD"},
+	{[]string{"usd"}, "USD"}, {[]string{"dollars"}, "USD"}, {[]string{"dollar"}, "USD"},
+	{[]string{"vnd"}, "VND"}, {[]string{"dong"}, "VND"},
+	{[]string{"eur"}, "EUR"}, {[]string{"euro"}, "EUR"}, {[]string{"euros"}, "EUR"},
+	{[]string{"yen"}, "JPY"}, {[]string{"yuan"}, "CNY"}, {[]string{"won"}, "KRW"},
+}
+
+// prefixCurrencies come right before the number ("USD 1.4", "VND6.4").
+var prefixCurrencies = map[string]string{"usd": "USD", "vnd": "VND", "eur": "EUR", "$": "USD", "€": "EUR", "¥": "JPY"}
+
+var periods = map[string]string{
+	"thang": "months", "quy": "quarters", "tuan": "weeks", "nam": "years", "ngay": "days",
+	"month": "months", "months": "months", "quarter": "quarters", "quarters": "quarters",
+	"week": "weeks", "weeks": "weeks", "year": "years", "years": "years", "day": "days", "days": "days",
+}
+
+var monthNames = map[string]int{
+	"january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
+	"may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8,
+	"september": 9, "sep": 9, "sept": 9, "october": 10, "oct": 10, "november": 11, "nov": 11,
+	"december": 12, "dec": 12,
+}
+
+var englishNumbers = map[string]float64{
+	"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+	"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+	"sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
+	"forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
+}
+
+var englishOrdinals = map[string]float64{
+	"third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
+	"tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
+	"sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
+}
+
+// vietnameseOrdinals follow "lần thứ" ("lần thứ ba").
+var vietnameseOrdinals = map[string]float64{
+	"hai": 2, "ba": 3, "tu": 4, "nam": 5, "sau": 6, "bay": 7, "tam": 8, "chin": 9, "muoi": 10,
+}
+
+var romanNumerals = map[string]float64{
+	"ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10,
+	"xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16, "xvii": 17, "xviii": 18,
+	"xix": 19, "xx": 20,
+}
+
+// unitTable maps the folded words of a unit ("doanh nghiep", "hectares")
+// to its key.
+type unitTable struct {
+	byWords  map[string]string
+	maxWords int
+}
+
+func (u *unitTable) add(folded []string, key string) {
+	if u.byWords == nil {
+		u.byWords = map[string]string{}
+	}
+	k := strings.Join(folded, " ")
+	if _, ok := u.byWords[k]; !ok {
+		u.byWords[k] = key
+	}
+	u.maxWords = max(u.maxWords, len(folded))
+}
+
+// at returns the unit whose words start words, the longest.
+func (u *unitTable) at(words []string) (string, bool) {
+	for n := min(u.maxWords, len(words)); n > 0; n-- {
+		if key, ok := u.byWords[strings.Join(words[:n], " ")]; ok {
+			return key, true
+		}
+	}
+	return "", false
+}
+
+// scanQuantities finds the numbers of folded text (see theme.Fold).
+func scanQuantities(folded, lang string, units *unitTable, title bool, out []quantity) []quantity {
+	lx := lex(folded)
+	add := func(k qkind, unit string, v float64) {
+		out = append(out, quantity{kind: k, unit: unit, value: v, title: title})
+	}
+	word := func(i int) string {
+		if i >= 0 && i < len(lx) && lx[i].word {
+			return lx[i].text
+		}
+		return ""
+	}
+	// following returns the words after lexeme i (hyphens skipped, stops at
+	// any other symbol or number), at most n.
+	following := func(i, n int) []string {
+		var w []string
+		for j := i + 1; j < len(lx) && len(w) < n; j++ {
+			switch {
+			case lx[j].word:
+				w = append(w, lx[j].text)
+			case lx[j].text == "-" || lx[j].text == "\u2010" || lx[j].text == "\u2011":
+			default:
+				return w
+			}
+		}
+		return w
+	}
+	for i := 0; i < len(lx); i++ {
+		l := lx[i]
+		if l.word {
+			// Number and ordinal words of English; "lần thứ ba"; "October 20".
+			if v, ok := englishOrdinals[l.text]; ok && lang == "en" {
+				add(qOrdinal, "", v)
+				continue
+			}
+			if m, ok := monthNames[l.text]; ok && i+1 < len(lx) && lx[i+1].num && !lx[i+1].glued {
+				if d, ok := parseNumber(lx[i+1].text, lang); ok && d >= 1 && d <= 31 && d == math.Trunc(d) {
+					add(qDate, "", float64(m*100)+d)
+					i++
+					continue
+				}
+			}
+			if v, ok := englishNumbers[l.text]; ok && lang == "en" {
+				j := i
+				if j+2 < len(lx) && lx[j+1].text == "-" && lx[j+2].word {
+					if u, ok := englishNumbers[lx[j+2].text]; ok && u < 10 {
+						v += u
+						j += 2
+					}
+				}
+				w := following(j, 4)
+				if len(w) > 0 {
+					if p, ok := periods[w[0]]; ok {
+						add(qPeriod, p, v)
+						i = j
+						continue
+					}
+				}
+				for skip := 0; skip < len(w) && skip <= 2; skip++ {
+					if u, ok := units.at(w[skip:]); ok {
+						add(qCount, u, v)
+						break
+					}
+				}
+				i = j
+				continue
+			}
+			if l.text == "thu" && word(i-1) == "lan" {
+				if v, ok := vietnameseOrdinals[word(i+1)]; ok {
+					add(qOrdinal, "", v)
+					i++
+				} else if v, ok := romanNumerals[word(i+1)]; ok {
+					add(qOrdinal, "", v)
+					i++
+				}
+			}
+			continue
+		}
+		if !l.num {
+			continue
+		}
+		// A number glued to a word is part of a name or code ("post1071203",
+		// "G20"), unless the word is a currency ("VND6.4", "USD1.2").
+		currency := ""
+		if i > 0 && l.glued && lx[i-1].word {
+			c, ok := prefixCurrencies[lx[i-1].text]
+			if !ok {
+				continue
+			}
+			currency = c
+		} else if i > 0 {
+			if c, ok := prefixCurrencies[lx[i-1].text]; ok {
+				currency = c
+			}
+		}
+		v, ok := parseNumber(l.text, lang)
+		if !ok {
+			continue
+		}
+		// Dates: 20/10, 24/1/2027.
+		if i+2 < len(lx) && lx[i+1].text == "/" && lx[i+1].glued && lx[i+2].num && lx[i+2].glued {
+			m, ok2 := parseNumber(lx[i+2].text, lang)
+			j := i + 2
+			if j+2 < len(lx) && lx[j+1].text == "/" && lx[j+1].glued && lx[j+2].num && lx[j+2].glued {
+				j += 2 // the year
+			}
+			roundTheClock := v == 24 && m == 7 && j == i+2 // "24/7"
+			if ok2 && !roundTheClock && v >= 1 && v <= 31 && m >= 1 && m <= 12 && v == math.Trunc(v) && m == math.Trunc(m) {
+				add(qDate, "", m*100+v)
+			}
+			i = j
+			continue
+		}
+		if i > 0 && lx[i-1].text == "/" && lx[i-1].glued {
+			continue // the rest of "12-KL/TW 3/4" and the like
+		}
+		// A suffix glued to the number: "15th", "750m", "35ha".
+		suffix := ""
+		if i+1 < len(lx) && lx[i+1].word && lx[i+1].glued {
+			suffix = lx[i+1].text
+		}
+		switch suffix {
+		case "st", "nd", "rd", "th":
+			add(qOrdinal, "", v)
+			i++
+			continue
+		}
+		if i+1 < len(lx) && lx[i+1].text == "%" {
+			add(qPercent, "", v)
+			i++
+			continue
+		}
+		w := following(i, 8)
+		if len(w) >= 2 && ((w[0] == "phan" && w[1] == "tram") || (w[0] == "per" && w[1] == "cent")) ||
+			len(w) >= 1 && (w[0] == "percent" || w[0] == "pct") {
+			add(qPercent, "", v)
+			continue
+		}
+		// Ordinals and dates written with words before the number.
+		if prev := word(i - 1); prev == "thu" || prev == "khoa" {
+			add(qOrdinal, "", v)
+			continue
+		}
+		if m, ok := monthNames[word(i+1)]; ok && !lx[i+1].glued && v >= 1 && v <= 31 && v == math.Trunc(v) {
+			add(qDate, "", float64(m*100)+v) // "15 October"
+			i++
+			continue
+		}
+		if word(i-1) == "thang" && v >= 1 && v <= 12 && v == math.Trunc(v) {
+			continue // "tháng 10": a month, not a period
+		}
+		if word(i-1) == "ngay" && word(i+1) == "thang" && i+2 < len(lx) && lx[i+2].num {
+			// "ngày 20 tháng 10"
+			if m, ok := parseNumber(lx[i+2].text, lang); ok && m >= 1 && m <= 12 && v >= 1 && v <= 31 {
+				add(qDate, "", m*100+v)
+				i += 2
+				continue
+			}
+		}
+		// Multipliers and currencies.
+		mult := 1.0
+		rest := w
+		if suffix != "" {
+			if m, ok := gluedMultipliers[suffix]; ok && currency != "" {
+				mult, rest = m, w[1:]
+			}
+		}
+		if mult == 1 && len(rest) >= 2 && (rest[0] == "nghin" || rest[0] == "ngan") && (rest[1] == "ty" || rest[1] == "ti") {
+			mult, rest = 1e12, rest[2:]
+		} else if m, ok := multipliers[first(rest)]; ok && mult == 1 {
+			mult, rest = m, rest[1:]
+		}
+		if currency == "" {
+			for _, c := range currencies {
+				if hasPrefix(rest, c.words) {
+					currency, rest = c.code, rest[len(c.words):]
+					break
+				}
+			}
+		}
+		v *= mult
+		if currency != "" {
+			add(qMoney, currency, v)
+			continue
+		}
+		if p, ok := periods[first(rest)]; ok && mult == 1 && word(i-1) != "nam" {
+			add(qPeriod, p, v)
+			continue
+		}
+		maxSkip := 1
+		if lang == "en" {
+			maxSkip = 3
+		}
+		found := false
+		for skip := 0; skip < len(rest) && skip <= maxSkip; skip++ {
+			if u, ok := units.at(rest[skip:]); ok {
+				add(qCount, u, v)
+				found = true
+				break
+			}
+			if _, isNum := englishNumbers[rest[skip]]; isNum {
+				break
+			}
+		}
+		if found {
+			continue
+		}
+		if mult == 1 && v >= 1900 && v <= 2100 && v == math.Trunc(v) {
+			add(qYear, "", v)
+			continue
+		}
+		add(qBare, "", v)
+	}
+	return out
+}
+
+func first(w []string) string {
+	if len(w) == 0 {
+		return ""
+	}
+	return w[0]
+}
+
+func hasPrefix(w, p []string) bool {
+	if len(w) < len(p) {
+		return false
+	}
+	for i := range p {
+		if w[i] != p[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// closeValues reports whether two values are the same number as reported
+// in two languages: equal (up to floating point), or for money within
+// rounding (1.43 billion ≈ 1.4 billion).
+func closeValues(a, b float64, k qkind) (exact, approx bool) {
+	if a == b {
+		return true, false
+	}
+	d := math.Abs(a-b) / math.Max(math.Abs(a), math.Abs(b))
+	switch {
+	case d <= 1e-9:
+		return true, false
+	case k == qMoney && d <= 0.04:
+		return false, true
+	}
+	return false, false
+}
+
+// String shows a quantity in English conventions, for explanations.
+func (q quantity) String() string {
+	switch q.kind {
+	case qMoney:
+		return scaled(q.value) + " " + q.unit
+	case qPercent:
+		return fmtNum(q.value) + "%"
+	case qCount:
+		return scaled(q.value) + " " + q.unit
+	case qOrdinal:
+		return ordinal(int(q.value))
+	case qPeriod:
+		return fmtNum(q.value) + " " + q.unit
+	case qYear:
+		return strconv.Itoa(int(q.value))
+	case qDate:
+		m := int(q.value) / 100
+		return strconv.Itoa(int(q.value)%100) + " " + [...]string{"", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}[m]
+	}
+	return scaled(q.value)
+}
+
+func scaled(v float64) string {
+	switch a := math.Abs(v); {
+	case a >= 1e12:
+		return fmtNum(v/1e12) + " trillion"
+	case a >= 1e9:
+		return fmtNum(v/1e9) + " billion"
+	case a >= 1e6:
+		return fmtNum(v/1e6) + " million"
+	}
+	return fmtNum(v)
+}
+
+// fmtNum writes v with up to three decimals and thousands commas.
+func fmtNum(v float64) string {
+	s := strconv.FormatFloat(math.Round(v*1000)/1000, 'f', -1, 64)
+	intPart, frac, _ := strings.Cut(s, ".")
+	neg := strings.HasPrefix(intPart, "-")
+	intPart = strings.TrimPrefix(intPart, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if frac != "" {
+		b.WriteString("." + frac)
+	}
+	return b.String()
+}
+
+func ordinal(n int) string {
+	suf := "th"
+	switch {
+	case n%100 >= 11 && n%100 <= 13:
+	case n%10 == 1:
+		suf = "st"
+	case n%10 == 2:
+		suf = "nd"
+	case n%10 == 3:
+		suf = "rd"
+	}
+	return strconv.Itoa(n) + suf
+}

@@ -1,0 +1,125 @@
+package theme
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Words is a text split into words, each in the normalised views the
+// classifier matches on, for other matchers of the same texts (same-story
+// detection) so that both see words alike.
+type Words struct{ f field }
+
+// Word is one word of a text.
+type Word struct {
+	Tone   string // lower case, decomposed (NFD), the five tone marks removed; vowel marks and đ kept
+	ASCII  string // lower case, every mark removed, đ folded to d
+	Marked bool   // written with a Vietnamese mark or đ
+	Break  bool   // punctuation separates it from the previous word
+	Title  bool   // written with a capital first letter ("Hải", "LG", "Display")
+	Upper  bool   // written in capitals, two letters or more ("VSIP", "LG", "UBND")
+}
+
+// Split turns a text (plain text or HTML) into words.
+func Split(text string) Words { return Words{tokenize(plainText(text))} }
+
+// Len is the number of words.
+func (w Words) Len() int { return len(w.f.toks) }
+
+// Marked reports whether the text was typed with Vietnamese marks.
+func (w Words) Marked() bool { return w.f.marked }
+
+// At returns word i.
+func (w Words) At(i int) Word {
+	t := w.f.toks[i]
+	letters := utf8.RuneCountInString(t.ascii)
+	return Word{Tone: t.tone, ASCII: t.ascii, Marked: t.marked, Break: t.brk,
+		Title: t.title, Upper: t.title && !t.lower && letters >= 2}
+}
+
+// Text returns the words i to j-1 as written (with what lies between them).
+func (w Words) Text(i, j int) string {
+	if i >= j {
+		return ""
+	}
+	return norm.NFC.String(w.f.src[w.f.toks[i].start:w.f.toks[j-1].end])
+}
+
+// Matcher finds phrases in texts by the classifier's rules: whole words,
+// folds (see Phrase.Fold), tone placement, never across punctuation. It is
+// safe for concurrent use.
+type Matcher struct{ index }
+
+// Match is one phrase found: words Start to End-1 of the text.
+type Match struct{ Phrase, Start, End int }
+
+// NewMatcher compiles phrases (weights and groups are ignored); a bad
+// phrase is an error naming it.
+func NewMatcher(phrases []Phrase) (*Matcher, error) {
+	m := &Matcher{}
+	for i, p := range phrases {
+		p.Weight = 0
+		pat, err := compile(p)
+		if err != nil {
+			return nil, fmt.Errorf("phrase %q: %v", p.Text, err)
+		}
+		pat.idx = i
+		m.add(pat)
+	}
+	return m, nil
+}
+
+// Find returns every phrase found in w, in the order of the words.
+func (m *Matcher) Find(w Words) []Match {
+	var out []Match
+	m.scan(&w.f, func(p *pattern, i int) {
+		out = append(out, Match{p.idx, i, i + len(p.words)})
+	})
+	return out
+}
+
+// Fold returns text (plain text or HTML) as plain text in lower case with
+// every mark removed and đ folded to d (the ASCII view of its words),
+// keeping digits, spaces and punctuation for scanners that need them
+// (amounts, dates).
+func Fold(text string) string {
+	s := plainText(text)
+	if isASCII(s) {
+		return strings.ToLower(s)
+	}
+	return foldNFD(norm.NFD.String(s))
+}
+
+// Fold is the package's Fold of the text w was split from, without
+// decomposing it again.
+func (w Words) Fold() string {
+	if isASCII(w.f.src) {
+		return strings.ToLower(w.f.src)
+	}
+	return foldNFD(w.f.src)
+}
+
+func foldNFD(s string) string {
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Mn, r), unicode.Is(unicode.Cf, r):
+		case r < utf8.RuneSelf:
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			b = append(b, byte(r))
+		default:
+			r = mapLetter(r)
+			if r == 'đ' {
+				r = 'd'
+			}
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return string(b)
+}
