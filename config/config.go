@@ -21,7 +21,9 @@ import (
 	"github.com/haiphong/hpdigest/digest/deliver"
 	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/feeds"
+	"github.com/haiphong/hpdigest/store/backup"
 	"github.com/haiphong/hpdigest/subscribers"
+	"github.com/haiphong/hpdigest/web/metrics"
 	"github.com/haiphong/hpdigest/web/staff/staffconfig"
 )
 
@@ -43,6 +45,9 @@ type Config struct {
 
 	Subscribers subscribers.Config `toml:"subscribers"`
 	Staff       staffconfig.Config `toml:"staff"`
+
+	Metrics metrics.Config `toml:"metrics"`
+	Backup  backup.Config  `toml:"backup"`
 }
 
 // HTTP is the [http] section.
@@ -145,6 +150,7 @@ func (c *Config) applyDefaults() {
 	}
 	c.Subscribers.Defaults()
 	c.Staff.Defaults()
+	c.Backup.Defaults(c.Database)
 	for i := range c.Feeds {
 		if c.Feeds[i].Timezone == "" {
 			c.Feeds[i].Timezone = c.Timezone
@@ -152,12 +158,13 @@ func (c *Config) applyDefaults() {
 	}
 }
 
-// resolveSecrets reads the SMTP password from the environment; the relay's
-// Validate reports it when missing.
+// resolveSecrets reads the SMTP password and the metrics token from the
+// environment; their Validate reports them when missing.
 func (c *Config) resolveSecrets() {
 	if c.SMTP.PasswordEnv != "" {
 		c.SMTP.Password = os.Getenv(c.SMTP.PasswordEnv)
 	}
+	c.Metrics.ResolveToken()
 }
 
 // SMTPReady reports whether mail can be sent over SMTP: an error naming the
@@ -288,5 +295,8 @@ func (c *Config) Validate() error {
 		}
 		return fmt.Errorf("staff: %w", err)
 	}
-	return nil
+	if err := c.Metrics.Validate(c.HTTP.Listen); err != nil {
+		return err
+	}
+	return c.Backup.Validate()
 }

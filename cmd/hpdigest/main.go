@@ -63,6 +63,8 @@ type flags struct {
 
 	createStaff  string
 	hashPassword bool
+
+	opsFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
@@ -105,6 +107,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.BoolVar(&f.reclassify, "reclassify", false, "run the current theme rules over every stored item and exit")
 	fs.StringVar(&f.createStaff, "create-staff", "", "create or reset the staff account `email` (with -name); the password is read from HPDIGEST_STAFF_PASSWORD or standard input")
 	fs.BoolVar(&f.hashPassword, "hash-password", false, "read a password from HPDIGEST_STAFF_PASSWORD or standard input and print its hash for [[staff.accounts]]")
+	f.opsFlags.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -179,6 +182,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "hpdigest:", err)
 		return 2
+	}
+	if code, ok := runOps(ctx, cfg, f.opsFlags, stdout, stderr); ok {
+		return code
 	}
 	opts := app.Options{Log: log}
 	if f.dryRun {
