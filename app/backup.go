@@ -17,10 +17,11 @@ import (
 	"github.com/haiphong/hpdigest/subscribers"
 )
 
-// KnownVersions are this binary's schema versions, by component.
-func KnownVersions() backup.Versions {
+// KnownVersions are this binary's schema versions, by component: the
+// application's and those of parts that migrate their own tables (extra).
+func KnownVersions(extra ...store.Migration) backup.Versions {
 	v := backup.Versions{}
-	for _, m := range Migrations() {
+	for _, m := range append(Migrations(), extra...) {
 		v[m.Component] = len(m.Steps)
 	}
 	return v
@@ -48,9 +49,10 @@ func Backup(ctx context.Context, cfg *config.Config, dest string) (backup.Info, 
 
 // Restore replaces the configured database with the backup at src (the
 // -restore command; see backup.Restore for what it checks and refuses) and
-// prints what the restored database holds.
-func Restore(ctx context.Context, cfg *config.Config, src string, w io.Writer) error {
-	res, err := backup.Restore(ctx, src, cfg.Database, KnownVersions())
+// prints what the restored database holds. extra are the migrations of
+// parts outside the application (the staff area) that the backup may hold.
+func Restore(ctx context.Context, cfg *config.Config, src string, w io.Writer, extra ...store.Migration) error {
+	res, err := backup.Restore(ctx, src, cfg.Database, KnownVersions(extra...))
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/haiphong/hpdigest/app"
 	"github.com/haiphong/hpdigest/config"
+	"github.com/haiphong/hpdigest/web/staff"
 )
 
 // opsFlags are the backup and restore commands: they work on the database
@@ -32,7 +33,7 @@ func runOps(ctx context.Context, cfg *config.Config, o opsFlags, stdout, stderr 
 		}
 		return reportErr(stderr, err), true
 	case o.restore != "":
-		return reportErr(stderr, app.Restore(ctx, cfg, o.restore, stdout)), true
+		return reportErr(stderr, app.Restore(ctx, cfg, o.restore, stdout, staff.Migrations())), true
 	}
 	return 0, false
 }
