@@ -110,8 +110,8 @@ func TestDaemonMetricsHealthAndScheduledBackups(t *testing.T) {
 	}
 	code, body := get(t, "http://"+addr+"/healthz")
 	var h struct {
-		Status   string
-		Database struct{ Writable bool }
+		Status    string
+		Database  struct{ Writable bool }
 		Scheduler *struct {
 			Running bool
 		}
