@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -168,7 +169,17 @@ func TestDaemonMetricsHealthAndScheduledBackups(t *testing.T) {
 	if v, _ := value(fams, "hpdigest_items", map[string]string{"theme": "fdi"}); v < 1 {
 		t.Errorf("fdi items = %v", v)
 	}
-	classes := map[string]bool{}
+	// Every metric the shipped alert rules use exists.
+	rules, err := os.ReadFile(filepath.Join("..", "..", "contrib", "prometheus", "hpdigest-rules.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range regexp.MustCompile(`hpdigest_[a-z_]+`).FindAllString(string(rules), -1) {
+		if _, ok := fams[name]; !ok {
+			t.Errorf("contrib/prometheus/hpdigest-rules.yml uses %s, which /metrics does not have", name)
+		}
+	}
+		classes := map[string]bool{}
 	for _, m := range fams["hpdigest_http_request_duration_seconds"].GetMetric() {
 		for _, l := range m.GetLabel() {
 			if l.GetName() == "class" {
