@@ -45,12 +45,13 @@ func RouteClass(pattern string) string {
 	return ClassPublic
 }
 
-// routed reports whether the mux has a route for method and path.
+// routed reports whether the mux has a route of its own for method and
+// path (a catch-all such as "GET /" does not count).
 func routed(mux *http.ServeMux, method, path string) bool {
 	r, err := http.NewRequest(method, path, nil)
 	if err != nil {
 		return false
 	}
 	_, pattern := mux.Handler(r)
-	return pattern != ""
+	return pattern == method+" "+path || pattern == path
 }
