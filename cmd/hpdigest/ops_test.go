@@ -179,7 +179,7 @@ func TestDaemonMetricsHealthAndScheduledBackups(t *testing.T) {
 			t.Errorf("contrib/prometheus/hpdigest-rules.yml uses %s, which /metrics does not have", name)
 		}
 	}
-		classes := map[string]bool{}
+	classes := map[string]bool{}
 	for _, m := range fams["hpdigest_http_request_duration_seconds"].GetMetric() {
 		for _, l := range m.GetLabel() {
 			if l.GetName() == "class" {

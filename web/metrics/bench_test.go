@@ -37,8 +37,10 @@ func BenchmarkScrape1M(b *testing.B) {
 		Feeds:       feeds.NewStore(db),
 		Digests:     digest.NewStore(db, nil),
 		Subscribers: subscribers.NewStore(db),
-		Schedules:   func() []digest.Digest { return []digest.Digest{{Key: "weekly", Schedule: "0 8 * * FRI", Timezone: "Asia/Ho_Chi_Minh"}} },
-		RateLimit:   func() float64 { return 0 },
+		Schedules: func() []digest.Digest {
+			return []digest.Digest{{Key: "weekly", Schedule: "0 8 * * FRI", Timezone: "Asia/Ho_Chi_Minh"}}
+		},
+		RateLimit: func() float64 { return 0 },
 	}
 	scrape := func(b *testing.B, m *metrics.Metrics) {
 		rec := httptest.NewRecorder()
