@@ -54,6 +54,9 @@ type App struct {
 	DryRun      bool
 
 	sendMu sync.Mutex // one send at a time: cron, resume and staff share it
+
+	lock *store.Lock // shared lock on the database: a restore waits for us
+	ops  ops         // the daemon's heartbeat, backups and metrics
 }
 
 // Migrations lists every component's schema in the order they are applied.
@@ -93,13 +96,18 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
-	db, err := store.Open(cfg.Database)
+	lock, err := store.LockShared(cfg.Database)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Cfg: cfg, Log: log, DB: db, Classifier: classifier, Renderer: renderer}
+	db, err := store.OpenWith(cfg.Database, store.Options{ExternalCheckpoints: cfg.Backup.Litestream})
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	a := &App{Cfg: cfg, Log: log, DB: db, Classifier: classifier, Renderer: renderer, lock: lock}
 	if err := a.init(ctx, opts); err != nil {
-		db.Close()
+		a.Close()
 		return nil, err
 	}
 	return a, nil
@@ -146,6 +154,7 @@ func (a *App) init(ctx context.Context, opts Options) error {
 	} else {
 		a.Engine = deliver.NewSMTPEngine(a.DB, a.Cfg.SMTP, a.Log)
 	}
+	a.Engine.ExternalCheckpoints = a.Cfg.Backup.Litestream
 	return nil
 }
 
@@ -179,8 +188,12 @@ func randomSecret() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close releases the database and its lock.
+func (a *App) Close() error {
+	err := a.DB.Close()
+	a.lock.Close()
+	return err
+}
 
 // FetchNow fetches every feed once and classifies the new items.
 func (a *App) FetchNow(ctx context.Context) feeds.Report {

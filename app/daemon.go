@@ -48,6 +48,12 @@ func (a *App) Run(ctx context.Context, parts ...web.Registrar) error {
 	}); err != nil {
 		return err
 	}
+	opsParts, stopOps, err := a.startOps(ctx, c) // heartbeat, backups, metrics: ops.go
+	if err != nil {
+		return err
+	}
+	defer stopOps()
+	parts = append(parts, opsParts...)
 
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)

@@ -23,7 +23,9 @@ import (
 	"github.com/haiphong/hpdigest/digest/deliver"
 	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/feeds"
+	"github.com/haiphong/hpdigest/store/backup"
 	"github.com/haiphong/hpdigest/subscribers"
+	"github.com/haiphong/hpdigest/web/metrics"
 	"github.com/haiphong/hpdigest/web/staff/staffconfig"
 )
 
@@ -48,6 +50,9 @@ type Config struct {
 
 	file string // the name errors give (the path it was loaded from)
 	text []byte // the file, to find the line of a key in errors
+
+	Metrics metrics.Config `toml:"metrics"`
+	Backup  backup.Config  `toml:"backup"`
 }
 
 // HTTP is the [http] section.
@@ -161,6 +166,7 @@ func (c *Config) applyDefaults() {
 	}
 	c.Subscribers.Defaults()
 	c.Staff.Defaults()
+	c.Backup.Defaults(c.Database)
 	for i := range c.Feeds {
 		if c.Feeds[i].Timezone == "" {
 			c.Feeds[i].Timezone = c.Timezone
@@ -168,12 +174,13 @@ func (c *Config) applyDefaults() {
 	}
 }
 
-// resolveSecrets reads the SMTP password from the environment; Require
-// reports it when missing.
+// resolveSecrets reads the SMTP password and the metrics token from the
+// environment; their Validate reports them when missing.
 func (c *Config) resolveSecrets() {
 	if c.SMTP.PasswordEnv != "" {
 		c.SMTP.Password = os.Getenv(c.SMTP.PasswordEnv)
 	}
+	c.Metrics.ResolveToken()
 }
 
 // Need names a part of the config that only some commands use, with what it
@@ -187,6 +194,8 @@ const (
 	// NeedLinkKeys: the secrets of subscribers.keys, which sign the links in
 	// mails and pages and check them when readers follow them.
 	NeedLinkKeys
+	// NeedMetricsToken: the bearer token of [metrics] token_env (the daemon).
+	NeedMetricsToken
 )
 
 // Require checks the parts of the config a command uses beyond what Parse
@@ -201,6 +210,10 @@ func (c *Config) Require(needs ...Need) error {
 			}
 		case NeedLinkKeys:
 			if err := c.Subscribers.ResolveKeys(); err != nil {
+				return c.explain(err)
+			}
+		case NeedMetricsToken:
+			if err := c.Metrics.RequireToken(); err != nil {
 				return c.explain(err)
 			}
 		}
@@ -328,5 +341,8 @@ func (c *Config) Validate() error {
 		}
 		return fmt.Errorf("staff: %w", err)
 	}
-	return nil
+	if err := c.Metrics.Validate(c.HTTP.Listen); err != nil {
+		return err
+	}
+	return c.Backup.Validate()
 }

@@ -73,6 +73,8 @@ type Poller struct {
 	mu     sync.Mutex
 	hosts  map[string]chan struct{}
 	now    func() time.Time
+	// observe, if set, is told of every fetch (see Observe).
+	observe func(FeedResult, time.Duration)
 }
 
 // NewPoller makes a poller; zero Config fields take defaults.
@@ -201,6 +203,8 @@ type response struct {
 // fetchOne fetches, parses and stores one feed and records its health.
 func (p *Poller) fetchOne(ctx context.Context, f feedRow) (res FeedResult) {
 	res = FeedResult{Name: f.Name, URL: f.URL}
+	began := time.Now()
+	defer func() { p.observed(res, time.Since(began)) }()
 	defer func() {
 		if r := recover(); r != nil {
 			res.Err = fmt.Errorf("feed %q: internal error: %v", f.Name, r)

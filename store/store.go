@@ -21,7 +21,18 @@ import (
 
 // Open opens (creating if needed) the SQLite file at path with WAL, a busy
 // timeout and foreign keys on every connection.
-func Open(path string) (*sql.DB, error) {
+func Open(path string) (*sql.DB, error) { return OpenWith(path, Options{}) }
+
+// Options change how OpenWith sets up each connection.
+type Options struct {
+	// ExternalCheckpoints leaves WAL checkpoints to another process
+	// (Litestream): SQLite's automatic checkpoint is turned off, so that
+	// nothing in this process checkpoints behind the replicator's back.
+	ExternalCheckpoints bool
+}
+
+// OpenWith is Open with options.
+func OpenWith(path string, o Options) (*sql.DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("store: empty database path")
 	}
@@ -31,7 +42,11 @@ func Open(path string) (*sql.DB, error) {
 		}
 	}
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+	pragmas := []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"}
+	if o.ExternalCheckpoints {
+		pragmas = append(pragmas, "wal_autocheckpoint(0)")
+	}
+	for _, p := range pragmas {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate") // writers take the lock up front: no deadlocked upgrades

@@ -51,3 +51,30 @@ func TestMigrateAppliesEachStepOnceAndRefusesNewerDatabases(t *testing.T) {
 		t.Errorf("foreign_keys=%d journal_mode=%s", fk, mode)
 	}
 }
+
+// With ExternalCheckpoints (Litestream), no connection checkpoints the WAL
+// on its own; by default SQLite does at 1000 pages.
+func TestExternalCheckpointsTurnOffAutocheckpoint(t *testing.T) {
+	for _, c := range []struct {
+		opts Options
+		want int
+	}{{Options{}, 1000}, {Options{ExternalCheckpoints: true}, 0}} {
+		db, err := OpenWith(filepath.Join(t.TempDir(), "x.db"), c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetMaxOpenConns(3)
+		for i := 0; i < 3; i++ { // every connection of the pool
+			conn, err := db.Conn(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			var n int
+			if err := conn.QueryRowContext(context.Background(), `PRAGMA wal_autocheckpoint`).Scan(&n); err != nil || n != c.want {
+				t.Errorf("%+v: connection %d: wal_autocheckpoint = %d %v, want %d", c.opts, i, n, err, c.want)
+			}
+		}
+		db.Close()
+	}
+}

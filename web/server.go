@@ -18,33 +18,48 @@ type Registrar interface {
 	Register(mux *http.ServeMux)
 }
 
-// Handler builds the site's handler from its parts.
+// Handler builds the site's handler from its parts. A part that serves
+// GET /healthz itself replaces the built-in one (which only pings the
+// database); parts that are RequestObservers are told of every request.
 func Handler(db *sql.DB, log *slog.Logger, parts ...Registrar) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := db.PingContext(ctx); err != nil {
-			http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
-	})
+	var observers []RequestObserver
 	for _, p := range parts {
 		if p != nil {
 			p.Register(mux)
+			if o, ok := p.(RequestObserver); ok {
+				observers = append(observers, o)
+			}
 		}
 	}
-	return logRequests(log, mux)
+	if !routed(mux, http.MethodGet, "/healthz") {
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			defer cancel()
+			if err := db.PingContext(ctx); err != nil {
+				http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Write([]byte("ok\n"))
+		})
+	}
+	return logRequests(log, observers, mux)
 }
 
-func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+func logRequests(log *slog.Logger, observers []RequestObserver, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+		took := time.Since(start)
+		log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", took)
+		if len(observers) > 0 {
+			class := RouteClass(r.Pattern) // the mux sets the pattern it matched
+			for _, o := range observers {
+				o.ObserveRequest(class, rec.status, took)
+			}
+		}
 	})
 }
 

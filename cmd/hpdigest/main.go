@@ -65,6 +65,8 @@ type flags struct {
 
 	createStaff  string
 	hashPassword bool
+
+	opsFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
@@ -108,6 +110,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.BoolVar(&f.reclassify, "reclassify", false, "run the current theme rules over every stored item and exit")
 	fs.StringVar(&f.createStaff, "create-staff", "", "create or reset the staff account `email` (with -name); the password is read from HPDIGEST_STAFF_PASSWORD or standard input")
 	fs.BoolVar(&f.hashPassword, "hash-password", false, "read a password from HPDIGEST_STAFF_PASSWORD or standard input and print its hash for [[staff.accounts]]")
+	f.opsFlags.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -191,6 +194,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hpdigest:", err)
 		return 2
 	}
+	if code, ok := runOps(ctx, cfg, f.opsFlags, stdout, stderr); ok {
+		return code
+	}
 	opts := app.Options{Log: log, ThrowawayLinkKey: !slices.Contains(need, config.NeedLinkKeys)}
 	if f.dryRun {
 		opts.DryRunDir = cfg.OutboxDir
@@ -212,6 +218,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func needs(f *flags) []config.Need {
 	sends := f.sendNow || f.resendFailed != 0 || daemon(f)
 	switch {
+	case daemon(f) && f.dryRun:
+		return []config.Need{config.NeedLinkKeys, config.NeedMetricsToken}
+	case daemon(f):
+		return []config.Need{config.NeedSMTP, config.NeedLinkKeys, config.NeedMetricsToken}
 	case sends && f.dryRun:
 		return []config.Need{config.NeedLinkKeys}
 	case sends:

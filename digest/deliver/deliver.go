@@ -363,6 +363,9 @@ type Engine struct {
 	ProgressEvery time.Duration
 	// BatchSize is how many recipients are read per Recipients call (default 500).
 	BatchSize int
+	// ExternalCheckpoints leaves WAL checkpoints to another process
+	// (Litestream): a send then never checkpoints in the background.
+	ExternalCheckpoints bool
 
 	now            func() time.Time // clock (tests move it)
 	dialBackoff    time.Duration    // first pause of a relay that cannot be reached

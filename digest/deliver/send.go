@@ -482,7 +482,7 @@ func (r *run) record() {
 		if !ok {
 			return
 		}
-		if sinceCkpt++; sinceCkpt >= checkpointEvery && ckptRunning.CompareAndSwap(false, true) {
+		if sinceCkpt++; sinceCkpt >= checkpointEvery && !r.e.ExternalCheckpoints && ckptRunning.CompareAndSwap(false, true) {
 			sinceCkpt = 0
 			ckpt.Add(1)
 			go func() {

@@ -1,0 +1,114 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/haiphong/hpdigest/digest"
+	"github.com/haiphong/hpdigest/store/backup"
+	"github.com/haiphong/hpdigest/web"
+	"github.com/haiphong/hpdigest/web/metrics"
+)
+
+// heartbeatEvery is how often the daemon's scheduler beats; /healthz
+// reports it stalled after missing a few beats.
+const heartbeatEvery = 30 * time.Second
+
+// ops is the daemon's operational state: the scheduler's heartbeat, the
+// outcome of scheduled backups, the metrics and the last health check.
+type ops struct {
+	heartbeat      atomic.Int64 // unix nanoseconds of the last beat; 0 outside the daemon
+	backupFailures atomic.Int64
+	metrics        *metrics.Metrics
+	health         healthCache
+}
+
+// startOps adds the daemon's operational jobs to its scheduler (the
+// heartbeat /healthz reads, scheduled backups), starts the metrics
+// listener when one is configured, and returns the parts it adds to the
+// main web server (/healthz; /metrics when served there; the request
+// observer) and a function that stops the metrics listener and waits for it.
+func (a *App) startOps(ctx context.Context, c *cron.Cron) ([]web.Registrar, func(), error) {
+	a.beat()
+	if _, err := c.AddFunc(fmt.Sprintf("@every %s", heartbeatEvery), a.beat); err != nil {
+		return nil, nil, err
+	}
+	if spec := a.Cfg.Backup.Schedule; spec != "" {
+		if _, err := c.AddFunc(withTZ(spec, a.Cfg.Timezone), func() { a.scheduledBackup(ctx) }); err != nil {
+			return nil, nil, fmt.Errorf("backup.schedule: %w", err)
+		}
+	}
+	parts := []web.Registrar{healthPart{a}}
+	wait := func() {}
+	if !a.Cfg.Metrics.Enabled() {
+		return parts, wait, nil
+	}
+	m := a.newMetrics()
+	a.ops.metrics = m
+	a.Poller.Observe(m.ObserveFetch)
+	parts = append(parts, m)
+	if addr := a.Cfg.Metrics.Listen; addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("metrics.listen: %w", err)
+		}
+		a.Log.Info("metrics listening", "addr", ln.Addr().String(), "token", a.Cfg.Metrics.Token != "")
+		sctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := web.ServeListener(sctx, ln, m.Mux()); err != nil {
+				a.Log.Error("metrics server", "err", err)
+			}
+		}()
+		wait = func() { stop(); <-done }
+	}
+	return parts, wait, nil
+}
+
+func (a *App) newMetrics() *metrics.Metrics {
+	src := metrics.Sources{
+		DB:          a.DB,
+		Feeds:       a.Feeds,
+		Digests:     a.Digests,
+		Subscribers: a.Subscribers,
+		Schedules:   func() []digest.Digest { return a.Cfg.Digests },
+		RateLimit:   func() float64 { return a.Cfg.SMTP.RatePerSec },
+		Heartbeat:   a.lastBeat,
+		Log:         a.Log,
+	}
+	if a.Cfg.Backup.Schedule != "" {
+		src.Backups = func() metrics.BackupState {
+			last, _ := backup.Latest(a.Cfg.Backup.Dir, a.Cfg.Database)
+			return metrics.BackupState{LastSuccess: last, Failures: a.ops.backupFailures.Load()}
+		}
+	}
+	return metrics.New(src, metrics.Options{Token: a.Cfg.Metrics.Token, OnMainServer: a.Cfg.Metrics.OnMainServer()})
+}
+
+func (a *App) beat() { a.ops.heartbeat.Store(time.Now().UnixNano()) }
+
+// lastBeat is the scheduler's last heartbeat (zero outside the daemon).
+func (a *App) lastBeat() time.Time {
+	if n := a.ops.heartbeat.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+// scheduledBackup is the [backup] schedule's job: a failure is logged and
+// counted (hpdigest_backup_failures_total), never fatal.
+func (a *App) scheduledBackup(ctx context.Context) {
+	info, removed, err := backup.Scheduled(ctx, a.DB, a.Cfg.Database, a.Cfg.Backup, time.Now())
+	if err != nil {
+		a.ops.backupFailures.Add(1)
+		a.Log.Error("scheduled backup failed", "dir", a.Cfg.Backup.Dir, "err", err)
+		return
+	}
+	a.Log.Info("backup written", "file", info.Path, "bytes", info.Size, "took", info.Took.Round(time.Millisecond), "removed_old", len(removed))
+}
