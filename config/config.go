@@ -19,6 +19,8 @@ import (
 
 	"github.com/haiphong/hpdigest/digest"
 	"github.com/haiphong/hpdigest/digest/deliver"
+	"github.com/haiphong/hpdigest/digest/deliver/dnscheck"
+	"github.com/haiphong/hpdigest/digest/deliver/inbound"
 	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/feeds"
 	"github.com/haiphong/hpdigest/subscribers"
@@ -43,6 +45,11 @@ type Config struct {
 
 	Subscribers subscribers.Config `toml:"subscribers"`
 	Staff       staffconfig.Config `toml:"staff"`
+
+	// Inbound is the mail that comes back: bounces, complaints, unsubscribe requests.
+	Inbound inbound.Config `toml:"inbound"`
+	// DNSCheck configures -check-dns.
+	DNSCheck dnscheck.Config `toml:"dns_check"`
 }
 
 // HTTP is the [http] section.
@@ -145,6 +152,7 @@ func (c *Config) applyDefaults() {
 	}
 	c.Subscribers.Defaults()
 	c.Staff.Defaults()
+	c.Inbound.Defaults(c.BounceAddress(), c.Sender.UnsubscribeAddress)
 	for i := range c.Feeds {
 		if c.Feeds[i].Timezone == "" {
 			c.Feeds[i].Timezone = c.Timezone
@@ -152,12 +160,24 @@ func (c *Config) applyDefaults() {
 	}
 }
 
-// resolveSecrets reads the SMTP password from the environment; the relay's
-// Validate reports it when missing.
+// resolveSecrets reads the SMTP and IMAP passwords from the environment;
+// their sections' Validate reports them when missing.
 func (c *Config) resolveSecrets() {
 	if c.SMTP.PasswordEnv != "" {
 		c.SMTP.Password = os.Getenv(c.SMTP.PasswordEnv)
 	}
+	if c.Inbound.IMAP.PasswordEnv != "" {
+		c.Inbound.IMAP.Password = os.Getenv(c.Inbound.IMAP.PasswordEnv)
+	}
+}
+
+// BounceAddress is the envelope sender bounces go to: smtp.envelope_from,
+// else the sender address.
+func (c *Config) BounceAddress() string {
+	if c.SMTP.EnvelopeFrom != "" {
+		return c.SMTP.EnvelopeFrom
+	}
+	return c.Sender.Address
 }
 
 // SMTPReady reports whether mail can be sent over SMTP: an error naming the
@@ -280,6 +300,12 @@ func (c *Config) Validate() error {
 		digestKeys[d.Key] = true
 	}
 	if err := c.Subscribers.Validate(); err != nil {
+		return err
+	}
+	if err := c.Inbound.Validate(); err != nil {
+		return err
+	}
+	if err := c.DNSCheck.Validate(); err != nil {
 		return err
 	}
 	if err := c.Staff.Validate(); err != nil {

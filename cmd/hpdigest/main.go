@@ -55,7 +55,6 @@ type flags struct {
 	listSubscribers                   bool
 	removeSubscriber, forget          string
 	exportSubscriber                  string
-	unsubscribeMail                   bool
 	importCSV, exportCSV              string
 
 	evalThemes string
@@ -63,6 +62,8 @@ type flags struct {
 
 	createStaff  string
 	hashPassword bool
+
+	deliverabilityFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
@@ -97,7 +98,6 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.removeSubscriber, "remove-subscriber", "", "remove the subscriber with this `email`")
 	fs.StringVar(&f.forget, "forget", "", "delete every piece of data about the subscriber with this `email` (right to be forgotten)")
 	fs.StringVar(&f.exportSubscriber, "export-subscriber", "", "print everything stored about the subscriber with this `email`, as JSON")
-	fs.BoolVar(&f.unsubscribeMail, "unsubscribe-mail", false, "read one email (an unsubscribe request or a spam complaint) from standard input and act on it: for a mail-server pipe")
 	fs.StringVar(&f.importCSV, "import", "", "import subscribers from a CSV `file` (email,name,language,themes)")
 	fs.StringVar(&f.exportCSV, "export", "", "export subscribers to a CSV `file` (- for standard output)")
 
@@ -105,6 +105,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.BoolVar(&f.reclassify, "reclassify", false, "run the current theme rules over every stored item and exit")
 	fs.StringVar(&f.createStaff, "create-staff", "", "create or reset the staff account `email` (with -name); the password is read from HPDIGEST_STAFF_PASSWORD or standard input")
 	fs.BoolVar(&f.hashPassword, "hash-password", false, "read a password from HPDIGEST_STAFF_PASSWORD or standard input and print its hash for [[staff.accounts]]")
+	f.deliverabilityFlags.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -171,14 +172,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if f.evalThemes != "" {
 		return reportErr(stderr, evalThemes(f.evalThemes, f.config, stdout))
 	}
+	if f.dkimKeygen != "" {
+		return reportErr(stderr, dkimKeygen(&f.deliverabilityFlags, f.config, stdout))
+	}
 	if f.config == "" {
 		fmt.Fprintln(stderr, "hpdigest: -config FILE is required (or try -demo); see -help")
-		return 2
+		return f.failCode(2)
 	}
 	cfg, err := config.Load(f.config)
 	if err != nil {
 		fmt.Fprintln(stderr, "hpdigest:", err)
-		return 2
+		return f.failCode(2)
+	}
+	if f.checkDNS {
+		return checkDNS(ctx, cfg, &f.deliverabilityFlags, stdout, stderr)
 	}
 	opts := app.Options{Log: log}
 	if f.dryRun {
@@ -192,7 +199,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a, err := app.New(ctx, cfg, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "hpdigest:", err)
-		return 1
+		return f.failCode(1)
 	}
 	defer a.Close()
 	return command(ctx, a, f, stdout, stderr)
@@ -206,7 +213,7 @@ func sendsMail(f *flags) bool {
 	}
 	maintenance := f.fetchNow || f.preview != "" || f.listFeeds || f.reenableFeed != "" ||
 		f.addSubscriber != "" || f.listSubscribers || f.removeSubscriber != "" || f.forget != "" ||
-		f.exportSubscriber != "" || f.unsubscribeMail || f.importCSV != "" || f.exportCSV != "" ||
+		f.exportSubscriber != "" || f.inboundMail || f.importCSV != "" || f.exportCSV != "" ||
 		f.reclassify || f.createStaff != "" || f.deliveryStatus != 0
 	return !maintenance
 }
@@ -238,8 +245,8 @@ func command(ctx context.Context, a *app.App, f *flags, stdout, stderr io.Writer
 		return reportErr(stderr, a.Subscribers.CLIForget(ctx, stdout, f.forget))
 	case f.exportSubscriber != "":
 		return reportErr(stderr, a.Subscribers.CLIExportSubscriber(ctx, stdout, f.exportSubscriber))
-	case f.unsubscribeMail:
-		return reportErr(stderr, a.Subscribers.CLIUnsubscribeMail(ctx, stdout, a.Tokens, os.Stdin))
+	case f.inboundMail:
+		return inboundMail(ctx, a, os.Stdin)
 	case f.importCSV != "":
 		return reportErr(stderr, a.Subscribers.CLIImport(ctx, stdout, f.importCSV))
 	case f.exportCSV != "":
