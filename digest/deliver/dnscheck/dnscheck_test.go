@@ -5,80 +5,12 @@ import (
 	"context"
 	"crypto"
 	"fmt"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/miekg/dns"
-
 	"github.com/haiphong/hpdigest/digest/deliver/dkimkey"
+	"github.com/haiphong/hpdigest/internal/dnstest"
 )
-
-// zone is an in-process authoritative DNS server on loopback (UDP and
-// TCP) serving the records it is given, so the checks run against real
-// DNS traffic without leaving the machine.
-type zone struct {
-	mu      sync.Mutex
-	records map[string][]dns.RR // by lower-case FQDN
-	queries int
-}
-
-func startZone(t *testing.T, lines ...string) (*zone, string) {
-	t.Helper()
-	z := &zone{records: map[string][]dns.RR{}}
-	for _, l := range lines {
-		z.add(t, l)
-	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := pc.LocalAddr().String()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []*dns.Server{{PacketConn: pc, Handler: z}, {Listener: ln, Handler: z}} {
-		started := make(chan struct{})
-		s.NotifyStartedFunc = func() { close(started) }
-		go s.ActivateAndServe()
-		<-started
-		t.Cleanup(func() { s.Shutdown() })
-	}
-	return z, addr
-}
-
-func (z *zone) add(t *testing.T, line string) {
-	rr, err := dns.NewRR(line)
-	if err != nil {
-		t.Fatalf("%q: %v", line, err)
-	}
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	name := strings.ToLower(rr.Header().Name)
-	z.records[name] = append(z.records[name], rr)
-}
-
-func (z *zone) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	z.queries++
-	m := new(dns.Msg)
-	m.SetReply(req)
-	m.Authoritative = true
-	q := req.Question[0]
-	rrs, exists := z.records[strings.ToLower(q.Name)]
-	if !exists {
-		m.Rcode = dns.RcodeNameError
-	}
-	for _, rr := range rrs {
-		if rr.Header().Rrtype == q.Qtype {
-			m.Answer = append(m.Answer, rr)
-		}
-	}
-	w.WriteMsg(m)
-}
 
 // txtLine writes a TXT record with its value split into 255-byte strings,
 // as a DNS host would publish a long DKIM key.
@@ -120,7 +52,7 @@ func byCheck(results []Result) map[string]Result {
 
 func TestAllRecordsPublished(t *testing.T) {
 	rsaKey, edKey := mustKey(t, "rsa"), mustKey(t, "ed25519")
-	_, addr := startZone(t,
+	zone := dnstest.Start(t,
 		// SPF through an include and an mx mechanism, the way an office
 		// that relays through a provider publishes it.
 		`bounces.haiphong.example.org. 300 IN TXT "v=spf1 mx include:_spf.relay.example.net -all"`,
@@ -143,7 +75,7 @@ func TestAllRecordsPublished(t *testing.T) {
 		},
 		MXDomains: []string{"bounces.haiphong.example.org"},
 	}
-	results := Run(context.Background(), NewResolver(addr), n)
+	results := Run(context.Background(), NewResolver(zone.Addr), n)
 	var out bytes.Buffer
 	Print(&out, results)
 	t.Log("\n" + out.String())
@@ -182,8 +114,8 @@ func TestMissingAndWrongRecords(t *testing.T) {
 	lines = append(lines, includes...)
 	// Two SPF records at once.
 	lines = append(lines, `twice.example.org. 300 IN TXT "v=spf1 ip4:203.0.113.10 -all"`, `twice.example.org. 300 IN TXT "v=spf1 a -all"`)
-	_, addr := startZone(t, lines...)
-	r := NewResolver(addr)
+	zone := dnstest.Start(t, lines...)
+	r := NewResolver(zone.Addr)
 	ctx := context.Background()
 
 	results := byCheck(Run(ctx, r, Needs{
@@ -229,14 +161,14 @@ func TestMissingAndWrongRecords(t *testing.T) {
 // the provider's domain), and fails when the aligned DKIM does not verify.
 func TestDMARCAlignment(t *testing.T) {
 	key := mustKey(t, "ed25519")
-	_, addr := startZone(t,
+	zone := dnstest.Start(t,
 		`bounce.provider.example. 300 IN TXT "v=spf1 ip4:203.0.113.10 -all"`,
 		txtLine("s1._domainkey.news.haiphong.example.org.", mustRecord(t, key)),
 		`_dmarc.haiphong.example.org. 300 IN TXT "v=DMARC1; p=reject; adkim=r"`,
 	)
 	n := Needs{EnvelopeDomain: "bounce.provider.example", FromDomain: "haiphong.example.org", SendingIPs: []string{"203.0.113.10"},
 		DKIM: []Key{{Domain: "news.haiphong.example.org", Selector: "s1", Signer: key, Source: "k"}}}
-	res := byCheck(Run(context.Background(), NewResolver(addr), n))
+	res := byCheck(Run(context.Background(), NewResolver(zone.Addr), n))
 	if !res["SPF"].Pass || !res["DKIM"].Pass || !res["DMARC"].Pass {
 		t.Fatalf("%+v", res)
 	}
@@ -244,7 +176,7 @@ func TestDMARCAlignment(t *testing.T) {
 		t.Errorf("DMARC detail: %s", d)
 	}
 	n.DKIM[0].Selector = "s2" // not published
-	res = byCheck(Run(context.Background(), NewResolver(addr), n))
+	res = byCheck(Run(context.Background(), NewResolver(zone.Addr), n))
 	if res["DMARC"].Pass || !strings.Contains(strings.Join(res["DMARC"].Detail, "\n"), "receivers apply p=reject") {
 		t.Errorf("DMARC without an aligned pass: %+v", res["DMARC"])
 	}
