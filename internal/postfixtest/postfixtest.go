@@ -11,7 +11,6 @@
 package postfixtest
 
 import (
-	"bufio"
 	"fmt"
 	"net"
 	"os"
@@ -20,9 +19,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/haiphong/hpdigest/internal/daemontest"
 )
 
 // Options says what the instance does with mail.
@@ -57,19 +57,13 @@ func (in *Instance) WaitLog(tb testing.TB, s string, timeout time.Duration) {
 // Start runs an instance until the test ends.
 func Start(tb testing.TB, o Options) *Instance {
 	tb.Helper()
-	postfix, err := exec.LookPath("postfix")
-	if err != nil {
-		postfix = "/usr/sbin/postfix"
-	}
-	if _, err := os.Stat(postfix); err != nil {
-		skipOrFail(tb, "postfix not found (apt-get install postfix)")
-	}
+	postfix := daemontest.Find(tb, "postfix", "postfix")
 	if os.Geteuid() != 0 {
-		skipOrFail(tb, "postfix's master must start as root")
+		daemontest.SkipOrFail(tb, "postfix's master must start as root")
 	}
 	owner, err := user.Lookup("postfix")
 	if err != nil {
-		skipOrFail(tb, "no postfix user (is the postfix package installed?)")
+		daemontest.SkipOrFail(tb, "no postfix user (is the postfix package installed?)")
 	}
 	if o.Hostname == "" {
 		o.Hostname = "mail.test.example"
@@ -93,7 +87,7 @@ func Start(tb testing.TB, o Options) *Instance {
 	if err := os.Chown(filepath.Join(dir, "data"), uid, -1); err != nil {
 		tb.Fatal(err)
 	}
-	port := freePort(tb)
+	port := daemontest.FreePort(tb)
 	var transport strings.Builder
 	for _, d := range o.Relay {
 		fmt.Fprintf(&transport, "%s smtp:[%s]:%s\n", d, hostOf(o.RelayTo), portOf(o.RelayTo))
@@ -158,48 +152,18 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 	check := exec.Command(postfix, "-c", etc, "check")
 	check.Stdout, check.Stderr = logFile, logFile
 	if err := check.Run(); err != nil {
-		skipOrFail(tb, "postfix check: "+err.Error()+": "+readFile(filepath.Join(dir, "stderr"))+readFile(filepath.Join(dir, "maillog")))
+		daemontest.SkipOrFail(tb, "postfix check: "+err.Error()+": "+readFile(filepath.Join(dir, "stderr"))+readFile(filepath.Join(dir, "maillog")))
 	}
 	daemons, err := exec.Command(postconf(postfix), "-c", etc, "-h", "daemon_directory").Output()
 	if err != nil {
-		skipOrFail(tb, "postconf: "+err.Error())
+		daemontest.SkipOrFail(tb, "postconf: "+err.Error())
 	}
 	cmd := exec.Command(filepath.Join(strings.TrimSpace(string(daemons)), "master"), "-c", etc)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		skipOrFail(tb, "postfix master cannot start: "+err.Error())
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
+	exited := daemontest.Run(tb, cmd)
 	in := &Instance{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir}
-	tb.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		select {
-		case <-exited:
-			skipOrFail(tb, "postfix exited: "+readFile(filepath.Join(dir, "stderr"))+in.Log())
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", in.Addr, time.Second); err == nil {
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			c.Close()
-			if strings.HasPrefix(line, "220") {
-				return in
-			}
-		}
-		if time.Now().After(deadline) {
-			skipOrFail(tb, "postfix does not answer on "+in.Addr+": "+readFile(filepath.Join(dir, "stderr"))+in.Log())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	daemontest.WaitGreeting(tb, in.Addr, "220", exited, func() string { return readFile(filepath.Join(dir, "stderr")) + in.Log() })
+	return in
 }
 
 func readFile(path string) string {
@@ -220,20 +184,3 @@ func write(tb testing.TB, path, s string) {
 
 func hostOf(hostport string) string { h, _, _ := net.SplitHostPort(hostport); return h }
 func portOf(hostport string) string { _, p, _ := net.SplitHostPort(hostport); return p }
-
-func freePort(tb testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func skipOrFail(tb testing.TB, why string) {
-	tb.Helper()
-	if os.Getenv("CI") != "" {
-		tb.Fatal(why)
-	}
-	tb.Skip(why)
-}

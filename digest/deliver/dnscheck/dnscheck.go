@@ -151,7 +151,7 @@ func Print(w io.Writer, results []Result) {
 }
 
 // lookupTXT returns the TXT records of name that start with prefix (case
-// aside); a name that does not exist has none.
+// aside; "" takes all); a name that does not exist has none.
 func lookupTXT(ctx context.Context, r *net.Resolver, name, prefix string) ([]string, error) {
 	txts, err := r.LookupTXT(ctx, name)
 	var de *net.DNSError
@@ -163,7 +163,7 @@ func lookupTXT(ctx context.Context, r *net.Resolver, name, prefix string) ([]str
 	}
 	var out []string
 	for _, t := range txts {
-		if l := strings.ToLower(t); l == prefix || strings.HasPrefix(l, prefix+" ") || strings.HasPrefix(l, prefix+";") {
+		if l := strings.ToLower(t); prefix == "" || l == prefix || strings.HasPrefix(l, prefix+" ") || strings.HasPrefix(l, prefix+";") {
 			out = append(out, t)
 		}
 	}

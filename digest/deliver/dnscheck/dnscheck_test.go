@@ -182,6 +182,17 @@ func TestDMARCAlignment(t *testing.T) {
 	}
 }
 
+// v= is optional in a DKIM key record (RFC 6376 §3.6.1).
+func TestDKIMRecordWithoutVersion(t *testing.T) {
+	key := mustKey(t, "rsa")
+	rec := strings.TrimPrefix(mustRecord(t, key), "v=DKIM1; ")
+	zone := dnstest.Start(t, txtLine("s1._domainkey.haiphong.example.org.", rec))
+	res := checkDKIM(context.Background(), NewResolver(zone.Addr), Key{Domain: "haiphong.example.org", Selector: "s1", Signer: key, Source: "k"})
+	if !res.Pass || len(res.Found) != 1 || !strings.HasPrefix(res.Found[0], "k=rsa; p=") {
+		t.Fatalf("%+v", res)
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	for _, c := range []Config{{Resolver: "127.0.0.1:5353"}, {Resolver: "1.1.1.1"}, {SendingIPs: []string{"203.0.113.10", "2001:db8::1"}}} {
 		if err := c.Validate(); err != nil {

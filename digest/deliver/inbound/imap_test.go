@@ -1,199 +1,18 @@
 package inbound
 
 import (
-	"bufio"
 	"context"
-	"fmt"
 	"net"
-	"os"
-	"os/exec"
-	"os/user"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/haiphong/hpdigest/internal/dovecottest"
 )
-
-// dovecot starts Debian's dovecot on a free loopback port with its own
-// configuration, state and maildir in a temporary directory, and one user
-// (password-file login). As root it runs its login and mail processes as
-// the dovenull and dovecot users the package creates; otherwise everything
-// runs as the current user. It skips the test when dovecot is missing,
-// unless CI is set.
-func dovecot(t *testing.T) (addr, username, password string) {
-	t.Helper()
-	bin, err := exec.LookPath("dovecot")
-	if err != nil {
-		if _, err2 := os.Stat("/usr/sbin/dovecot"); err2 == nil {
-			bin, err = "/usr/sbin/dovecot", nil
-		}
-	}
-	if err != nil {
-		skipOrFail(t, "dovecot not found (apt-get install dovecot-imapd)")
-	}
-	dir, err := os.MkdirTemp("", "hpdigest-dovecot-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	// The login and mail processes run as other users: they must reach it.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-
-	loginUser, internalUser, mailUser := currentUser(t), currentUser(t), currentUser(t)
-	if os.Geteuid() == 0 {
-		loginUser, internalUser, mailUser = systemUser(t, "dovenull"), systemUser(t, "dovecot"), systemUser(t, "dovecot")
-	}
-	mailDir := filepath.Join(dir, "mail")
-	for _, d := range []string{mailDir, filepath.Join(dir, "state")} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	uid, _ := strconv.Atoi(mailUser.Uid)
-	gid, _ := strconv.Atoi(mailUser.Gid)
-	if os.Geteuid() == 0 {
-		if err := os.Chown(mailDir, uid, gid); err != nil {
-			t.Fatal(err)
-		}
-	}
-	username, password = "bounces", "s3cret-for-the-test"
-	if err := os.WriteFile(filepath.Join(dir, "passwd"), []byte(username+":{PLAIN}"+password+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	group, err := user.LookupGroupId(strconv.Itoa(gid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf := fmt.Sprintf(`base_dir = %[1]s/run
-state_dir = %[1]s/state
-log_path = %[1]s/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-default_login_user = %[2]s
-default_internal_user = %[3]s
-default_internal_group = %[4]s
-first_valid_uid = 0
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%%u %[1]s/passwd
-}
-userdb {
-  driver = static
-  args = uid=%[5]d gid=%[6]d home=%[1]s/mail/%%u
-}
-mail_location = maildir:~/Maildir
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = %[7]d
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service anvil {
-  chroot =
-}
-service imap-login {
-  chroot =
-}
-service auth-worker {
-  user = %[3]s
-}
-`, dir, loginUser.Username, internalUser.Username, group.Name, uid, gid, port)
-	cfg := filepath.Join(dir, "dovecot.conf")
-	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-F", "-c", cfg)
-	out, _ := os.Create(filepath.Join(dir, "stderr"))
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		skipOrFail(t, "dovecot cannot start: "+err.Error())
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		select {
-		case <-exited:
-			skipOrFail(t, "dovecot exited: "+dovecotLogs(dir))
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			c.Close()
-			if strings.HasPrefix(line, "* OK") {
-				return addr, username, password
-			}
-		}
-		if time.Now().After(deadline) {
-			skipOrFail(t, "dovecot does not answer on "+addr+": "+dovecotLogs(dir))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func dovecotLogs(dir string) string {
-	a, _ := os.ReadFile(filepath.Join(dir, "stderr"))
-	b, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
-	return string(a) + string(b)
-}
-
-func skipOrFail(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
-}
-
-func currentUser(t *testing.T) *user.User {
-	u, err := user.Current()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
-func systemUser(t *testing.T, name string) *user.User {
-	u, err := user.Lookup(name)
-	if err != nil {
-		skipOrFail(t, "dovecot's system user "+name+" is missing (is dovecot-core installed?)")
-	}
-	return u
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // mailbox is a test's own IMAP session, to put mail in and look.
 type mailbox struct {
@@ -268,7 +87,8 @@ func imapConfig(addr, user, pass string) IMAPConfig {
 // nothing to do. A message the handler cannot take now stays for the next
 // poll.
 func TestIMAPPollMovesProcessedMail(t *testing.T) {
-	addr, user, pass := dovecot(t)
+	dc := dovecottest.Start(t)
+	addr, user, pass := dc.Addr, dc.Username, dc.Password
 	box := openMailbox(t, addr, user, pass)
 	box.append("INBOX", fixture(t, "postfix-dsn-user-unknown.eml"))
 	box.append("INBOX", fixture(t, "arf-yahoo.eml"))
@@ -319,7 +139,8 @@ func TestIMAPPollMovesProcessedMail(t *testing.T) {
 // With processed = "flag" the mail stays in its folder, \Seen and with the
 // keyword, and is not processed again.
 func TestIMAPPollFlagsProcessedMail(t *testing.T) {
-	addr, user, pass := dovecot(t)
+	dc := dovecottest.Start(t)
+	addr, user, pass := dc.Addr, dc.Username, dc.Password
 	box := openMailbox(t, addr, user, pass)
 	if err := box.c.Create("Bounces", nil).Wait(); err != nil {
 		t.Fatal(err)
@@ -355,7 +176,8 @@ func TestIMAPPollFlagsProcessedMail(t *testing.T) {
 }
 
 func TestIMAPLoginFailureIsAnError(t *testing.T) {
-	addr, user, _ := dovecot(t)
+	dc := dovecottest.Start(t)
+	addr, user := dc.Addr, dc.Username
 	cfg := imapConfig(addr, user, "wrong")
 	_, err := NewPoller(cfg, &Processor{Parser: testParser(), Handler: &recorder{}, Log: quietLog()}, 1<<20).Poll(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "imap login as bounces") {

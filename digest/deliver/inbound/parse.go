@@ -86,8 +86,8 @@ type message struct {
 
 	// original is the returned original message (or its header), when
 	// the report carries one as a MIME part.
-	original       textproto.MIMEHeader
-	originalFromAt string // the original's From address, lower case
+	original     textproto.MIMEHeader
+	originalFrom string // the original's From address, lower case
 }
 
 // stripMboxFrom drops a leading mbox "From sender date" line.
@@ -194,7 +194,7 @@ func (m *message) setOriginal(h textproto.MIMEHeader) {
 		m.rep.ListUnsubscribe = lu
 	}
 	if a, err := mail.ParseAddress(h.Get("From")); err == nil {
-		m.originalFromAt = strings.ToLower(a.Address)
+		m.originalFrom = strings.ToLower(a.Address)
 	}
 }
 

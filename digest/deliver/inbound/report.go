@@ -112,14 +112,3 @@ type Report struct {
 	Recipients   []Recipient
 	Complaint    *Complaint // set for KindComplaint
 }
-
-// Failed returns the recipients whose delivery failed (hard or soft).
-func (r *Report) Failed() []Recipient {
-	var out []Recipient
-	for _, rc := range r.Recipients {
-		if rc.Class == Hard || rc.Class == Soft {
-			out = append(out, rc)
-		}
-	}
-	return out
-}

@@ -206,8 +206,8 @@ func (m *message) noticeRecipients(notice string, isOwn func(string) bool) []not
 			skip[strings.ToLower(h)] = true
 		}
 	}
-	if m.originalFromAt != "" {
-		skip[m.originalFromAt] = true
+	if m.originalFrom != "" {
+		skip[m.originalFrom] = true
 	}
 	lowerNotice := strings.ToLower(notice)
 	var found []string
