@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/smtp"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,5 +157,45 @@ func TestInboundMailPipe(t *testing.T) {
 	}
 	if code, _ := pipe(t, "", "-config", filepath.Join(dir, "missing.toml"), "-subscribers"); code != 2 {
 		t.Errorf("config missing for another command: exit %d, want 2", code)
+	}
+}
+
+// The daemon runs the inbound listener: the reader answers the issue it
+// got through its List-Unsubscribe mailto, the office MTA relays that mail
+// to the listener, and the reader is unsubscribed.
+func TestDaemonInboundListenerUnsubscribes(t *testing.T) {
+	inboundAddr := freeAddr(t)
+	smtpServer, _, logs, stop := startDaemon(t, func(cfg string) string {
+		cfg = strings.Replace(cfg, `schedule = "0 8 * * FRI"`, `schedule = "@every 2s"`, 1)
+		return cfg + "\n[inbound]\nlisten = \"" + inboundAddr + "\"\n"
+	})
+	waitFor(t, "the issue to reach the reader", func() bool { return len(smtpServer.For("lan@example.jp")) > 0 })
+	m, err := smtpServer.For("lan@example.jp")[0].Parsed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lu := m.Header.Get("List-Unsubscribe")
+	i := strings.Index(lu, "<mailto:")
+	if i < 0 {
+		t.Fatalf("no mailto in List-Unsubscribe %q", lu)
+	}
+	mailto, err := url.Parse(strings.TrimSuffix(strings.SplitN(lu[i+1:], ">", 2)[0], ">"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What a mail client makes of the mailto: URL.
+	msg := "From: Lan <lan@example.jp>\r\nTo: " + mailto.Opaque + "\r\nSubject: " + mailto.Query().Get("subject") + "\r\n\r\n"
+	if err := smtp.SendMail(inboundAddr, nil, "lan@example.jp", []string{mailto.Opaque}, []byte(msg)); err != nil {
+		t.Fatalf("the listener refused the unsubscribe mail: %v", err)
+	}
+	waitFor(t, "the unsubscribe", func() bool { return strings.Contains(logs.String(), "unsubscribed by mail") })
+	if err := smtp.SendMail(inboundAddr, nil, "x@example.net", []string{"someone@example.net"}, []byte(msg)); err == nil {
+		t.Error("the listener relayed mail for someone@example.net")
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("daemon exit %d:\n%s", code, logs.String())
+	}
+	if !strings.Contains(logs.String(), "email=lan@example.jp") {
+		t.Errorf("log does not name the reader:\n%s", logs.String())
 	}
 }

@@ -75,7 +75,22 @@ func (p *Parser) Parse(data []byte, env Envelope) (*Report, error) {
 	default:
 		m.rep.Reason = "no bounce, complaint, auto-reply or unsubscribe token found"
 	}
+	if m.rep.MessageID == "" && (m.rep.Kind == KindBounce || m.rep.Kind == KindDelay) {
+		// Exchange and Gmail reports answer the original message even when
+		// they do not return it.
+		m.rep.MessageID = firstMessageID(h.Get("In-Reply-To"))
+	}
 	return m.rep, nil
+}
+
+// firstMessageID returns the first <id> of a header like In-Reply-To.
+func firstMessageID(v string) string {
+	start := strings.IndexByte(v, '<')
+	end := strings.IndexByte(v, '>')
+	if start < 0 || end < start {
+		return ""
+	}
+	return v[start : end+1]
 }
 
 // message is the working state of one Parse.

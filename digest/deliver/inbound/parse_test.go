@@ -207,6 +207,20 @@ func TestParseEnvelopeWins(t *testing.T) {
 	}
 }
 
+// A report that does not return the original still names it in
+// In-Reply-To (Exchange, Gmail).
+func TestParseMessageIDFromInReplyTo(t *testing.T) {
+	data, _ := os.ReadFile(filepath.Join(fixtures, "exchange-ndr.eml"))
+	cut := strings.Index(string(data), "Content-Type: message/rfc822")
+	rep, err := testParser().Parse(data[:cut], Envelope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Kind != KindBounce || rep.MessageID != "<hpd.12.351.1772759160@haiphong.example.org>" {
+		t.Fatalf("kind %s, Message-ID %q", rep.Kind, rep.MessageID)
+	}
+}
+
 func TestParseRejectsNonMail(t *testing.T) {
 	for _, in := range []string{"", "just some bytes without a header\n", "\x00\x01\x02"} {
 		if rep, err := testParser().Parse([]byte(in), Envelope{}); err == nil {
