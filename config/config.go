@@ -21,6 +21,8 @@ import (
 
 	"github.com/haiphong/hpdigest/digest"
 	"github.com/haiphong/hpdigest/digest/deliver"
+	"github.com/haiphong/hpdigest/digest/deliver/dnscheck"
+	"github.com/haiphong/hpdigest/digest/deliver/inbound"
 	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/feeds"
 	"github.com/haiphong/hpdigest/store/backup"
@@ -53,6 +55,11 @@ type Config struct {
 
 	Metrics metrics.Config `toml:"metrics"`
 	Backup  backup.Config  `toml:"backup"`
+
+	// Inbound is the mail that comes back: bounces, complaints, unsubscribe requests.
+	Inbound inbound.Config `toml:"inbound"`
+	// DNSCheck configures -check-dns.
+	DNSCheck dnscheck.Config `toml:"dns_check"`
 }
 
 // HTTP is the [http] section.
@@ -167,6 +174,7 @@ func (c *Config) applyDefaults() {
 	c.Subscribers.Defaults()
 	c.Staff.Defaults()
 	c.Backup.Defaults(c.Database)
+	c.Inbound.Defaults(c.BounceAddress(), c.Sender.UnsubscribeAddress)
 	for i := range c.Feeds {
 		if c.Feeds[i].Timezone == "" {
 			c.Feeds[i].Timezone = c.Timezone
@@ -174,13 +182,25 @@ func (c *Config) applyDefaults() {
 	}
 }
 
-// resolveSecrets reads the SMTP password and the metrics token from the
-// environment; their Validate reports them when missing.
+// resolveSecrets reads the secrets named in the file from the environment;
+// Require reports them when a command needs them and they are missing.
 func (c *Config) resolveSecrets() {
 	if c.SMTP.PasswordEnv != "" {
 		c.SMTP.Password = os.Getenv(c.SMTP.PasswordEnv)
 	}
 	c.Metrics.ResolveToken()
+	if c.Inbound.IMAP.PasswordEnv != "" {
+		c.Inbound.IMAP.Password = os.Getenv(c.Inbound.IMAP.PasswordEnv)
+	}
+}
+
+// BounceAddress is the envelope sender bounces go to: smtp.envelope_from,
+// else the sender address.
+func (c *Config) BounceAddress() string {
+	if c.SMTP.EnvelopeFrom != "" {
+		return c.SMTP.EnvelopeFrom
+	}
+	return c.Sender.Address
 }
 
 // Need names a part of the config that only some commands use, with what it
@@ -196,6 +216,8 @@ const (
 	NeedLinkKeys
 	// NeedMetricsToken: the bearer token of [metrics] token_env (the daemon).
 	NeedMetricsToken
+	// NeedIMAPPassword: the password of [inbound.imap] (the daemon polls it).
+	NeedIMAPPassword
 )
 
 // Require checks the parts of the config a command uses beyond what Parse
@@ -214,6 +236,10 @@ func (c *Config) Require(needs ...Need) error {
 			}
 		case NeedMetricsToken:
 			if err := c.Metrics.RequireToken(); err != nil {
+				return c.explain(err)
+			}
+		case NeedIMAPPassword:
+			if err := c.Inbound.RequirePassword(); err != nil {
 				return c.explain(err)
 			}
 		}
@@ -333,6 +359,12 @@ func (c *Config) Validate() error {
 		digestKeys[d.Key] = true
 	}
 	if err := c.Subscribers.ValidateSettings(); err != nil {
+		return err
+	}
+	if err := c.Inbound.Validate(); err != nil {
+		return err
+	}
+	if err := c.DNSCheck.Validate(); err != nil {
 		return err
 	}
 	if err := c.Staff.Validate(); err != nil {

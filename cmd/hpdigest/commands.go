@@ -171,6 +171,14 @@ func runDaemon(ctx context.Context, a *app.App) error {
 	if err != nil {
 		return fmt.Errorf("staff area: %w", err)
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	waitInbound, err := a.StartInbound(ctx) // the SMTP listener and IMAP poller, when configured
+	if err != nil {
+		cancel()
+		return err
+	}
+	defer waitInbound()
+	defer cancel() // runs first: stops them when the daemon stops for any reason
 	err = a.Run(ctx, append(parts, staffArea)...)
 	staffArea.Wait() // sends started from the staff area drain too
 	return err

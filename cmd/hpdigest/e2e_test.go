@@ -618,17 +618,20 @@ func TestCommandsNeedOnlyWhatTheyUse(t *testing.T) {
 	for _, c := range []struct {
 		args []string
 		want string
+		code int
 	}{
-		{[]string{"-send-now"}, "config config.toml: " + password + ": environment variable HPDIGEST_SMTP_PASSWORD is empty or unset"},
-		{[]string{"-resend-failed", "1"}, password},
-		{nil, password}, // the daemon
-		{[]string{"-send-now", "-dry-run"}, "config config.toml: " + key + ": environment variable HPDIGEST_TOKEN_KEY is not set"},
-		{[]string{"-unsubscribe-mail"}, key},
+		{[]string{"-send-now"}, "config config.toml: " + password + ": environment variable HPDIGEST_SMTP_PASSWORD is empty or unset", 2},
+		{[]string{"-resend-failed", "1"}, password, 2},
+		{nil, password, 2}, // the daemon
+		{[]string{"-send-now", "-dry-run"}, "config config.toml: " + key + ": environment variable HPDIGEST_TOKEN_KEY is not set", 2},
+		// An MTA pipe: 75 makes the MTA keep the mail and retry once the
+		// operator has set the key, instead of bouncing it.
+		{[]string{"-unsubscribe-mail"}, key, 75},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(ctx, append([]string{"-config", "config.toml"}, c.args...), &out, &errOut)
-		if code != 2 || !strings.Contains(errOut.String(), c.want) {
-			t.Errorf("%v without secrets: exit %d, %q; want exit 2 and %q", c.args, code, errOut.String(), c.want)
+		if code != c.code || !strings.Contains(errOut.String(), c.want) {
+			t.Errorf("%v without secrets: exit %d, %q; want exit %d and %q", c.args, code, errOut.String(), c.code, c.want)
 		}
 	}
 }

@@ -56,7 +56,6 @@ type flags struct {
 	listSubscribers                   bool
 	removeSubscriber, forget          string
 	exportSubscriber                  string
-	unsubscribeMail                   bool
 	importCSV, exportCSV              string
 
 	evalThemes  string
@@ -67,6 +66,7 @@ type flags struct {
 	hashPassword bool
 
 	opsFlags
+	deliverabilityFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
@@ -101,7 +101,6 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.removeSubscriber, "remove-subscriber", "", "remove the subscriber with this `email`")
 	fs.StringVar(&f.forget, "forget", "", "delete every piece of data about the subscriber with this `email` (right to be forgotten)")
 	fs.StringVar(&f.exportSubscriber, "export-subscriber", "", "print everything stored about the subscriber with this `email`, as JSON")
-	fs.BoolVar(&f.unsubscribeMail, "unsubscribe-mail", false, "read one email (an unsubscribe request or a spam complaint) from standard input and act on it: for a mail-server pipe")
 	fs.StringVar(&f.importCSV, "import", "", "import subscribers from a CSV `file` (email,name,language,themes)")
 	fs.StringVar(&f.exportCSV, "export", "", "export subscribers to a CSV `file` (- for standard output)")
 
@@ -111,6 +110,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.createStaff, "create-staff", "", "create or reset the staff account `email` (with -name); the password is read from HPDIGEST_STAFF_PASSWORD or standard input")
 	fs.BoolVar(&f.hashPassword, "hash-password", false, "read a password from HPDIGEST_STAFF_PASSWORD or standard input and print its hash for [[staff.accounts]]")
 	f.opsFlags.register(fs)
+	f.deliverabilityFlags.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -180,19 +180,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if f.evalStories != "" {
 		return reportErr(stderr, evalStories(f.evalStories, f.config, stdout))
 	}
+	if f.dkimKeygen != "" {
+		return reportErr(stderr, dkimKeygen(&f.deliverabilityFlags, f.config, stdout))
+	}
 	if f.config == "" {
 		fmt.Fprintln(stderr, "hpdigest: -config FILE is required (or try -demo); see -help")
-		return 2
+		return f.failCode(2)
 	}
 	cfg, err := config.Load(f.config)
 	if err != nil {
 		fmt.Fprintln(stderr, "hpdigest:", err)
-		return 2
+		return f.failCode(2)
+	}
+	if f.checkDNS {
+		return checkDNS(ctx, cfg, &f.deliverabilityFlags, stdout, stderr)
 	}
 	need := needs(f)
 	if err := cfg.Require(need...); err != nil {
 		fmt.Fprintln(stderr, "hpdigest:", err)
-		return 2
+		return f.failCode(2)
 	}
 	if code, ok := runOps(ctx, cfg, f.opsFlags, stdout, stderr); ok {
 		return code
@@ -204,7 +210,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a, err := app.New(ctx, cfg, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "hpdigest:", err)
-		return 1
+		return f.failCode(1)
 	}
 	defer a.Close()
 	return command(ctx, a, f, stdout, stderr)
@@ -219,14 +225,14 @@ func needs(f *flags) []config.Need {
 	sends := f.sendNow || f.resendFailed != 0 || daemon(f)
 	switch {
 	case daemon(f) && f.dryRun:
-		return []config.Need{config.NeedLinkKeys, config.NeedMetricsToken}
+		return []config.Need{config.NeedLinkKeys, config.NeedMetricsToken, config.NeedIMAPPassword}
 	case daemon(f):
-		return []config.Need{config.NeedSMTP, config.NeedLinkKeys, config.NeedMetricsToken}
+		return []config.Need{config.NeedSMTP, config.NeedLinkKeys, config.NeedMetricsToken, config.NeedIMAPPassword}
 	case sends && f.dryRun:
 		return []config.Need{config.NeedLinkKeys}
 	case sends:
 		return []config.Need{config.NeedSMTP, config.NeedLinkKeys}
-	case f.unsubscribeMail:
+	case f.inboundMail:
 		return []config.Need{config.NeedLinkKeys}
 	}
 	return nil
@@ -236,7 +242,7 @@ func needs(f *flags) []config.Need {
 func daemon(f *flags) bool {
 	oneOff := f.sendNow || f.resendFailed != 0 || f.deliveryStatus != 0 || f.fetchNow || f.preview != "" ||
 		f.listFeeds || f.reenableFeed != "" || f.addSubscriber != "" || f.listSubscribers ||
-		f.removeSubscriber != "" || f.forget != "" || f.exportSubscriber != "" || f.unsubscribeMail ||
+		f.removeSubscriber != "" || f.forget != "" || f.exportSubscriber != "" || f.inboundMail ||
 		f.importCSV != "" || f.exportCSV != "" || f.createStaff != "" || f.reclassify
 	return !oneOff
 }
@@ -268,8 +274,8 @@ func command(ctx context.Context, a *app.App, f *flags, stdout, stderr io.Writer
 		return reportErr(stderr, a.Subscribers.CLIForget(ctx, stdout, f.forget))
 	case f.exportSubscriber != "":
 		return reportErr(stderr, a.Subscribers.CLIExportSubscriber(ctx, stdout, f.exportSubscriber))
-	case f.unsubscribeMail:
-		return reportErr(stderr, a.Subscribers.CLIUnsubscribeMail(ctx, stdout, a.Tokens, os.Stdin))
+	case f.inboundMail:
+		return inboundMail(ctx, a, os.Stdin)
 	case f.importCSV != "":
 		return reportErr(stderr, a.Subscribers.CLIImport(ctx, stdout, f.importCSV))
 	case f.exportCSV != "":
