@@ -69,7 +69,7 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
 		nextStart[iss.Digest] = start
 		rows = append(rows, row)
 	}
-	h.render(w, r, s, http.StatusOK, "history", page{Title: tr(h.lang(r), "hist.title"), Nav: "history", Data: rows})
+	h.render(w, r, s, http.StatusOK, "history", page{Title: h.tr(h.lang(r), "hist.title"), Nav: "history", Data: rows})
 }
 
 // afterCounts reads, from tables of other components, the bounces of an
@@ -141,7 +141,7 @@ func (h *Handler) showSubscribers(w http.ResponseWriter, r *http.Request, s *ses
 			data.Rows = append(data.Rows, sub)
 		}
 	}
-	h.render(w, r, s, status, "subscribers", page{Title: tr(h.lang(r), "sub.title"), Nav: "subscribers", Data: data})
+	h.render(w, r, s, status, "subscribers", page{Title: h.tr(h.lang(r), "sub.title"), Nav: "subscribers", Data: data})
 }
 
 type subscriberData struct {
@@ -159,7 +159,7 @@ func (h *Handler) subscriberPage(w http.ResponseWriter, r *http.Request, s *sess
 	}
 	if err != nil {
 		if errors.Is(err, subscribers.ErrNotFound) || errors.Is(err, strconv.ErrSyntax) {
-			h.fail(w, r, s, http.StatusNotFound, tr(h.lang(r), "err.notfound"))
+			h.fail(w, r, s, http.StatusNotFound, h.tr(h.lang(r), "err.notfound"))
 			return
 		}
 		h.internal(w, r, s, err)
@@ -187,14 +187,14 @@ func (h *Handler) importSubscribers(w http.ResponseWriter, r *http.Request, s *s
 	lang := h.lang(r)
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
-		h.showSubscribers(w, r, s, http.StatusBadRequest, nil, tr(lang, "sub.import_nofile"))
+		h.showSubscribers(w, r, s, http.StatusBadRequest, nil, h.tr(lang, "sub.import_nofile"))
 		return
 	}
 	defer f.Close()
 	rep, err := h.a.Subscribers.ImportCSV(r.Context(), f)
 	if err != nil {
 		h.log.Error("staff: import", "file", hdr.Filename, "err", err)
-		h.showSubscribers(w, r, s, http.StatusInternalServerError, nil, tr(lang, "err.internal"))
+		h.showSubscribers(w, r, s, http.StatusInternalServerError, nil, h.tr(lang, "err.internal"))
 		return
 	}
 	h.audit(r.Context(), s.Email, "import subscribers", 0, fmt.Sprintf("%s: %d added, %d updated, %d skipped, %d rejected",
@@ -211,7 +211,7 @@ func (h *Handler) removeSubscriber(w http.ResponseWriter, r *http.Request, s *se
 	email := strings.TrimSpace(r.FormValue("email"))
 	err := h.a.Subscribers.Remove(r.Context(), email)
 	if errors.Is(err, subscribers.ErrNotFound) || errors.Is(err, subscribers.ErrInvalidEmail) {
-		h.showSubscribers(w, r, s, http.StatusNotFound, nil, tr(lang, "err.notfound")+" "+email)
+		h.showSubscribers(w, r, s, http.StatusNotFound, nil, h.tr(lang, "err.notfound")+" "+email)
 		return
 	}
 	if err != nil {
@@ -220,7 +220,7 @@ func (h *Handler) removeSubscriber(w http.ResponseWriter, r *http.Request, s *se
 	}
 	// The audit log keeps no address of someone who asked to be forgotten.
 	h.audit(r.Context(), s.Email, "remove subscriber", 0, "")
-	h.done(w, r, s, prefix+"/subscribers", tr(lang, "sub.removed", email))
+	h.done(w, r, s, prefix+"/subscribers", h.tr(lang, "sub.removed", "email", email))
 }
 
 // ---- feeds ----
@@ -231,14 +231,14 @@ func (h *Handler) feedsPage(w http.ResponseWriter, r *http.Request, s *session) 
 		h.internal(w, r, s, err)
 		return
 	}
-	h.render(w, r, s, http.StatusOK, "feeds", page{Title: tr(h.lang(r), "feeds.title"), Nav: "feeds", Data: health})
+	h.render(w, r, s, http.StatusOK, "feeds", page{Title: h.tr(h.lang(r), "feeds.title"), Nav: "feeds", Data: health})
 }
 
 func (h *Handler) reenableFeed(w http.ResponseWriter, r *http.Request, s *session) {
 	name := r.FormValue("name")
 	err := h.a.Feeds.Reenable(r.Context(), name)
 	if errors.Is(err, feeds.ErrUnknownFeed) {
-		h.fail(w, r, s, http.StatusNotFound, tr(h.lang(r), "err.notfound")+" "+name)
+		h.fail(w, r, s, http.StatusNotFound, h.tr(h.lang(r), "err.notfound")+" "+name)
 		return
 	}
 	if err != nil {
@@ -246,5 +246,5 @@ func (h *Handler) reenableFeed(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	h.audit(r.Context(), s.Email, "reenable feed", 0, name)
-	h.done(w, r, s, prefix+"/feeds", tr(h.lang(r), "feeds.reenabled", name))
+	h.done(w, r, s, prefix+"/feeds", h.tr(h.lang(r), "feeds.reenabled", "feed", name))
 }
