@@ -217,10 +217,10 @@ func TestOverrideMergesSingleMessages(t *testing.T) {
 	}
 
 	for body, want := range map[string]string{
-		"[en]\nnav.feedz = \"Sources\"\n":     "[en] nav.feedz: no such message in the built-in catalogue",
-		"[en]\nweekdays = \"Sunday\"\n":       "weekdays: must be a list",
+		"[en]\nnav.feedz = \"Sources\"\n":       "[en] nav.feedz: no such message in the built-in catalogue",
+		"[en]\nweekdays = \"Sunday\"\n":         "weekdays: must be a list",
 		"[en]\nweekdays = [\"Sun\", \"Mon\"]\n": "weekdays: must list 7 entries",
-		"[en]\nnav.feeds = \"x\n":             "web/staff/messages.toml:2",
+		"[en]\nnav.feeds = \"x\n":               "web/staff/messages.toml:2",
 	} {
 		write(body)
 		if _, err := LoadCatalog(fsys, "web/staff/messages.toml"); err == nil || !strings.Contains(err.Error(), want) {
