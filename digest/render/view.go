@@ -10,8 +10,8 @@ import (
 
 	"github.com/haiphong/hpdigest/digest"
 	"github.com/haiphong/hpdigest/digest/theme"
+	"github.com/haiphong/hpdigest/feeds/htmltext"
 	"github.com/haiphong/hpdigest/templates"
-	"github.com/k3a/html2text"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -151,7 +151,7 @@ func (r *Renderer) item(it Item, lang string, loc *time.Location) itemView {
 	sum := it.Summary.In(lang)
 	sumOverridden := it.Summary.overridden(lang)
 	if strings.TrimSpace(sum) == "" && it.SummaryHTML != "" {
-		sum = html2text.HTML2Text(it.SummaryHTML)
+		sum = htmltext.String(it.SummaryHTML)
 	}
 	iv.Summary = truncate(oneLine(sum), summaryMax)
 	if iv.Summary != "" && itemLang != "" && itemLang != lang && !sumOverridden {
