@@ -15,7 +15,7 @@ func TestString(t *testing.T) {
 		{"ki&amp;#7873;u b&amp;agrave;o", "kiều bào"}, // escaped twice
 		{"<p>Khu c&ocirc;ng nghi&#7879;p</p>", "\nKhu công nghiệp\n"},
 		{"&lt;p&gt;FDI&lt;/p&gt;", "\nFDI\n"}, // the whole HTML escaped
-		{"Hải Ph<b>òng</b>", "Hải Phòng"},  // inline tags leave nothing
+		{"Hải Ph<b>òng</b>", "Hải Phòng"},     // inline tags leave nothing
 		{"<b>kiều</b> bào", "kiều bào"},
 		{"a < b and c > d", "a < b and c > d"},
 		{"tăng <5%", "tăng <5%"},
