@@ -58,8 +58,9 @@ type flags struct {
 	unsubscribeMail                   bool
 	importCSV, exportCSV              string
 
-	evalThemes string
-	reclassify bool
+	evalThemes   string
+	exportLabels string
+	reclassify   bool
 
 	createStaff  string
 	hashPassword bool
@@ -102,6 +103,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.exportCSV, "export", "", "export subscribers to a CSV `file` (- for standard output)")
 
 	fs.StringVar(&f.evalThemes, "eval-themes", "", "evaluate the theme rules on a labelled JSON Lines `file` and print precision, recall and F1")
+	fs.StringVar(&f.exportLabels, "export-labels", "", "write the staff's decisions about items (include, exclude, move) as a labelled JSON Lines `file` in the -eval-themes format")
 	fs.BoolVar(&f.reclassify, "reclassify", false, "run the current theme rules over every stored item and exit")
 	fs.StringVar(&f.createStaff, "create-staff", "", "create or reset the staff account `email` (with -name); the password is read from HPDIGEST_STAFF_PASSWORD or standard input")
 	fs.BoolVar(&f.hashPassword, "hash-password", false, "read a password from HPDIGEST_STAFF_PASSWORD or standard input and print its hash for [[staff.accounts]]")
@@ -207,7 +209,7 @@ func sendsMail(f *flags) bool {
 	maintenance := f.fetchNow || f.preview != "" || f.listFeeds || f.reenableFeed != "" ||
 		f.addSubscriber != "" || f.listSubscribers || f.removeSubscriber != "" || f.forget != "" ||
 		f.exportSubscriber != "" || f.unsubscribeMail || f.importCSV != "" || f.exportCSV != "" ||
-		f.reclassify || f.createStaff != "" || f.deliveryStatus != 0
+		f.reclassify || f.createStaff != "" || f.deliveryStatus != 0 || f.exportLabels != ""
 	return !maintenance
 }
 
@@ -246,6 +248,8 @@ func command(ctx context.Context, a *app.App, f *flags, stdout, stderr io.Writer
 		return reportErr(stderr, a.Subscribers.CLIExport(ctx, stdout, f.exportCSV))
 	case f.createStaff != "":
 		return reportErr(stderr, createStaff(ctx, a, f.createStaff, f.name, os.Stdin, stdout))
+	case f.exportLabels != "":
+		return reportErr(stderr, exportLabels(ctx, a, f.exportLabels, stdout))
 	case f.reclassify:
 		n, err := a.Reclassify(ctx)
 		if err == nil {

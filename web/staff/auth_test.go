@@ -40,6 +40,8 @@ var routes = []struct{ method, path string }{
 	{"POST", "/staff/subscribers/remove"},
 	{"GET", "/staff/feeds"},
 	{"POST", "/staff/feeds/reenable"},
+	{"GET", "/staff/themes"},
+	{"POST", "/staff/themes/phrases"},
 	{"POST", "/staff/logout"},
 	{"GET", "/staff/no-such-page"},
 }

@@ -328,14 +328,11 @@ func (h *Handler) setIncluded(w http.ResponseWriter, r *http.Request, s *session
 // checkItem makes an edit of an item that is not in the issue a 404 rather
 // than a silent no-op.
 func (h *Handler) checkItem(ctx context.Context, issueID, itemID int64) error {
-	var n int
-	if err := h.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM issue_items WHERE issue_id = ? AND item_id = ?`, issueID, itemID).Scan(&n); err != nil {
-		return err
+	ok, err := h.a.Digests.HasItem(ctx, issueID, itemID)
+	if err == nil && !ok {
+		err = digest.ErrNotFound
 	}
-	if n == 0 {
-		return digest.ErrNotFound
-	}
-	return nil
+	return err
 }
 
 func (h *Handler) itemLabel(ctx context.Context, itemID int64) string {

@@ -1,10 +1,12 @@
 // Package staff is the staff area of the daemon's web server: log in,
 // curate the weekly issue (include, exclude, reorder, move, edit, add by
 // URL, editor's note), preview it as readers get it, send a test copy,
-// approve, reschedule or send it, and look at history, subscribers and feed
-// health. Pages are server-rendered from templates/web/staff; every form
-// carries a CSRF token and the version of the issue the editor saw, so two
-// editors working on one draft never overwrite each other silently.
+// approve, reschedule or send it, look at history, subscribers and feed
+// health, and see how the theme rules score on their own decisions, with
+// the phrases those decisions support. Pages are server-rendered from
+// templates/web/staff; every form carries a CSRF token and the version of
+// the issue the editor saw, so two editors working on one draft never
+// overwrite each other silently.
 package staff
 
 import (
@@ -132,6 +134,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.handle(mux, "GET /staff/subscribers/{id}", h.subscriberPage)
 	h.handle(mux, "POST /staff/subscribers/import", h.importSubscribers)
 	h.handle(mux, "POST /staff/subscribers/remove", h.removeSubscriber)
+	h.handle(mux, "GET /staff/themes", h.themesPage)
+	h.handle(mux, "POST /staff/themes/phrases", h.addPhrase)
 	h.handle(mux, "GET /staff/feeds", h.feedsPage)
 	h.handle(mux, "POST /staff/feeds/reenable", h.reenableFeed)
 	// Anything else under /staff/ is a 404 — but only after the login check,
