@@ -654,6 +654,7 @@ type dashboardData struct {
 	Digests      []digestCard
 	FeedsFailing int
 	Counts       map[string]int
+	Charts       []chartView
 }
 
 func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
@@ -690,6 +691,12 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 	if data.Counts, err = h.a.Subscribers.Counts(ctx); err != nil {
 		h.internal(w, r, s, err)
 		return
+	}
+	if !h.noCharts {
+		if data.Charts, err = h.overviewCharts(ctx, h.lang(r)); err != nil {
+			h.internal(w, r, s, err)
+			return
+		}
 	}
 	h.render(w, r, s, http.StatusOK, "dashboard", page{Title: h.tr(h.lang(r), "dash.title"), Nav: "dashboard", Data: data})
 }

@@ -1,7 +1,6 @@
 package staff
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -28,9 +27,14 @@ type historyRow struct {
 	Issue                 *digest.Issue
 	Digest                digest.Digest
 	Loc                   *time.Location
-	Summary               deliver.Summary
+	Totals                deliver.Totals
 	Bounced, Unsubscribed int
 	WebURL                string
+}
+
+type historyData struct {
+	Rows   []historyRow
+	Charts []chartView
 }
 
 func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
@@ -40,54 +44,51 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
 		h.internal(w, r, s, err)
 		return
 	}
-	var rows []historyRow
-	// Issues come newest first; "unsubscribed after" an issue counts up to
-	// the next issue of the same digest.
-	nextStart := map[string]time.Time{}
+	var sent []*digest.Issue
+	var ids []int64
 	for _, iss := range all {
-		if iss.Status != digest.StatusSent && iss.Status != digest.StatusSending {
-			continue
+		if iss.Status == digest.StatusSent || iss.Status == digest.StatusSending {
+			sent = append(sent, iss)
+			ids = append(ids, iss.ID)
 		}
+	}
+	totals, err := h.a.Engine.IssueTotals(ctx, ids)
+	if err != nil {
+		h.internal(w, r, s, err)
+		return
+	}
+	var data historyData
+	// Issues come newest first; "unsubscribed after" an issue counts by
+	// day, from the day it went out to the day before the next issue of the
+	// same digest (the newest: up to today).
+	nextStart := map[string]time.Time{}
+	for _, iss := range sent {
 		d, ok := h.digestByKey(iss.Digest)
 		if !ok {
 			d = digest.Digest{Key: iss.Digest, Timezone: h.a.Cfg.Timezone}
 		}
-		row := historyRow{Issue: iss, Digest: d, Loc: d.Location(), WebURL: fmt.Sprintf("/issues/%d", iss.ID)}
-		if row.Summary, err = h.a.Engine.Status(ctx, iss.ID); err != nil {
-			h.internal(w, r, s, err)
-			return
-		}
-		start := iss.SendingAt
+		row := historyRow{Issue: iss, Digest: d, Loc: d.Location(), WebURL: fmt.Sprintf("/issues/%d", iss.ID), Totals: totals[iss.ID]}
+		row.Bounced = row.Totals.Rejected
 		end, ok := nextStart[iss.Digest]
 		if !ok {
-			end = h.now().Add(time.Hour)
+			end = h.now().Add(24 * time.Hour)
 		}
-		if row.Bounced, row.Unsubscribed, err = h.afterCounts(ctx, iss.ID, start, end); err != nil {
+		after, err := h.a.Subscribers.AftermathBetween(ctx, iss.SendingAt, end)
+		if err != nil {
 			h.internal(w, r, s, err)
 			return
 		}
-		nextStart[iss.Digest] = start
-		rows = append(rows, row)
+		row.Unsubscribed = after.Unsubscribed + after.Complained
+		nextStart[iss.Digest] = iss.SendingAt
+		data.Rows = append(data.Rows, row)
 	}
-	h.render(w, r, s, http.StatusOK, "history", page{Title: h.tr(h.lang(r), "hist.title"), Nav: "history", Data: rows})
-}
-
-// afterCounts reads, from tables of other components, the bounces of an
-// issue (permanent RCPT rejections, as deliver's RequeueFailed defines
-// them) and the unsubscribes recorded between its send and the next issue.
-// Read-only; deliver and subscribers should export these (see the report).
-func (h *Handler) afterCounts(ctx context.Context, issueID int64, from, to time.Time) (bounced, unsub int, err error) {
-	err = h.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE issue_id = ? AND state = 'failed'
-		AND smtp_code >= 500 AND last_error LIKE 'RCPT%'`, issueID).Scan(&bounced)
-	if err != nil {
-		return 0, 0, fmt.Errorf("staff: count bounces: %w", err)
+	if !h.noCharts {
+		if data.Charts, err = h.historyCharts(ctx, h.lang(r), sent); err != nil {
+			h.internal(w, r, s, err)
+			return
+		}
 	}
-	err = h.db.QueryRowContext(ctx, `SELECT COUNT(DISTINCT subscriber_id) FROM subscriber_events
-		WHERE kind = ? AND at >= ? AND at < ?`, subscribers.EventUnsubscribed, from.Unix(), to.Unix()).Scan(&unsub)
-	if err != nil {
-		return 0, 0, fmt.Errorf("staff: count unsubscribes: %w", err)
-	}
-	return bounced, unsub, nil
+	h.render(w, r, s, http.StatusOK, "history", page{Title: h.tr(h.lang(r), "hist.title"), Nav: "history", Data: data})
 }
 
 // ---- subscribers ----

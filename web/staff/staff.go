@@ -47,6 +47,9 @@ type Handler struct {
 	pages  map[string]map[string]*template.Template // lang → page → template
 	static fs.FS
 	now    func() time.Time
+	// noCharts leaves the charts out of the overview and history pages
+	// (benchmarks measure what the charts cost).
+	noCharts bool
 
 	base  context.Context // the daemon's: sends started from the web stop (resumably) with it
 	sends sync.WaitGroup  // sends started from the web
