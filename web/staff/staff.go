@@ -316,8 +316,17 @@ func (h *Handler) funcs(lang string) template.FuncMap {
 		},
 		"date":      func(t time.Time) string { return h.fmtDate(lang, t, h.location()) },
 		"themeName": func(key string) string { return h.themeName(lang, key) },
-		"join":      strings.Join,
-		"add":       func(a, b int) int { return a + b },
+		// word "audit" .Action: a recorded action or event in words, or as
+		// recorded when the catalogue has no words for it.
+		"word": func(group, key string) string {
+			k := group + "." + strings.ReplaceAll(key, " ", "_")
+			if !h.cat.Has(k) {
+				return key
+			}
+			return h.tr(lang, k)
+		},
+		"join": strings.Join,
+		"add":  func(a, b int) int { return a + b },
 	}
 }
 
