@@ -2,16 +2,11 @@ package staff
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
-
-	"github.com/haiphong/hpdigest/app"
-	"github.com/haiphong/hpdigest/internal/smtptest"
 )
 
 // BenchmarkChartPages renders the overview and history pages of a database
@@ -29,19 +24,8 @@ func BenchmarkChartPages(b *testing.B) {
 	if os.Getenv("HPDIGEST_BENCH_READERS") == "small" {
 		readers = 20_000
 	}
-	dir := b.TempDir()
-	cfg := testConfig(b, dir, feedServer(b).URL, "http://127.0.0.1", smtptest.Start(b), false, "")
+	a, h := benchStaff(b, feedServer(b).URL, "")
 	ctx := context.Background()
-	a, err := app.New(ctx, cfg, app.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { a.Close() })
-	a.FetchNow(ctx)
-	h, err := New(ctx, a, Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
 	start := time.Now()
 	fillHistory(b, a.DB, readers, 200, time.Now())
 	b.Logf("built %d readers and 200 issues in %v", readers, time.Since(start).Round(time.Second))
