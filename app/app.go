@@ -53,7 +53,8 @@ type App struct {
 	Engine      *deliver.Engine
 	DryRun      bool
 
-	sendMu sync.Mutex // one send at a time: cron, resume and staff share it
+	sendMu  sync.Mutex // one send at a time: cron, resume and staff share it
+	rulesMu sync.Mutex // one change of the rules file at a time
 
 	lock *store.Lock // shared lock on the database: a restore waits for us
 	ops  ops         // the daemon's heartbeat, backups and metrics
@@ -84,7 +85,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	classifier, err := theme.New(cfg.Themes)
+	themes, err := Themes(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	classifier, err := theme.New(themes)
 	if err != nil {
 		return nil, fmt.Errorf("themes: %w", err)
 	}

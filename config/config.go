@@ -13,6 +13,7 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -37,6 +38,9 @@ type Config struct {
 	Timezone     string `toml:"timezone"`      // default for digests and feeds
 	TemplatesDir string `toml:"templates_dir"` // overrides for the embedded templates
 	OutboxDir    string `toml:"outbox_dir"`    // where -dry-run writes .eml files
+	// ThemesRulesFile keeps the phrases staff add to the themes from the
+	// staff area (default: beside the database, NAME.rules.toml).
+	ThemesRulesFile string `toml:"themes_rules_file"`
 
 	HTTP   HTTP           `toml:"http"`
 	Sender Sender         `toml:"sender"`
@@ -144,6 +148,9 @@ func Default() *Config {
 func (c *Config) applyDefaults() {
 	if c.Database == "" {
 		c.Database = "hpdigest.db"
+	}
+	if c.ThemesRulesFile == "" {
+		c.ThemesRulesFile = strings.TrimSuffix(c.Database, filepath.Ext(c.Database)) + ".rules.toml"
 	}
 	if c.Timezone == "" {
 		c.Timezone = "Asia/Ho_Chi_Minh"

@@ -54,11 +54,31 @@ func (d *Digest) Defaults(defaultTZ string, themeKeys []string) {
 		d.MaxPerSection = 8
 	}
 	if d.TitleEN == "" {
-		d.TitleEN = "Hai Phong Digest"
+		d.TitleEN = DefaultTitle("en")
 	}
 	if d.TitleVI == "" {
-		d.TitleVI = "Bản tin Hải Phòng"
+		d.TitleVI = DefaultTitle("vi")
 	}
+}
+
+// DefaultTitle is the name in lang of a digest whose config gives none.
+func DefaultTitle(lang string) string {
+	if lang == "en" {
+		return "Hai Phong Digest"
+	}
+	return "Bản tin Hải Phòng"
+}
+
+// Title is the digest's name in lang.
+func (d Digest) Title(lang string) string {
+	t := d.TitleVI
+	if lang == "en" {
+		t = d.TitleEN
+	}
+	if t == "" {
+		return DefaultTitle(lang)
+	}
+	return t
 }
 
 // Location returns the digest's time zone.

@@ -3,6 +3,7 @@ package digest
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -68,9 +69,19 @@ func (s *Store) SetNote(ctx context.Context, id int64, version int, noteVI, note
 	return s.edit(ctx, id, version, `UPDATE issues SET note_vi = ?, note_en = ? WHERE id = ?`, noteVI, noteEN, id)
 }
 
-// SetIncluded includes or excludes an item.
+// SetIncluded includes or excludes an item, and keeps the decision as a
+// label of the item.
 func (s *Store) SetIncluded(ctx context.Context, id int64, version int, itemID int64, included bool) error {
-	return s.editItem(ctx, id, version, itemID, `UPDATE issue_items SET included = ? WHERE issue_id = ? AND item_id = ?`, included, id, itemID)
+	action := LabelExclude
+	if included {
+		action = LabelInclude
+	}
+	return s.editTx(ctx, id, version, func(tx *sql.Tx) error {
+		if err := updateItem(ctx, tx, id, itemID, `UPDATE issue_items SET included = ? WHERE issue_id = ? AND item_id = ?`, included, id, itemID); err != nil {
+			return err
+		}
+		return s.addLabel(ctx, tx, id, itemID, action, "")
+	})
 }
 
 // EditItem sets the staff's displayed title and summary of an item per
@@ -80,11 +91,25 @@ func (s *Store) EditItem(ctx context.Context, id int64, version int, itemID int6
 		titleVI, titleEN, summaryVI, summaryEN, id, itemID)
 }
 
-// MoveItem puts an item in another section (at its end).
+// MoveItem puts an item in another section (at its end), and keeps the
+// decision as a label of the item.
 func (s *Store) MoveItem(ctx context.Context, id int64, version int, itemID int64, theme string) error {
-	return s.editItem(ctx, id, version, itemID, `UPDATE issue_items SET theme = ?,
-		position = (SELECT COALESCE(MAX(position), 0) + 1 FROM issue_items WHERE issue_id = ? AND theme = ?)
-		WHERE issue_id = ? AND item_id = ?`, theme, id, theme, id, itemID)
+	return s.editTx(ctx, id, version, func(tx *sql.Tx) error {
+		var from string
+		err := tx.QueryRowContext(ctx, `SELECT theme FROM issue_items WHERE issue_id = ? AND item_id = ?`, id, itemID).Scan(&from)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("item %d is not in issue %d: %w", itemID, id, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if err := updateItem(ctx, tx, id, itemID, `UPDATE issue_items SET theme = ?,
+			position = (SELECT COALESCE(MAX(position), 0) + 1 FROM issue_items WHERE issue_id = ? AND theme = ?)
+			WHERE issue_id = ? AND item_id = ?`, theme, id, theme, id, itemID); err != nil {
+			return err
+		}
+		return s.addLabel(ctx, tx, id, itemID, LabelMove, from)
+	})
 }
 
 // Reorder sets the order of a section: itemIDs in their new order. Items of
@@ -131,11 +156,17 @@ func (s *Store) Reorder(ctx context.Context, id int64, version int, theme string
 	})
 }
 
-// AddItem places a stored item in a draft's section at its end, included.
+// AddItem places a stored item in a draft's section at its end, included,
+// and keeps the decision as a label of the item.
 func (s *Store) AddItem(ctx context.Context, id int64, version int, itemID int64, theme string) error {
-	return s.edit(ctx, id, version, `INSERT INTO issue_items (issue_id, item_id, theme, position, included)
-		VALUES (?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM issue_items WHERE issue_id = ? AND theme = ?), 1)
-		ON CONFLICT (issue_id, item_id) DO UPDATE SET included = 1`, id, itemID, theme, id, theme)
+	return s.editTx(ctx, id, version, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO issue_items (issue_id, item_id, theme, position, included)
+			VALUES (?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM issue_items WHERE issue_id = ? AND theme = ?), 1)
+			ON CONFLICT (issue_id, item_id) DO UPDATE SET included = 1`, id, itemID, theme, id, theme); err != nil {
+			return err
+		}
+		return s.addLabel(ctx, tx, id, itemID, LabelAdd, "")
+	})
 }
 
 // edit runs one statement against a draft, bumping its version atomically;
@@ -151,15 +182,21 @@ func (s *Store) edit(ctx context.Context, id int64, version int, query string, a
 // that is not in the issue is ErrNotFound, and nothing changes.
 func (s *Store) editItem(ctx context.Context, id int64, version int, itemID int64, query string, args ...any) error {
 	return s.editTx(ctx, id, version, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("item %d is not in issue %d: %w", itemID, id, ErrNotFound)
-		}
-		return nil
+		return updateItem(ctx, tx, id, itemID, query, args...)
 	})
+}
+
+// updateItem runs a statement about one item of an issue inside tx:
+// ErrNotFound when the item is not in the issue.
+func updateItem(ctx context.Context, tx *sql.Tx, id, itemID int64, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("item %d is not in issue %d: %w", itemID, id, ErrNotFound)
+	}
+	return nil
 }
 
 func (s *Store) editTx(ctx context.Context, id int64, version int, fn func(*sql.Tx) error) error {
@@ -207,4 +244,13 @@ func (s *Store) checkEdit(ctx context.Context, id int64, want int, res sql.Resul
 		return ErrConflict
 	}
 	return ErrFrozen
+}
+
+// HasItem reports whether an item is placed in an issue.
+func (s *Store) HasItem(ctx context.Context, issueID, itemID int64) (bool, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM issue_items WHERE issue_id = ? AND item_id = ?`, issueID, itemID).Scan(&n); err != nil {
+		return false, fmt.Errorf("digest: issue %d: %w", issueID, err)
+	}
+	return n > 0, nil
 }

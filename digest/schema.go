@@ -1,7 +1,9 @@
 // Package digest owns the issues of each digest: which items are placed in
 // which issue and section, the staff's edits, and the issue's life cycle
 // (draft → approved → sending → sent). It also keeps the theme
-// classification of every item. Tables: item_themes, issues, issue_items.
+// classification of every item, and the staff's decisions about items'
+// themes as labels to measure and improve the rules with. Tables:
+// item_themes, issues, issue_items, item_labels.
 //
 // An item is "new" for a digest when it was published inside the digest's
 // window and no sent issue of that digest holds it: ingestion, placement in
@@ -62,5 +64,17 @@ func Migrations() store.Migration {
 			PRIMARY KEY (issue_id, item_id)
 		);
 		CREATE INDEX issue_items_item ON issue_items (item_id);`,
+		// Every include, exclude, move and add by staff: the item's theme as
+		// staff decided it (see Labels).
+		`CREATE TABLE item_labels (
+			id         INTEGER PRIMARY KEY,
+			item_id    INTEGER NOT NULL,
+			issue_id   INTEGER NOT NULL,
+			action     TEXT NOT NULL,            -- include, exclude, move, add
+			theme      TEXT NOT NULL,            -- the item's section after the action
+			from_theme TEXT NOT NULL DEFAULT '', -- a move's section before
+			at         INTEGER NOT NULL
+		);
+		CREATE INDEX item_labels_item ON item_labels (item_id, id);`,
 	}}
 }

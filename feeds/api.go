@@ -67,6 +67,7 @@ func Migrations() store.Migration {
 		CREATE INDEX items_sort_at ON items (sort_at);
 		CREATE INDEX items_story_key ON items (story_key) WHERE story_key <> '';
 		CREATE INDEX items_feed_url ON items (feed_id, url);`,
+		historyMigration,
 	}}
 }
 

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/haiphong/hpdigest/feeds/htmltext"
 	"github.com/microcosm-cc/bluemonday"
 	nethtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -46,17 +47,6 @@ var dropElements = map[atom.Atom]bool{
 	atom.Select: true, atom.Textarea: true, atom.Input: true, atom.Head: true, atom.Title: true, atom.Link: true, atom.Meta: true,
 }
 
-// Elements that separate words in the plain-text form.
-var blockElements = map[atom.Atom]bool{
-	atom.P: true, atom.Div: true, atom.Br: true, atom.Li: true, atom.Ul: true, atom.Ol: true,
-	atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true, atom.H6: true,
-	atom.Tr: true, atom.Td: true, atom.Th: true, atom.Table: true, atom.Blockquote: true,
-	atom.Section: true, atom.Article: true, atom.Figure: true, atom.Figcaption: true, atom.Hr: true,
-	atom.Pre: true, atom.Dd: true, atom.Dt: true, atom.Dl: true, atom.Header: true, atom.Footer: true,
-	atom.Aside: true, atom.Nav: true, atom.Main: true, atom.Caption: true, atom.Img: true,
-	atom.Tbody: true, atom.Thead: true,
-}
-
 type content struct {
 	HTML  string // sanitised, absolute URLs, no pixels
 	Text  string // plain text, bounded
@@ -87,9 +77,7 @@ func cleanContent(raw string, base *url.URL) content {
 	for n := root.FirstChild; n != nil; n = n.NextSibling {
 		_ = nethtml.Render(&buf, n)
 	}
-	var tb strings.Builder
-	plainText(root, &tb)
-	c.Text = boundText(collapseSpace(tb.String()))
+	c.Text = boundText(collapseSpace(htmltext.Node(root)))
 	c.HTML = strings.TrimSpace(norm.NFC.String(emailPolicy.Sanitize(buf.String())))
 	if len(c.HTML) > maxSummaryHTML {
 		c.HTML = "<p>" + html.EscapeString(c.Text) + "</p>"
@@ -240,24 +228,6 @@ func isPixel(n *nethtml.Node) bool {
 		strings.Contains(st, "width:0") || strings.Contains(st, "height:0")
 }
 
-func plainText(n *nethtml.Node, b *strings.Builder) {
-	for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
-		switch ch.Type {
-		case nethtml.TextNode:
-			b.WriteString(ch.Data)
-		case nethtml.ElementNode:
-			block := blockElements[ch.DataAtom]
-			if block {
-				b.WriteByte(' ')
-			}
-			plainText(ch, b)
-			if block {
-				b.WriteByte(' ')
-			}
-		}
-	}
-}
-
 func attr(n *nethtml.Node, key string) string {
 	for _, a := range n.Attr {
 		if a.Namespace == "" && strings.EqualFold(a.Key, key) {
@@ -309,31 +279,7 @@ func absURL(ref string, base *url.URL) string {
 // cleanTitle turns a feed title into plain NFC text: entities decoded (also
 // double-escaped ones such as &amp;#7911;), tags stripped, spaces collapsed.
 func cleanTitle(s string) string {
-	s = strings.ToValidUTF8(s, "")
-	for i := 0; i < 3 && strings.Contains(s, "&"); i++ {
-		u := html.UnescapeString(s)
-		if u == s {
-			break
-		}
-		s = u
-	}
-	if strings.Contains(s, "<") && strings.Contains(s, ">") {
-		var b strings.Builder
-		z := nethtml.NewTokenizer(strings.NewReader(s))
-		for {
-			tt := z.Next()
-			if tt == nethtml.ErrorToken {
-				break
-			}
-			switch tt {
-			case nethtml.TextToken:
-				b.Write(z.Text())
-			case nethtml.StartTagToken, nethtml.EndTagToken, nethtml.SelfClosingTagToken:
-				b.WriteByte(' ')
-			}
-		}
-		s = b.String()
-	}
+	s = htmltext.String(strings.ToValidUTF8(s, ""))
 	s = collapseSpace(s)
 	if utf8.RuneCountInString(s) > 500 {
 		s = truncateRunes(s, 500)

@@ -38,6 +38,7 @@ const (
 	EventBounce           = "bounce" // one permanent failure, counted
 	EventBounced          = "bounced"
 	EventResubscribe      = "resubscribe_requested" // form filled for an address already on the list
+	EventComplained       = "complained"            // a spam complaint (feedback report) about our mail
 )
 
 // Subscriber is one reader.
@@ -107,6 +108,7 @@ func Migrations() store.Migration {
 		// kind, from these indexes alone (a scrape at a million readers).
 		`CREATE INDEX subscribers_status_language ON subscribers(status, language);
 		CREATE INDEX subscriber_events_kind ON subscriber_events(kind, at);`,
+		statsMigration,
 	}}
 }
 
@@ -335,9 +337,10 @@ func (s *Store) query(ctx context.Context, q string, args ...any) ([]Subscriber,
 	return out, rows.Err()
 }
 
-// Counts returns the number of subscribers per status.
+// Counts returns the number of subscribers per status (from the running
+// tallies: a few rows, however many readers there are).
 func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM subscribers GROUP BY status`)
+	rows, err := s.db.QueryContext(ctx, `SELECT status, SUM(n) FROM subscriber_tallies GROUP BY status HAVING SUM(n) > 0`)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,15 @@
-// Package templates holds the email and web templates, embedded in the
+// Package templates holds the email and web templates and the message
+// catalogues (every word on screen, in each language), embedded in the
 // binary. An operator can override any of them by pointing the config's
-// templates_dir at a directory with files of the same relative names.
+// templates_dir at a directory with files of the same relative names: a
+// template replaces the built-in one, a catalogue is merged over it (see
+// Catalog).
+//
+// Catalogues: email/messages.toml (the email, its web version and the
+// archive), web/public/messages.toml (reader pages and the confirmation
+// mail), web/staff/messages.toml (the staff area). To add a message, add its
+// key to both tables of the catalogue; TestEveryUsedMessageExists fails when
+// a template or the code uses a key that is missing in either language.
 package templates
 
 import (

@@ -209,9 +209,9 @@ func readPassword(stdin io.Reader) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-// evalThemes measures the theme rules (of the config, or the shipped
-// defaults without one) on a labelled JSON Lines file. Low scores are not an
-// error; bad input is.
+// evalThemes measures the theme rules (of the config with the phrases
+// staff added, or the shipped defaults without one) on a labelled JSON
+// Lines file. Low scores are not an error; bad input is.
 func evalThemes(path, configPath string, stdout io.Writer) error {
 	themes := theme.Defaults()
 	if configPath != "" {
@@ -219,7 +219,9 @@ func evalThemes(path, configPath string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		themes = cfg.Themes
+		if themes, err = app.Themes(cfg, nil); err != nil {
+			return err
+		}
 	}
 	c, err := theme.New(themes)
 	if err != nil {
@@ -230,5 +232,27 @@ func evalThemes(path, configPath string, stdout io.Writer) error {
 		return err
 	}
 	rep.Print(stdout)
+	return nil
+}
+
+// exportLabels writes the staff's decisions about items as a labelled set
+// that -eval-themes reads.
+func exportLabels(ctx context.Context, a *app.App, path string, stdout io.Writer) error {
+	items, err := a.Digests.LabelledItems(ctx, a.Cfg.ThemeKeys())
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := digest.WriteLabelled(f, items); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d labelled items to %s\n", len(items), path)
 	return nil
 }

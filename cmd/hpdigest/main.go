@@ -58,9 +58,10 @@ type flags struct {
 	exportSubscriber                  string
 	importCSV, exportCSV              string
 
-	evalThemes  string
-	evalStories string
-	reclassify  bool
+	evalThemes   string
+	evalStories  string
+	exportLabels string
+	reclassify   bool
 
 	createStaff  string
 	hashPassword bool
@@ -106,6 +107,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 
 	fs.StringVar(&f.evalThemes, "eval-themes", "", "evaluate the theme rules on a labelled JSON Lines `file` and print precision, recall and F1")
 	fs.StringVar(&f.evalStories, "eval-stories", "", "evaluate same-story detection on a labelled JSON Lines `file` and print pair precision, recall and F1 (-config for a staff gazetteer)")
+	fs.StringVar(&f.exportLabels, "export-labels", "", "write the staff's decisions about items (include, exclude, move) as a labelled JSON Lines `file` in the -eval-themes format")
 	fs.BoolVar(&f.reclassify, "reclassify", false, "run the current theme rules over every stored item and exit")
 	fs.StringVar(&f.createStaff, "create-staff", "", "create or reset the staff account `email` (with -name); the password is read from HPDIGEST_STAFF_PASSWORD or standard input")
 	fs.BoolVar(&f.hashPassword, "hash-password", false, "read a password from HPDIGEST_STAFF_PASSWORD or standard input and print its hash for [[staff.accounts]]")
@@ -243,7 +245,7 @@ func daemon(f *flags) bool {
 	oneOff := f.sendNow || f.resendFailed != 0 || f.deliveryStatus != 0 || f.fetchNow || f.preview != "" ||
 		f.listFeeds || f.reenableFeed != "" || f.addSubscriber != "" || f.listSubscribers ||
 		f.removeSubscriber != "" || f.forget != "" || f.exportSubscriber != "" || f.inboundMail ||
-		f.importCSV != "" || f.exportCSV != "" || f.createStaff != "" || f.reclassify
+		f.importCSV != "" || f.exportCSV != "" || f.createStaff != "" || f.reclassify || f.exportLabels != ""
 	return !oneOff
 }
 
@@ -282,6 +284,8 @@ func command(ctx context.Context, a *app.App, f *flags, stdout, stderr io.Writer
 		return reportErr(stderr, a.Subscribers.CLIExport(ctx, stdout, f.exportCSV))
 	case f.createStaff != "":
 		return reportErr(stderr, createStaff(ctx, a, f.createStaff, f.name, os.Stdin, stdout))
+	case f.exportLabels != "":
+		return reportErr(stderr, exportLabels(ctx, a, f.exportLabels, stdout))
 	case f.reclassify:
 		n, err := a.Reclassify(ctx)
 		if err == nil {

@@ -22,7 +22,7 @@ func siteParts(a *app.App) ([]web.Registrar, error) {
 	if err != nil {
 		return nil, err
 	}
-	pub, err := public.New(public.Deps{
+	deps := public.Deps{
 		Store:     a.Subscribers,
 		Tokens:    a.Tokens,
 		Mailer:    a.Engine,
@@ -34,7 +34,11 @@ func siteParts(a *app.App) ([]web.Registrar, error) {
 			MessageIDDomain: cfg.Sender.Domain(),
 		},
 		Log: a.Log,
-	})
+	}
+	if d, ok := cfg.Digest(""); ok {
+		deps.DigestName = render.Localized{Default: d.Title("en"), VI: d.Title("vi"), EN: d.Title("en")}
+	}
+	pub, err := public.New(deps)
 	if err != nil {
 		return nil, fmt.Errorf("public pages: %w", err)
 	}

@@ -224,6 +224,7 @@ func Migrations() store.Migration {
 		// One sender per issue at a time (see ErrBusy).
 		`ALTER TABLE delivery_jobs ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
 		ALTER TABLE delivery_jobs ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;`,
+		totalsMigration,
 	}}
 }
 

@@ -16,8 +16,9 @@
 //	web/archive/index.html.tmpl  the archive page of past issues
 //
 // An operator overrides a file by putting one of the same name under the
-// config's templates directory; the whole file is replaced (a catalogue
-// must still define every key in both languages).
+// config's templates directory; a template or the stylesheet is replaced
+// whole, while the catalogue's messages are merged over the built-in ones
+// (see templates.LoadCatalog).
 //
 // What the issue templates see (one language per run):
 //
@@ -48,10 +49,12 @@ import (
 	"io/fs"
 	"strings"
 	"text/template"
+	"text/template/parse"
 	"time"
 	"unicode"
 
 	"github.com/haiphong/hpdigest/digest/theme"
+	"github.com/haiphong/hpdigest/templates"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -129,7 +132,7 @@ type Recipient struct {
 }
 
 // Languages are the languages the templates are rendered in.
-var Languages = []string{"vi", "en"}
+var Languages = templates.Languages
 
 // Files the renderer needs; a missing one is an error at New.
 const (
@@ -214,7 +217,7 @@ func New(fsys fs.FS) (*Renderer, error) {
 		return string(b), nil
 	}
 	var src = map[string]string{}
-	for _, name := range []string{fileHTML, fileText, fileCSS, fileMessages, fileArchive} {
+	for _, name := range []string{fileHTML, fileText, fileCSS, fileArchive} {
 		s, err := read(name)
 		if err != nil {
 			return nil, err
@@ -228,7 +231,7 @@ func New(fsys fs.FS) (*Renderer, error) {
 		arch: map[string]*htmltemplate.Template{},
 	}
 	var err error
-	if r.cat, err = parseCatalog(fileMessages, src[fileMessages]); err != nil {
+	if r.cat, err = loadCatalog(fsys); err != nil {
 		return nil, err
 	}
 	if r.styles, err = parseStyles(fileCSS, src[fileCSS]); err != nil {
@@ -248,6 +251,18 @@ func New(fsys fs.FS) (*Renderer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("render: %w", err)
 		}
+		var trees []*parse.Tree
+		for _, x := range append(h.Templates(), a.Templates()...) {
+			trees = append(trees, x.Tree)
+		}
+		for _, x := range t.Templates() {
+			trees = append(trees, x.Tree)
+		}
+		for _, tree := range trees {
+			if err := r.cat.c.CheckTree(tree, templateLookups); err != nil {
+				return nil, fmt.Errorf("render: %w", err)
+			}
+		}
 		r.html[lang], r.text[lang], r.arch[lang] = h, t, a
 	}
 	if err := r.selfTest(); err != nil {
@@ -255,6 +270,10 @@ func New(fsys fs.FS) (*Renderer, error) {
 	}
 	return r, nil
 }
+
+// templateLookups are the template functions that look a message up, with
+// the position of the key: {{t "key" ...}}.
+var templateLookups = map[string]int{"t": 1}
 
 // Variant is an issue rendered for one language and theme selection, with
 // placeholders for the per-recipient values.

@@ -8,8 +8,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/haiphong/hpdigest/digest"
 	"github.com/haiphong/hpdigest/digest/theme"
-	"github.com/k3a/html2text"
+	"github.com/haiphong/hpdigest/feeds/htmltext"
+	"github.com/haiphong/hpdigest/templates"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -63,21 +65,14 @@ const thumbWidth = 120
 const summaryMax = 220
 
 // OtherLanguage is the language a reader of lang can switch to.
-func OtherLanguage(lang string) string {
-	for _, l := range Languages {
-		if l != lang {
-			return l
-		}
-	}
-	return lang
-}
+func OtherLanguage(lang string) string { return templates.OtherLanguage(lang) }
 
-// digestName is the configured name, or the catalogue's when there is none.
+// digestName is the configured name, or the default name when there is none.
 func (r *Renderer) digestName(lang, configured string) string {
 	if configured != "" {
 		return configured
 	}
-	return r.cat.msg(lang, "digest_name")
+	return digest.DefaultTitle(lang)
 }
 
 func (r *Renderer) page(iss *Issue, lang string, themes []string, web bool) *page {
@@ -156,7 +151,7 @@ func (r *Renderer) item(it Item, lang string, loc *time.Location) itemView {
 	sum := it.Summary.In(lang)
 	sumOverridden := it.Summary.overridden(lang)
 	if strings.TrimSpace(sum) == "" && it.SummaryHTML != "" {
-		sum = html2text.HTML2Text(it.SummaryHTML)
+		sum = htmltext.String(it.SummaryHTML)
 	}
 	iv.Summary = truncate(oneLine(sum), summaryMax)
 	if iv.Summary != "" && itemLang != "" && itemLang != lang && !sumOverridden {

@@ -139,26 +139,33 @@ type Report struct {
 // labels. It fails only on bad input, never on low scores.
 func Evaluate(c *Classifier, r io.Reader) (*Report, error) {
 	known := map[string]bool{}
-	for _, t := range c.themes {
+	for _, t := range c.Themes() {
 		known[t.Key] = true
 	}
 	items, err := ReadLabelled(r, known)
 	if err != nil {
 		return nil, err
 	}
+	return EvaluateItems(c, items), nil
+}
+
+// EvaluateItems is Evaluate on items already read (their labels must be
+// themes of c or "other").
+func EvaluateItems(c *Classifier, items []Labelled) *Report {
+	rs := c.cur.Load() // one set of rules for the whole run
 	rep := &Report{Items: len(items), Other: Stats{Key: Other}}
 	idx := map[string]int{}
-	for i, t := range c.themes {
+	for i, t := range rs.themes {
 		rep.Themes = append(rep.Themes, Stats{Key: t.Key})
 		idx[t.Key] = i
 	}
 	for _, it := range items {
-		res := c.Classify(it.Title, it.Summary)
+		res := rs.classify(it.Title, it.Summary)
 		want, opt := set(it.Labels), set(it.Option)
 		delete(want, Other)
 		got := set(res.Themes)
 		m := Miss{Item: it, Predicted: res.Themes, Result: res}
-		for _, t := range c.themes {
+		for _, t := range rs.themes {
 			s := &rep.Themes[idx[t.Key]]
 			switch {
 			case opt[t.Key] && !want[t.Key]:
@@ -194,7 +201,7 @@ func Evaluate(c *Classifier, r io.Reader) (*Report, error) {
 	if len(rep.Themes) > 0 {
 		rep.MacroF1 /= float64(len(rep.Themes))
 	}
-	return rep, nil
+	return rep
 }
 
 func set(s []string) map[string]bool {

@@ -1,11 +1,10 @@
 package theme
 
 import (
-	"html"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/haiphong/hpdigest/feeds/htmltext"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -212,8 +211,9 @@ func isASCII(s string) bool {
 const maxText = 32 << 10
 
 // plainText turns feed text (plain or HTML, entities possibly encoded twice)
-// into plain text. Block-level tags become line breaks (which phrases do not
-// cross); inline tags vanish.
+// into plain text, through the project's one HTML-to-text conversion:
+// block-level tags become line breaks (which phrases do not cross), inline
+// tags vanish.
 func plainText(s string) string {
 	if len(s) > maxText {
 		cut := maxText
@@ -222,62 +222,5 @@ func plainText(s string) string {
 		}
 		s = s[:cut]
 	}
-	for range 3 {
-		changed := false
-		if strings.IndexByte(s, '<') >= 0 {
-			if t := stripTags(s); t != s {
-				s, changed = t, true
-			}
-		}
-		if strings.IndexByte(s, '&') >= 0 {
-			if t := html.UnescapeString(s); t != s {
-				s, changed = t, true
-			}
-		}
-		if !changed {
-			break
-		}
-	}
-	return s
-}
-
-var inlineTags = map[string]bool{
-	"a": true, "b": true, "i": true, "em": true, "strong": true, "span": true,
-	"font": true, "u": true, "small": true, "big": true, "sup": true, "sub": true,
-	"abbr": true, "mark": true, "s": true, "strike": true, "cite": true, "q": true,
-}
-
-// stripTags removes things that look like tags: '<' followed by a letter,
-// '/' or '!' up to the next '>'. A lone '<' ("a < b") is kept.
-func stripTags(s string) string {
-	var b strings.Builder
-	for {
-		i := strings.IndexByte(s, '<')
-		if i < 0 || i+1 >= len(s) {
-			b.WriteString(s)
-			return b.String()
-		}
-		c := s[i+1]
-		if !(c == '/' || c == '!' || c == '?' || (c|0x20 >= 'a' && c|0x20 <= 'z')) {
-			b.WriteString(s[:i+1])
-			s = s[i+1:]
-			continue
-		}
-		j := strings.IndexByte(s[i:], '>')
-		if j < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i])
-		name := strings.TrimLeft(s[i+1:i+j], "/")
-		if k := strings.IndexAny(name, " \t\n/"); k >= 0 {
-			name = name[:k]
-		}
-		if inlineTags[strings.ToLower(name)] {
-			b.WriteByte(' ')
-		} else {
-			b.WriteByte('\n')
-		}
-		s = s[i+j+1:]
-	}
+	return htmltext.String(s)
 }

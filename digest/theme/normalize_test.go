@@ -98,7 +98,9 @@ func TestPlainText(t *testing.T) {
 		{"H&#7843;i Ph&#242;ng", "Hải Phòng"},
 		{"ki&amp;#7873;u b&amp;agrave;o", "kiều bào"}, // encoded twice
 		{"<p>Khu c&ocirc;ng nghi&#7879;p</p>", "\nKhu công nghiệp\n"},
-		{"<b>kiều</b> bào", " kiều  bào"},
+		{"<b>kiều</b> bào", "kiều bào"},
+		{"Hải Ph<b>òng</b>", "Hải Phòng"}, // an inline tag does not split a word
+		{"<script>var FDI = 1</script>kiều bào", "kiều bào"},
 		{"a < b and c > d", "a < b and c > d"},
 		{"&lt;p&gt;FDI&lt;/p&gt;", "\nFDI\n"},
 	}

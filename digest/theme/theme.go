@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/BurntSushi/toml"
 )
@@ -226,8 +227,14 @@ type pattern struct {
 	words            []token
 }
 
-// Classifier holds compiled rules; it is safe for concurrent use.
+// Classifier holds compiled rules; it is safe for concurrent use, and
+// Reload swaps in new rules while it is in use.
 type Classifier struct {
+	cur atomic.Pointer[ruleSet]
+}
+
+// ruleSet is compiled themes; never changed once built.
+type ruleSet struct {
 	themes []Theme
 	thr    []float64
 	bonus  []float64
@@ -271,7 +278,28 @@ func (x *index) scan(f *field, fn func(p *pattern, i int)) {
 
 // New compiles the rules; a bad rule is an error naming the theme.
 func New(themes []Theme) (*Classifier, error) {
-	c := &Classifier{themes: themes}
+	r, err := compileRules(themes)
+	if err != nil {
+		return nil, err
+	}
+	c := &Classifier{}
+	c.cur.Store(r)
+	return c, nil
+}
+
+// Reload compiles themes and, if they are valid, makes them the rules of
+// every later Classify; on error the current rules stay.
+func (c *Classifier) Reload(themes []Theme) error {
+	r, err := compileRules(themes)
+	if err != nil {
+		return err
+	}
+	c.cur.Store(r)
+	return nil
+}
+
+func compileRules(themes []Theme) (*ruleSet, error) {
+	c := &ruleSet{themes: themes}
 	seen := map[string]bool{}
 	for ti, t := range themes {
 		name := fmt.Sprintf("theme %q", t.Key)
@@ -349,16 +377,17 @@ func compile(p Phrase) (*pattern, error) {
 }
 
 // Themes returns the configured themes in order.
-func (c *Classifier) Themes() []Theme { return c.themes }
+func (c *Classifier) Themes() []Theme { return c.cur.Load().themes }
 
 // Fingerprint identifies the rules: it changes when any key, threshold,
 // bonus, phrase, weight, fold or group changes (names do not count). Store it
 // with each classification to find the items to re-classify after staff
 // edit the rules.
 func (c *Classifier) Fingerprint() string {
+	r := c.cur.Load()
 	h := sha256.New()
-	for ti, t := range c.themes {
-		fmt.Fprintf(h, "theme %q %v %v\n", t.Key, c.thr[ti], t.TitleBonus)
+	for ti, t := range r.themes {
+		fmt.Fprintf(h, "theme %q %v %v\n", t.Key, r.thr[ti], t.TitleBonus)
 		for kind, list := range [3][]Phrase{t.Phrases, t.Cues, t.Negatives} {
 			for _, p := range list {
 				fmt.Fprintf(h, "%d %q %v %q %q\n", kind, p.Text, p.Weight, p.Fold, p.Group)
@@ -416,7 +445,7 @@ type hit struct {
 	start, end int
 }
 
-func (c *Classifier) find(f *field, title bool, out []hit) []hit {
+func (c *ruleSet) find(f *field, title bool, out []hit) []hit {
 	c.scan(f, func(p *pattern, i int) {
 		out = append(out, hit{p, title, i, i + len(p.words)})
 	})
@@ -431,7 +460,9 @@ const MaxBodyWords = 120
 
 // Classify sorts one item by its title and body text (plain text or HTML).
 // It is deterministic: the same rules and text give the same Result.
-func (c *Classifier) Classify(title, body string) Result {
+func (c *Classifier) Classify(title, body string) Result { return c.cur.Load().classify(title, body) }
+
+func (c *ruleSet) classify(title, body string) Result {
 	tf := tokenize(plainText(title))
 	bf := tokenize(plainText(body))
 	if len(bf.toks) > MaxBodyWords {

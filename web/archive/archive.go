@@ -22,8 +22,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/haiphong/hpdigest/digest"
 	"github.com/haiphong/hpdigest/digest/render"
-	"golang.org/x/text/language"
+	"github.com/haiphong/hpdigest/templates"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -99,8 +100,6 @@ func (h *Handler) log() *slog.Logger {
 	return slog.Default()
 }
 
-var matcher = language.NewMatcher([]language.Tag{language.Vietnamese, language.English})
-
 // lang picks the page's language: ?lang= if valid, else the best match of
 // Accept-Language, else Vietnamese. explicit tells whether the URL chose it.
 func lang(req *http.Request) (l string, explicit bool) {
@@ -108,15 +107,10 @@ func lang(req *http.Request) (l string, explicit bool) {
 	case "vi", "en":
 		return q, true
 	}
-	tags, _, err := language.ParseAcceptLanguage(req.Header.Get("Accept-Language"))
-	if err != nil || len(tags) == 0 {
-		return "vi", false
+	if l, ok := templates.MatchLanguage(req.Header.Get("Accept-Language")); ok {
+		return l, false
 	}
-	_, i, conf := matcher.Match(tags...)
-	if conf == language.No {
-		return "vi", false
-	}
-	return []string{"vi", "en"}[i], false
+	return "vi", false
 }
 
 func withLang(u, l string) string { return u + "?lang=" + l }
@@ -284,7 +278,7 @@ func (h *Handler) feed(w http.ResponseWriter, req *http.Request) {
 	}
 	name := h.DigestName.In(l)
 	if name == "" {
-		name = h.r.T(l, "digest_name")
+		name = digest.DefaultTitle(l)
 	}
 	self := withLang(h.base+"/issues/feed.atom", l)
 	f := atomFeed{

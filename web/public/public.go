@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
 	"log/slog"
@@ -27,8 +28,10 @@ import (
 	"time"
 
 	"github.com/haiphong/hpdigest/digest/deliver"
+	"github.com/haiphong/hpdigest/digest/render"
 	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/subscribers"
+	"github.com/haiphong/hpdigest/templates"
 )
 
 // Mailer sends one message at once; deliver.Engine.SendOne fits.
@@ -60,8 +63,11 @@ type Deps struct {
 	// route prefix and it is the start of every link in the mails.
 	BaseURL string
 	Themes  []Theme
-	From    Sender
-	Log     *slog.Logger
+	// DigestName is the digest's name per language, from the config
+	// (digest.DefaultTitle when empty).
+	DigestName render.Localized
+	From       Sender
+	Log        *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// ClientKey identifies the client for rate limiting (default: peer
@@ -82,6 +88,7 @@ type Deps struct {
 type Handler struct {
 	d        Deps
 	prefix   string
+	cat      *templates.Catalog
 	pages    map[string]*htmltemplate.Template
 	mailText *texttemplate.Template
 	mailHTML *htmltemplate.Template
@@ -134,11 +141,19 @@ func New(d Deps) (*Handler, error) {
 	d.BaseURL = strings.TrimRight(d.BaseURL, "/")
 	h := &Handler{d: d, prefix: strings.TrimRight(u.Path, "/"), pages: map[string]*htmltemplate.Template{},
 		byClient: newLimiterTable(d.ClientEvery, d.ClientBurst), byAddr: newLimiterTable(d.AddressEvery, d.AddressBurst)}
-	funcs := htmltemplate.FuncMap{"t": T}
+	if h.cat, err = templates.LoadCatalog(d.Templates, catalogFile); err != nil {
+		return nil, fmt.Errorf("public: %w", err)
+	}
+	funcs := htmltemplate.FuncMap{"t": h.t}
 	for _, name := range []string{"subscribe", "message", "button", "preferences"} {
 		t, err := htmltemplate.New(name).Funcs(funcs).ParseFS(d.Templates, "web/public/layout.tmpl", "web/public/"+name+".tmpl")
 		if err != nil {
 			return nil, err
+		}
+		for _, tt := range t.Templates() {
+			if err := h.cat.CheckTree(tt.Tree, templateLookups); err != nil {
+				return nil, fmt.Errorf("public: %w", err)
+			}
 		}
 		h.pages[name] = t
 	}
@@ -169,6 +184,10 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+p+"/unsubscribe/{token}", h.unsubscribePage)
 	mux.HandleFunc("POST "+p+"/unsubscribe/{token}", h.unsubscribe)
 }
+
+// templateLookups are the template functions that look a message up, with
+// the position of the key: {{t .Lang "key"}}.
+var templateLookups = map[string]int{"t": 2}
 
 // ServeHTTP serves the routes on their own mux (tests, or mounting alone).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
@@ -203,7 +222,7 @@ var zones = []string{"Asia/Ho_Chi_Minh", "Asia/Tokyo", "Asia/Seoul", "Asia/Taipe
 
 func (h *Handler) zoneChoices(lang, current string) []zoneView {
 	def := h.d.Store.Config().DefaultTimezone
-	out := []zoneView{{Value: "", Label: tf(lang, "tz.default", def), Selected: current == ""}}
+	out := []zoneView{{Value: "", Label: h.t(lang, "tz.default", "zone", def), Selected: current == ""}}
 	list := zones
 	if current != "" && !slices.Contains(zones, current) {
 		list = append([]string{current}, zones...)
@@ -221,6 +240,7 @@ func (h *Handler) zoneChoices(lang, current string) []zoneView {
 
 type page struct {
 	Lang, Other string
+	Digest      string // the digest's name in Lang
 	Title       string // message key
 	Self        string // path of this page, for the language switch
 	Error, Note string
@@ -236,11 +256,8 @@ type page struct {
 }
 
 func (h *Handler) newPage(r *http.Request, lang, title string) *page {
-	other := "en"
-	if lang == "en" {
-		other = "vi"
-	}
-	return &page{Lang: lang, Other: other, Title: title, Self: r.URL.Path}
+	other := templates.OtherLanguage(lang)
+	return &page{Lang: lang, Other: other, Digest: h.digestName(lang), Title: title, Self: r.URL.Path}
 }
 
 func (h *Handler) themes(lang string, chosen []string) []themeView {
@@ -291,7 +308,7 @@ func (h *Handler) message(w http.ResponseWriter, r *http.Request, status int, la
 
 func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, lang string, err error) {
 	h.d.Log.Error("public: request failed", "path", r.URL.Path, "err", err)
-	h.message(w, r, http.StatusInternalServerError, lang, "error.title", []string{T(lang, "error.body")})
+	h.message(w, r, http.StatusInternalServerError, lang, "error.title", []string{h.t(lang, "error.body")})
 }
 
 // parseForm reads a POST body of at most maxBody bytes (urlencoded or
@@ -320,22 +337,22 @@ func (h *Handler) subscribeForm(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
 		lang := pageLang(w, r, "", h.defaultLang())
-		h.message(w, r, http.StatusRequestEntityTooLarge, lang, "error.title", []string{T(lang, "error.body")})
+		h.message(w, r, http.StatusRequestEntityTooLarge, lang, "error.title", []string{h.t(lang, "error.body")})
 		return
 	}
 	lang := pageLang(w, r, "", h.defaultLang())
 	if err := h.csrf.Check(r); err != nil {
-		h.message(w, r, http.StatusForbidden, lang, "error.title", []string{T(lang, "forbidden.body")})
+		h.message(w, r, http.StatusForbidden, lang, "error.title", []string{h.t(lang, "forbidden.body")})
 		return
 	}
 	now := h.d.Now()
 	if !h.byClient.allow(h.d.ClientKey(r), now) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(h.d.ClientEvery.Seconds())))
-		h.message(w, r, http.StatusTooManyRequests, lang, "slow.title", []string{T(lang, "slow.body")})
+		h.message(w, r, http.StatusTooManyRequests, lang, "slow.title", []string{h.t(lang, "slow.body")})
 		return
 	}
 	done := func() {
-		h.message(w, r, http.StatusOK, lang, "check.title", []string{T(lang, "check.body")})
+		h.message(w, r, http.StatusOK, lang, "check.title", []string{h.t(lang, "check.body")})
 	}
 	// Bots fill every field; people never see this one.
 	if r.PostFormValue("website") != "" {
@@ -356,7 +373,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		p := h.newPage(r, lang, "subscribe.title")
 		p.Action = r.URL.Path
-		p.Error = T(lang, fieldError(err))
+		p.Error = h.fieldError(lang, err)
 		p.Form = formData{Email: truncate(req.Email, subscribers.MaxEmailLen), Name: truncate(req.Name, subscribers.MaxNameLen*4), Language: validLang(req.Language)}
 		if p.Form.Language == "" {
 			p.Form.Language = lang
@@ -383,26 +400,27 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		}
 		if err != nil {
 			h.d.Log.Error("public: send confirmation", "subscriber", res.Subscriber.ID, "err", err)
-			h.message(w, r, http.StatusServiceUnavailable, lang, "error.title", []string{T(lang, "error.body")})
+			h.message(w, r, http.StatusServiceUnavailable, lang, "error.title", []string{h.t(lang, "error.body")})
 			return
 		}
 	}
 	done()
 }
 
-func fieldError(err error) string {
+// fieldError tells the reader which field of the form is wrong.
+func (h *Handler) fieldError(lang string, err error) string {
 	msg := err.Error()
 	switch {
 	case errors.Is(err, subscribers.ErrInvalidEmail):
-		return "err.email"
+		return h.t(lang, "err.email")
 	case strings.Contains(msg, "time zone"):
-		return "err.timezone"
+		return h.t(lang, "err.timezone")
 	case strings.Contains(msg, "name"):
-		return "err.name"
+		return h.t(lang, "err.name")
 	case strings.Contains(msg, "language"):
-		return "err.language"
+		return h.t(lang, "err.language")
 	}
-	return "err.themes"
+	return h.t(lang, "err.themes")
 }
 
 func truncate(s string, n int) string {
@@ -418,15 +436,15 @@ func (h *Handler) sendConfirmation(ctx context.Context, sub subscribers.Subscrib
 	links := subscribers.LinksFor(h.d.BaseURL, h.d.Tokens, sub.ID)
 	data := struct {
 		Lang, Site, Subject, Greeting, Intro, URL, Button, Ignore string
-	}{Lang: lang, Site: T(lang, "site"), Subject: T(lang, "mail.confirm.subject"), Intro: T(lang, "mail.confirm.body"),
-		URL: links.Confirm, Button: T(lang, "confirm.button"), Ignore: T(lang, "mail.confirm.ignore"), Greeting: T(lang, "mail.hello.anon")}
+	}{Lang: lang, Site: h.digestName(lang), Subject: h.t(lang, "mail.confirm.subject"), Intro: h.t(lang, "mail.confirm.body"),
+		URL: links.Confirm, Button: h.t(lang, "confirm.button"), Ignore: h.t(lang, "mail.confirm.ignore"), Greeting: h.t(lang, "mail.hello_anon")}
 	if sub.Status == subscribers.Confirmed {
 		lang = sub.Language
-		data.Lang, data.Site, data.Ignore, data.Greeting = lang, T(lang, "site"), T(lang, "mail.confirm.ignore"), T(lang, "mail.hello.anon")
-		data.Subject, data.Intro, data.URL, data.Button = T(lang, "mail.already.subject"), T(lang, "mail.already.body"), links.Preferences, T(lang, "prefs.link")
+		data.Lang, data.Site, data.Ignore, data.Greeting = lang, h.digestName(lang), h.t(lang, "mail.confirm.ignore"), h.t(lang, "mail.hello_anon")
+		data.Subject, data.Intro, data.URL, data.Button = h.t(lang, "mail.already.subject"), h.t(lang, "mail.already.body"), links.Preferences, h.t(lang, "prefs.link")
 	}
 	if sub.Name != "" {
-		data.Greeting = tf(lang, "mail.hello", sub.Name)
+		data.Greeting = h.t(lang, "mail.hello", "name", sub.Name)
 	}
 	var text, html bytes.Buffer
 	if err := h.mailText.Execute(&text, data); err != nil {
@@ -455,12 +473,12 @@ func (h *Handler) subscriberFor(w http.ResponseWriter, r *http.Request, purpose 
 	}
 	if err != nil {
 		lang := pageLang(w, r, "", h.defaultLang())
-		subscribe := link{URL: h.URL("/subscribe"), Label: T(lang, "resubscribe")}
+		subscribe := link{URL: h.URL("/subscribe"), Label: h.t(lang, "resubscribe")}
 		switch {
 		case errors.Is(err, subscribers.ErrTokenExpired):
-			h.message(w, r, http.StatusGone, lang, "expired.title", []string{T(lang, "expired.body")}, subscribe)
+			h.message(w, r, http.StatusGone, lang, "expired.title", []string{h.t(lang, "expired.body")}, subscribe)
 		case errors.Is(err, subscribers.ErrInvalidToken), errors.Is(err, subscribers.ErrNotFound):
-			h.message(w, r, http.StatusNotFound, lang, "bad.title", []string{T(lang, "bad.body")}, subscribe)
+			h.message(w, r, http.StatusNotFound, lang, "bad.title", []string{h.t(lang, "bad.body")}, subscribe)
 		default:
 			h.serverError(w, r, lang, err)
 		}
@@ -477,14 +495,14 @@ func (h *Handler) confirmPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sub.Status == subscribers.Confirmed {
-		h.message(w, r, http.StatusOK, lang, "confirm.title", []string{T(lang, "confirm.already")}, h.prefsLink(sub, lang))
+		h.message(w, r, http.StatusOK, lang, "confirm.title", []string{h.t(lang, "confirm.already")}, h.prefsLink(sub, lang))
 		return
 	}
 	p := h.newPage(r, lang, "confirm.title")
-	p.Body = []string{T(lang, "confirm.body")}
+	p.Body = []string{h.t(lang, "confirm.body")}
 	p.Email = sub.Email
 	p.Action = r.URL.Path
-	p.Button = T(lang, "confirm.button")
+	p.Button = h.t(lang, "confirm.button")
 	h.render(w, http.StatusOK, "button", p)
 }
 
@@ -498,23 +516,23 @@ func (h *Handler) confirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.csrf.Check(r); err != nil {
-		h.message(w, r, http.StatusForbidden, lang, "error.title", []string{T(lang, "forbidden.body")})
+		h.message(w, r, http.StatusForbidden, lang, "error.title", []string{h.t(lang, "forbidden.body")})
 		return
 	}
 	sub, err := h.d.Store.Confirm(r.Context(), c)
 	if errors.Is(err, subscribers.ErrStaleToken) {
-		h.message(w, r, http.StatusGone, lang, "expired.title", []string{T(lang, "stale.body")}, link{URL: h.URL("/subscribe"), Label: T(lang, "resubscribe")})
+		h.message(w, r, http.StatusGone, lang, "expired.title", []string{h.t(lang, "stale.body")}, link{URL: h.URL("/subscribe"), Label: h.t(lang, "resubscribe")})
 		return
 	}
 	if err != nil {
 		h.serverError(w, r, lang, err)
 		return
 	}
-	h.message(w, r, http.StatusOK, lang, "confirmed.title", []string{T(lang, "confirmed.body")}, h.prefsLink(sub, lang))
+	h.message(w, r, http.StatusOK, lang, "confirmed.title", []string{h.t(lang, "confirmed.body")}, h.prefsLink(sub, lang))
 }
 
 func (h *Handler) prefsLink(sub subscribers.Subscriber, lang string) link {
-	return link{URL: h.URL("/preferences/" + h.d.Tokens.Sign(subscribers.PurposePreferences, sub.ID)), Label: T(lang, "prefs.link")}
+	return link{URL: h.URL("/preferences/" + h.d.Tokens.Sign(subscribers.PurposePreferences, sub.ID)), Label: h.t(lang, "prefs.link")}
 }
 
 // ---- preferences ----
@@ -530,10 +548,10 @@ func (h *Handler) prefsPage(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) showPrefs(w http.ResponseWriter, r *http.Request, status int, sub subscribers.Subscriber, lang, note string) {
 	switch sub.Status {
 	case subscribers.Pending:
-		h.message(w, r, status, lang, "prefs.title", []string{T(lang, "prefs.pending")})
+		h.message(w, r, status, lang, "prefs.title", []string{h.t(lang, "prefs.pending")})
 		return
 	case subscribers.Unsubscribed, subscribers.Bounced:
-		h.message(w, r, status, lang, "prefs.title", append(nonEmpty(note), T(lang, "prefs.inactive")), link{URL: h.URL("/subscribe?lang=" + lang), Label: T(lang, "resubscribe")})
+		h.message(w, r, status, lang, "prefs.title", append(nonEmpty(note), h.t(lang, "prefs.inactive")), link{URL: h.URL("/subscribe?lang=" + lang), Label: h.t(lang, "resubscribe")})
 		return
 	}
 	p := h.newPage(r, lang, "prefs.title")
@@ -563,7 +581,7 @@ func (h *Handler) prefs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.csrf.Check(r); err != nil {
-		h.message(w, r, http.StatusForbidden, lang, "error.title", []string{T(lang, "forbidden.body")})
+		h.message(w, r, http.StatusForbidden, lang, "error.title", []string{h.t(lang, "forbidden.body")})
 		return
 	}
 	if r.PostFormValue("action") == "unsubscribe" {
@@ -593,7 +611,7 @@ func (h *Handler) prefs(w http.ResponseWriter, r *http.Request) {
 	updated, err := h.d.Store.UpdatePreferences(r.Context(), sub.ID, prefs)
 	if err != nil {
 		p := h.newPage(r, lang, "prefs.title")
-		p.Error = T(lang, fieldError(err))
+		p.Error = h.fieldError(lang, err)
 		p.Email, p.Action = sub.Email, r.URL.Path
 		p.Form = formData{Language: sub.Language, Paused: sub.Paused}
 		p.Themes = h.themes(lang, sub.Themes)
@@ -601,7 +619,7 @@ func (h *Handler) prefs(w http.ResponseWriter, r *http.Request) {
 		h.render(w, http.StatusBadRequest, "preferences", p)
 		return
 	}
-	h.showPrefs(w, r, http.StatusOK, updated, lang, T(lang, "prefs.saved"))
+	h.showPrefs(w, r, http.StatusOK, updated, lang, h.t(lang, "prefs.saved"))
 }
 
 // ---- unsubscribe ----
@@ -612,14 +630,14 @@ func (h *Handler) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sub.Status == subscribers.Unsubscribed || sub.Status == subscribers.Bounced {
-		h.message(w, r, http.StatusOK, lang, "unsub.title", []string{T(lang, "unsub.already")}, link{URL: h.URL("/subscribe?lang=" + lang), Label: T(lang, "resubscribe")})
+		h.message(w, r, http.StatusOK, lang, "unsub.title", []string{h.t(lang, "unsub.already")}, link{URL: h.URL("/subscribe?lang=" + lang), Label: h.t(lang, "resubscribe")})
 		return
 	}
 	p := h.newPage(r, lang, "unsub.title")
-	p.Body = []string{T(lang, "unsub.body")}
+	p.Body = []string{h.t(lang, "unsub.body")}
 	p.Email = sub.Email
 	p.Action = r.URL.Path
-	p.Button = T(lang, "unsub.button")
+	p.Button = h.t(lang, "unsub.button")
 	p.Danger = true
 	p.Links = []link{h.prefsLink(sub, lang)}
 	h.render(w, http.StatusOK, "button", p)
@@ -663,7 +681,7 @@ func (h *Handler) unsubscribe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) unsubscribed(w http.ResponseWriter, r *http.Request, lang string) {
-	h.message(w, r, http.StatusOK, lang, "unsub.done.title", []string{T(lang, "unsub.done.body")}, link{URL: h.URL("/subscribe?lang=" + lang), Label: T(lang, "resubscribe")})
+	h.message(w, r, http.StatusOK, lang, "unsub.done.title", []string{h.t(lang, "unsub.done.body")}, link{URL: h.URL("/subscribe?lang=" + lang), Label: h.t(lang, "resubscribe")})
 }
 
 // ThemesFrom turns the configured themes into form choices.

@@ -44,19 +44,8 @@ func BenchmarkAddByURLLookup(b *testing.B) {
 	for f := 0; f < feedsN; f++ {
 		fmt.Fprintf(&extra, "\n[[feeds]]\nname = \"Big %d\"\nurl = \"%s/big%d.rss\"\nlanguage = \"vi\"\n", f, big.URL, f)
 	}
-	dir := b.TempDir()
-	cfg := testConfig(b, dir, portal.URL, "http://127.0.0.1", smtptest.Start(b), false, extra.String())
+	a, h := benchStaff(b, portal.URL, extra.String())
 	ctx := context.Background()
-	a, err := app.New(ctx, cfg, app.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { a.Close() })
-	a.FetchNow(ctx)
-	h, err := New(ctx, a, Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
 	// The newest item is the last one a scan (oldest first) reaches.
 	target := fmt.Sprintf("https://big%d.example.vn/tin/%d", feedsN-1, perFeed-1)
 	it, err := h.findItem(ctx, target)
@@ -77,4 +66,23 @@ func BenchmarkAddByURLLookup(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchStaff is the staff area of a daemon over a real SQLite file, its
+// feeds (feedBase, plus the [[feeds]] of extra) fetched once.
+func benchStaff(b *testing.B, feedBase, extra string) (*app.App, *Handler) {
+	b.Helper()
+	cfg := testConfig(b, b.TempDir(), feedBase, "http://127.0.0.1", smtptest.Start(b), false, extra)
+	ctx := context.Background()
+	a, err := app.New(ctx, cfg, app.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { a.Close() })
+	a.FetchNow(ctx)
+	h, err := New(ctx, a, Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a, h
 }

@@ -50,6 +50,7 @@ type envOpts struct {
 	baseURL         string // default: the test server's URL
 	requireApproval bool
 	maxFailures     int
+	extraConfig     string // appended to the config file (more [[feeds]], …)
 }
 
 func feedServer(t testing.TB) *httptest.Server {
@@ -163,7 +164,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if base == "" {
 		base = e.srv.URL
 	}
-	cfg := testConfig(t, e.dir, feeds.URL, base, e.smtp, o.requireApproval, "")
+	cfg := testConfig(t, e.dir, feeds.URL, base, e.smtp, o.requireApproval, o.extraConfig)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

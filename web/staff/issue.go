@@ -40,7 +40,7 @@ func (h *Handler) themeName(lang, key string) string {
 		}
 	}
 	if key == theme.Other {
-		return tr(lang, "theme.other")
+		return h.tr(lang, "theme.other")
 	}
 	return key
 }
@@ -128,12 +128,12 @@ type keptEdit struct{ TitleVI, TitleEN, SummaryVI, SummaryEN string }
 func (h *Handler) loadIssue(w http.ResponseWriter, r *http.Request, s *session) (*digest.Issue, digest.Digest, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		h.fail(w, r, s, http.StatusNotFound, tr(h.lang(r), "err.notfound"))
+		h.fail(w, r, s, http.StatusNotFound, h.tr(h.lang(r), "err.notfound"))
 		return nil, digest.Digest{}, false
 	}
 	iss, err := h.a.Digests.Issue(r.Context(), id)
 	if errors.Is(err, digest.ErrNotFound) {
-		h.fail(w, r, s, http.StatusNotFound, tr(h.lang(r), "err.notfound"))
+		h.fail(w, r, s, http.StatusNotFound, h.tr(h.lang(r), "err.notfound"))
 		return nil, digest.Digest{}, false
 	}
 	if err != nil {
@@ -209,9 +209,9 @@ func (h *Handler) showIssue(w http.ResponseWriter, r *http.Request, s *session, 
 		keep(v)
 	}
 	lang := h.lang(r)
-	title := tr(lang, "issue.title", iss.Number) + " — " + d.TitleVI
+	title := h.tr(lang, "issue.title", "number", iss.Number) + " — " + d.TitleVI
 	if lang == "en" {
-		title = tr(lang, "issue.title", iss.Number) + " — " + d.TitleEN
+		title = h.tr(lang, "issue.title", "number", iss.Number) + " — " + d.TitleEN
 	}
 	h.render(w, r, s, status, "issue", page{Title: title, Nav: "dashboard", Error: errMsg, Data: v})
 }
@@ -230,12 +230,12 @@ func (h *Handler) editResult(w http.ResponseWriter, r *http.Request, s *session,
 		h.done(w, r, s, back, okMsg)
 		return
 	case errors.Is(err, digest.ErrNotFound):
-		h.fail(w, r, s, http.StatusNotFound, tr(lang, "err.notfound"))
+		h.fail(w, r, s, http.StatusNotFound, h.tr(lang, "err.notfound"))
 		return
 	case errors.Is(err, digest.ErrConflict), errors.Is(err, digest.ErrFrozen):
-		msg := tr(lang, "err.conflict")
+		msg := h.tr(lang, "err.conflict")
 		if errors.Is(err, digest.ErrFrozen) {
-			msg = tr(lang, "err.frozen")
+			msg = h.tr(lang, "err.frozen")
 		}
 		iss, lerr := h.a.Digests.Issue(r.Context(), id)
 		if lerr != nil {
@@ -273,7 +273,7 @@ func (h *Handler) editArgs(r *http.Request) (id int64, version int, itemID int64
 		return 0, 0, 0, digest.ErrNotFound
 	}
 	if version, err = strconv.Atoi(r.FormValue("version")); err != nil {
-		return id, 0, 0, badInput(tr(lang, "err.bad", "version"))
+		return id, 0, 0, badInput(h.tr(lang, "err.bad", "value", "version"))
 	}
 	if raw := r.PathValue("item"); raw != "" {
 		if itemID, err = strconv.ParseInt(raw, 10, 64); err != nil {
@@ -303,7 +303,7 @@ func (h *Handler) setNote(w http.ResponseWriter, r *http.Request, s *session) {
 	if err == nil {
 		h.audit(r.Context(), s.Email, "note", id, oneLine(pair(vi, en), 200))
 	}
-	h.editResult(w, r, s, id, err, tr(h.lang(r), "done.note"), "note", func(v *issueView) { v.NoteVI, v.NoteEN = vi, en })
+	h.editResult(w, r, s, id, err, h.tr(h.lang(r), "done.note"), "note", func(v *issueView) { v.NoteVI, v.NoteEN = vi, en })
 }
 
 func (h *Handler) setIncluded(w http.ResponseWriter, r *http.Request, s *session) {
@@ -315,9 +315,9 @@ func (h *Handler) setIncluded(w http.ResponseWriter, r *http.Request, s *session
 	if err == nil {
 		err = h.a.Digests.SetIncluded(r.Context(), id, version, itemID, include)
 	}
-	msg, action := tr(h.lang(r), "done.excluded"), "exclude"
+	msg, action := h.tr(h.lang(r), "done.excluded"), "exclude"
 	if include {
-		msg, action = tr(h.lang(r), "done.included"), "include"
+		msg, action = h.tr(h.lang(r), "done.included"), "include"
 	}
 	if err == nil {
 		h.audit(r.Context(), s.Email, action, id, h.itemLabel(r.Context(), itemID))
@@ -328,14 +328,11 @@ func (h *Handler) setIncluded(w http.ResponseWriter, r *http.Request, s *session
 // checkItem makes an edit of an item that is not in the issue a 404 rather
 // than a silent no-op.
 func (h *Handler) checkItem(ctx context.Context, issueID, itemID int64) error {
-	var n int
-	if err := h.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM issue_items WHERE issue_id = ? AND item_id = ?`, issueID, itemID).Scan(&n); err != nil {
-		return err
+	ok, err := h.a.Digests.HasItem(ctx, issueID, itemID)
+	if err == nil && !ok {
+		err = digest.ErrNotFound
 	}
-	if n == 0 {
-		return digest.ErrNotFound
-	}
-	return nil
+	return err
 }
 
 func (h *Handler) itemLabel(ctx context.Context, itemID int64) string {
@@ -353,7 +350,7 @@ func (h *Handler) moveItem(w http.ResponseWriter, r *http.Request, s *session) {
 		err = h.checkItem(r.Context(), id, itemID)
 	}
 	if err == nil && !h.validSection(id, to, r.Context()) {
-		err = badInput(tr(h.lang(r), "err.bad", to))
+		err = badInput(h.tr(h.lang(r), "err.bad", "value", to))
 	}
 	if err == nil {
 		err = h.a.Digests.MoveItem(r.Context(), id, version, itemID, to)
@@ -361,7 +358,7 @@ func (h *Handler) moveItem(w http.ResponseWriter, r *http.Request, s *session) {
 	if err == nil {
 		h.audit(r.Context(), s.Email, "move", id, h.itemLabel(r.Context(), itemID)+" → "+to)
 	}
-	h.editResult(w, r, s, id, err, tr(h.lang(r), "done.moved"), itemAnchor(itemID), nil)
+	h.editResult(w, r, s, id, err, h.tr(h.lang(r), "done.moved"), itemAnchor(itemID), nil)
 }
 
 // validSection reports whether an item may be put in section key.
@@ -410,7 +407,7 @@ func (h *Handler) reorder(w http.ResponseWriter, r *http.Request, s *session) {
 				if dir == "down" {
 					j = i + 1
 				} else if dir != "up" {
-					err = badInput(tr(h.lang(r), "err.bad", dir))
+					err = badInput(h.tr(h.lang(r), "err.bad", "value", dir))
 				}
 				if j >= 0 && j < len(order) {
 					order[i], order[j] = order[j], order[i]
@@ -427,7 +424,7 @@ func (h *Handler) reorder(w http.ResponseWriter, r *http.Request, s *session) {
 	if err == nil {
 		h.audit(r.Context(), s.Email, "move "+dir, id, h.itemLabel(r.Context(), itemID))
 	}
-	h.editResult(w, r, s, id, err, tr(h.lang(r), "done.reordered"), itemAnchor(itemID), nil)
+	h.editResult(w, r, s, id, err, h.tr(h.lang(r), "done.reordered"), itemAnchor(itemID), nil)
 }
 
 func (h *Handler) editItem(w http.ResponseWriter, r *http.Request, s *session) {
@@ -445,7 +442,7 @@ func (h *Handler) editItem(w http.ResponseWriter, r *http.Request, s *session) {
 	if err == nil {
 		h.audit(r.Context(), s.Email, "edit", id, h.itemLabel(r.Context(), itemID)+": "+oneLine(pair(k.TitleVI, k.TitleEN), 200))
 	}
-	h.editResult(w, r, s, id, err, tr(h.lang(r), "done.edited"), itemAnchor(itemID), func(v *issueView) { v.Kept[itemID] = k })
+	h.editResult(w, r, s, id, err, h.tr(h.lang(r), "done.edited"), itemAnchor(itemID), func(v *issueView) { v.Kept[itemID] = k })
 }
 
 func (h *Handler) addItem(w http.ResponseWriter, r *http.Request, s *session) {
@@ -457,13 +454,13 @@ func (h *Handler) addItem(w http.ResponseWriter, r *http.Request, s *session) {
 	if err == nil {
 		norm := feeds.NormalizeURL(raw, nil)
 		if norm == "" {
-			err = badInput(tr(lang, "err.url_bad", raw))
+			err = badInput(h.tr(lang, "err.url_bad", "url", raw))
 		} else if it, err = h.findItem(r.Context(), norm); err == nil && it.ID == 0 {
-			err = badInput(tr(lang, "err.url_unknown", raw))
+			err = badInput(h.tr(lang, "err.url_unknown", "url", raw))
 		}
 	}
 	if err == nil && section != "" && section != "auto" && !h.validSection(id, section, r.Context()) {
-		err = badInput(tr(lang, "err.bad", section))
+		err = badInput(h.tr(lang, "err.bad", "value", section))
 	}
 	if err == nil {
 		c, ok := h.classification(r.Context(), it)
@@ -486,7 +483,7 @@ func (h *Handler) addItem(w http.ResponseWriter, r *http.Request, s *session) {
 	if err == nil {
 		h.audit(r.Context(), s.Email, "add", id, h.itemLabel(r.Context(), it.ID)+" → "+section)
 	}
-	h.editResult(w, r, s, id, err, tr(lang, "done.added"), itemAnchor(it.ID), func(v *issueView) { v.AddURL = raw })
+	h.editResult(w, r, s, id, err, h.tr(lang, "done.added"), itemAnchor(it.ID), func(v *issueView) { v.AddURL = raw })
 }
 
 // classification returns an item's stored themes, or classifies it now
@@ -535,7 +532,7 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, s *session) {
 		h.audit(r.Context(), s.Email, "approve", id, "")
 		if iss, ierr := h.a.Digests.Issue(r.Context(), id); ierr == nil {
 			d, _ := h.digestByKey(iss.Digest)
-			msg = tr(h.lang(r), "done.approved", fmtTime(h.lang(r), h.sendTime(d, iss), d.Location()))
+			msg = h.tr(h.lang(r), "done.approved", "time", h.fmtTime(h.lang(r), h.sendTime(d, iss), d.Location()))
 		}
 	}
 	h.editResult(w, r, s, id, err, msg, "", nil)
@@ -549,7 +546,7 @@ func (h *Handler) unapprove(w http.ResponseWriter, r *http.Request, s *session) 
 	if err == nil {
 		h.audit(r.Context(), s.Email, "unapprove", id, "")
 	}
-	h.editResult(w, r, s, id, err, tr(h.lang(r), "done.unapproved"), "", nil)
+	h.editResult(w, r, s, id, err, h.tr(h.lang(r), "done.unapproved"), "", nil)
 }
 
 func (h *Handler) reschedule(w http.ResponseWriter, r *http.Request, s *session) {
@@ -567,9 +564,9 @@ func (h *Handler) reschedule(w http.ResponseWriter, r *http.Request, s *session)
 	if err == nil && raw != "" {
 		at, err = time.ParseInLocation("2006-01-02T15:04", raw, d.Location())
 		if err != nil {
-			err = badInput(tr(lang, "err.bad", raw))
+			err = badInput(h.tr(lang, "err.bad", "value", raw))
 		} else if !at.After(h.now()) {
-			err = badInput(tr(lang, "err.past"))
+			err = badInput(h.tr(lang, "err.past"))
 		}
 	}
 	if err == nil {
@@ -582,7 +579,7 @@ func (h *Handler) reschedule(w http.ResponseWriter, r *http.Request, s *session)
 		if when.IsZero() {
 			when = nextRun(d.Schedule, d.Timezone, h.now())
 		}
-		msg = tr(lang, "done.rescheduled", fmtTime(lang, when, d.Location()))
+		msg = h.tr(lang, "done.rescheduled", "time", h.fmtTime(lang, when, d.Location()))
 	}
 	h.editResult(w, r, s, id, err, msg, "", nil)
 }
@@ -603,11 +600,11 @@ func (h *Handler) sendNow(w http.ResponseWriter, r *http.Request, s *session) {
 	if err == nil {
 		switch {
 		case iss.Status == digest.StatusDraft && d.RequireApproval:
-			err = badInput(tr(lang, "err.need_approval"))
+			err = badInput(h.tr(lang, "err.need_approval"))
 		case iss.Status != digest.StatusDraft && iss.Status != digest.StatusApproved:
 			err = digest.ErrFrozen
 		case len(iss.Included()) == 0:
-			err = badInput(tr(lang, "warn.empty"))
+			err = badInput(h.tr(lang, "warn.empty"))
 		case iss.Status == digest.StatusDraft:
 			err = h.a.Digests.Approve(r.Context(), id, version, s.Email)
 		case iss.Version != version:
@@ -639,7 +636,7 @@ func (h *Handler) sendNow(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		h.audit(ctx, s.Email, "send finished", id, res.Summary.String())
 	}()
-	h.done(w, r, s, prefix+"/history", tr(lang, "done.sending"))
+	h.done(w, r, s, prefix+"/history", h.tr(lang, "done.sending"))
 }
 
 // ---- dashboard ----
@@ -657,6 +654,7 @@ type dashboardData struct {
 	Digests      []digestCard
 	FeedsFailing int
 	Counts       map[string]int
+	Charts       []chartView
 }
 
 func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
@@ -694,13 +692,19 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 		h.internal(w, r, s, err)
 		return
 	}
-	h.render(w, r, s, http.StatusOK, "dashboard", page{Title: tr(h.lang(r), "dash.title"), Nav: "dashboard", Data: data})
+	if !h.noCharts {
+		if data.Charts, err = h.overviewCharts(ctx, h.lang(r)); err != nil {
+			h.internal(w, r, s, err)
+			return
+		}
+	}
+	h.render(w, r, s, http.StatusOK, "dashboard", page{Title: h.tr(h.lang(r), "dash.title"), Nav: "dashboard", Data: data})
 }
 
 func (h *Handler) currentIssue(w http.ResponseWriter, r *http.Request, s *session) {
 	d, ok := h.digestByKey(r.PathValue("key"))
 	if !ok {
-		h.fail(w, r, s, http.StatusNotFound, tr(h.lang(r), "err.notfound"))
+		h.fail(w, r, s, http.StatusNotFound, h.tr(h.lang(r), "err.notfound"))
 		return
 	}
 	iss, err := h.a.Digests.OpenIssue(r.Context(), d.Key)
@@ -718,7 +722,7 @@ func (h *Handler) currentIssue(w http.ResponseWriter, r *http.Request, s *sessio
 func (h *Handler) assemble(w http.ResponseWriter, r *http.Request, s *session) {
 	d, ok := h.digestByKey(r.PathValue("key"))
 	if !ok {
-		h.fail(w, r, s, http.StatusNotFound, tr(h.lang(r), "err.notfound"))
+		h.fail(w, r, s, http.StatusNotFound, h.tr(h.lang(r), "err.notfound"))
 		return
 	}
 	iss, added, err := h.a.Assemble(r.Context(), d)
@@ -727,7 +731,7 @@ func (h *Handler) assemble(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	h.audit(r.Context(), s.Email, "assemble", iss.ID, fmt.Sprintf("%d new items", added))
-	h.done(w, r, s, fmt.Sprintf("%s/issues/%d", prefix, iss.ID), tr(h.lang(r), "dash.assembled", added))
+	h.done(w, r, s, fmt.Sprintf("%s/issues/%d", prefix, iss.ID), h.tr(h.lang(r), "dash.assembled", "count", added))
 }
 
 // EditValues is what an item's edit form shows: what the editor typed if a

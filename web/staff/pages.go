@@ -1,7 +1,6 @@
 package staff
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -28,9 +27,14 @@ type historyRow struct {
 	Issue                 *digest.Issue
 	Digest                digest.Digest
 	Loc                   *time.Location
-	Summary               deliver.Summary
+	Totals                deliver.Totals
 	Bounced, Unsubscribed int
 	WebURL                string
+}
+
+type historyData struct {
+	Rows   []historyRow
+	Charts []chartView
 }
 
 func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
@@ -40,54 +44,51 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
 		h.internal(w, r, s, err)
 		return
 	}
-	var rows []historyRow
-	// Issues come newest first; "unsubscribed after" an issue counts up to
-	// the next issue of the same digest.
-	nextStart := map[string]time.Time{}
+	var sent []*digest.Issue
+	var ids []int64
 	for _, iss := range all {
-		if iss.Status != digest.StatusSent && iss.Status != digest.StatusSending {
-			continue
+		if iss.Status == digest.StatusSent || iss.Status == digest.StatusSending {
+			sent = append(sent, iss)
+			ids = append(ids, iss.ID)
 		}
+	}
+	totals, err := h.a.Engine.IssueTotals(ctx, ids)
+	if err != nil {
+		h.internal(w, r, s, err)
+		return
+	}
+	var data historyData
+	// Issues come newest first; "unsubscribed after" an issue counts by
+	// day, from the day it went out to the day before the next issue of the
+	// same digest (the newest: up to today).
+	nextStart := map[string]time.Time{}
+	for _, iss := range sent {
 		d, ok := h.digestByKey(iss.Digest)
 		if !ok {
 			d = digest.Digest{Key: iss.Digest, Timezone: h.a.Cfg.Timezone}
 		}
-		row := historyRow{Issue: iss, Digest: d, Loc: d.Location(), WebURL: fmt.Sprintf("/issues/%d", iss.ID)}
-		if row.Summary, err = h.a.Engine.Status(ctx, iss.ID); err != nil {
-			h.internal(w, r, s, err)
-			return
-		}
-		start := iss.SendingAt
+		row := historyRow{Issue: iss, Digest: d, Loc: d.Location(), WebURL: fmt.Sprintf("/issues/%d", iss.ID), Totals: totals[iss.ID]}
+		row.Bounced = row.Totals.Rejected
 		end, ok := nextStart[iss.Digest]
 		if !ok {
-			end = h.now().Add(time.Hour)
+			end = h.now().Add(24 * time.Hour)
 		}
-		if row.Bounced, row.Unsubscribed, err = h.afterCounts(ctx, iss.ID, start, end); err != nil {
+		after, err := h.a.Subscribers.AftermathBetween(ctx, iss.SendingAt, end)
+		if err != nil {
 			h.internal(w, r, s, err)
 			return
 		}
-		nextStart[iss.Digest] = start
-		rows = append(rows, row)
+		row.Unsubscribed = after.Unsubscribed + after.Complained
+		nextStart[iss.Digest] = iss.SendingAt
+		data.Rows = append(data.Rows, row)
 	}
-	h.render(w, r, s, http.StatusOK, "history", page{Title: tr(h.lang(r), "hist.title"), Nav: "history", Data: rows})
-}
-
-// afterCounts reads, from tables of other components, the bounces of an
-// issue (permanent RCPT rejections, as deliver's RequeueFailed defines
-// them) and the unsubscribes recorded between its send and the next issue.
-// Read-only; deliver and subscribers should export these counts.
-func (h *Handler) afterCounts(ctx context.Context, issueID int64, from, to time.Time) (bounced, unsub int, err error) {
-	err = h.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE issue_id = ? AND state = 'failed'
-		AND smtp_code >= 500 AND last_error LIKE 'RCPT%'`, issueID).Scan(&bounced)
-	if err != nil {
-		return 0, 0, fmt.Errorf("staff: count bounces: %w", err)
+	if !h.noCharts {
+		if data.Charts, err = h.historyCharts(ctx, h.lang(r), sent); err != nil {
+			h.internal(w, r, s, err)
+			return
+		}
 	}
-	err = h.db.QueryRowContext(ctx, `SELECT COUNT(DISTINCT subscriber_id) FROM subscriber_events
-		WHERE kind = ? AND at >= ? AND at < ?`, subscribers.EventUnsubscribed, from.Unix(), to.Unix()).Scan(&unsub)
-	if err != nil {
-		return 0, 0, fmt.Errorf("staff: count unsubscribes: %w", err)
-	}
-	return bounced, unsub, nil
+	h.render(w, r, s, http.StatusOK, "history", page{Title: h.tr(h.lang(r), "hist.title"), Nav: "history", Data: data})
 }
 
 // ---- subscribers ----
@@ -141,7 +142,7 @@ func (h *Handler) showSubscribers(w http.ResponseWriter, r *http.Request, s *ses
 			data.Rows = append(data.Rows, sub)
 		}
 	}
-	h.render(w, r, s, status, "subscribers", page{Title: tr(h.lang(r), "sub.title"), Nav: "subscribers", Data: data})
+	h.render(w, r, s, status, "subscribers", page{Title: h.tr(h.lang(r), "sub.title"), Nav: "subscribers", Data: data})
 }
 
 type subscriberData struct {
@@ -159,7 +160,7 @@ func (h *Handler) subscriberPage(w http.ResponseWriter, r *http.Request, s *sess
 	}
 	if err != nil {
 		if errors.Is(err, subscribers.ErrNotFound) || errors.Is(err, strconv.ErrSyntax) {
-			h.fail(w, r, s, http.StatusNotFound, tr(h.lang(r), "err.notfound"))
+			h.fail(w, r, s, http.StatusNotFound, h.tr(h.lang(r), "err.notfound"))
 			return
 		}
 		h.internal(w, r, s, err)
@@ -187,14 +188,14 @@ func (h *Handler) importSubscribers(w http.ResponseWriter, r *http.Request, s *s
 	lang := h.lang(r)
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
-		h.showSubscribers(w, r, s, http.StatusBadRequest, nil, tr(lang, "sub.import_nofile"))
+		h.showSubscribers(w, r, s, http.StatusBadRequest, nil, h.tr(lang, "sub.import_nofile"))
 		return
 	}
 	defer f.Close()
 	rep, err := h.a.Subscribers.ImportCSV(r.Context(), f)
 	if err != nil {
 		h.log.Error("staff: import", "file", hdr.Filename, "err", err)
-		h.showSubscribers(w, r, s, http.StatusInternalServerError, nil, tr(lang, "err.internal"))
+		h.showSubscribers(w, r, s, http.StatusInternalServerError, nil, h.tr(lang, "err.internal"))
 		return
 	}
 	h.audit(r.Context(), s.Email, "import subscribers", 0, fmt.Sprintf("%s: %d added, %d updated, %d skipped, %d rejected",
@@ -211,7 +212,7 @@ func (h *Handler) removeSubscriber(w http.ResponseWriter, r *http.Request, s *se
 	email := strings.TrimSpace(r.FormValue("email"))
 	err := h.a.Subscribers.Remove(r.Context(), email)
 	if errors.Is(err, subscribers.ErrNotFound) || errors.Is(err, subscribers.ErrInvalidEmail) {
-		h.showSubscribers(w, r, s, http.StatusNotFound, nil, tr(lang, "err.notfound")+" "+email)
+		h.showSubscribers(w, r, s, http.StatusNotFound, nil, h.tr(lang, "err.notfound")+" "+email)
 		return
 	}
 	if err != nil {
@@ -220,7 +221,7 @@ func (h *Handler) removeSubscriber(w http.ResponseWriter, r *http.Request, s *se
 	}
 	// The audit log keeps no address of someone who asked to be forgotten.
 	h.audit(r.Context(), s.Email, "remove subscriber", 0, "")
-	h.done(w, r, s, prefix+"/subscribers", tr(lang, "sub.removed", email))
+	h.done(w, r, s, prefix+"/subscribers", h.tr(lang, "sub.removed", "email", email))
 }
 
 // ---- feeds ----
@@ -231,14 +232,14 @@ func (h *Handler) feedsPage(w http.ResponseWriter, r *http.Request, s *session) 
 		h.internal(w, r, s, err)
 		return
 	}
-	h.render(w, r, s, http.StatusOK, "feeds", page{Title: tr(h.lang(r), "feeds.title"), Nav: "feeds", Data: health})
+	h.render(w, r, s, http.StatusOK, "feeds", page{Title: h.tr(h.lang(r), "feeds.title"), Nav: "feeds", Data: health})
 }
 
 func (h *Handler) reenableFeed(w http.ResponseWriter, r *http.Request, s *session) {
 	name := r.FormValue("name")
 	err := h.a.Feeds.Reenable(r.Context(), name)
 	if errors.Is(err, feeds.ErrUnknownFeed) {
-		h.fail(w, r, s, http.StatusNotFound, tr(h.lang(r), "err.notfound")+" "+name)
+		h.fail(w, r, s, http.StatusNotFound, h.tr(h.lang(r), "err.notfound")+" "+name)
 		return
 	}
 	if err != nil {
@@ -246,5 +247,5 @@ func (h *Handler) reenableFeed(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	h.audit(r.Context(), s.Email, "reenable feed", 0, name)
-	h.done(w, r, s, prefix+"/feeds", tr(h.lang(r), "feeds.reenabled", name))
+	h.done(w, r, s, prefix+"/feeds", h.tr(h.lang(r), "feeds.reenabled", "feed", name))
 }

@@ -93,7 +93,7 @@ func (h *Handler) previewPage(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	data := previewData{Digest: d, Issue: iss, Choice: c, Subject: m.Subject, Items: v.Items, Text: m.Text, Size: len(m.HTML)}
-	h.render(w, r, s, http.StatusOK, "preview", page{Title: tr(h.lang(r), "preview.title", iss.Number), Nav: "dashboard", Data: data})
+	h.render(w, r, s, http.StatusOK, "preview", page{Title: h.tr(h.lang(r), "preview.title", "number", iss.Number), Nav: "dashboard", Data: data})
 }
 
 func (h *Handler) previewHTML(w http.ResponseWriter, r *http.Request, s *session) {
@@ -168,9 +168,9 @@ func (h *Handler) sendTest(w http.ResponseWriter, r *http.Request, s *session) {
 	defer cancel()
 	if err := h.a.Engine.SendOne(ctx, m); err != nil {
 		h.log.Warn("staff: test copy", "to", s.Email, "err", err)
-		h.done(w, r, s, back, tr(lang, "err.test", strings.TrimSpace(err.Error())))
+		h.done(w, r, s, back, h.tr(lang, "err.test", "error", strings.TrimSpace(err.Error())))
 		return
 	}
 	h.audit(r.Context(), s.Email, "test copy", iss.ID, c.Lang+" "+strings.Join(c.Themes, ","))
-	h.done(w, r, s, back, tr(lang, "done.test", s.Email))
+	h.done(w, r, s, back, h.tr(lang, "done.test", "email", s.Email))
 }

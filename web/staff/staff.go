@@ -1,10 +1,12 @@
 // Package staff is the staff area of the daemon's web server: log in,
 // curate the weekly issue (include, exclude, reorder, move, edit, add by
 // URL, editor's note), preview it as readers get it, send a test copy,
-// approve, reschedule or send it, and look at history, subscribers and feed
-// health. Pages are server-rendered from templates/web/staff; every form
-// carries a CSRF token and the version of the issue the editor saw, so two
-// editors working on one draft never overwrite each other silently.
+// approve, reschedule or send it, look at history, subscribers and feed
+// health, and see how the theme rules score on their own decisions, with
+// the phrases those decisions support. Pages are server-rendered from
+// templates/web/staff; every form carries a CSRF token and the version of
+// the issue the editor saw, so two editors working on one draft never
+// overwrite each other silently.
 package staff
 
 import (
@@ -40,10 +42,14 @@ type Handler struct {
 	cfg    Config
 	db     *sql.DB
 	log    *slog.Logger
-	secure bool                                     // cookies only over https
+	secure bool // cookies only over https
+	cat    *templates.Catalog
 	pages  map[string]map[string]*template.Template // lang → page → template
 	static fs.FS
 	now    func() time.Time
+	// noCharts leaves the charts out of the overview and history pages
+	// (benchmarks measure what the charts cost).
+	noCharts bool
 
 	base  context.Context // the daemon's: sends started from the web stop (resumably) with it
 	sends sync.WaitGroup  // sends started from the web
@@ -79,6 +85,9 @@ func New(ctx context.Context, a *app.App, cfg Config) (*Handler, error) {
 	}
 	if h.log == nil {
 		h.log = slog.Default()
+	}
+	if h.cat, err = templates.LoadCatalog(tfs, catalogFile); err != nil {
+		return nil, fmt.Errorf("staff: %w", err)
 	}
 	if err := h.parseTemplates(tfs); err != nil {
 		return nil, err
@@ -128,12 +137,14 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.handle(mux, "GET /staff/subscribers/{id}", h.subscriberPage)
 	h.handle(mux, "POST /staff/subscribers/import", h.importSubscribers)
 	h.handle(mux, "POST /staff/subscribers/remove", h.removeSubscriber)
+	h.handle(mux, "GET /staff/themes", h.themesPage)
+	h.handle(mux, "POST /staff/themes/phrases", h.addPhrase)
 	h.handle(mux, "GET /staff/feeds", h.feedsPage)
 	h.handle(mux, "POST /staff/feeds/reenable", h.reenableFeed)
 	// Anything else under /staff/ is a 404 — but only after the login check,
 	// so the shape of the area is not revealed to strangers either.
 	h.handle(mux, "/staff/", func(w http.ResponseWriter, r *http.Request, s *session) {
-		h.fail(w, r, s, http.StatusNotFound, tr(h.lang(r), "err.notfound"))
+		h.fail(w, r, s, http.StatusNotFound, h.tr(h.lang(r), "err.notfound"))
 	})
 }
 
@@ -151,7 +162,7 @@ func (h *Handler) handle(mux *http.ServeMux, pattern string, fn handlerFunc) {
 		s, err := h.sessionFor(r.Context(), tok)
 		if err != nil {
 			h.log.Error("staff: session", "err", err)
-			http.Error(w, tr(h.lang(r), "err.internal"), http.StatusInternalServerError)
+			http.Error(w, h.tr(h.lang(r), "err.internal"), http.StatusInternalServerError)
 			return
 		}
 		if s == nil {
@@ -179,11 +190,11 @@ func (h *Handler) handle(mux *http.ServeMux, pattern string, fn handlerFunc) {
 			}
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				h.fail(w, r, s, http.StatusRequestEntityTooLarge, tr(h.lang(r), "err.too_big", tooBig.Limit>>20))
+				h.fail(w, r, s, http.StatusRequestEntityTooLarge, h.tr(h.lang(r), "err.too_big", "mb", tooBig.Limit>>20))
 				return
 			}
 			if !equalTokens(r.FormValue("csrf"), s.CSRF) {
-				h.fail(w, r, s, http.StatusForbidden, tr(h.lang(r), "csrf.bad"))
+				h.fail(w, r, s, http.StatusForbidden, h.tr(h.lang(r), "csrf.bad"))
 				return
 			}
 		}
@@ -282,6 +293,11 @@ func (h *Handler) parseTemplates(tfs fs.FS) error {
 			if err != nil {
 				return fmt.Errorf("staff: template %s: %w", n, err)
 			}
+			for _, tt := range t.Templates() {
+				if err := h.cat.CheckTree(tt.Tree, templateLookups); err != nil {
+					return fmt.Errorf("staff: %w", err)
+				}
+			}
 			key := strings.TrimSuffix(strings.TrimPrefix(n, "web/staff/"), ".page.tmpl")
 			h.pages[lang][key] = t
 		}
@@ -291,17 +307,26 @@ func (h *Handler) parseTemplates(tfs fs.FS) error {
 
 func (h *Handler) funcs(lang string) template.FuncMap {
 	return template.FuncMap{
-		"T": func(key string, args ...any) string { return tr(lang, key, args...) },
+		"T": func(key string, args ...any) string { return h.tr(lang, key, args...) },
 		"time": func(t time.Time, loc *time.Location) string {
 			if loc == nil {
 				loc = h.location()
 			}
-			return fmtTime(lang, t, loc)
+			return h.fmtTime(lang, t, loc)
 		},
-		"date":      func(t time.Time) string { return fmtDate(lang, t, h.location()) },
+		"date":      func(t time.Time) string { return h.fmtDate(lang, t, h.location()) },
 		"themeName": func(key string) string { return h.themeName(lang, key) },
-		"join":      strings.Join,
-		"add":       func(a, b int) int { return a + b },
+		// word "audit" .Action: a recorded action or event in words, or as
+		// recorded when the catalogue has no words for it.
+		"word": func(group, key string) string {
+			k := group + "." + strings.ReplaceAll(key, " ", "_")
+			if !h.cat.Has(k) {
+				return key
+			}
+			return h.tr(lang, k)
+		},
+		"join": strings.Join,
+		"add":  func(a, b int) int { return a + b },
 	}
 }
 
@@ -317,10 +342,7 @@ func (h *Handler) location() *time.Location {
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, status int, name string, p page) {
 	lang := h.lang(r)
 	p.Lang = lang
-	p.OtherLang = "en"
-	if lang == "en" {
-		p.OtherLang = "vi"
-	}
+	p.OtherLang = templates.OtherLanguage(lang)
 	p.Path = r.URL.Path
 	if s != nil {
 		p.Account = &s.account
@@ -338,7 +360,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, sta
 	var b bytes.Buffer
 	if err := t.ExecuteTemplate(&b, "layout", p); err != nil {
 		h.log.Error("staff: render", "page", name, "err", err)
-		http.Error(w, tr(lang, "err.internal"), http.StatusInternalServerError)
+		http.Error(w, h.tr(lang, "err.internal"), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -354,7 +376,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, s *session, statu
 // internal logs err and shows a generic error.
 func (h *Handler) internal(w http.ResponseWriter, r *http.Request, s *session, err error) {
 	h.log.Error("staff", "path", r.URL.Path, "err", err)
-	h.fail(w, r, s, http.StatusInternalServerError, tr(h.lang(r), "err.internal"))
+	h.fail(w, r, s, http.StatusInternalServerError, h.tr(h.lang(r), "err.internal"))
 }
 
 // done stores a flash message and redirects (POST → redirect → GET).
@@ -381,9 +403,9 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request, status int, 
 		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteStrictMode})
 	flash := ""
 	if r.URL.Query().Get("bye") == "1" {
-		flash = tr(h.lang(r), "logout.done")
+		flash = h.tr(h.lang(r), "logout.done")
 	}
-	h.render(w, r, nil, status, "login", page{Title: tr(h.lang(r), "login.title"), CSRF: tok, Error: errMsg, Flash: flash,
+	h.render(w, r, nil, status, "login", page{Title: h.tr(h.lang(r), "login.title"), CSRF: tok, Error: errMsg, Flash: flash,
 		Data: loginData{Email: email, Next: localPath(next)}})
 }
 
@@ -393,28 +415,28 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	email, next := r.FormValue("email"), r.FormValue("next")
 	c, err := r.Cookie(loginCookie)
 	if err != nil || !equalTokens(r.FormValue("csrf"), c.Value) {
-		h.showLogin(w, r, http.StatusForbidden, email, next, tr(lang, "login.expired"))
+		h.showLogin(w, r, http.StatusForbidden, email, next, h.tr(lang, "login.expired"))
 		return
 	}
 	a, until, err := h.authenticate(r.Context(), email, r.FormValue("password"))
 	switch {
 	case errors.Is(err, errLocked):
 		h.log.Warn("staff: login locked", "email", email, "until", until)
-		h.showLogin(w, r, http.StatusTooManyRequests, email, next, tr(lang, "login.locked", fmtTime(lang, until, h.location())))
+		h.showLogin(w, r, http.StatusTooManyRequests, email, next, h.tr(lang, "login.locked", "time", h.fmtTime(lang, until, h.location())))
 		return
 	case errors.Is(err, errBadLogin):
 		h.log.Warn("staff: login failed", "email", email, "remote", r.RemoteAddr)
-		h.showLogin(w, r, http.StatusUnauthorized, email, next, tr(lang, "login.bad"))
+		h.showLogin(w, r, http.StatusUnauthorized, email, next, h.tr(lang, "login.bad"))
 		return
 	case err != nil:
 		h.log.Error("staff: login", "err", err)
-		h.showLogin(w, r, http.StatusInternalServerError, email, next, tr(lang, "err.internal"))
+		h.showLogin(w, r, http.StatusInternalServerError, email, next, h.tr(lang, "err.internal"))
 		return
 	}
 	tok, err := h.newSession(r.Context(), a)
 	if err != nil {
 		h.log.Error("staff: session", "err", err)
-		h.showLogin(w, r, http.StatusInternalServerError, email, next, tr(lang, "err.internal"))
+		h.showLogin(w, r, http.StatusInternalServerError, email, next, h.tr(lang, "err.internal"))
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: prefix, MaxAge: int(h.cfg.SessionLifetime / time.Second),

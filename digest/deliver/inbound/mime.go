@@ -11,7 +11,9 @@ import (
 	"net/textproto"
 	"strings"
 
-	"github.com/k3a/html2text"
+	"golang.org/x/net/html"
+
+	"github.com/haiphong/hpdigest/feeds/htmltext"
 	"golang.org/x/net/html/charset"
 )
 
@@ -31,7 +33,11 @@ type part struct {
 func (p part) text() string {
 	s := decodeCharset(p.params["charset"], p.body)
 	if p.mediaType == "text/html" {
-		s = html2text.HTML2Text(s)
+		// One parse only: a bounce quotes addresses as &lt;a@b&gt;, which
+		// must stay text, not turn into a tag on a second round.
+		if doc, err := html.Parse(strings.NewReader(s)); err == nil {
+			s = htmltext.Node(doc)
+		}
 	}
 	return strings.ReplaceAll(s, "\r\n", "\n")
 }
