@@ -511,7 +511,7 @@ func (h *Handler) confirm(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	sub, c, lang, ok := h.subscriberFor(w, r, subscribers.PurposeConfirm)
+	_, c, lang, ok := h.subscriberFor(w, r, subscribers.PurposeConfirm)
 	if !ok {
 		return
 	}

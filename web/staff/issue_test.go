@@ -184,7 +184,7 @@ func template_escape(s string) string {
 func TestApproveFreezeUnapproveReschedule(t *testing.T) {
 	e := newEnv(t, envOpts{requireApproval: true})
 	c := e.client()
-	csrf := c.login(aliceEmail, password)
+	c.login(aliceEmail, password)
 	iss := e.issue()
 
 	// The warning is prominent on the dashboard and the issue page.
@@ -213,7 +213,7 @@ func TestApproveFreezeUnapproveReschedule(t *testing.T) {
 		}
 	}
 	e.h.now = time.Now
-	csrf = c.login(aliceEmail, password) // the sweep at bob's login removed alice's expired-looking session
+	csrf := c.login(aliceEmail, password) // the sweep at bob's login removed alice's expired-looking session
 	// The same when staff moved the send to a time that passed unapproved.
 	if err := e.a.Digests.Reschedule(context.Background(), iss.ID, iss.Version, time.Now().Add(-time.Hour)); err != nil {
 		t.Fatal(err)
