@@ -145,6 +145,7 @@ const (
 	againstCountry     = -2
 	againstPlace       = -3
 	againstAction      = -3
+	againstTopic       = -2
 
 	// sameFeedWording is how similar the titles of two items of one feed
 	// and language must be to be one story (a republished article).
@@ -257,7 +258,10 @@ func matchQuantity(q quantity, bs []quantity) (exact, approx, weak bool) {
 		case q.kind == o.kind && q.unit == o.unit && q.kind != qBare:
 			e, _ := closeValues(q.value, o.value, q.kind)
 			exact = exact || e
-		case (q.kind == qCount || q.kind == qBare) && (o.kind == qCount || o.kind == qBare):
+		case q.kind == qBare && o.kind == qCount, q.kind == qCount && o.kind == qBare, q.kind == qBare && o.kind == qBare:
+			// A number of things one item does not name: it may be the
+			// same count ("1,500 staff" = "1.500 lao động"). Counts of two
+			// different things (200 delegates, 200 businesses) are not.
 			e, _ := closeValues(q.value, o.value, qCount)
 			weak = weak || e
 		}
@@ -420,7 +424,13 @@ func (p *pair) entities() {
 	}
 	p.entityConflict(0, againstCountry, "different partners")
 	p.entityConflict(1, againstPlace, "different places")
-	p.entityConflict(2, againstAction, "different events")
+	p.entityConflict(3, againstTopic, "different topics")
+	// A title that names no action stands for its lead's; two leads that
+	// name different actions say little (a lead mentions several things),
+	// so at least one title must name what happened.
+	if p.a.titleAction || p.b.titleAction {
+		p.entityConflict(2, againstAction, "different events")
+	}
 }
 
 func (x *doc) entityText(h entHit) string {
@@ -484,7 +494,7 @@ func contains(sorted []uint64, k uint64) bool {
 // joined by bigrams b has, or single words that stand alone.
 func (p *pair) names() {
 	a, b := p.a, p.b
-	if len(a.runs) == 0 || (len(b.singles) == 0 && len(b.bigrams) == 0) {
+	if len(a.runs) == 0 || (len(b.singles) == 0 && len(b.bigrams) == 0 && len(b.maybes) == 0) {
 		return
 	}
 	total := 0.0
@@ -497,7 +507,7 @@ func (p *pair) names() {
 				j++
 			}
 			span := j - i + 1
-			if span == 1 && (r.single[i] == 0 || !contains(b.singles, r.single[i])) {
+			if span == 1 && (r.single[i] == 0 || !contains(b.singles, r.single[i]) && (r.maybe || !contains(b.maybes, r.single[i]))) {
 				i++
 				continue
 			}

@@ -37,11 +37,16 @@ type doc struct {
 	// named[c][0] are the distinctive entities of conflict kind c (country,
 	// place, action) its title names; named[c][1] all of them (see
 	// entityConflict).
-	named [3][2][]entHit
-	ents  []entHit // one per entity, the title's first
-	runs  []nameRun
+	named [4][2][]entHit
+	// titleAction: the title itself names what happened
+	titleAction bool
+	ents        []entHit // one per entity, the title's first
+	runs        []nameRun
 	// name keys, sorted: single qualifying words and bigrams of runs
 	singles, bigrams []uint64
+	// maybes: single words that are names only if the other item has them
+	// as names (an English sentence's first word)
+	maybes []uint64
 	// shingles (pairs of content words), sorted: title, and title+summary
 	titleSh, bodySh []uint64
 }
@@ -61,6 +66,7 @@ type nameRun struct {
 	start, end int32    // word indices in the field
 	single     []uint64 // per word: the key if the word can be a name alone, else 0
 	pair       []uint64 // per word i: the key of the bigram (i, i+1)
+	maybe      bool     // a single word that is a name only if the other item has it as one
 }
 
 // prepare extracts the signals of one item.
@@ -113,7 +119,7 @@ func (d *Detector) prepare(it Item) *doc {
 }
 
 // conflictKinds are the entity kinds two titles must not disagree on.
-var conflictKinds = [3]kind{kindCountry, kindPlace, kindAction}
+var conflictKinds = [4]kind{kindCountry, kindPlace, kindAction, kindTopic}
 
 // index precomputes what comparisons read again and again.
 func (x *doc) index(d *Detector) {
@@ -139,6 +145,9 @@ func (x *doc) index(d *Detector) {
 					x.named[c][0] = append(x.named[c][0], h)
 				}
 			}
+		}
+		if k == kindAction {
+			x.titleAction = len(x.named[c][1]) > 0
 		}
 		if k == kindAction && len(x.named[c][1]) == 0 {
 			// A title that names no action: what the lead says happened.
@@ -253,9 +262,17 @@ func (x *doc) extractNames(covered [2][]bool) {
 			for k := i; k < j; k++ {
 				t := w.At(k)
 				var single uint64
-				if canStandAlone(t, sentenceStart && k == i && j == i+1 && x.Lang == "en") {
+				switch {
+				case canStandAlone(t, sentenceStart && k == i && j == i+1 && x.Lang == "en"):
 					single = hashString("1\x00" + t.ASCII)
 					x.singles = append(x.singles, single)
+				case canStandAlone(t, false):
+					// An English word alone at the start of a sentence
+					// ("Kyocera's plant ...") is a name only if the other
+					// item has it as one.
+					single = hashString("1\x00" + t.ASCII)
+					x.maybes = append(x.maybes, single)
+					r.maybe = true
 				}
 				r.single = append(r.single, single)
 				var pair uint64
@@ -270,6 +287,7 @@ func (x *doc) extractNames(covered [2][]bool) {
 		}
 	}
 	x.singles = sortUnique(x.singles)
+	x.maybes = sortUnique(x.maybes)
 	x.bigrams = sortUnique(x.bigrams)
 }
 

@@ -70,9 +70,9 @@ func (g *Grouping) StoryOf(id string) (*Story, bool) {
 }
 
 // Group sorts a window of items into stories. Two items are joined when
-// their decision says same story, and two groups only when every pair
-// across them is at least a suggestion with nothing ruling it out, so that
-// A≈B and B≈C never put an unrelated A and C together. Staff decisions are
+// their decision says same story, best pairs first, and two groups only
+// as joinBlocked allows, so that A≈B and B≈C never put an A and a C that
+// disagree together. Staff decisions are
 // never overridden: items kept apart are never joined, and a staff pairing
 // joins the two items' stories whole once the rules have formed them (so
 // each keeps the versions the rules gave it). Only pairs sharing a distinctive
@@ -140,13 +140,12 @@ func (d *Detector) Group(items []Item, c Constraints) (*Grouping, error) {
 			blocked[k] = fmt.Sprintf("staff kept %s and %s apart", docs[x].ID, docs[y].ID)
 			continue
 		}
-		if x, y, s, ok := gr.weakestAcross(i, j); ok {
+		if x, y, s, ok := gr.joinBlocked(i, j); ok {
 			blocked[k] = fmt.Sprintf("not joined: it would put %s with %s (%s)", docs[x].ID, docs[y].ID, s)
 			continue
 		}
 		gr.union(i, j, d.decide(docs[i], docs[j]))
 	}
-
 	// Staff pairings join the stories of the two items, whole: a confirmed
 	// pair or two merged stories keep every version the rules gave them.
 	for _, p := range c.Same {
@@ -280,20 +279,37 @@ func (gr *grouper) pairScore(k uint64) pairScore {
 	return s
 }
 
-// weakestAcross finds a pair across the groups of i and j that rules the
-// join out: something vetoes it or it scores under the suggestion
-// threshold.
-func (gr *grouper) weakestAcross(i, j int) (int, int, string, bool) {
-	for _, x := range gr.members[gr.find(i)] {
-		for _, y := range gr.members[gr.find(j)] {
-			s := gr.pairScore(pairKey(x, y))
+// joinBlocked says why the groups of i and j must stay apart, naming a
+// pair across them: a pair is vetoed (dates, one feed) or scores below
+// zero (the evidence against outweighs the evidence for), or fewer than
+// half the pairs across are at least a suggestion. A version that matches
+// one of a story's versions strongly and another only weakly (a rewrite
+// with its own angle) joins it; an item that another version rules out,
+// or that matches most of a story's versions poorly, does not, so A≈B and
+// B≈C never put an A and a C that disagree together.
+func (gr *grouper) joinBlocked(i, j int) (x, y int, why string, blocked bool) {
+	pairs, near := 0, 0
+	weakest := math.Inf(1)
+	for _, a := range gr.members[gr.find(i)] {
+		for _, b := range gr.members[gr.find(j)] {
+			s := gr.pairScore(pairKey(a, b))
 			switch {
 			case s.veto != "":
-				return x, y, s.veto, true
-			case s.score < gr.d.cfg.Suggest:
-				return x, y, "score " + strconv.FormatFloat(round2(s.score), 'f', -1, 64), true
+				return a, b, s.veto, true
+			case s.score < 0:
+				return a, b, "score " + num(round2(s.score)) + " < 0", true
+			}
+			pairs++
+			if s.score >= gr.d.cfg.Suggest {
+				near++
+			}
+			if s.score < weakest {
+				x, y, weakest = a, b, s.score
 			}
 		}
+	}
+	if 2*near < pairs {
+		return x, y, fmt.Sprintf("score %s; %d of %d pairs across at least a suggestion", num(round2(weakest)), near, pairs), true
 	}
 	return 0, 0, "", false
 }

@@ -18,8 +18,10 @@
 //
 // Precision comes before recall: a wrong merge shows a reader an unrelated
 // story, while a missed one only shows two versions side by side. Grouping
-// therefore joins two groups only when every pair across them is at least
-// a plausible match, so a chain of look-alikes never becomes one story.
+// therefore joins two groups only through a pair that is the same story,
+// when no pair across them is ruled out or has more evidence against than
+// for, and at least half of them are plausible matches: a rewrite with its
+// own angle joins its story, a chain of look-alikes does not become one.
 package story
 
 import (
