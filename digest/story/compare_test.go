@@ -351,17 +351,31 @@ func TestGazetteerErrorsNameTheLine(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := newDetector(Config{Gazetteer: "staff.txt"}, []byte(c.text))
-		if err == nil || err.Error() != c.want {
+		if err == nil || err.Error() != "stories.gazetteer: "+c.want {
 			t.Errorf("%q:\n got %v\nwant %s", c.text, err, c.want)
 		}
 	}
-	if _, err := New(Config{Gazetteer: "/nonexistent/staff.txt"}); err == nil || !strings.Contains(err.Error(), "/nonexistent/staff.txt") {
+	if _, err := New(Config{Gazetteer: "/nonexistent/staff.txt"}); err == nil || !strings.HasPrefix(err.Error(), "stories.gazetteer: open /nonexistent/staff.txt") {
 		t.Errorf("missing file: %v", err)
 	}
-	for _, bad := range []Config{{Threshold: -1}, {Threshold: 4, Suggest: 5}, {MaxDaysApart: -2}} {
-		if _, err := newDetector(bad, nil); err == nil {
-			t.Errorf("config %+v accepted", bad)
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Threshold: -1}, "stories.threshold: must be a positive number, got -1"},
+		{Config{Threshold: 4, Suggest: 5}, "stories.suggest: must be between 0 and the threshold (4), got 5"},
+		{Config{Suggest: 6}, "stories.suggest: must be between 0 and the threshold (5), got 6"},
+		{Config{MaxDaysApart: -2}, "stories.max_days_apart: must be 0 (the default, 7) or more, got -2"},
+	} {
+		if _, err := newDetector(c.cfg, nil); err == nil || err.Error() != c.want {
+			t.Errorf("config %+v: %v, want %s", c.cfg, err, c.want)
 		}
+		if err := c.cfg.Validate(); err == nil || err.Error() != c.want {
+			t.Errorf("Validate %+v: %v, want %s", c.cfg, err, c.want)
+		}
+	}
+	if err := (Config{Threshold: 2}).Validate(); err != nil {
+		t.Errorf("a threshold under the default suggestion: %v (the suggestion follows it down)", err)
 	}
 }
 
