@@ -193,7 +193,7 @@ func TestBlockingLosesNoStory(t *testing.T) {
 		}
 		for i := range docs {
 			for j := i + 1; j < len(docs); j++ {
-				if s, veto := d.score(docs[i], docs[j]); veto == "" && s >= d.cfg.Threshold && !cands[pairKey(i, j)] {
+				if s, vetoed := d.score(docs[i], docs[j]); !vetoed && s >= d.cfg.Threshold && !cands[pairKey(i, j)] {
 					t.Errorf("%s: %s ~ %s scores %.2f but is never compared", path, docs[i].ID, docs[j].ID, s)
 				}
 			}
@@ -216,19 +216,20 @@ func TestJoinRule(t *testing.T) {
 		{"a version with its own angle: strong with one version, weak with the other",
 			[2][]int{{0, 1}, {2}}, map[[2]int]float64{{0, 2}: 6, {1, 2}: 1}, [2]int{}, ""},
 		{"the other version has more against it than for it",
-			[2][]int{{0, 1}, {2}}, map[[2]int]float64{{0, 2}: 6, {1, 2}: -0.5}, [2]int{}, "score -0.5 < 0"},
+			[2][]int{{0, 1}, {2}}, map[[2]int]float64{{0, 2}: 6, {1, 2}: -0.5}, [2]int{}, "not joined: it would put b with c (score -0.5 < 0)"},
 		{"the other version rules it out",
-			[2][]int{{0, 1}, {2}}, map[[2]int]float64{{0, 2}: 6, {1, 2}: 4}, [2]int{1, 2}, "ruled out"},
+			[2][]int{{0, 1}, {2}}, map[[2]int]float64{{0, 2}: 6, {1, 2}: 4}, [2]int{1, 2}, "not joined: it would put b with c (published 10 days apart (more than 7))"},
 		{"one strong pair, two weak ones",
-			[2][]int{{0, 1, 3}, {2}}, map[[2]int]float64{{0, 2}: 6, {1, 2}: 1, {3, 2}: 2}, [2]int{}, "score 1; 1 of 3 pairs across at least a suggestion"},
+			[2][]int{{0, 1, 3}, {2}}, map[[2]int]float64{{0, 2}: 6, {1, 2}: 1, {3, 2}: 2}, [2]int{}, "not joined: it would put b with c (score 1; 1 of 3 pairs across at least a suggestion)"},
 		{"two stories, half the pairs across plausible",
 			[2][]int{{0, 1}, {2, 3}}, map[[2]int]float64{{0, 2}: 6, {0, 3}: 4, {1, 2}: 1, {1, 3}: 2}, [2]int{}, ""},
 	}
 	for _, c := range cases {
 		docs := make([]*doc, 4)
 		for i := range docs {
-			docs[i] = &doc{Item: Item{ID: string(rune('a' + i))}}
+			docs[i] = &doc{Item: Item{ID: string(rune('a' + i))}, edition: -1}
 		}
+		docs[2].day = 10 // what rules a pair out is told from the items
 		gr := &grouper{d: d, docs: docs, scores: map[uint64]pairScore{}}
 		gr.init()
 		for _, g := range c.groups {
@@ -239,11 +240,15 @@ func TestJoinRule(t *testing.T) {
 		for p, s := range c.scores {
 			ps := pairScore{score: s}
 			if c.veto == p {
-				ps.veto = "ruled out"
+				ps.vetoed = true
 			}
 			gr.scores[pairKey(p[0], p[1])] = ps
 		}
-		_, _, why, blocked := gr.joinBlocked(c.groups[0][0], c.groups[1][0])
+		b, blocked := gr.joinBlocked(c.groups[0][0], c.groups[1][0])
+		why := ""
+		if blocked {
+			why = gr.why(b)
+		}
 		if blocked != (c.want != "") || why != c.want {
 			t.Errorf("%s: blocked %v (%q), want %q", c.name, blocked, why, c.want)
 		}
