@@ -24,6 +24,7 @@ import (
 	"github.com/haiphong/hpdigest/digest/deliver"
 	"github.com/haiphong/hpdigest/digest/deliver/dnscheck"
 	"github.com/haiphong/hpdigest/digest/deliver/inbound"
+	"github.com/haiphong/hpdigest/digest/story"
 	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/feeds"
 	"github.com/haiphong/hpdigest/store/backup"
@@ -50,6 +51,7 @@ type Config struct {
 	Feeds   []feeds.Source  `toml:"feeds"`
 	Themes  []theme.Theme   `toml:"themes"`
 	Digests []digest.Digest `toml:"digests"`
+	Stories story.Config    `toml:"stories"`
 
 	Subscribers subscribers.Config `toml:"subscribers"`
 	Staff       staffconfig.Config `toml:"staff"`
@@ -364,6 +366,16 @@ func (c *Config) Validate() error {
 			return &KeyError{fmt.Sprintf("digests[%d].key", i), fmt.Sprintf("%q is used by two digests", d.Key)}
 		}
 		digestKeys[d.Key] = true
+	}
+	if err := c.Stories.Validate(); err != nil {
+		return err
+	}
+	if c.Stories.Gazetteer != "" {
+		// The staff gazetteer is read now, so a bad entry stops start-up
+		// with its file and line.
+		if _, err := story.New(c.Stories); err != nil {
+			return err
+		}
 	}
 	if err := c.Subscribers.ValidateSettings(); err != nil {
 		return err

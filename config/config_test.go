@@ -3,8 +3,11 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/haiphong/hpdigest/digest/story"
 )
 
 const valid = `
@@ -183,5 +186,63 @@ func unwrapAll(err error) error {
 			return err
 		}
 		err = u.Unwrap()
+	}
+}
+
+// The [stories] section: defaults when absent, and every mistake named
+// with the file, the line and the key (for the staff gazetteer, its own
+// file and line too).
+func TestStoriesSection(t *testing.T) {
+	c, err := Parse("test.toml", []byte(valid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Stories != (story.Config{}) {
+		t.Errorf("no [stories] section: %+v, want the zero value (the detector's defaults)", c.Stories)
+	}
+	dir := t.TempDir()
+	gaz := filepath.Join(dir, "gazetteer.txt")
+	if err := os.WriteFile(gaz, []byte("company hoa-sen: Tập đoàn Hoa Sen | Lotus Group\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	section := "\n[stories]\ngazetteer = \"" + gaz + "\"\nthreshold = 6\nsuggest = 4\nmax_days_apart = 5\n"
+	c, err = Parse("test.toml", []byte(valid+section))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (story.Config{Gazetteer: gaz, Threshold: 6, Suggest: 4, MaxDaysApart: 5}); c.Stories != want {
+		t.Errorf("stories %+v, want %+v", c.Stories, want)
+	}
+	if _, err := story.New(c.Stories); err != nil {
+		t.Errorf("the detector refuses the loaded section: %v", err)
+	}
+
+	line := func(text, key string) string {
+		for i, l := range strings.Split(text, "\n") {
+			if strings.HasPrefix(l, key+" =") {
+				return "line " + strconv.Itoa(i+1) + ": "
+			}
+		}
+		t.Fatalf("no %s in %q", key, text)
+		return ""
+	}
+	bad := os.WriteFile(filepath.Join(dir, "bad.txt"), []byte("# staff\nplace y: A || B\n"), 0o644)
+	if bad != nil {
+		t.Fatal(bad)
+	}
+	for _, c := range []struct{ from, to, key, want string }{
+		{"threshold = 6", "threshold = -1", "threshold", "stories.threshold: must be a positive number, got -1"},
+		{"suggest = 4", "suggest = 7", "suggest", "stories.suggest: must be between 0 and the threshold (6), got 7"},
+		{"max_days_apart = 5", "max_days_apart = -1", "max_days_apart", "stories.max_days_apart: must be 0 (the default, 7) or more, got -1"},
+		{gaz, filepath.Join(dir, "bad.txt"), "gazetteer", "stories.gazetteer: gazetteer " + filepath.Join(dir, "bad.txt") + ": line 2: variant 2 is empty"},
+		{gaz, filepath.Join(dir, "missing.txt"), "gazetteer", "stories.gazetteer: open " + filepath.Join(dir, "missing.txt") + ": no such file or directory"},
+		{"threshold = 6", "treshold = 6", "treshold", `unknown key "stories.treshold" (misspelt, or in the wrong section?)`},
+	} {
+		text := valid + strings.Replace(section, c.from, c.to, 1)
+		_, err := Parse("test.toml", []byte(text))
+		want := "config test.toml: " + line(text, c.key) + c.want
+		if err == nil || err.Error() != want {
+			t.Errorf("%s:\n got %v\nwant %s", c.to, err, want)
+		}
 	}
 }

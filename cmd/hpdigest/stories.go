@@ -1,29 +1,28 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
-	"github.com/BurntSushi/toml"
-
+	"github.com/haiphong/hpdigest/config"
 	"github.com/haiphong/hpdigest/digest/story"
 )
 
 // evalStories measures same-story detection on a labelled JSON Lines file,
-// with the shipped gazetteer and, when the config file has a [stories]
-// section, its settings and staff gazetteer. Only that section is read, so
-// no secret, database or relay is needed. Low scores are not an error; bad
-// input is.
+// with the shipped gazetteer and defaults or, with -config, the file's
+// [stories] section (its settings and staff gazetteer). The config is
+// loaded and checked as for every command, but nothing it needs from
+// outside is required: no secret, database or relay. Low scores are not
+// an error; bad input is.
 func evalStories(path, configPath string, stdout io.Writer) error {
-	var cfg struct {
-		Stories story.Config `toml:"stories"`
-	}
+	var cfg story.Config
 	if configPath != "" {
-		if _, err := toml.DecodeFile(configPath, &cfg); err != nil {
-			return fmt.Errorf("config %s: %w", configPath, err)
+		c, err := config.Load(configPath)
+		if err != nil {
+			return err
 		}
+		cfg = c.Stories
 	}
-	d, err := story.New(cfg.Stories)
+	d, err := story.New(cfg)
 	if err != nil {
 		return err
 	}

@@ -111,10 +111,14 @@ func monthOfItems(tb testing.TB, n int) []Labelled {
 	return out
 }
 
-// BenchmarkGroupMonth groups 5,000 items and, in the same run, classifies
-// the same items with the shipped theme rules (the work draft assembly
-// already does per item). It reports the time of each per 5,000 items and
-// their ratio (group/theme).
+// BenchmarkGroupMonth measures, in the same run over the same 5,000
+// items (a busy month's assembly window): theme classification (the work
+// draft assembly already does per item, the baseline); grouping items
+// prepared beforehand, as the daemon does with the signals it stored at
+// ingestion (prepared); the same after decoding the stored encodings
+// (restored); and grouping from the items' text (full: extraction and
+// comparison). It reports milliseconds per 5,000 items and each ratio to
+// classification.
 //
 //	go test ./digest/story/ -run '^$' -bench GroupMonth -benchtime 5x
 func BenchmarkGroupMonth(b *testing.B) {
@@ -128,7 +132,13 @@ func BenchmarkGroupMonth(b *testing.B) {
 		b.Fatal(err)
 	}
 	d := Default()
-	var themeTime, groupTime time.Duration
+	prepared := make([]*Prepared, len(plain))
+	encoded := make([][]byte, len(plain))
+	for i, it := range plain {
+		prepared[i] = d.Prepare(it)
+		encoded[i], _ = prepared[i].MarshalBinary()
+	}
+	var themeTime, preparedTime, restoredTime, fullTime time.Duration
 	var stories, suggestions int
 	for b.Loop() {
 		t0 := time.Now()
@@ -136,18 +146,37 @@ func BenchmarkGroupMonth(b *testing.B) {
 			c.Classify(it.Title, it.Summary)
 		}
 		t1 := time.Now()
-		g, err := d.Group(plain, Constraints{})
+		g, err := d.GroupPrepared(prepared, Constraints{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		groupTime += time.Since(t1)
+		t2 := time.Now()
+		restored := make([]*Prepared, len(plain))
+		for i, it := range plain {
+			restored[i], _ = d.Restore(it, encoded[i])
+		}
+		if _, err := d.GroupPrepared(restored, Constraints{}); err != nil {
+			b.Fatal(err)
+		}
+		t3 := time.Now()
+		if _, err := d.Group(plain, Constraints{}); err != nil {
+			b.Fatal(err)
+		}
+		fullTime += time.Since(t3)
+		restoredTime += t3.Sub(t2)
+		preparedTime += t2.Sub(t1)
 		themeTime += t1.Sub(t0)
 		stories, suggestions = len(g.Stories), len(g.Suggestions)
 	}
 	n := float64(b.N)
-	b.ReportMetric(float64(themeTime.Milliseconds())/n, "theme-ms")
-	b.ReportMetric(float64(groupTime.Milliseconds())/n, "group-ms")
-	b.ReportMetric(float64(groupTime)/float64(themeTime), "group/theme")
+	ms := func(t time.Duration) float64 { return float64(t.Microseconds()) / 1000 / n }
+	b.ReportMetric(ms(themeTime), "theme-ms")
+	b.ReportMetric(ms(preparedTime), "prepared-ms")
+	b.ReportMetric(ms(restoredTime), "restored-ms")
+	b.ReportMetric(ms(fullTime), "full-ms")
+	b.ReportMetric(float64(preparedTime)/float64(themeTime), "prepared/theme")
+	b.ReportMetric(float64(restoredTime)/float64(themeTime), "restored/theme")
+	b.ReportMetric(float64(fullTime)/float64(themeTime), "full/theme")
 	b.ReportMetric(float64(stories), "stories")
 	b.ReportMetric(float64(suggestions), "suggestions")
 }

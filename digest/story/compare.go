@@ -69,14 +69,15 @@ func (d *Detector) decide(a, b *doc) Decision {
 	return dec
 }
 
-// score is decide without the words: the fast path of grouping.
-func (d *Detector) score(a, b *doc) (float64, string) {
+// score is decide without the words: the fast path of grouping. A pair
+// that something rules out is vetoed; its score is then incomplete.
+func (d *Detector) score(a, b *doc) (score float64, vetoed bool) {
 	if b.ID < a.ID {
 		a, b = b, a
 	}
 	p := pair{d: d, a: a, b: b}
 	p.run()
-	return p.score, p.veto
+	return p.score, p.vetoed
 }
 
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
@@ -89,7 +90,8 @@ type pair struct {
 	score   float64
 	ev      []Evidence
 	days    int
-	veto    string
+	vetoed  bool
+	veto    string // why it is vetoed (only when explaining)
 }
 
 func (p *pair) add(kind, text string, w float64) {
@@ -145,6 +147,7 @@ const (
 	againstCountry     = -2
 	againstPlace       = -3
 	againstAction      = -3
+	againstTopic       = -2
 
 	// sameFeedWording is how similar the titles of two items of one feed
 	// and language must be to be one story (a republished article).
@@ -161,7 +164,10 @@ func (p *pair) run() {
 			p.days = -p.days
 		}
 		if p.days > p.d.cfg.MaxDaysApart {
-			p.veto = fmt.Sprintf("published %d days apart (more than %d)", p.days, p.d.cfg.MaxDaysApart)
+			p.vetoed = true
+			if p.explain {
+				p.veto = fmt.Sprintf("published %d days apart (more than %d)", p.days, p.d.cfg.MaxDaysApart)
+			}
 		}
 	}
 	sameLang := a.Lang == b.Lang
@@ -170,8 +176,14 @@ func (p *pair) run() {
 		titleSim, bodySim = dice(a.titleSh, b.titleSh), dice(a.bodySh, b.bodySh)
 	}
 	sameURL := a.url != "" && a.url == b.url
-	if p.veto == "" && sameLang && a.Source != "" && a.Source == b.Source && !sameURL && titleSim < sameFeedWording {
-		p.veto = fmt.Sprintf("same feed (%s) and language, different wording", a.Source)
+	if !p.vetoed && sameLang && a.Source != "" && a.Source == b.Source && !sameURL && titleSim < sameFeedWording {
+		p.vetoed = true
+		if p.explain {
+			p.veto = fmt.Sprintf("same feed (%s) and language, different wording", a.Source)
+		}
+	}
+	if p.vetoed && !p.explain {
+		return // nothing else counts for grouping
 	}
 
 	// The link.
@@ -257,7 +269,10 @@ func matchQuantity(q quantity, bs []quantity) (exact, approx, weak bool) {
 		case q.kind == o.kind && q.unit == o.unit && q.kind != qBare:
 			e, _ := closeValues(q.value, o.value, q.kind)
 			exact = exact || e
-		case (q.kind == qCount || q.kind == qBare) && (o.kind == qCount || o.kind == qBare):
+		case q.kind == qBare && o.kind == qCount, q.kind == qCount && o.kind == qBare, q.kind == qBare && o.kind == qBare:
+			// A number of things one item does not name: it may be the
+			// same count ("1,500 staff" = "1.500 lao động"). Counts of two
+			// different things (200 delegates, 200 businesses) are not.
 			e, _ := closeValues(q.value, o.value, qCount)
 			weak = weak || e
 		}
@@ -410,7 +425,7 @@ func (p *pair) entities() {
 		}
 		text := ""
 		if p.explain {
-			ta, tb := a.entityText(ea), b.entityText(eb)
+			ta, tb := ea.text, eb.text
 			text = ta
 			if !strings.EqualFold(ta, tb) {
 				text = ta + " = " + tb
@@ -420,11 +435,13 @@ func (p *pair) entities() {
 	}
 	p.entityConflict(0, againstCountry, "different partners")
 	p.entityConflict(1, againstPlace, "different places")
-	p.entityConflict(2, againstAction, "different events")
-}
-
-func (x *doc) entityText(h entHit) string {
-	return x.fields[h.field].Text(int(h.start), int(h.end))
+	p.entityConflict(3, againstTopic, "different topics")
+	// A title that names no action stands for its lead's; two leads that
+	// name different actions say little (a lead mentions several things),
+	// so at least one title must name what happened.
+	if p.a.titleAction || p.b.titleAction {
+		p.entityConflict(2, againstAction, "different events")
+	}
 }
 
 // entityConflict subtracts w when both titles name entities of kind k and
@@ -463,14 +480,14 @@ func titlesDiffer(a, b *doc, ta, tb []entHit) bool {
 func (p *pair) entityAgainst(ta, tb []entHit, w float64, k kind, what string) {
 	text := ""
 	if p.explain {
-		list := func(x *doc, hs []entHit) string {
+		list := func(hs []entHit) string {
 			var s []string
 			for _, h := range hs {
-				s = append(s, x.entityText(h))
+				s = append(s, h.text)
 			}
 			return strings.Join(s, ", ")
 		}
-		text = fmt.Sprintf("%s (%s / %s)", what, list(p.a, ta), list(p.b, tb))
+		text = fmt.Sprintf("%s (%s / %s)", what, list(ta), list(tb))
 	}
 	p.add(k.String(), text, w)
 }
@@ -484,30 +501,29 @@ func contains(sorted []uint64, k uint64) bool {
 // joined by bigrams b has, or single words that stand alone.
 func (p *pair) names() {
 	a, b := p.a, p.b
-	if len(a.runs) == 0 || (len(b.singles) == 0 && len(b.bigrams) == 0) {
+	if len(a.runs) == 0 || (len(b.singles) == 0 && len(b.bigrams) == 0 && len(b.maybes) == 0) {
 		return
 	}
 	total := 0.0
 	var seen []uint64
-	for _, r := range a.runs {
-		n := int(r.end - r.start)
+	for ri := range a.runs {
+		r := &a.runs[ri]
+		n := len(r.single)
 		for i := 0; i < n; {
 			j := i
 			for j+1 < n && r.pair[j] != 0 && contains(b.bigrams, r.pair[j]) {
 				j++
 			}
 			span := j - i + 1
-			if span == 1 && (r.single[i] == 0 || !contains(b.singles, r.single[i])) {
+			if span == 1 && (r.single[i] == 0 || !contains(b.singles, r.single[i]) && (r.maybe || !contains(b.maybes, r.single[i]))) {
 				i++
 				continue
 			}
 			w := wName
-			words := a.fields[r.field]
-			first := words.At(int(r.start) + i)
 			switch {
 			case span >= 3:
 				w = wLongName
-			case span == 1 && first.Upper && len(first.ASCII) <= 2:
+			case span == 1 && r.short&(1<<i) != 0:
 				w = wShortAcronym
 			}
 			key := r.single[i] ^ uint64(span)
@@ -521,7 +537,7 @@ func (p *pair) names() {
 					total += w
 					text := ""
 					if p.explain {
-						text = words.Text(int(r.start)+i, int(r.start)+j+1)
+						text = r.span(i, j)
 					}
 					p.add("name", text, w)
 				}

@@ -62,6 +62,13 @@ func TestNamesComparedFolded(t *testing.T) {
 			en("a", "Over 300 Businesses Attend Conference", "More than 300 businesses attended."),
 			en("b", "Businesses Attend Workshop On Exports", "Firms attended a workshop."),
 			nil, []string{"name:Businesses", "name:Attend", "name:Businesses Attend"}},
+		{"an English sentence's first word, when the other item has it as a name",
+			en("a", "Japanese printer maker to add 2,500 jobs", "Kyocera's expanded plant will be its largest abroad."),
+			vi("b", "Thêm 2.500 việc làm từ dự án của Kyocera", ""),
+			[]string{"name:Kyocera"}, nil},
+		{"an English sentence's first word in both items is not a name",
+			en("a", "Port volume up", "Container volume rose."), en("b", "Airport traffic up", "Container traffic rose."),
+			nil, []string{"name:Container"}},
 		{"a Vietnamese syllable alone is not a name",
 			vi("a", "Phòng họp mới", ""), en("b", "Hai Phong Phong", ""),
 			nil, []string{"name:Phòng"}},
@@ -288,6 +295,13 @@ func TestEvidenceAgainst(t *testing.T) {
 			"place:different places (Quảng Đông / Quảng Tây)"},
 		{en("a", "Korean investors tour Hai Phong", ""), en("b", "Japanese investors tour Hai Phong", ""),
 			"country:different partners (Korean / Japanese)"},
+		// A statistic against an event that quotes the same figure.
+		{vi("a", "Vốn đầu tư của Nhật Bản vào Hải Phòng đạt 5,2 tỷ USD", "Nhật Bản có 280 dự án."),
+			en("b", "Hai Phong meets Japanese businesses at Hanoi conference", "Japan is the third largest investor with 280 projects worth 5.2 billion USD."),
+			"action:different events (đạt / conference)"},
+		// One official, one day, two audiences.
+		{vi("a", "Thành phố gặp mặt kiều bào tiêu biểu cuối năm", ""), vi("b", "Thành phố gặp mặt doanh nghiệp FDI cuối năm", ""),
+			"topic:different topics (kiều bào / FDI)"},
 	}
 	for _, c := range cases {
 		if got := against(d.Compare(c.a, c.b)); !slices.Contains(got, c.want) {
@@ -337,16 +351,61 @@ func TestGazetteerErrorsNameTheLine(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := newDetector(Config{Gazetteer: "staff.txt"}, []byte(c.text))
-		if err == nil || err.Error() != c.want {
+		if err == nil || err.Error() != "stories.gazetteer: "+c.want {
 			t.Errorf("%q:\n got %v\nwant %s", c.text, err, c.want)
 		}
 	}
-	if _, err := New(Config{Gazetteer: "/nonexistent/staff.txt"}); err == nil || !strings.Contains(err.Error(), "/nonexistent/staff.txt") {
+	if _, err := New(Config{Gazetteer: "/nonexistent/staff.txt"}); err == nil || !strings.HasPrefix(err.Error(), "stories.gazetteer: open /nonexistent/staff.txt") {
 		t.Errorf("missing file: %v", err)
 	}
-	for _, bad := range []Config{{Threshold: -1}, {Threshold: 4, Suggest: 5}, {MaxDaysApart: -2}} {
-		if _, err := newDetector(bad, nil); err == nil {
-			t.Errorf("config %+v accepted", bad)
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Threshold: -1}, "stories.threshold: must be a positive number, got -1"},
+		{Config{Threshold: 4, Suggest: 5}, "stories.suggest: must be between 0 and the threshold (4), got 5"},
+		{Config{Suggest: 6}, "stories.suggest: must be between 0 and the threshold (5), got 6"},
+		{Config{MaxDaysApart: -2}, "stories.max_days_apart: must be 0 (the default, 7) or more, got -2"},
+	} {
+		if _, err := newDetector(c.cfg, nil); err == nil || err.Error() != c.want {
+			t.Errorf("config %+v: %v, want %s", c.cfg, err, c.want)
 		}
+		if err := c.cfg.Validate(); err == nil || err.Error() != c.want {
+			t.Errorf("Validate %+v: %v, want %s", c.cfg, err, c.want)
+		}
+	}
+	if err := (Config{Threshold: 2}).Validate(); err != nil {
+		t.Errorf("a threshold under the default suggestion: %v (the suggestion follows it down)", err)
+	}
+}
+
+// What happened is read from the titles: a title that names no action
+// stands for its lead's against a title that names one, but two leads
+// alone do not count against a pair (a lead mentions several things).
+func TestActionsFromTitlesAndLeads(t *testing.T) {
+	d := Default()
+	week := vi("a", "Tuần Văn hóa Nhật Bản tại Hải Phòng", "Tuần Văn hóa Nhật Bản đã khai mạc tại Nhà hát thành phố.")
+	weekEn := en("b", "Japan Culture Week in Hai Phong", "The week features a Japanese film festival and a photo exhibition.")
+	if got := against(d.Compare(week, weekEn)); len(got) != 0 {
+		t.Errorf("two leads naming different actions count against: %v", got)
+	}
+	licence := vi("c", "LG Display tăng vốn thêm 1,4 tỷ USD", "Ban Quản lý Khu kinh tế trao giấy chứng nhận đăng ký đầu tư điều chỉnh.")
+	application := vi("d", "LG Display xin tăng vốn thêm 1,4 tỷ USD", "Doanh nghiệp đã nộp hồ sơ.")
+	if got := against(d.Compare(licence, application)); !slices.Contains(got, "action:different events (giấy chứng nhận đăng ký đầu tư / xin tăng vốn)") {
+		t.Errorf("a title's action against the other's lead: %v", got)
+	}
+}
+
+func TestCountsOfDifferentThings(t *testing.T) {
+	d := Default()
+	dec := d.Compare(vi("a", "Gặp mặt 200 kiều bào", ""), vi("b", "Gặp mặt 200 doanh nghiệp", ""))
+	for _, e := range dec.For {
+		if e.Kind == "number" {
+			t.Errorf("200 overseas Vietnamese and 200 businesses counted as one figure: %s", dec.Explanation)
+		}
+	}
+	dec = d.Compare(vi("a", "Nhà máy sử dụng 1.500 lao động", ""), en("b", "The plant has 1,500 staff", ""))
+	if !slices.Contains(shared(dec), "number:1,500 workers") {
+		t.Errorf("a count and the same number of things not named: %v", shared(dec))
 	}
 }

@@ -1,7 +1,6 @@
 package story
 
 import (
-	"hash/maphash"
 	"net/url"
 	"slices"
 	"sort"
@@ -11,9 +10,16 @@ import (
 	"github.com/haiphong/hpdigest/digest/theme"
 )
 
-var seed = maphash.MakeSeed()
-
-func hashString(s string) uint64 { return maphash.String(seed, s) }
+// hashString is 64-bit FNV-1a: the keys of words and names are stored
+// with prepared items, so they must be the same in every process.
+func hashString(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
 
 const noDay = -1 << 30
 
@@ -26,7 +32,6 @@ type doc struct {
 	edLang  string
 	edID    string
 
-	fields [2]theme.Words // title, summary
 	quants []quantity
 	// distinct is quants without repeats and years; figures[k] are the
 	// figures of kind k that the check for different figures compares
@@ -37,11 +42,16 @@ type doc struct {
 	// named[c][0] are the distinctive entities of conflict kind c (country,
 	// place, action) its title names; named[c][1] all of them (see
 	// entityConflict).
-	named [3][2][]entHit
-	ents  []entHit // one per entity, the title's first
-	runs  []nameRun
+	named [4][2][]entHit
+	// titleAction: the title itself names what happened
+	titleAction bool
+	ents        []entHit // one per entity, the title's first
+	runs        []nameRun
 	// name keys, sorted: single qualifying words and bigrams of runs
 	singles, bigrams []uint64
+	// maybes: single words that are names only if the other item has them
+	// as names (an English sentence's first word)
+	maybes []uint64
 	// shingles (pairs of content words), sorted: title, and title+summary
 	titleSh, bodySh []uint64
 }
@@ -50,18 +60,29 @@ type doc struct {
 type entHit struct {
 	entry int32
 	title bool
-	field int8 // where its first occurrence is (for display)
-	start int32
-	end   int32
+	text  string // its first occurrence as written (for explanations)
 }
 
 // nameRun is a run of capitalised words (a candidate proper name).
 type nameRun struct {
-	field      int8
-	start, end int32    // word indices in the field
-	single     []uint64 // per word: the key if the word can be a name alone, else 0
-	pair       []uint64 // per word i: the key of the bigram (i, i+1)
+	single []uint64 // per word: the key if the word can be a name alone, else 0
+	pair   []uint64 // per word i: the key of the bigram (i, i+1)
+	short  uint64   // bit i: word i is an acronym of one or two letters ("LG")
+	maybe  bool     // a single word that is a name only if the other item has it as one
+	text   string   // the run as written
+	cuts   []int32  // per word: where it starts and ends in text
 }
+
+// cuts0 is where the last word so far ends (0 for none).
+func (r *nameRun) cuts0() int32 {
+	if len(r.cuts) == 0 {
+		return 0
+	}
+	return r.cuts[len(r.cuts)-1]
+}
+
+// span returns words i to j of the run as written.
+func (r *nameRun) span(i, j int) string { return r.text[r.cuts[2*i]:r.cuts[2*j+1]] }
 
 // prepare extracts the signals of one item.
 func (d *Detector) prepare(it Item) *doc {
@@ -74,16 +95,18 @@ func (d *Detector) prepare(it Item) *doc {
 		d.matchEdition(x)
 	}
 	// "US$" is a currency, not the United States.
-	x.fields[0] = theme.Split(strings.ReplaceAll(it.Title, "US$", "USD "))
-	x.fields[1] = theme.Split(strings.ReplaceAll(it.Summary, "US$", "USD "))
-	x.quants = scanQuantities(x.fields[0].Fold(), it.Lang, &d.units, true, nil)
-	x.quants = scanQuantities(x.fields[1].Fold(), it.Lang, &d.units, false, x.quants)
+	fields := [2]theme.Words{
+		theme.Split(strings.ReplaceAll(it.Title, "US$", "USD ")),
+		theme.Split(strings.ReplaceAll(it.Summary, "US$", "USD ")),
+	}
+	x.quants = scanQuantities(fields[0].Fold(), it.Lang, &d.units, true, nil)
+	x.quants = scanQuantities(fields[1].Fold(), it.Lang, &d.units, false, x.quants)
 
 	var covered [2][]bool
 	var commonCovered [2][]bool
 	seen := map[int32]bool{}
 	for f := range 2 {
-		w := x.fields[f]
+		w := fields[f]
 		covered[f] = make([]bool, w.Len())
 		commonCovered[f] = make([]bool, w.Len())
 		for _, m := range d.longestMatches(w) {
@@ -98,22 +121,22 @@ func (d *Detector) prepare(it Item) *doc {
 				continue
 			}
 			seen[e] = true
-			x.ents = append(x.ents, entHit{entry: e, title: f == 0, field: int8(f), start: int32(m.Start), end: int32(m.End)})
+			x.ents = append(x.ents, entHit{entry: e, title: f == 0, text: w.Text(m.Start, m.End)})
 		}
 	}
 	sort.Slice(x.ents, func(i, j int) bool { return x.ents[i].entry < x.ents[j].entry })
 	x.index(d)
 
-	x.extractNames(covered)
-	x.titleSh = shingles(x.fields[0], commonCovered[0], nil)
-	x.bodySh = shingles(x.fields[1], commonCovered[1], slices.Clone(x.titleSh))
+	x.extractNames(fields, covered)
+	x.titleSh = shingles(fields[0], commonCovered[0], nil)
+	x.bodySh = shingles(fields[1], commonCovered[1], slices.Clone(x.titleSh))
 	x.titleSh = sortUnique(x.titleSh)
 	x.bodySh = sortUnique(x.bodySh)
 	return x
 }
 
 // conflictKinds are the entity kinds two titles must not disagree on.
-var conflictKinds = [3]kind{kindCountry, kindPlace, kindAction}
+var conflictKinds = [4]kind{kindCountry, kindPlace, kindAction, kindTopic}
 
 // index precomputes what comparisons read again and again.
 func (x *doc) index(d *Detector) {
@@ -139,6 +162,9 @@ func (x *doc) index(d *Detector) {
 					x.named[c][0] = append(x.named[c][0], h)
 				}
 			}
+		}
+		if k == kindAction {
+			x.titleAction = len(x.named[c][1]) > 0
 		}
 		if k == kindAction && len(x.named[c][1]) == 0 {
 			// A title that names no action: what the lead says happened.
@@ -217,16 +243,16 @@ func (d *Detector) longestMatches(w theme.Words) []theme.Match {
 // extractNames finds runs of capitalised words not covered by the
 // gazetteer. In a headline written in Title Case, a capitalised word counts
 // only if the summary also capitalises it (or it is an acronym).
-func (x *doc) extractNames(covered [2][]bool) {
+func (x *doc) extractNames(fields [2]theme.Words, covered [2][]bool) {
 	summaryCaps := map[string]bool{}
-	sw := x.fields[1]
+	sw := fields[1]
 	for i := range sw.Len() {
 		if w := sw.At(i); w.Title && (i > 0 && !w.Break) {
 			summaryCaps[w.ASCII] = true
 		}
 	}
 	for f := range 2 {
-		w := x.fields[f]
+		w := fields[f]
 		titleCase := f == 0 && isTitleCase(w)
 		isName := make([]bool, w.Len())
 		for i := range w.Len() {
@@ -248,14 +274,30 @@ func (x *doc) extractNames(covered [2][]bool) {
 			for j < w.Len() && isName[j] && !w.At(j).Break {
 				j++
 			}
-			r := nameRun{field: int8(f), start: int32(i), end: int32(j)}
+			r := nameRun{text: w.Text(i, j)}
 			sentenceStart := i == 0 || w.At(i).Break
 			for k := i; k < j; k++ {
 				t := w.At(k)
+				// Where word k starts and ends in the run (never before
+				// the previous word, whatever normalisation does).
+				start := max(len(r.text)-len(w.Text(k, j)), int(r.cuts0()))
+				end := max(len(w.Text(i, k+1)), start)
+				r.cuts = append(r.cuts, int32(start), int32(end))
+				if t.Upper && len(t.ASCII) <= 2 && k-i < 64 {
+					r.short |= 1 << (k - i)
+				}
 				var single uint64
-				if canStandAlone(t, sentenceStart && k == i && j == i+1 && x.Lang == "en") {
+				switch {
+				case canStandAlone(t, sentenceStart && k == i && j == i+1 && x.Lang == "en"):
 					single = hashString("1\x00" + t.ASCII)
 					x.singles = append(x.singles, single)
+				case canStandAlone(t, false):
+					// An English word alone at the start of a sentence
+					// ("Kyocera's plant ...") is a name only if the other
+					// item has it as one.
+					single = hashString("1\x00" + t.ASCII)
+					x.maybes = append(x.maybes, single)
+					r.maybe = true
 				}
 				r.single = append(r.single, single)
 				var pair uint64
@@ -270,6 +312,7 @@ func (x *doc) extractNames(covered [2][]bool) {
 		}
 	}
 	x.singles = sortUnique(x.singles)
+	x.maybes = sortUnique(x.maybes)
 	x.bigrams = sortUnique(x.bigrams)
 }
 

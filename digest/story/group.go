@@ -1,8 +1,8 @@
 package story
 
 import (
+	"cmp"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -70,9 +70,9 @@ func (g *Grouping) StoryOf(id string) (*Story, bool) {
 }
 
 // Group sorts a window of items into stories. Two items are joined when
-// their decision says same story, and two groups only when every pair
-// across them is at least a suggestion with nothing ruling it out, so that
-// A≈B and B≈C never put an unrelated A and C together. Staff decisions are
+// their decision says same story, best pairs first, and two groups only
+// as joinBlocked allows, so that A≈B and B≈C never put an A and a C that
+// disagree together. Staff decisions are
 // never overridden: items kept apart are never joined, and a staff pairing
 // joins the two items' stories whole once the rules have formed them (so
 // each keeps the versions the rules gave it). Only pairs sharing a distinctive
@@ -81,21 +81,60 @@ func (g *Grouping) StoryOf(id string) (*Story, bool) {
 //
 // An error is returned only for items without an id or with a duplicate.
 func (d *Detector) Group(items []Item, c Constraints) (*Grouping, error) {
-	idx := make(map[string]int, len(items))
-	for i, it := range items {
-		if it.ID == "" {
-			return nil, fmt.Errorf("stories: item %d has no id", i+1)
-		}
-		if j, ok := idx[it.ID]; ok {
-			return nil, fmt.Errorf("stories: %w %q (items %d and %d)", errDuplicate, it.ID, j+1, i+1)
-		}
-		idx[it.ID] = i
+	idx, err := indexIDs(len(items), func(i int) string { return items[i].ID })
+	if err != nil {
+		return nil, err
 	}
 	docs := make([]*doc, len(items))
 	for i, it := range items {
 		docs[i] = d.prepare(it)
 	}
-	gr := &grouper{d: d, docs: docs, scores: map[uint64]pairScore{}}
+	return d.group(docs, idx, c), nil
+}
+
+// GroupPrepared is Group over items prepared beforehand (Prepare,
+// Restore): it only compares. Items prepared with another gazetteer are
+// prepared again. An error is returned only for a missing item, an item
+// without an id or with a duplicate.
+func (d *Detector) GroupPrepared(items []*Prepared, c Constraints) (*Grouping, error) {
+	for i, p := range items {
+		if p == nil {
+			return nil, fmt.Errorf("stories: item %d is missing", i+1)
+		}
+	}
+	idx, err := indexIDs(len(items), func(i int) string { return items[i].doc.ID })
+	if err != nil {
+		return nil, err
+	}
+	docs := make([]*doc, len(items))
+	for i, p := range items {
+		docs[i] = &p.doc
+		if p.key != d.signalsKey {
+			docs[i] = d.prepare(p.doc.Item)
+		}
+	}
+	return d.group(docs, idx, c), nil
+}
+
+// indexIDs maps each id to its position; an empty or repeated id is an
+// error naming the items.
+func indexIDs(n int, id func(int) string) (map[string]int, error) {
+	idx := make(map[string]int, n)
+	for i := range n {
+		s := id(i)
+		if s == "" {
+			return nil, fmt.Errorf("stories: item %d has no id", i+1)
+		}
+		if j, ok := idx[s]; ok {
+			return nil, fmt.Errorf("stories: %w %q (items %d and %d)", errDuplicate, s, j+1, i+1)
+		}
+		idx[s] = i
+	}
+	return idx, nil
+}
+
+func (d *Detector) group(docs []*doc, idx map[string]int, c Constraints) *Grouping {
+	gr := &grouper{d: d, docs: docs}
 	gr.init()
 	g := &Grouping{}
 
@@ -109,44 +148,36 @@ func (d *Detector) Group(items []Item, c Constraints) (*Grouping, error) {
 	}
 	// The rules: best pairs first.
 	cands := gr.candidates()
-	var merge, near []uint64
+	gr.scores = make(map[uint64]pairScore, len(cands))
+	var merge, near []scoredPair
 	for _, k := range cands {
 		s := gr.pairScore(k)
 		switch {
-		case s.veto != "":
+		case s.vetoed:
 		case s.score >= d.cfg.Threshold:
-			merge = append(merge, k)
+			merge = append(merge, scoredPair{k, s.score})
 		case s.score >= d.cfg.Suggest:
-			near = append(near, k)
+			near = append(near, scoredPair{k, s.score})
 		}
 	}
-	byScore := func(ks []uint64) {
-		sort.Slice(ks, func(x, y int) bool {
-			sx, sy := gr.scores[ks[x]].score, gr.scores[ks[y]].score
-			if sx != sy {
-				return sx > sy
-			}
-			return ks[x] < ks[y]
-		})
-	}
 	byScore(merge)
-	blocked := map[uint64]string{}
-	for _, k := range merge {
+	blocked := map[uint64]blockage{}
+	for _, p := range merge {
+		k := p.key
 		i, j := unpair(k)
 		if gr.find(i) == gr.find(j) {
 			continue
 		}
 		if x, y, ok := gr.keptApart(i, j); ok {
-			blocked[k] = fmt.Sprintf("staff kept %s and %s apart", docs[x].ID, docs[y].ID)
+			blocked[k] = blockage{x: x, y: y, staff: true}
 			continue
 		}
-		if x, y, s, ok := gr.weakestAcross(i, j); ok {
-			blocked[k] = fmt.Sprintf("not joined: it would put %s with %s (%s)", docs[x].ID, docs[y].ID, s)
+		if b, ok := gr.joinBlocked(i, j); ok {
+			blocked[k] = b
 			continue
 		}
 		gr.union(i, j, d.decide(docs[i], docs[j]))
 	}
-
 	// Staff pairings join the stories of the two items, whole: a confirmed
 	// pair or two merged stories keep every version the rules gave them.
 	for _, p := range c.Same {
@@ -168,13 +199,15 @@ func (d *Detector) Group(items []Item, c Constraints) (*Grouping, error) {
 	}
 
 	// Suggestions: near misses and blocked joins across the final stories.
-	near = append(near, slices.Collect(maps.Keys(blocked))...)
+	for k := range blocked {
+		near = append(near, scoredPair{k, gr.scores[k].score})
+	}
 	byScore(near)
-	perItem := map[int]int{}
-	for _, k := range near {
+	perItem := make([]int, len(docs))
+	for _, p := range near {
+		k := p.key
 		i, j := unpair(k)
-		if gr.find(i) == gr.find(j) || gr.apartRoots(i, j) ||
-			perItem[i] >= MaxSuggestionsPerItem || perItem[j] >= MaxSuggestionsPerItem {
+		if gr.find(i) == gr.find(j) || perItem[i] >= MaxSuggestionsPerItem || perItem[j] >= MaxSuggestionsPerItem {
 			continue
 		}
 		if _, _, ok := gr.keptApart(i, j); ok {
@@ -183,19 +216,35 @@ func (d *Detector) Group(items []Item, c Constraints) (*Grouping, error) {
 		perItem[i]++
 		perItem[j]++
 		dec := d.decide(docs[i], docs[j])
-		if why := blocked[k]; why != "" {
+		if b, ok := blocked[k]; ok {
 			dec.Same = false
-			dec.Explanation = explain(dec) + "; " + why
+			dec.Explanation = explain(dec) + "; " + gr.why(b)
 		}
 		g.Suggestions = append(g.Suggestions, dec)
 	}
 	gr.stories(g)
-	return g, nil
+	return g
+}
+
+// scoredPair is a pair of items (pairKey) with its score.
+type scoredPair struct {
+	key   uint64
+	score float64
+}
+
+// byScore sorts pairs best first (then by key, so the order is stable).
+func byScore(ps []scoredPair) {
+	slices.SortFunc(ps, func(a, b scoredPair) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.key, b.key)
+	})
 }
 
 type pairScore struct {
-	score float64
-	veto  string
+	score  float64
+	vetoed bool
 }
 
 // grouper is union-find over the items with the members of each group.
@@ -264,38 +313,73 @@ func (gr *grouper) keptApart(i, j int) (int, int, bool) {
 	return 0, 0, false
 }
 
-func (gr *grouper) apartRoots(i, j int) bool {
-	_, _, ok := gr.keptApart(i, j)
-	return ok
-}
-
 func (gr *grouper) pairScore(k uint64) pairScore {
 	if s, ok := gr.scores[k]; ok {
 		return s
 	}
 	i, j := unpair(k)
-	sc, veto := gr.d.score(gr.docs[i], gr.docs[j])
-	s := pairScore{sc, veto}
+	sc, vetoed := gr.d.score(gr.docs[i], gr.docs[j])
+	s := pairScore{sc, vetoed}
 	gr.scores[k] = s
 	return s
 }
 
-// weakestAcross finds a pair across the groups of i and j that rules the
-// join out: something vetoes it or it scores under the suggestion
-// threshold.
-func (gr *grouper) weakestAcross(i, j int) (int, int, string, bool) {
+// blockage is why a same-story pair was not joined: the pair x, y across
+// the two groups that rules the join out, or staff keeping them apart.
+type blockage struct {
+	x, y        int
+	staff       bool
+	vetoed      bool
+	score       float64 // the weakest pair's, when it is not vetoed
+	near, pairs int     // pairs across at least a suggestion, of all pairs across
+}
+
+// why says it for staff, as the end of the pair's explanation.
+func (gr *grouper) why(b blockage) string {
+	x, y := gr.docs[b.x], gr.docs[b.y]
+	var reason string
+	switch {
+	case b.staff:
+		return fmt.Sprintf("staff kept %s and %s apart", x.ID, y.ID)
+	case b.vetoed:
+		reason = gr.d.decide(x, y).Veto
+	case b.score < 0:
+		reason = "score " + num(round2(b.score)) + " < 0"
+	default:
+		reason = fmt.Sprintf("score %s; %d of %d pairs across at least a suggestion", num(round2(b.score)), b.near, b.pairs)
+	}
+	return fmt.Sprintf("not joined: it would put %s with %s (%s)", x.ID, y.ID, reason)
+}
+
+// joinBlocked says whether the groups of i and j must stay apart, naming
+// a pair across them: a pair is vetoed (dates, one feed) or scores below
+// zero (the evidence against outweighs the evidence for), or fewer than
+// half the pairs across are at least a suggestion. A version that matches
+// one of a story's versions strongly and another only weakly (a rewrite
+// with its own angle) joins it; an item that another version rules out,
+// or that matches most of a story's versions poorly, does not, so A≈B and
+// B≈C never put an A and a C that disagree together.
+func (gr *grouper) joinBlocked(i, j int) (blockage, bool) {
+	b := blockage{score: math.Inf(1)}
 	for _, x := range gr.members[gr.find(i)] {
 		for _, y := range gr.members[gr.find(j)] {
 			s := gr.pairScore(pairKey(x, y))
 			switch {
-			case s.veto != "":
-				return x, y, s.veto, true
-			case s.score < gr.d.cfg.Suggest:
-				return x, y, "score " + strconv.FormatFloat(round2(s.score), 'f', -1, 64), true
+			case s.vetoed:
+				return blockage{x: x, y: y, vetoed: true}, true
+			case s.score < 0:
+				return blockage{x: x, y: y, score: s.score}, true
+			}
+			b.pairs++
+			if s.score >= gr.d.cfg.Suggest {
+				b.near++
+			}
+			if s.score < b.score {
+				b.x, b.y, b.score = x, y, s.score
 			}
 		}
 	}
-	return 0, 0, "", false
+	return b, 2*b.near < b.pairs
 }
 
 // maxPosting: a signal shared by more items than this (in a window of n)
@@ -307,44 +391,50 @@ func maxPosting(n int) int { return 100 + n/50 }
 // company or named event, each shared by few items) or two weaker ones (a
 // place or body, a count or percentage, a pair of title words).
 func (gr *grouper) candidates() []uint64 {
-	post := make(map[uint64][]int32, 16*len(gr.docs))
+	n := len(gr.docs)
+	keys := make([][]uint64, n)
+	post := make(map[uint64][]int32, 16*n)
 	for i, x := range gr.docs {
-		for _, k := range gr.blockingKeys(x) {
+		keys[i] = sortUnique(gr.blockingKeys(x))
+		for _, k := range keys[i] {
+			post[k] = append(post[k], int32(i))
+		}
+	}
+	limit := maxPosting(n)
+	maxDays := gr.d.cfg.MaxDaysApart
+	// For each item, the strength of its links to the items after it,
+	// summed over the keys it shares with them.
+	strength := make([]uint8, n)
+	var touched []int32
+	var out []uint64
+	for i, x := range gr.docs {
+		for _, k := range keys[i] {
 			l := post[k]
-			if len(l) > 0 && l[len(l)-1] == int32(i) {
+			if len(l) < 2 || len(l) > limit {
 				continue
 			}
-			post[k] = append(l, int32(i))
-		}
-	}
-	limit := maxPosting(len(gr.docs))
-	maxDays := gr.d.cfg.MaxDaysApart
-	strength := make(map[uint64]uint8, 32*len(gr.docs))
-	for key, l := range post {
-		if len(l) < 2 || len(l) > limit {
-			continue
-		}
-		w := uint8(1)
-		if key&strongKey != 0 && len(l) <= maxStrongPosting {
-			w = 2
-		}
-		sort.Slice(l, func(a, b int) bool { return gr.docs[l[a]].day < gr.docs[l[b]].day })
-		for a := range l {
-			da := gr.docs[l[a]].day
-			for b := a + 1; b < len(l); b++ {
-				if db := gr.docs[l[b]].day; da != noDay && db-da > maxDays {
-					break
+			w := uint8(1)
+			if k&strongKey != 0 && len(l) <= maxStrongPosting {
+				w = 2
+			}
+			at, _ := slices.BinarySearch(l, int32(i))
+			for _, j := range l[at+1:] {
+				if y := gr.docs[j]; x.day != noDay && y.day != noDay && (y.day-x.day > maxDays || x.day-y.day > maxDays) {
+					continue
 				}
-				k := pairKey(int(l[a]), int(l[b]))
-				strength[k] = min(strength[k]+w, 2)
+				if strength[j] == 0 {
+					touched = append(touched, j)
+				}
+				strength[j] = min(strength[j]+w, 2)
 			}
 		}
-	}
-	var out []uint64
-	for k, w := range strength {
-		if w >= 2 {
-			out = append(out, k)
+		for _, j := range touched {
+			if strength[j] >= 2 {
+				out = append(out, pairKey(i, int(j)))
+			}
+			strength[j] = 0
 		}
+		touched = touched[:0]
 	}
 	slices.Sort(out)
 	return out

@@ -193,10 +193,90 @@ func TestBlockingLosesNoStory(t *testing.T) {
 		}
 		for i := range docs {
 			for j := i + 1; j < len(docs); j++ {
-				if s, veto := d.score(docs[i], docs[j]); veto == "" && s >= d.cfg.Threshold && !cands[pairKey(i, j)] {
+				if s, vetoed := d.score(docs[i], docs[j]); !vetoed && s >= d.cfg.Threshold && !cands[pairKey(i, j)] {
 					t.Errorf("%s: %s ~ %s scores %.2f but is never compared", path, docs[i].ID, docs[j].ID, s)
 				}
 			}
 		}
+	}
+}
+
+// The rule for joining two groups, on scores set by hand: a join needs
+// no pair across ruled out or below zero, and at least half of them at
+// least a suggestion.
+func TestJoinRule(t *testing.T) {
+	d := Default()
+	cases := []struct {
+		name   string
+		groups [2][]int
+		scores map[[2]int]float64
+		veto   [2]int
+		want   string // "" when joined
+	}{
+		{"a version with its own angle: strong with one version, weak with the other",
+			[2][]int{{0, 1}, {2}}, map[[2]int]float64{{0, 2}: 6, {1, 2}: 1}, [2]int{}, ""},
+		{"the other version has more against it than for it",
+			[2][]int{{0, 1}, {2}}, map[[2]int]float64{{0, 2}: 6, {1, 2}: -0.5}, [2]int{}, "not joined: it would put b with c (score -0.5 < 0)"},
+		{"the other version rules it out",
+			[2][]int{{0, 1}, {2}}, map[[2]int]float64{{0, 2}: 6, {1, 2}: 4}, [2]int{1, 2}, "not joined: it would put b with c (published 10 days apart (more than 7))"},
+		{"one strong pair, two weak ones",
+			[2][]int{{0, 1, 3}, {2}}, map[[2]int]float64{{0, 2}: 6, {1, 2}: 1, {3, 2}: 2}, [2]int{}, "not joined: it would put b with c (score 1; 1 of 3 pairs across at least a suggestion)"},
+		{"two stories, half the pairs across plausible",
+			[2][]int{{0, 1}, {2, 3}}, map[[2]int]float64{{0, 2}: 6, {0, 3}: 4, {1, 2}: 1, {1, 3}: 2}, [2]int{}, ""},
+	}
+	for _, c := range cases {
+		docs := make([]*doc, 4)
+		for i := range docs {
+			docs[i] = &doc{Item: Item{ID: string(rune('a' + i))}, edition: -1}
+		}
+		docs[2].day = 10 // what rules a pair out is told from the items
+		gr := &grouper{d: d, docs: docs, scores: map[uint64]pairScore{}}
+		gr.init()
+		for _, g := range c.groups {
+			for _, m := range g[1:] {
+				gr.union(g[0], m, Decision{})
+			}
+		}
+		for p, s := range c.scores {
+			ps := pairScore{score: s}
+			if c.veto == p {
+				ps.vetoed = true
+			}
+			gr.scores[pairKey(p[0], p[1])] = ps
+		}
+		b, blocked := gr.joinBlocked(c.groups[0][0], c.groups[1][0])
+		why := ""
+		if blocked {
+			why = gr.why(b)
+		}
+		if blocked != (c.want != "") || why != c.want {
+			t.Errorf("%s: blocked %v (%q), want %q", c.name, blocked, why, c.want)
+		}
+	}
+}
+
+// A story of three versions where one is a feature on the event's
+// activities: it matches the report in its language strongly and the
+// English version hardly at all, and still joins.
+func TestGroupJoinsVersionWithItsOwnAngle(t *testing.T) {
+	d := Default()
+	report := vi("r", "Tuần Văn hóa Nhật Bản tại Hải Phòng năm 2026",
+		"Tối 5/12, Tuần Văn hóa Nhật Bản tại Hải Phòng năm 2026 đã khai mạc tại Nhà hát thành phố với sự tham dự của Đại sứ Nhật Bản tại Việt Nam Ito Naoki và đại diện thành phố Kitakyushu.")
+	feature := vi("f", "Đặc sắc các hoạt động Tuần Văn hóa Nhật Bản",
+		"Người dân thành phố được trải nghiệm trà đạo, cắm hoa ikebana, mặc thử kimono và xem các bộ phim Nhật Bản chiếu miễn phí tại Trung tâm Văn hóa thành phố đến hết ngày 11/12.")
+	english := en("e", "Japanese culture week opens in port city",
+		"HAI PHONG — A week of Japanese culture opened in Hai Phong on Saturday evening with a performance of taiko drums, attended by Japanese Ambassador to Viet Nam Ito Naoki.")
+	report.Published, feature.Published, english.Published = day(5), day(6), day(6)
+	for _, p := range [][2]Item{{report, feature}, {report, english}} {
+		if dec := d.Compare(p[0], p[1]); !dec.Same {
+			t.Fatalf("setup: %s ~ %s should match: %s", p[0].ID, p[1].ID, dec.Explanation)
+		}
+	}
+	if dec := d.Compare(feature, english); dec.Score >= d.cfg.Suggest || dec.Score < 0 {
+		t.Fatalf("setup: the feature and the English version should match weakly: %s", dec.Explanation)
+	}
+	g := mustGroup(t, d, []Item{report, feature, english}, Constraints{})
+	if want := [][]string{{"r", "f", "e"}}; !reflect.DeepEqual(storiesOf(g), want) {
+		t.Errorf("stories %v, want %v", storiesOf(g), want)
 	}
 }

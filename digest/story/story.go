@@ -18,12 +18,21 @@
 //
 // Precision comes before recall: a wrong merge shows a reader an unrelated
 // story, while a missed one only shows two versions side by side. Grouping
-// therefore joins two groups only when every pair across them is at least
-// a plausible match, so a chain of look-alikes never becomes one story.
+// therefore joins two groups only through a pair that is the same story,
+// when no pair across them is ruled out or has more evidence against than
+// for, and at least half of them are plausible matches: a rewrite with its
+// own angle joins its story, a chain of look-alikes does not become one.
+//
+// Extracting the signals is most of the cost of grouping: Prepare does it
+// once per item (when the item is ingested), MarshalBinary encodes the
+// result to keep beside the item, Restore reads it back (preparing the
+// item again if the gazetteer or its text changed since), and
+// GroupPrepared only compares.
 package story
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -46,7 +55,8 @@ type Item struct {
 	Published time.Time // zero if unknown
 }
 
-// Config is the [stories] section of the config file.
+// Config is the [stories] section of the config file. Zero values take
+// the defaults.
 type Config struct {
 	// Gazetteer is a staff file in the format of the shipped gazetteer,
 	// merged into it (new entries, more variants of existing ones).
@@ -54,7 +64,7 @@ type Config struct {
 	// Threshold is the score at which two items are one story (default 5).
 	Threshold float64 `toml:"threshold"`
 	// Suggest is the score from which a pair below the threshold is shown
-	// to staff as a possible pairing (default 3).
+	// to staff as a possible pairing (default 3, or the threshold if lower).
 	Suggest float64 `toml:"suggest"`
 	// MaxDaysApart: items published further apart are never one story
 	// (default 7).
@@ -66,6 +76,36 @@ const (
 	defaultSuggest   = 3
 	defaultMaxDays   = 7
 )
+
+// WithDefaults fills the settings left at zero.
+func (c Config) WithDefaults() Config {
+	if c.Threshold == 0 {
+		c.Threshold = defaultThreshold
+	}
+	if c.Suggest == 0 {
+		c.Suggest = min(defaultSuggest, c.Threshold)
+	}
+	if c.MaxDaysApart == 0 {
+		c.MaxDaysApart = defaultMaxDays
+	}
+	return c
+}
+
+// Validate checks the settings (with defaults filled) without reading the
+// gazetteer file; New reads and checks that. Errors name the key as the
+// config file spells it: "stories.threshold: ...".
+func (c Config) Validate() error {
+	c = c.WithDefaults()
+	switch {
+	case c.Threshold < 0 || math.IsNaN(c.Threshold) || math.IsInf(c.Threshold, 0):
+		return fmt.Errorf("stories.threshold: must be a positive number, got %v", c.Threshold)
+	case c.Suggest < 0 || c.Suggest > c.Threshold || math.IsNaN(c.Suggest):
+		return fmt.Errorf("stories.suggest: must be between 0 and the threshold (%v), got %v", c.Threshold, c.Suggest)
+	case c.MaxDaysApart < 0:
+		return fmt.Errorf("stories.max_days_apart: must be 0 (the default, %d) or more, got %d", defaultMaxDays, c.MaxDaysApart)
+	}
+	return nil
+}
 
 // Detector holds the compiled gazetteer and settings; it is safe for
 // concurrent use.
@@ -81,16 +121,18 @@ type Detector struct {
 	phraseCaps  []bool  // the variant is written in capitals
 	units       unitTable
 	fingerprint string
+	signalsKey  uint64 // what prepared items depend on: the extraction and the gazetteer
 }
 
 // New loads the shipped gazetteer, merges cfg.Gazetteer into it when set,
-// and checks the settings. Errors name the file and line of a bad entry.
+// and checks the settings. Errors name the key ("stories.gazetteer: ...")
+// and, for a bad entry, the gazetteer file and line.
 func New(cfg Config) (*Detector, error) {
 	var extra []byte
 	if cfg.Gazetteer != "" {
 		b, err := os.ReadFile(cfg.Gazetteer)
 		if err != nil {
-			return nil, fmt.Errorf("stories: gazetteer: %w", err)
+			return nil, fmt.Errorf("stories.gazetteer: %w", err)
 		}
 		extra = b
 	}
@@ -98,30 +140,17 @@ func New(cfg Config) (*Detector, error) {
 }
 
 func newDetector(cfg Config, extra []byte) (*Detector, error) {
-	if cfg.Threshold == 0 {
-		cfg.Threshold = defaultThreshold
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	if cfg.Suggest == 0 {
-		cfg.Suggest = min(defaultSuggest, cfg.Threshold)
-	}
-	if cfg.MaxDaysApart == 0 {
-		cfg.MaxDaysApart = defaultMaxDays
-	}
-	switch {
-	case cfg.Threshold < 0 || math.IsNaN(cfg.Threshold) || math.IsInf(cfg.Threshold, 0):
-		return nil, fmt.Errorf("stories: threshold %v must be a positive number", cfg.Threshold)
-	case cfg.Suggest < 0 || cfg.Suggest > cfg.Threshold || math.IsNaN(cfg.Suggest):
-		return nil, fmt.Errorf("stories: suggest %v must be between 0 and the threshold %v", cfg.Suggest, cfg.Threshold)
-	case cfg.MaxDaysApart < 0:
-		return nil, fmt.Errorf("stories: max_days_apart %d must be 0 or more", cfg.MaxDaysApart)
-	}
+	cfg = cfg.WithDefaults()
 	g := &gazetteer{}
 	if err := g.parse("(shipped)", defaultGazetteer); err != nil {
 		return nil, err
 	}
 	if extra != nil {
 		if err := g.parse(cfg.Gazetteer, extra); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("stories.gazetteer: %w", err)
 		}
 	}
 	d := &Detector{cfg: cfg, gaz: g}
@@ -145,7 +174,7 @@ func newDetector(cfg Config, extra []byte) (*Detector, error) {
 	for i := range phrases {
 		m, err := theme.NewMatcher(phrases[i])
 		if err != nil {
-			return nil, fmt.Errorf("stories: gazetteer: %v", err)
+			return nil, fmt.Errorf("stories.gazetteer: %v", err)
 		}
 		d.matchers[i] = m
 	}
@@ -154,6 +183,12 @@ func newDetector(cfg Config, extra []byte) (*Detector, error) {
 	h.Write(defaultGazetteer)
 	h.Write(extra)
 	d.fingerprint = hex.EncodeToString(h.Sum(nil))[:16]
+	h.Reset()
+	fmt.Fprintf(h, "signals %d\n", preparedFormat)
+	h.Write(defaultGazetteer)
+	h.Write([]byte{0})
+	h.Write(extra)
+	d.signalsKey = binary.LittleEndian.Uint64(h.Sum(nil))
 	return d, nil
 }
 
