@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/haiphong/hpdigest/store"
 )
 
 // Approve freezes a draft for its scheduled send. version is the version the
@@ -32,11 +34,34 @@ func (s *Store) Reschedule(ctx context.Context, id int64, version int, at time.T
 }
 
 // MarkSending records that the send of an issue has started: from then on
-// it is frozen, and a restart resumes it. Idempotent.
+// it is frozen, and a restart resumes it. The title and summary of each
+// included item are kept as mailed, so that a later edit by the portal is
+// recognised as an update of what readers got. Idempotent.
 func (s *Store) MarkSending(ctx context.Context, id int64) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE issues SET status = ?, sending_at = ?, version = version + 1
+	iss, err := s.Issue(ctx, id)
+	if err != nil {
+		return fmt.Errorf("digest: mark issue %d sending: %w", id, err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("digest: mark issue %d sending: %w", id, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE issues SET status = ?, sending_at = ?, version = version + 1
 		WHERE id = ? AND status IN (?, ?)`, StatusSending, s.now().Unix(), id, StatusDraft, StatusApproved)
 	if err != nil {
+		return fmt.Errorf("digest: mark issue %d sending: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // sending or sent already
+	}
+	for _, it := range iss.Included() {
+		if _, err := tx.ExecContext(ctx, `UPDATE issue_items SET sent_title = ?, sent_summary = ? WHERE issue_id = ? AND item_id = ?`,
+			it.Item.Title, it.Item.SummaryText, id, it.ItemID); err != nil {
+			return fmt.Errorf("digest: mark issue %d sending: %w", id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("digest: mark issue %d sending: %w", id, err)
 	}
 	return nil
@@ -68,9 +93,14 @@ func (s *Store) SetNote(ctx context.Context, id int64, version int, noteVI, note
 	return s.edit(ctx, id, version, `UPDATE issues SET note_vi = ?, note_en = ? WHERE id = ?`, noteVI, noteEN, id)
 }
 
-// SetIncluded includes or excludes an item.
+// SetIncluded includes or excludes an item. An item a curator excluded is
+// never carried over to a later issue.
 func (s *Store) SetIncluded(ctx context.Context, id int64, version int, itemID int64, included bool) error {
-	return s.editItem(ctx, id, version, itemID, `UPDATE issue_items SET included = ? WHERE issue_id = ? AND item_id = ?`, included, id, itemID)
+	by := ExcludedByStaff
+	if included {
+		by = ""
+	}
+	return s.editItem(ctx, id, version, itemID, `UPDATE issue_items SET included = ?, excluded_by = ? WHERE issue_id = ? AND item_id = ?`, included, by, id, itemID)
 }
 
 // EditItem sets the staff's displayed title and summary of an item per
@@ -135,7 +165,7 @@ func (s *Store) Reorder(ctx context.Context, id int64, version int, theme string
 func (s *Store) AddItem(ctx context.Context, id int64, version int, itemID int64, theme string) error {
 	return s.edit(ctx, id, version, `INSERT INTO issue_items (issue_id, item_id, theme, position, included)
 		VALUES (?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM issue_items WHERE issue_id = ? AND theme = ?), 1)
-		ON CONFLICT (issue_id, item_id) DO UPDATE SET included = 1`, id, itemID, theme, id, theme)
+		ON CONFLICT (issue_id, item_id) DO UPDATE SET included = 1, excluded_by = ''`, id, itemID, theme, id, theme)
 }
 
 // edit runs one statement against a draft, bumping its version atomically;
@@ -207,4 +237,45 @@ func (s *Store) checkEdit(ctx context.Context, id int64, want int, res sql.Resul
 		return ErrConflict
 	}
 	return ErrFrozen
+}
+
+// SkippedSend is a scheduled send that did not run because the digest's
+// previous send was still going.
+type SkippedSend struct {
+	Digest string
+	TickAt time.Time // the scheduled time
+	Issue  int       // the number of the issue whose send was running
+	Reason string
+}
+
+// RecordSkippedSend keeps a skipped scheduled send for the staff's history.
+func (s *Store) RecordSkippedSend(ctx context.Context, sk SkippedSend) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO skipped_sends (digest, tick_at, issue_number, reason, created_at) VALUES (?, ?, ?, ?, ?)`,
+		sk.Digest, sk.TickAt.Unix(), sk.Issue, sk.Reason, s.now().Unix())
+	if err != nil {
+		return fmt.Errorf("digest %s: record skipped send: %w", sk.Digest, err)
+	}
+	return nil
+}
+
+// SkippedSends lists the skipped scheduled sends of a digest ("" = all),
+// newest first, at most limit.
+func (s *Store) SkippedSends(ctx context.Context, digestKey string, limit int) ([]SkippedSend, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT digest, tick_at, issue_number, reason FROM skipped_sends
+		WHERE ? = '' OR digest = ? ORDER BY tick_at DESC, id DESC LIMIT ?`, digestKey, digestKey, limit)
+	if err != nil {
+		return nil, fmt.Errorf("digest: read skipped sends: %w", err)
+	}
+	defer rows.Close()
+	var out []SkippedSend
+	for rows.Next() {
+		var sk SkippedSend
+		var at int64
+		if err := rows.Scan(&sk.Digest, &at, &sk.Issue, &sk.Reason); err != nil {
+			return nil, err
+		}
+		sk.TickAt = store.Time(at)
+		out = append(out, sk)
+	}
+	return out, rows.Err()
 }
