@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/haiphong/hpdigest/config"
 	"github.com/haiphong/hpdigest/digest"
@@ -19,6 +18,7 @@ import (
 	"github.com/haiphong/hpdigest/digest/render"
 	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/feeds"
+	"github.com/haiphong/hpdigest/internal/clock"
 	"github.com/haiphong/hpdigest/store"
 	"github.com/haiphong/hpdigest/subscribers"
 	"github.com/haiphong/hpdigest/templates"
@@ -30,6 +30,9 @@ type Options struct {
 	// of using SMTP.
 	DryRunDir string
 	Log       *slog.Logger
+	// Clock is what the daemon reads the time from and sleeps on (default
+	// the system clock; tests simulate weeks with their own).
+	Clock clock.Clock
 }
 
 // App is the running daemon's state.
@@ -48,7 +51,8 @@ type App struct {
 	Engine      *deliver.Engine
 	DryRun      bool
 
-	sendMu sync.Mutex // one send at a time: cron, resume and staff share it
+	clock clock.Clock
+	gate  *sendGate // one send at a time: schedules, resume, staff and -send-now share it
 }
 
 // Migrations lists every component's schema in the order they are applied.
@@ -92,7 +96,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Cfg: cfg, Log: log, DB: db, Classifier: classifier, Renderer: renderer}
+	a := &App{Cfg: cfg, Log: log, DB: db, Classifier: classifier, Renderer: renderer, clock: clock.Or(opts.Clock), gate: newSendGate()}
 	if err := a.init(ctx, opts); err != nil {
 		db.Close()
 		return nil, err
@@ -109,8 +113,11 @@ func (a *App) init(ctx context.Context, opts Options) error {
 		return fmt.Errorf("feeds: %w", err)
 	}
 	a.Poller = feeds.NewPoller(a.Cfg.Fetch, a.Feeds, a.Log)
+	a.Poller.SetClock(a.clock)
 	a.Digests = digest.NewStore(a.DB, a.Feeds)
+	a.Digests.SetClock(a.clock.Now)
 	a.Subscribers = subscribers.NewStore(a.DB)
+	a.Subscribers.SetClock(a.clock.Now)
 	a.Subscribers.Configure(a.Cfg.Subscribers)
 	a.Subscribers.SetThemes(a.Cfg.ThemeKeys())
 	a.Subscribers.SetRemoveHook(func(ctx context.Context, tx *sql.Tx, id int64, _ string) error {
@@ -134,6 +141,7 @@ func (a *App) init(ctx context.Context, opts Options) error {
 	} else {
 		a.Engine = deliver.NewSMTPEngine(a.DB, a.Cfg.SMTP, a.Log)
 	}
+	a.Engine.SetClock(a.clock)
 	return nil
 }
 
@@ -164,16 +172,24 @@ func (a *App) tokenSecret(ctx context.Context) (string, error) {
 // Close releases the database.
 func (a *App) Close() error { return a.DB.Close() }
 
-// FetchNow fetches every feed once and classifies the new items.
+// FetchNow fetches every feed once (-fetch-now: even feeds backing off
+// after errors) and classifies the new items.
 func (a *App) FetchNow(ctx context.Context) feeds.Report {
 	rep := a.Poller.FetchAll(ctx)
+	a.classifyReport(ctx, rep)
+	return rep
+}
+
+// classifyReport classifies the new items of a fetch. Each feed's failure
+// was logged by the poller; a failure to read the feeds at all is logged
+// here, unless the daemon is stopping.
+func (a *App) classifyReport(ctx context.Context, rep feeds.Report) {
 	for _, f := range rep.Feeds {
-		if f.Err != nil {
-			a.Log.Warn("feed failed", "feed", f.Name, "err", f.Err)
+		if f.Err != nil && f.URL == "" && ctx.Err() == nil {
+			a.Log.Error("feeds: cannot read the feeds to fetch", "err", f.Err)
 		}
 		a.classifyItems(ctx, f.NewItems)
 	}
-	return rep
 }
 
 func (a *App) classifyItems(ctx context.Context, items []feeds.Item) {
