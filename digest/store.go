@@ -180,11 +180,12 @@ func (s *Store) Classifications(ctx context.Context, ids []int64) (map[int64]Cla
 }
 
 // Assemble brings the digest's open draft up to date, creating it if there
-// is none. Items left out of the last sent issue for lack of room
-// (max_per_section, not a curator's choice) come first, marked as carried
-// over; then items published inside the window that are not a story already
-// placed in one of the digest's recent issues (see samestory.go), each at
-// the end of its section (staff edits are kept). A correction of a story
+// is none: items published inside the window that are not a story already
+// placed in one of the digest's recent issues (see samestory.go), newest
+// first, each at the end of its section (staff edits are kept); then the
+// items left out of the last sent issue for lack of room (max_per_section,
+// not a curator's choice), marked as carried over and included where there
+// is room. A correction of a story
 // already mailed is placed excluded and marked as an update of it. An
 // approved or sending issue is returned unchanged. classify is called for
 // items that have no stored classification yet. It returns the issue and
@@ -274,11 +275,6 @@ func (s *Store) Assemble(ctx context.Context, d Digest, classify func(feeds.Item
 		added++
 		return nil
 	}
-	for _, c := range p.carry {
-		if err := place(c.item, c.section, placement{carriedFrom: c.from}); err != nil {
-			return nil, 0, err
-		}
-	}
 	for _, it := range candidates { // newest first
 		if p.taken[it.ID] {
 			continue
@@ -296,6 +292,12 @@ func (s *Store) Assemble(ctx context.Context, d Digest, classify func(feeds.Item
 		}
 		p.stories.add(it, 0, false)
 		if err := place(it, "", placement{}); err != nil {
+			return nil, 0, err
+		}
+	}
+	// Then what did not fit last time: included where there is room left.
+	for _, c := range p.carry {
+		if err := place(c.item, c.section, placement{carriedFrom: c.from}); err != nil {
 			return nil, 0, err
 		}
 	}

@@ -122,7 +122,7 @@ func TestTitleEditedBeforeSendingAndCopiesInOneDraft(t *testing.T) {
 }
 
 // Items left out for lack of room come back once in the next draft,
-// first and marked; an item a curator excluded does not.
+// after the new items and marked; an item a curator excluded does not.
 func TestItemsOverTheLimitAreCarriedOverOnce(t *testing.T) {
 	f := newFixture(t) // max_per_section = 2
 	ctx := context.Background()
@@ -148,11 +148,11 @@ func TestItemsOverTheLimitAreCarriedOverOnce(t *testing.T) {
 	f.portal.add("/a", "f9", "fdi: project 9", "https://p.example/f9", now.Add(-10*time.Minute))
 	next, _ := f.fetchAndAssemble()
 	got := next.Sections(f.d.Themes)[0].Items
-	if len(got) != 2 || got[0].Item.Title != "fdi: project 2" || got[0].CarriedFrom != iss.Number || !got[0].Included {
-		t.Fatalf("next draft: %v, want project 2 carried over from #%d (included) then project 9", titles(got), iss.Number)
+	if len(got) != 2 || got[1].Item.Title != "fdi: project 2" || got[1].CarriedFrom != iss.Number || !got[1].Included {
+		t.Fatalf("next draft: %v, want project 9 then project 2 carried over from #%d (included: there is room)", titles(got), iss.Number)
 	}
-	if got[1].Item.Title != "fdi: project 9" || got[1].CarriedFrom != 0 {
-		t.Errorf("second item %q carried from %d", got[1].Item.Title, got[1].CarriedFrom)
+	if got[0].Item.Title != "fdi: project 9" || got[0].CarriedFrom != 0 || !got[0].Included {
+		t.Errorf("first item %q carried from %d", got[0].Item.Title, got[0].CarriedFrom)
 	}
 	// Sent again: nothing is carried twice.
 	f.send(next)
