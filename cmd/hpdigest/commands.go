@@ -171,6 +171,8 @@ func runDaemon(ctx context.Context, a *app.App) error {
 	if err != nil {
 		return fmt.Errorf("staff area: %w", err)
 	}
+	stopHangup := onHangup(ctx, a)
+	defer stopHangup()
 	err = a.Run(ctx, append(parts, staffArea)...)
 	staffArea.Wait() // sends started from the staff area drain too
 	return err
