@@ -131,14 +131,14 @@ func (a *App) scheduledSend(ctx context.Context, d digest.Digest, tick time.Time
 		return // shutting down
 	}
 	if !ok {
-		a.skipTick(ctx, d, tick, "the digest's previous send was still running")
+		a.skipTick(ctx, d, tick, digest.SkipRunning)
 		return
 	}
 	defer release()
 	open, err := a.Digests.OpenIssueHeader(ctx, d.Key)
 	switch {
 	case err == nil && open.Status == digest.StatusSending:
-		a.skipTick(ctx, d, tick, "an interrupted send was resumed instead")
+		a.skipTick(ctx, d, tick, digest.SkipResumed)
 		res, err := a.sendIssue(ctx, d, open)
 		a.logSend(ctx, d, res, err)
 		return
@@ -150,13 +150,17 @@ func (a *App) scheduledSend(ctx context.Context, d digest.Digest, tick time.Time
 	a.logSend(ctx, d, res, err)
 }
 
-// skipTick logs and records a scheduled send that did not happen.
+// skipTick logs and records a scheduled send that made no new issue.
 func (a *App) skipTick(ctx context.Context, d digest.Digest, tick time.Time, reason string) {
 	sk := digest.SkippedSend{Digest: d.Key, TickAt: tick, Reason: reason}
 	if open, err := a.Digests.OpenIssueHeader(ctx, d.Key); err == nil {
 		sk.Issue = open.Number
 	}
-	a.Log.Warn("scheduled send skipped: "+reason, "digest", d.Key, "tick", tick, "issue", sk.Issue)
+	why := "the digest's previous send was still running"
+	if reason == digest.SkipResumed {
+		why = "an interrupted send was resumed instead"
+	}
+	a.Log.Warn("scheduled send skipped: "+why, "digest", d.Key, "tick", tick, "issue", sk.Issue)
 	if err := a.Digests.RecordSkippedSend(context.WithoutCancel(ctx), sk); err != nil {
 		a.Log.Error("record skipped send", "digest", d.Key, "err", err)
 	}

@@ -239,14 +239,20 @@ func (s *Store) checkEdit(ctx context.Context, id int64, want int, res sql.Resul
 	return ErrFrozen
 }
 
-// SkippedSend is a scheduled send that did not run because the digest's
-// previous send was still going.
+// SkippedSend is a scheduled send that made no new issue because a send
+// of the digest was going on.
 type SkippedSend struct {
 	Digest string
 	TickAt time.Time // the scheduled time
-	Issue  int       // the number of the issue whose send was running
-	Reason string
+	Issue  int       // the number of the issue whose send was going on
+	Reason string    // SkipRunning or SkipResumed
 }
+
+// Why a scheduled send was skipped (SkippedSend.Reason).
+const (
+	SkipRunning = "running" // the digest's previous send was still running
+	SkipResumed = "resumed" // an interrupted send was resumed instead
+)
 
 // RecordSkippedSend keeps a skipped scheduled send for the staff's history.
 func (s *Store) RecordSkippedSend(ctx context.Context, sk SkippedSend) error {

@@ -69,7 +69,31 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
 		nextStart[iss.Digest] = start
 		rows = append(rows, row)
 	}
-	h.render(w, r, s, http.StatusOK, "history", page{Title: tr(h.lang(r), "hist.title"), Nav: "history", Data: rows})
+	skipped, err := h.a.Digests.SkippedSends(ctx, "", 50)
+	if err != nil {
+		h.internal(w, r, s, err)
+		return
+	}
+	var skips []skippedRow
+	for _, sk := range skipped {
+		d, ok := h.digestByKey(sk.Digest)
+		if !ok {
+			d = digest.Digest{Key: sk.Digest, Timezone: h.a.Cfg.Timezone}
+		}
+		skips = append(skips, skippedRow{SkippedSend: sk, Loc: d.Location()})
+	}
+	h.render(w, r, s, http.StatusOK, "history", page{Title: tr(h.lang(r), "hist.title"), Nav: "history",
+		Data: historyData{Rows: rows, Skipped: skips}})
+}
+
+type historyData struct {
+	Rows    []historyRow
+	Skipped []skippedRow // scheduled sends that made no new issue, newest first
+}
+
+type skippedRow struct {
+	digest.SkippedSend
+	Loc *time.Location
 }
 
 // afterCounts reads, from tables of other components, the bounces of an
