@@ -2,6 +2,7 @@ package subscribers
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -85,4 +86,39 @@ func TestStopWatchSeesChangesOfThisAndOtherProcesses(t *testing.T) {
 	if !w.Stopped(ids[3]) || w.Stopped(ids[4]) {
 		t.Errorf("after a poll: deleted reader stopped %v, untouched reader stopped %v", w.Stopped(ids[3]), w.Stopped(ids[4]))
 	}
+}
+
+// BenchmarkStopWatchStopped is the per-message cost of the send-time check
+// (compare with the time a message takes to send, ~200 µs at 5,000 msg/s).
+//
+//	go test ./subscribers -run '^$' -bench StopWatchStopped
+func BenchmarkStopWatchStopped(b *testing.B) {
+	s := openStore(b)
+	ctx := context.Background()
+	w, err := s.WatchStops(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	var ids []int64
+	for i := 0; i < 200; i++ {
+		sub, err := s.Add(ctx, Subscriber{Email: fmt.Sprintf("r%d@example.org", i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, sub.ID)
+	}
+	for _, id := range ids[:100] {
+		if err := s.Unsubscribe(ctx, id, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var i int64
+		for pb.Next() {
+			w.Stopped(i % 400)
+			i++
+		}
+	})
 }
