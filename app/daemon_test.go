@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/haiphong/hpdigest/digest"
+	"github.com/haiphong/hpdigest/internal/clock"
 	"github.com/haiphong/hpdigest/internal/smtptest"
 	"github.com/haiphong/hpdigest/subscribers"
 )
@@ -75,4 +78,73 @@ func TestRestartResumesBesideTheSchedules(t *testing.T) {
 			t.Errorf("%d issues sent and %d messages after the resume; want 1 issue, 30 messages", len(issues), mb.count())
 		}
 	})
+}
+
+// The daemon's schedules run on the clock it is given: here one moved by
+// hand, while the SMTP server holds the first message so that the send
+// lasts past the next send time. That send time is skipped and recorded;
+// the send goes on and makes the only issue.
+func TestSendTimeDuringASendIsSkippedAndRecorded(t *testing.T) {
+	dir := t.TempDir()
+	smtp := smtptest.Start(t)
+	p := newPortal("cong", "wvr", "slow", "flash")
+	mb := &mailbox{storyOf: p.storyOf}
+	held, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	smtp.Keep = func(m smtptest.Message) bool {
+		once.Do(func() { close(held); <-release })
+		return mb.keep(m)
+	}
+	hcm, _ := time.LoadLocation(zone)
+	mc := clock.NewManual(time.Date(2026, 3, 6, 7, 58, 0, 0, hcm))
+	s := newSim(t, dir, smtp, mb, p, func(s *sim) string {
+		toml := strings.Replace(soakTOML(s, phase{}), `schedule = "0 8 * * FRI"`, `schedule = "*/5 * * * *"`, 1)
+		return strings.Replace(toml, "rate_per_second = 0.15", "rate_per_second = 0", 1)
+	})
+	s.clock = mc
+	defer s.close()
+	ctx := context.Background()
+	s.start()
+	for i := 0; i < 5; i++ {
+		if _, err := s.app.Subscribers.Add(ctx, subscribers.Subscriber{Email: fmt.Sprintf("r%d@example.jp", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.publish("cong", topics[1].title, topics[1].summary)
+	waitUntil(t, "the schedules to wait on the clock", func() bool { return mc.Waiters() >= 5 })
+	mc.Set(time.Date(2026, 3, 6, 8, 0, 0, 0, hcm))
+	select {
+	case <-held:
+	case <-time.After(time.Minute):
+		t.Fatal("the 08:00 send did not start")
+	}
+	mc.Set(time.Date(2026, 3, 6, 8, 5, 0, 0, hcm))
+	var skipped []digest.SkippedSend
+	waitUntil(t, "the 08:05 send time to be recorded as skipped", func() bool {
+		skipped, _ = s.app.Digests.SkippedSends(ctx, "weekly", 10)
+		return len(skipped) == 1
+	})
+	if sk := skipped[0]; sk.Reason != digest.SkipRunning || sk.Issue != 1 || !sk.TickAt.Equal(time.Date(2026, 3, 6, 8, 5, 0, 0, hcm)) {
+		t.Errorf("skipped send %+v", sk)
+	}
+	close(release)
+	waitUntil(t, "the send to finish", func() bool {
+		iss, err := s.app.Digests.IssueByNumber(ctx, "weekly", 1)
+		return err == nil && iss.Status == digest.StatusSent
+	})
+	if issues, _ := s.app.Digests.Issues(ctx, "weekly", ""); len(issues) != 1 || mb.count() != 5 {
+		t.Errorf("%d issues, %d messages: want 1 issue to 5 readers", len(issues), mb.count())
+	}
+}
+
+// waitUntil polls cond in real time; the deadline only stops a broken test.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

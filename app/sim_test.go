@@ -33,6 +33,7 @@ import (
 
 	"github.com/haiphong/hpdigest/app"
 	"github.com/haiphong/hpdigest/config"
+	"github.com/haiphong/hpdigest/internal/clock"
 	"github.com/haiphong/hpdigest/internal/memnet"
 	"github.com/haiphong/hpdigest/internal/smtptest"
 	"github.com/haiphong/hpdigest/templates"
@@ -385,6 +386,7 @@ type sim struct {
 	feeds  *httptest.Server
 	logs   *syncBuffer
 	tomlOf func(sim *sim) string
+	clock  clock.Clock // the daemon's; nil: the system's (simulated inside the bubble)
 
 	app    *app.App
 	pub    http.Handler
@@ -392,7 +394,8 @@ type sim struct {
 	done   chan error
 }
 
-// newSim must run inside the bubble; smtp and dir come from outside it.
+// newSim must run inside the bubble (if there is one); smtp and dir come
+// from outside it.
 func newSim(t *testing.T, dir string, smtp *smtptest.Server, mail *mailbox, p *portal, toml func(*sim) string) *sim {
 	s := &sim{t: t, dir: dir, dbPath: filepath.Join(dir, "hp.db"), smtp: smtp, mail: mail, portal: p, logs: &syncBuffer{}, tomlOf: toml}
 	s.feedLn = memnet.Listen("feeds.test:80")
@@ -412,7 +415,7 @@ func (s *sim) start() {
 	}
 	log := slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, app.Options{Log: log})
+	a, err := app.New(ctx, cfg, app.Options{Log: log, Clock: s.clock})
 	if err != nil {
 		s.t.Fatal(err)
 	}
