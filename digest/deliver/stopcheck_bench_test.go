@@ -19,15 +19,7 @@ import (
 //	go test ./digest/deliver -run '^$' -bench SendStopCheck -benchtime 1x [-deliver.n 10000] [-deliver.sink postfix]
 func BenchmarkSendStopCheck(b *testing.B) {
 	n, workers := *benchN, *benchWorkers
-	var port int
-	switch *benchSink {
-	case "postfix":
-		port = smtpSink(b, "")
-	default:
-		ts := newTestServer(b)
-		ts.keep, ts.bare = false, true
-		port = ts.port
-	}
+	port := benchSinkPort(b)
 	dir := b.TempDir()
 	tmpl := benchTemplate()
 	ctx := context.Background()
