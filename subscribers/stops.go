@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -25,7 +24,7 @@ import (
 // sent: at most one per sending connection, the one on the wire.
 type StopWatch struct {
 	s       *Store
-	mu      sync.Mutex // one refresh at a time
+	one     chan struct{} // one refresh at a time; a channel, so a wait ends with ctx and a simulated clock sees it idle
 	seq     int64
 	stopped atomic.Pointer[map[int64]bool]
 	stop    chan struct{}
@@ -44,7 +43,7 @@ type Sleeper interface {
 
 // WatchStops starts a StopWatch; Close it when the send ends.
 func (s *Store) WatchStops(ctx context.Context, c Sleeper) (*StopWatch, error) {
-	w := &StopWatch{s: s, stop: make(chan struct{}), done: make(chan struct{})}
+	w := &StopWatch{s: s, one: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	w.stopped.Store(&map[int64]bool{})
 	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM subscriber_changes`).Scan(&w.seq); err != nil {
 		return nil, fmt.Errorf("subscribers: watch changes: %w", err)
@@ -90,8 +89,12 @@ func (w *StopWatch) Close() {
 
 // Refresh reads the changes logged since the last refresh.
 func (w *StopWatch) Refresh(ctx context.Context) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
+	select {
+	case w.one <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-w.one }()
 	rows, err := w.s.db.QueryContext(ctx, `SELECT seq, subscriber_id FROM subscriber_changes WHERE seq > ? ORDER BY seq`, w.seq)
 	if err != nil {
 		return fmt.Errorf("subscribers: read changes: %w", err)
