@@ -19,6 +19,7 @@ import (
 	"github.com/haiphong/hpdigest/digest/render"
 	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/feeds"
+	"github.com/haiphong/hpdigest/internal/clock"
 	"github.com/haiphong/hpdigest/store"
 	"github.com/haiphong/hpdigest/subscribers"
 	"github.com/haiphong/hpdigest/templates"
@@ -35,6 +36,9 @@ type Options struct {
 	// follows, or that sign none, so that they run without the keys'
 	// secrets in the environment.
 	ThrowawayLinkKey bool
+	// Clock is what the daemon reads the time from and sleeps on (default
+	// the system clock; tests simulate weeks with their own).
+	Clock clock.Clock
 }
 
 // App is the running daemon's state.
@@ -53,11 +57,12 @@ type App struct {
 	Engine      *deliver.Engine
 	DryRun      bool
 
-	sendMu  sync.Mutex // one send at a time: cron, resume and staff share it
 	rulesMu sync.Mutex // one change of the rules file at a time
 
-	lock *store.Lock // shared lock on the database: a restore waits for us
-	ops  ops         // the daemon's heartbeat, backups and metrics
+	lock  *store.Lock // shared lock on the database: a restore waits for us
+	ops   ops         // the daemon's heartbeat, backups and metrics
+	clock clock.Clock
+	gate  *sendGate // one send at a time: schedules, resume, staff and -send-now share it
 }
 
 // Migrations lists every component's schema in the order they are applied.
@@ -110,7 +115,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		lock.Close()
 		return nil, err
 	}
-	a := &App{Cfg: cfg, Log: log, DB: db, Classifier: classifier, Renderer: renderer, lock: lock}
+	a := &App{Cfg: cfg, Log: log, DB: db, Classifier: classifier, Renderer: renderer, lock: lock, clock: clock.Or(opts.Clock), gate: newSendGate()}
 	if err := a.init(ctx, opts); err != nil {
 		a.Close()
 		return nil, err
@@ -127,8 +132,11 @@ func (a *App) init(ctx context.Context, opts Options) error {
 		return fmt.Errorf("feeds: %w", err)
 	}
 	a.Poller = feeds.NewPoller(a.Cfg.Fetch, a.Feeds, a.Log)
+	a.Poller.SetClock(a.clock)
 	a.Digests = digest.NewStore(a.DB, a.Feeds)
+	a.Digests.SetClock(a.clock.Now)
 	a.Subscribers = subscribers.NewStore(a.DB)
+	a.Subscribers.SetClock(a.clock.Now)
 	a.Subscribers.Configure(a.Cfg.Subscribers)
 	a.Subscribers.SetThemes(a.Cfg.ThemeKeys())
 	a.Subscribers.SetRemoveHook(func(ctx context.Context, tx *sql.Tx, id int64, _ string) error {
@@ -160,6 +168,7 @@ func (a *App) init(ctx context.Context, opts Options) error {
 		a.Engine = deliver.NewSMTPEngine(a.DB, a.Cfg.SMTP, a.Log)
 	}
 	a.Engine.ExternalCheckpoints = a.Cfg.Backup.Litestream
+	a.Engine.SetClock(a.clock)
 	return nil
 }
 
@@ -200,16 +209,24 @@ func (a *App) Close() error {
 	return err
 }
 
-// FetchNow fetches every feed once and classifies the new items.
+// FetchNow fetches every feed once (-fetch-now: even feeds backing off
+// after errors) and classifies the new items.
 func (a *App) FetchNow(ctx context.Context) feeds.Report {
 	rep := a.Poller.FetchAll(ctx)
+	a.classifyReport(ctx, rep)
+	return rep
+}
+
+// classifyReport classifies the new items of a fetch. Each feed's failure
+// was logged by the poller; a failure to read the feeds at all is logged
+// here, unless the daemon is stopping.
+func (a *App) classifyReport(ctx context.Context, rep feeds.Report) {
 	for _, f := range rep.Feeds {
-		if f.Err != nil {
-			a.Log.Warn("feed failed", "feed", f.Name, "err", f.Err)
+		if f.Err != nil && f.URL == "" && ctx.Err() == nil {
+			a.Log.Error("feeds: cannot read the feeds to fetch", "err", f.Err)
 		}
 		a.classifyItems(ctx, f.NewItems)
 	}
-	return rep
 }
 
 func (a *App) classifyItems(ctx context.Context, items []feeds.Item) {

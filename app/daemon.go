@@ -8,52 +8,59 @@ import (
 	"sync"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/haiphong/hpdigest/digest"
+	"github.com/haiphong/hpdigest/digest/deliver"
 	"github.com/haiphong/hpdigest/feeds"
 	"github.com/haiphong/hpdigest/web"
 )
 
 // resumeEvery is how often the daemon looks for sends with recipients due
-// for a retry (temporary SMTP failures, local-hour delivery).
+// for a retry (temporary SMTP failures, local-hour delivery) and issues
+// staff rescheduled to a time now past.
 const resumeEvery = "@every 1m"
+
+// ErrReloadUnsupported is Reload's answer until the daemon can apply a
+// changed config without a restart.
+var ErrReloadUnsupported = errors.New("reloading the configuration is not supported yet; restart the daemon to apply a changed config")
+
+// Reload is what SIGHUP asks for: apply the config file again. It is not
+// supported yet: the daemon keeps running with the config read at start.
+func (a *App) Reload(ctx context.Context) error { return ErrReloadUnsupported }
 
 // Run is the daemon: it serves HTTP, polls every feed on its own schedule,
 // assembles drafts and sends issues on each digest's cron schedule, and
 // resumes interrupted sends, until ctx is cancelled (SIGINT/SIGTERM). Work
 // in progress is allowed to finish: a send drains its in-flight messages.
+//
+// One issue per scheduled send, ever: a send tick that comes while the
+// digest's previous send is still running is skipped (logged and recorded
+// for staff: SkippedSends), not queued, and the once-a-minute resume check
+// only continues an issue that is being sent (or one staff rescheduled);
+// it never assembles a new one.
 func (a *App) Run(ctx context.Context, parts ...web.Registrar) error {
-	c := cron.New(cron.WithLogger(cronLogger{a}), cron.WithChain(cron.SkipIfStillRunning(cronLogger{a})))
+	var jobs []job
 	for _, d := range a.Cfg.Digests {
 		if d.DraftSchedule != "" {
-			if _, err := c.AddFunc(withTZ(d.DraftSchedule, d.Timezone), func() { a.scheduledDraft(ctx, d) }); err != nil {
-				return fmt.Errorf("digest %s: draft_schedule: %w", d.Key, err)
-			}
+			jobs = append(jobs, job{name: "digest " + d.Key + ": draft_schedule", spec: withTZ(d.DraftSchedule, d.Timezone), exclusive: true,
+				run: func(ctx context.Context, _ time.Time) { a.scheduledDraft(ctx, d) }})
 		}
-		if _, err := c.AddFunc(withTZ(d.Schedule, d.Timezone), func() { a.scheduledSend(ctx, d) }); err != nil {
-			return fmt.Errorf("digest %s: schedule: %w", d.Key, err)
-		}
+		jobs = append(jobs, job{name: "digest " + d.Key + ": schedule", spec: withTZ(d.Schedule, d.Timezone),
+			run: func(ctx context.Context, tick time.Time) { a.scheduledSend(ctx, d, tick) }})
 	}
-	if _, err := c.AddFunc(resumeEvery, func() { a.resumeSends(ctx) }); err != nil {
-		return err
-	}
-	// Sign-ups never confirmed are forgotten after subscribers.pending_expiry.
-	if _, err := c.AddFunc(withTZ("30 3 * * *", a.Cfg.Timezone), func() {
-		if n, err := a.Subscribers.PurgePending(ctx); err != nil {
-			a.Log.Error("purge unconfirmed sign-ups", "err", err)
-		} else if n > 0 {
-			a.Log.Info("purged unconfirmed sign-ups", "count", n)
-		}
-	}); err != nil {
-		return err
-	}
-	opsParts, stopOps, err := a.startOps(ctx, c) // heartbeat, backups, metrics: ops.go
+	jobs = append(jobs,
+		job{name: "resume", spec: resumeEvery, exclusive: true, run: func(ctx context.Context, _ time.Time) { a.resumeSends(ctx) }},
+		job{name: "purge", spec: withTZ("30 3 * * *", a.Cfg.Timezone), exclusive: true, run: func(ctx context.Context, _ time.Time) { a.purge(ctx) }},
+	)
+	opsJobs, opsParts, stopOps, err := a.startOps(ctx) // heartbeat, backups, metrics: ops.go
 	if err != nil {
 		return err
 	}
 	defer stopOps()
 	parts = append(parts, opsParts...)
+	scheduled, err := parseJobs(append(jobs, opsJobs...))
+	if err != nil {
+		return err
+	}
 
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
@@ -73,17 +80,18 @@ func (a *App) Run(ctx context.Context, parts ...web.Registrar) error {
 			}
 		}()
 	}
+	a.Log.Info("daemon started", "digests", len(a.Cfg.Digests), "feeds", len(a.Cfg.Feeds))
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		a.Poller.Run(ctx, func(ctx context.Context, items []feeds.Item) { a.classifyItems(ctx, items) })
 	}()
-	a.resumeSends(ctx) // an interrupted send resumes at start-up
-	c.Start()
-	for _, e := range c.Entries() {
-		a.Log.Debug("scheduled", "next", e.Next)
-	}
-	a.Log.Info("daemon started", "digests", len(a.Cfg.Digests), "feeds", len(a.Cfg.Feeds))
+	wg.Add(1)
+	go func() { // an interrupted send resumes at start-up, beside the schedules
+		defer wg.Done()
+		a.resumeSends(ctx)
+	}()
+	a.runSchedules(ctx, &wg, scheduled)
 
 	var runErr error
 	select {
@@ -91,7 +99,6 @@ func (a *App) Run(ctx context.Context, parts ...web.Registrar) error {
 	case runErr = <-errc:
 	}
 	a.Log.Info("stopping: waiting for running jobs")
-	<-c.Stop().Done()
 	wg.Wait()
 	a.Log.Info("stopped")
 	return runErr
@@ -106,60 +113,174 @@ func withTZ(spec, tz string) string {
 
 func (a *App) scheduledDraft(ctx context.Context, d digest.Digest) {
 	iss, added, err := a.Assemble(ctx, d)
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return // shutting down
+	case err != nil:
 		a.Log.Error("draft assembly failed", "digest", d.Key, "err", err)
-		return
+	case iss.Status != digest.StatusDraft:
+		a.Log.Info("no draft assembled: the open issue is "+iss.Status+"; the next draft starts once it is sent",
+			"digest", d.Key, "issue", iss.Number)
+	default:
+		a.Log.Info("draft assembled", "digest", d.Key, "issue", iss.Number, "new_items", added, "included", iss.IncludedCount)
 	}
-	a.Log.Info("draft assembled", "digest", d.Key, "issue", iss.Number, "new_items", added, "status", iss.Status)
 }
 
-// scheduledSend is the digest's cron job. An issue rescheduled by staff to a
-// later time waits for resumeSends to find it due.
-func (a *App) scheduledSend(ctx context.Context, d digest.Digest) {
-	if open, err := a.Digests.OpenIssueHeader(ctx, d.Key); err == nil && !open.ScheduledAt.IsZero() && open.ScheduledAt.After(time.Now()) {
+// scheduledSend is the digest's send schedule: one tick, at most one new
+// issue. A tick that finds the digest's previous send still running is
+// skipped; one that finds an interrupted send not yet resumed resumes it
+// instead of making a new issue. An issue rescheduled by staff to a later
+// time waits for resumeSends to find it due.
+func (a *App) scheduledSend(ctx context.Context, d digest.Digest, tick time.Time) {
+	release, ok, err := a.gate.claim(ctx, d.Key, false)
+	if err != nil {
+		return // shutting down
+	}
+	if !ok {
+		a.skipTick(ctx, d, tick, digest.SkipRunning)
+		return
+	}
+	defer release()
+	open, err := a.Digests.OpenIssueHeader(ctx, d.Key)
+	switch {
+	case err == nil && open.Status == digest.StatusSending:
+		a.skipTick(ctx, d, tick, digest.SkipResumed)
+		res, err := a.sendIssue(ctx, d, open)
+		a.logSend(ctx, d, res, err)
+		return
+	case err == nil && !open.ScheduledAt.IsZero() && open.ScheduledAt.After(a.clock.Now()):
 		a.Log.Info("issue rescheduled by staff; not sending now", "digest", d.Key, "issue", open.Number, "at", open.ScheduledAt)
 		return
 	}
-	a.sendAndLog(ctx, d)
+	res, err := a.sendNow(ctx, d, false)
+	a.logSend(ctx, d, res, err)
 }
 
-func (a *App) sendAndLog(ctx context.Context, d digest.Digest) {
-	res, err := a.SendNow(ctx, d, false)
+// skipTick logs and records a scheduled send that made no new issue.
+func (a *App) skipTick(ctx context.Context, d digest.Digest, tick time.Time, reason string) {
+	sk := digest.SkippedSend{Digest: d.Key, TickAt: tick, Reason: reason}
+	if open, err := a.Digests.OpenIssueHeader(ctx, d.Key); err == nil {
+		sk.Issue = open.Number
+	}
+	why := "the digest's previous send was still running"
+	if reason == digest.SkipResumed {
+		why = "an interrupted send was resumed instead"
+	}
+	a.Log.Warn("scheduled send skipped: "+why, "digest", d.Key, "tick", tick, "issue", sk.Issue)
+	if err := a.Digests.RecordSkippedSend(context.WithoutCancel(ctx), sk); err != nil {
+		a.Log.Error("record skipped send", "digest", d.Key, "err", err)
+	}
+}
+
+// logSend says what a send did, in words an operator can act on.
+func (a *App) logSend(ctx context.Context, d digest.Digest, res SendResult, err error) {
+	number := 0
+	if res.Issue != nil {
+		number = res.Issue.Number
+	}
+	s := res.Summary
 	switch {
 	case errors.Is(err, ErrNotApproved):
-		a.Log.Warn("scheduled send skipped: issue not approved by staff", "digest", d.Key, "issue", res.Issue.Number)
+		a.Log.Warn("scheduled send skipped: issue not approved by staff", "digest", d.Key, "issue", number)
 	case errors.Is(err, ErrNothingToSend):
 		a.Log.Info("scheduled send: nothing new", "digest", d.Key)
+	case err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		if s.Total > 0 {
+			a.Log.Info("send interrupted by shutdown; the rest is sent when the daemon starts again", "digest", d.Key, "issue", number,
+				"sent", s.Sent, "remaining", s.Remaining(), "recipients", s.Total)
+		} else {
+			a.Log.Info("shutdown before the send started; nothing was sent", "digest", d.Key)
+		}
+	case errors.Is(err, deliver.ErrBusy):
+		a.Log.Info("issue is being sent by another process; the resume check tries again", "digest", d.Key, "issue", number, "detail", err)
 	case err != nil:
-		a.Log.Error("send failed", "digest", d.Key, "err", err)
-	case res.Summary.SentNow == 0 && res.Summary.FailedNow == 0:
+		a.Log.Error("send failed", "digest", d.Key, "issue", number, "err", err)
+	case s.SentNow == 0 && s.FailedNow == 0:
 		// A resume pass with nothing due yet (retries, local-hour rows).
-		a.Log.Debug("send: nothing due", "digest", d.Key, "issue", res.Issue.Number, "next", res.Summary.NextAt)
+		a.Log.Debug("send: nothing due", "digest", d.Key, "issue", number, "next", s.NextAt)
 	default:
-		s := res.Summary
-		a.Log.Info("send finished", "digest", d.Key, "issue", res.Issue.Number, "sent", s.Sent, "failed", s.Failed, "retry", s.Retry, "skipped", s.Skipped)
+		a.Log.Info("send finished", "digest", d.Key, "issue", number, "sent", s.Sent, "failed", s.Failed, "retry", s.Retry, "skipped", s.Skipped)
 	}
 }
 
-// resumeSends continues every issue that is being sent (interrupted, or with
-// retries due) and sends issues that staff rescheduled to a time now past.
+// resumeSends continues every issue that is being sent (interrupted, or
+// with retries due) and sends issues that staff rescheduled to a time now
+// past. It never assembles a new issue, and leaves a digest alone while a
+// send of it is running.
 func (a *App) resumeSends(ctx context.Context) {
 	for _, d := range a.Cfg.Digests {
-		open, err := a.Digests.OpenIssueHeader(ctx, d.Key)
-		if err != nil {
-			continue
+		if open, err := a.Digests.OpenIssueHeader(ctx, d.Key); err != nil || !a.resumable(d, open) {
+			continue // the cheap check; decided again under the lock
 		}
-		due := !open.ScheduledAt.IsZero() && !open.ScheduledAt.After(time.Now()) &&
-			(open.Status == digest.StatusApproved || (open.Status == digest.StatusDraft && !d.RequireApproval))
-		if open.Status == digest.StatusSending || due {
-			a.sendAndLog(ctx, d)
+		release, ok, err := a.gate.claim(ctx, d.Key, false)
+		if err != nil {
+			return
+		}
+		if !ok {
+			continue // being sent right now
+		}
+		res, err := a.resume(ctx, d)
+		release()
+		if res.Issue != nil || err != nil {
+			a.logSend(ctx, d, res, err)
 		}
 	}
 }
 
-type cronLogger struct{ a *App }
+// resumable reports an open issue the resume check acts on.
+func (a *App) resumable(d digest.Digest, open *digest.Issue) bool {
+	if open.Status == digest.StatusSending {
+		return true
+	}
+	due := !open.ScheduledAt.IsZero() && !open.ScheduledAt.After(a.clock.Now())
+	return due && (open.Status == digest.StatusApproved || (open.Status == digest.StatusDraft && !d.RequireApproval))
+}
 
-func (l cronLogger) Info(msg string, kv ...any) { l.a.Log.Debug("cron: "+msg, kv...) }
-func (l cronLogger) Error(err error, msg string, kv ...any) {
-	l.a.Log.Error("cron: "+msg, append(kv, "err", err)...)
+// resume acts on the digest's open issue if it is resumable; the caller
+// holds the gate. It returns a zero SendResult when there was nothing to do.
+func (a *App) resume(ctx context.Context, d digest.Digest) (SendResult, error) {
+	open, err := a.Digests.OpenIssueHeader(ctx, d.Key)
+	if errors.Is(err, digest.ErrNotFound) {
+		return SendResult{}, nil
+	}
+	if err != nil {
+		return SendResult{}, err
+	}
+	if !a.resumable(d, open) {
+		return SendResult{}, nil
+	}
+	if open.Status == digest.StatusSending {
+		a.Log.Debug("resuming send", "digest", d.Key, "issue", open.Number)
+		return a.sendIssue(ctx, d, open)
+	}
+	// Rescheduled by staff to a time now past: this issue, brought up to
+	// date if it is still a draft.
+	a.Log.Info("sending issue rescheduled by staff", "digest", d.Key, "issue", open.Number, "at", open.ScheduledAt)
+	iss := open
+	if open.Status == digest.StatusDraft {
+		a.fetchBeforeSend(ctx)
+		if iss, _, err = a.Assemble(ctx, d); err != nil {
+			return SendResult{Issue: open}, err
+		}
+		if iss.ID != open.ID {
+			return SendResult{Issue: iss}, fmt.Errorf("digest %s: issue #%d changed while being rescheduled", d.Key, open.Number)
+		}
+	}
+	if iss.IncludedCount == 0 {
+		return SendResult{Issue: iss}, ErrNothingToSend
+	}
+	return a.sendIssue(ctx, d, iss)
+}
+
+// purge is the daily clean-up.
+func (a *App) purge(ctx context.Context) {
+	// Sign-ups never confirmed are forgotten after subscribers.pending_expiry.
+	if n, err := a.Subscribers.PurgePending(ctx); err != nil {
+		a.Log.Error("purge unconfirmed sign-ups", "err", err)
+	} else if n > 0 {
+		a.Log.Info("purged unconfirmed sign-ups", "count", n)
+	}
+	if err := a.Subscribers.PruneChanges(ctx); err != nil {
+		a.Log.Error("prune the log of subscriber changes", "err", err)
+	}
 }

@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/haiphong/hpdigest/digest"
 	"github.com/haiphong/hpdigest/store/backup"
 	"github.com/haiphong/hpdigest/web"
@@ -28,25 +26,23 @@ type ops struct {
 	health         healthCache
 }
 
-// startOps adds the daemon's operational jobs to its scheduler (the
+// startOps returns the daemon's operational jobs for its scheduler (the
 // heartbeat /healthz reads, scheduled backups), starts the metrics
 // listener when one is configured, and returns the parts it adds to the
 // main web server (/healthz; /metrics when served there; the request
 // observer) and a function that stops the metrics listener and waits for it.
-func (a *App) startOps(ctx context.Context, c *cron.Cron) ([]web.Registrar, func(), error) {
+func (a *App) startOps(ctx context.Context) ([]job, []web.Registrar, func(), error) {
 	a.beat()
-	if _, err := c.AddFunc(fmt.Sprintf("@every %s", heartbeatEvery), a.beat); err != nil {
-		return nil, nil, err
-	}
+	jobs := []job{{name: "heartbeat", spec: fmt.Sprintf("@every %s", heartbeatEvery), exclusive: true,
+		run: func(context.Context, time.Time) { a.beat() }}}
 	if spec := a.Cfg.Backup.Schedule; spec != "" {
-		if _, err := c.AddFunc(withTZ(spec, a.Cfg.Timezone), func() { a.scheduledBackup(ctx) }); err != nil {
-			return nil, nil, fmt.Errorf("backup.schedule: %w", err)
-		}
+		jobs = append(jobs, job{name: "backup.schedule", spec: withTZ(spec, a.Cfg.Timezone), exclusive: true,
+			run: func(ctx context.Context, _ time.Time) { a.scheduledBackup(ctx) }})
 	}
 	parts := []web.Registrar{healthPart{a}}
 	wait := func() {}
 	if !a.Cfg.Metrics.Enabled() {
-		return parts, wait, nil
+		return jobs, parts, wait, nil
 	}
 	m := a.newMetrics()
 	a.ops.metrics = m
@@ -55,7 +51,7 @@ func (a *App) startOps(ctx context.Context, c *cron.Cron) ([]web.Registrar, func
 	if addr := a.Cfg.Metrics.Listen; addr != "" {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			return nil, nil, fmt.Errorf("metrics.listen: %w", err)
+			return nil, nil, nil, fmt.Errorf("metrics.listen: %w", err)
 		}
 		a.Log.Info("metrics listening", "addr", ln.Addr().String(), "token", a.Cfg.Metrics.Token != "")
 		sctx, stop := context.WithCancel(ctx)
@@ -68,7 +64,7 @@ func (a *App) startOps(ctx context.Context, c *cron.Cron) ([]web.Registrar, func
 		}()
 		wait = func() { stop(); <-done }
 	}
-	return parts, wait, nil
+	return jobs, parts, wait, nil
 }
 
 func (a *App) newMetrics() *metrics.Metrics {
@@ -91,7 +87,7 @@ func (a *App) newMetrics() *metrics.Metrics {
 	return metrics.New(src, metrics.Options{Token: a.Cfg.Metrics.Token, OnMainServer: a.Cfg.Metrics.OnMainServer()})
 }
 
-func (a *App) beat() { a.ops.heartbeat.Store(time.Now().UnixNano()) }
+func (a *App) beat() { a.ops.heartbeat.Store(a.clock.Now().UnixNano()) }
 
 // lastBeat is the scheduler's last heartbeat (zero outside the daemon).
 func (a *App) lastBeat() time.Time {

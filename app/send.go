@@ -29,17 +29,27 @@ type SendResult struct {
 	Summary deliver.Summary
 }
 
-// SendNow fetches every feed, brings the digest's issue up to date and sends
-// it; an issue whose send was interrupted is resumed instead. A digest that
-// requires approval sends only an approved issue unless force is set.
+// SendNow fetches the feeds (those not backing off after errors), brings
+// the digest's issue up to date and sends it; an issue whose send was
+// interrupted is resumed instead. A digest that requires approval sends
+// only an approved issue unless force is set. It waits while another send
+// runs in this process, and decides what to send once that one is done.
 func (a *App) SendNow(ctx context.Context, d digest.Digest, force bool) (SendResult, error) {
-	a.sendMu.Lock()
-	defer a.sendMu.Unlock()
+	release, _, err := a.gate.claim(ctx, d.Key, true)
+	if err != nil {
+		return SendResult{}, err
+	}
+	defer release()
+	return a.sendNow(ctx, d, force)
+}
+
+// sendNow is SendNow for a caller that holds the gate.
+func (a *App) sendNow(ctx context.Context, d digest.Digest, force bool) (SendResult, error) {
 	if open, err := a.Digests.OpenIssueHeader(ctx, d.Key); err == nil && open.Status == digest.StatusSending {
 		a.Log.Info("resuming interrupted send", "digest", d.Key, "issue", open.Number)
 		return a.sendIssue(ctx, d, open)
 	}
-	a.FetchNow(ctx)
+	a.fetchBeforeSend(ctx)
 	iss, added, err := a.Assemble(ctx, d)
 	if err != nil {
 		return SendResult{}, err
@@ -54,14 +64,35 @@ func (a *App) SendNow(ctx context.Context, d digest.Digest, force bool) (SendRes
 	return a.sendIssue(ctx, d, iss)
 }
 
-// SendIssue sends (or resumes) one issue to every confirmed subscriber and
-// marks it sent once no recipient is left pending or waiting for a retry.
-func (a *App) SendIssue(ctx context.Context, d digest.Digest, iss *digest.Issue) (SendResult, error) {
-	a.sendMu.Lock()
-	defer a.sendMu.Unlock()
-	return a.sendIssue(ctx, d, iss)
+// fetchBeforeSend fetches the feeds for the freshest issue, leaving alone
+// the feeds that back off after errors. The poller logs each failure.
+func (a *App) fetchBeforeSend(ctx context.Context) {
+	rep := a.Poller.FetchHealthy(ctx)
+	a.classifyReport(ctx, rep)
 }
 
+// SendIssue sends (or resumes) one issue to every confirmed subscriber and
+// marks it sent once no recipient is left pending or waiting for a retry.
+// It waits while another send runs, then reads the issue again: one sent
+// meanwhile (by the resume check) is not sent again.
+func (a *App) SendIssue(ctx context.Context, d digest.Digest, iss *digest.Issue) (SendResult, error) {
+	release, _, err := a.gate.claim(ctx, d.Key, true)
+	if err != nil {
+		return SendResult{Issue: iss}, err
+	}
+	defer release()
+	fresh, err := a.Digests.Issue(ctx, iss.ID)
+	if err != nil {
+		return SendResult{Issue: iss}, err
+	}
+	if fresh.Status == digest.StatusSent {
+		sum, err := a.Engine.Status(ctx, fresh.ID)
+		return SendResult{Issue: fresh, Summary: sum}, err
+	}
+	return a.sendIssue(ctx, d, fresh)
+}
+
+// sendIssue sends one issue; the caller holds the gate.
 func (a *App) sendIssue(ctx context.Context, d digest.Digest, iss *digest.Issue) (SendResult, error) {
 	if iss.Status == digest.StatusSent {
 		return SendResult{Issue: iss}, fmt.Errorf("issue %d of %s was already sent on %s", iss.Number, d.Key, iss.SentAt.Format(time.RFC3339))
@@ -74,6 +105,14 @@ func (a *App) sendIssue(ctx context.Context, d digest.Digest, iss *digest.Issue)
 		return SendResult{Issue: iss}, err
 	}
 	iss = fresh
+	// Readers who unsubscribe, pause or bounce while the send runs are
+	// checked right before each message leaves (see subscribers.StopWatch
+	// for the window that remains).
+	stops, err := a.Subscribers.WatchStops(ctx, a.clock)
+	if err != nil {
+		return SendResult{Issue: iss}, err
+	}
+	defer stops.Close()
 	job := deliver.Job{
 		IssueID:    iss.ID,
 		Recipients: a.recipients,
@@ -81,6 +120,7 @@ func (a *App) sendIssue(ctx context.Context, d digest.Digest, iss *digest.Issue)
 		OnPermanentFailure: func(ctx context.Context, id int64, reason string) error {
 			return a.Subscribers.RecordBounce(ctx, id, reason)
 		},
+		Stopped: stops.Stopped,
 	}
 	if hour, minute, ok, _ := d.LocalTime(); ok {
 		job.Local = &deliver.LocalDelivery{Hour: hour, Minute: minute, DefaultTimezone: a.Cfg.Subscribers.DefaultTimezone}
@@ -94,6 +134,7 @@ func (a *App) sendIssue(ctx context.Context, d digest.Digest, iss *digest.Issue)
 		if err := a.Digests.MarkSent(ctx, iss.ID); err != nil {
 			return res, err
 		}
+		res.Issue.Status = digest.StatusSent
 	}
 	return res, nil
 }
@@ -102,8 +143,11 @@ func (a *App) sendIssue(ctx context.Context, d digest.Digest, iss *digest.Issue)
 // failed for permanently, except bounced addresses (5xx on RCPT): for a
 // relay that refused mail by mistake. Recipients who got it are untouched.
 func (a *App) ResendFailed(ctx context.Context, d digest.Digest, number int) (SendResult, error) {
-	a.sendMu.Lock()
-	defer a.sendMu.Unlock()
+	release, _, err := a.gate.claim(ctx, d.Key, true)
+	if err != nil {
+		return SendResult{}, err
+	}
+	defer release()
 	iss, err := a.Digests.IssueByNumber(ctx, d.Key, number)
 	if err != nil {
 		return SendResult{}, fmt.Errorf("%s issue #%d: %w", d.Key, number, err)
@@ -228,7 +272,7 @@ func (a *App) RenderIssue(d digest.Digest, iss *digest.Issue, chosen []string) *
 	loc := d.Location()
 	date := iss.SendingAt
 	if date.IsZero() {
-		date = time.Now()
+		date = a.clock.Now()
 	}
 	out := &render.Issue{
 		ID:        iss.ID,

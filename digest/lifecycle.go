@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/haiphong/hpdigest/store"
 )
 
 // Approve freezes a draft for its scheduled send. version is the version the
@@ -33,11 +35,34 @@ func (s *Store) Reschedule(ctx context.Context, id int64, version int, at time.T
 }
 
 // MarkSending records that the send of an issue has started: from then on
-// it is frozen, and a restart resumes it. Idempotent.
+// it is frozen, and a restart resumes it. The title and summary of each
+// included item are kept as mailed, so that a later edit by the portal is
+// recognised as an update of what readers got. Idempotent.
 func (s *Store) MarkSending(ctx context.Context, id int64) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE issues SET status = ?, sending_at = ?, version = version + 1
+	iss, err := s.Issue(ctx, id)
+	if err != nil {
+		return fmt.Errorf("digest: mark issue %d sending: %w", id, err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("digest: mark issue %d sending: %w", id, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE issues SET status = ?, sending_at = ?, version = version + 1
 		WHERE id = ? AND status IN (?, ?)`, StatusSending, s.now().Unix(), id, StatusDraft, StatusApproved)
 	if err != nil {
+		return fmt.Errorf("digest: mark issue %d sending: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // sending or sent already
+	}
+	for _, it := range iss.Included() {
+		if _, err := tx.ExecContext(ctx, `UPDATE issue_items SET sent_title = ?, sent_summary = ? WHERE issue_id = ? AND item_id = ?`,
+			it.Item.Title, it.Item.SummaryText, id, it.ItemID); err != nil {
+			return fmt.Errorf("digest: mark issue %d sending: %w", id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("digest: mark issue %d sending: %w", id, err)
 	}
 	return nil
@@ -70,14 +95,15 @@ func (s *Store) SetNote(ctx context.Context, id int64, version int, noteVI, note
 }
 
 // SetIncluded includes or excludes an item, and keeps the decision as a
-// label of the item.
+// label of the item. An item a curator excluded is never carried over to a
+// later issue.
 func (s *Store) SetIncluded(ctx context.Context, id int64, version int, itemID int64, included bool) error {
-	action := LabelExclude
+	action, by := LabelExclude, ExcludedByStaff
 	if included {
-		action = LabelInclude
+		action, by = LabelInclude, ""
 	}
 	return s.editTx(ctx, id, version, func(tx *sql.Tx) error {
-		if err := updateItem(ctx, tx, id, itemID, `UPDATE issue_items SET included = ? WHERE issue_id = ? AND item_id = ?`, included, id, itemID); err != nil {
+		if err := updateItem(ctx, tx, id, itemID, `UPDATE issue_items SET included = ?, excluded_by = ? WHERE issue_id = ? AND item_id = ?`, included, by, id, itemID); err != nil {
 			return err
 		}
 		return s.addLabel(ctx, tx, id, itemID, action, "")
@@ -162,7 +188,7 @@ func (s *Store) AddItem(ctx context.Context, id int64, version int, itemID int64
 	return s.editTx(ctx, id, version, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO issue_items (issue_id, item_id, theme, position, included)
 			VALUES (?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM issue_items WHERE issue_id = ? AND theme = ?), 1)
-			ON CONFLICT (issue_id, item_id) DO UPDATE SET included = 1`, id, itemID, theme, id, theme); err != nil {
+			ON CONFLICT (issue_id, item_id) DO UPDATE SET included = 1, excluded_by = ''`, id, itemID, theme, id, theme); err != nil {
 			return err
 		}
 		return s.addLabel(ctx, tx, id, itemID, LabelAdd, "")
@@ -253,4 +279,51 @@ func (s *Store) HasItem(ctx context.Context, issueID, itemID int64) (bool, error
 		return false, fmt.Errorf("digest: issue %d: %w", issueID, err)
 	}
 	return n > 0, nil
+}
+
+// SkippedSend is a scheduled send that made no new issue because a send
+// of the digest was going on.
+type SkippedSend struct {
+	Digest string
+	TickAt time.Time // the scheduled time
+	Issue  int       // the number of the issue whose send was going on
+	Reason string    // SkipRunning or SkipResumed
+}
+
+// Why a scheduled send was skipped (SkippedSend.Reason).
+const (
+	SkipRunning = "running" // the digest's previous send was still running
+	SkipResumed = "resumed" // an interrupted send was resumed instead
+)
+
+// RecordSkippedSend keeps a skipped scheduled send for the staff's history.
+func (s *Store) RecordSkippedSend(ctx context.Context, sk SkippedSend) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO skipped_sends (digest, tick_at, issue_number, reason, created_at) VALUES (?, ?, ?, ?, ?)`,
+		sk.Digest, sk.TickAt.Unix(), sk.Issue, sk.Reason, s.now().Unix())
+	if err != nil {
+		return fmt.Errorf("digest %s: record skipped send: %w", sk.Digest, err)
+	}
+	return nil
+}
+
+// SkippedSends lists the skipped scheduled sends of a digest ("" = all),
+// newest first, at most limit.
+func (s *Store) SkippedSends(ctx context.Context, digestKey string, limit int) ([]SkippedSend, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT digest, tick_at, issue_number, reason FROM skipped_sends
+		WHERE ? = '' OR digest = ? ORDER BY tick_at DESC, id DESC LIMIT ?`, digestKey, digestKey, limit)
+	if err != nil {
+		return nil, fmt.Errorf("digest: read skipped sends: %w", err)
+	}
+	defer rows.Close()
+	var out []SkippedSend
+	for rows.Next() {
+		var sk SkippedSend
+		var at int64
+		if err := rows.Scan(&sk.Digest, &at, &sk.Issue, &sk.Reason); err != nil {
+			return nil, err
+		}
+		sk.TickAt = store.Time(at)
+		out = append(out, sk)
+	}
+	return out, rows.Err()
 }

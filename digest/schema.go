@@ -13,6 +13,13 @@ package digest
 
 import "github.com/haiphong/hpdigest/store"
 
+// Why an item of an issue is excluded (IssueItem.ExcludedBy).
+const (
+	ExcludedByLimit  = "limit"  // over max_per_section: offered again in the next issue
+	ExcludedByStaff  = "staff"  // a curator's choice: never offered again
+	ExcludedByUpdate = "update" // a correction of a story already mailed
+)
+
 // Issue states.
 const (
 	StatusDraft    = "draft"
@@ -76,5 +83,22 @@ func Migrations() store.Migration {
 			at         INTEGER NOT NULL
 		);
 		CREATE INDEX item_labels_item ON item_labels (item_id, id);`,
+		// Why an item is excluded, where it was carried over from, which
+		// mailed story it updates; and the scheduled sends that were skipped.
+		`ALTER TABLE issue_items ADD COLUMN excluded_by TEXT NOT NULL DEFAULT ''; -- '' | 'limit' | 'staff' | 'update'
+		ALTER TABLE issue_items ADD COLUMN carried_from INTEGER NOT NULL DEFAULT 0; -- number of the issue it was left out of
+		ALTER TABLE issue_items ADD COLUMN update_of INTEGER NOT NULL DEFAULT 0;    -- item id of the mailed story it updates
+		ALTER TABLE issue_items ADD COLUMN update_in INTEGER NOT NULL DEFAULT 0;    -- number of the issue that mailed it
+		ALTER TABLE issue_items ADD COLUMN sent_title TEXT NOT NULL DEFAULT '';     -- the item's title and summary as mailed
+		ALTER TABLE issue_items ADD COLUMN sent_summary TEXT NOT NULL DEFAULT '';
+		CREATE TABLE skipped_sends (
+			id           INTEGER PRIMARY KEY,
+			digest       TEXT NOT NULL,
+			tick_at      INTEGER NOT NULL, -- the scheduled time that was skipped
+			issue_number INTEGER NOT NULL DEFAULT 0, -- the issue whose send was running
+			reason       TEXT NOT NULL,
+			created_at   INTEGER NOT NULL
+		);
+		CREATE INDEX skipped_sends_digest ON skipped_sends (digest, tick_at);`,
 	}}
 }

@@ -99,8 +99,18 @@ type IssueItem struct {
 	TitleEN   string
 	SummaryVI string
 	SummaryEN string
-	Item      feeds.Item
-	Class     Classification
+	// ExcludedBy says why an excluded item is left out (ExcludedByLimit,
+	// ExcludedByStaff, ExcludedByUpdate; "" for included items).
+	ExcludedBy string
+	// CarriedFrom is the number of the issue the item was left out of for
+	// lack of room (max_per_section); 0 for new items.
+	CarriedFrom int
+	// UpdateOf is the item of a story already mailed (in issue UpdateIn)
+	// that this item corrects or edits: staff see "updated since sent".
+	UpdateOf int64
+	UpdateIn int
+	Item     feeds.Item
+	Class    Classification
 }
 
 // Store reads and writes issues.
@@ -114,6 +124,9 @@ type Store struct {
 func NewStore(db *sql.DB, items ItemSource) *Store {
 	return &Store{db: db, items: items, now: time.Now}
 }
+
+// SetClock replaces the clock (the daemon's, or a test's).
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
 // SaveClassification stores (or replaces) an item's themes.
 func (s *Store) SaveClassification(ctx context.Context, itemID int64, c Classification) error {
@@ -167,11 +180,16 @@ func (s *Store) Classifications(ctx context.Context, ids []int64) (map[int64]Cla
 }
 
 // Assemble brings the digest's open draft up to date, creating it if there
-// is none: items published inside the window that no other issue of the
-// digest holds are added at the end of their section (staff edits are kept).
-// An approved or sending issue is returned unchanged. classify is called for
-// items that have no stored classification yet. It returns the issue and the
-// number of items added.
+// is none: items published inside the window that are not a story already
+// placed in one of the digest's recent issues (see samestory.go), newest
+// first, each at the end of its section (staff edits are kept); then the
+// items left out of the last sent issue for lack of room (max_per_section,
+// not a curator's choice), marked as carried over and included where there
+// is room. A correction of a story
+// already mailed is placed excluded and marked as an update of it. An
+// approved or sending issue is returned unchanged. classify is called for
+// items that have no stored classification yet. It returns the issue and
+// the number of items added.
 func (s *Store) Assemble(ctx context.Context, d Digest, classify func(feeds.Item) Classification) (*Issue, int, error) {
 	now := s.now()
 	open, err := s.OpenIssueHeader(ctx, d.Key) // the items are loaded once, at the end
@@ -187,13 +205,16 @@ func (s *Store) Assemble(ctx context.Context, d Digest, classify func(feeds.Item
 	if err != nil {
 		return nil, 0, fmt.Errorf("digest %s: read items: %w", d.Key, err)
 	}
-	taken, err := s.storiesInIssues(ctx, d.Key, from.Add(-d.Window))
+	p, err := s.placedItems(ctx, d.Key, from.Add(-d.Window))
 	if err != nil {
 		return nil, 0, err
 	}
-	ids := make([]int64, 0, len(candidates))
+	ids := make([]int64, 0, len(candidates)+len(p.carry))
 	for _, it := range candidates {
 		ids = append(ids, it.ID)
+	}
+	for _, c := range p.carry {
+		ids = append(ids, c.item.ID)
 	}
 	classes, err := s.Classifications(ctx, ids)
 	if err != nil {
@@ -222,31 +243,63 @@ func (s *Store) Assemble(ctx context.Context, d Digest, classify func(feeds.Item
 	for _, t := range d.Themes {
 		inDigest[t] = true
 	}
-	seenURL := map[string]bool{}
 	added := 0
-	for _, it := range candidates { // newest first
-		if taken[it.ID] || taken[it.StoryID] || (it.URL != "" && seenURL[it.URL]) {
-			continue
-		}
-		seenURL[it.URL] = true
-		c, ok := classes[it.ID]
-		if !ok {
-			c = classify(it)
-			if err := s.saveClassification(ctx, tx, it.ID, c); err != nil {
-				return nil, 0, err
+	place := func(it feeds.Item, section string, pl placement) error {
+		if section == "" {
+			c, ok := classes[it.ID]
+			if !ok {
+				c = classify(it)
+				if err := s.saveClassification(ctx, tx, it.ID, c); err != nil {
+					return err
+				}
 			}
+			section = SectionFor(c, d.Themes)
 		}
-		section := SectionFor(c, d.Themes)
-		included := inDigest[section] && counts[section] < d.MaxPerSection
+		included := pl.updateOf == 0 && inDigest[section] && counts[section] < d.MaxPerSection
+		excludedBy := ""
+		switch {
+		case pl.updateOf != 0:
+			excludedBy = ExcludedByUpdate
+		case !included && inDigest[section]:
+			excludedBy = ExcludedByLimit
+		}
 		if included {
 			counts[section]++
 		}
 		last[section]++
-		if _, err := tx.ExecContext(ctx, `INSERT INTO issue_items (issue_id, item_id, theme, position, included) VALUES (?, ?, ?, ?, ?)`,
-			issueID, it.ID, section, last[section], included); err != nil {
-			return nil, 0, fmt.Errorf("digest %s: place item %d: %w", d.Key, it.ID, err)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO issue_items (issue_id, item_id, theme, position, included, excluded_by, carried_from, update_of, update_in)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			issueID, it.ID, section, last[section], included, excludedBy, pl.carriedFrom, pl.updateOf, pl.updateIn); err != nil {
+			return fmt.Errorf("digest %s: place item %d: %w", d.Key, it.ID, err)
 		}
 		added++
+		return nil
+	}
+	for _, it := range candidates { // newest first
+		if p.taken[it.ID] {
+			continue
+		}
+		text := newStoryText(it)
+		m, ok := p.stories.match(text)
+		if ok || p.taken[it.StoryID] {
+			if ok && m.mailed && isUpdate(m.sent, text, m.feedID == it.FeedID) {
+				if err := place(it, "", placement{updateOf: m.itemID, updateIn: m.number}); err != nil {
+					return nil, 0, err
+				}
+				p.stories.add(it, 0, false)
+			}
+			continue
+		}
+		p.stories.add(it, 0, false)
+		if err := place(it, "", placement{}); err != nil {
+			return nil, 0, err
+		}
+	}
+	// Then what did not fit last time: included where there is room left.
+	for _, c := range p.carry {
+		if err := place(c.item, c.section, placement{carriedFrom: c.from}); err != nil {
+			return nil, 0, err
+		}
 	}
 	if added > 0 || open == nil {
 		if _, err := tx.ExecContext(ctx, `UPDATE issues SET period_end_at = ?, updated_at = ? WHERE id = ?`, now.Unix(), now.Unix(), issueID); err != nil {
@@ -258,6 +311,13 @@ func (s *Store) Assemble(ctx context.Context, d Digest, classify func(feeds.Item
 	}
 	iss, err := s.Issue(ctx, issueID)
 	return iss, added, err
+}
+
+// placement is how an item comes into a draft.
+type placement struct {
+	carriedFrom int   // left out of this issue number for lack of room
+	updateOf    int64 // corrects this mailed item
+	updateIn    int   // of this issue number
 }
 
 // SectionFor picks the section of an item: its best theme if the digest has
@@ -313,40 +373,77 @@ func sectionCounts(ctx context.Context, tx *sql.Tx, issueID int64) (included, la
 	return included, lastPos, rows.Err()
 }
 
-// storiesInIssues returns the item and story ids held by the digest's
-// issues that ended after since: a story placed once (under any feed's copy
-// of it) is never placed again.
-func (s *Store) storiesInIssues(ctx context.Context, digestKey string, since time.Time) (map[int64]bool, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT ii.item_id FROM issue_items ii JOIN issues i ON i.id = ii.issue_id
-		WHERE i.digest = ? AND i.period_end_at >= ?`, digestKey, since.Unix())
+// placed is what a digest's recent issues hold, for assembling the next
+// draft.
+type placed struct {
+	taken   map[int64]bool // item and story ids placed in an issue
+	stories placedStories  // their text, to recognise a story published again
+	carry   []carryOver    // left out of the last sent issue for lack of room
+}
+
+type carryOver struct {
+	item    feeds.Item
+	section string
+	from    int // the issue's number
+}
+
+// placedItems reads the items placed in the digest's issues that ended
+// after since.
+func (s *Store) placedItems(ctx context.Context, digestKey string, since time.Time) (placed, error) {
+	p := placed{taken: map[int64]bool{}}
+	rows, err := s.db.QueryContext(ctx, `SELECT ii.item_id, ii.theme, ii.included, ii.excluded_by, ii.carried_from,
+		ii.sent_title, ii.sent_summary, i.number, i.status,
+		COALESCE(i.number = (SELECT MAX(number) FROM issues WHERE digest = i.digest AND status = ?), 0) AS last_sent
+		FROM issue_items ii JOIN issues i ON i.id = ii.issue_id
+		WHERE i.digest = ? AND i.period_end_at >= ? ORDER BY i.number, ii.theme, ii.position`, StatusSent, digestKey, since.Unix())
 	if err != nil {
-		return nil, fmt.Errorf("digest %s: read placed items: %w", digestKey, err)
+		return p, fmt.Errorf("digest %s: read placed items: %w", digestKey, err)
 	}
+	type row struct {
+		id                  int64
+		theme, excludedBy   string
+		included, lastSent  bool
+		carriedFrom, number int
+		status              string
+		sentTitle, sentSum  string
+	}
+	var all []row
 	var ids []int64
+	placedTimes := map[int64]int{}
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var r row
+		if err := rows.Scan(&r.id, &r.theme, &r.included, &r.excludedBy, &r.carriedFrom, &r.sentTitle, &r.sentSum, &r.number, &r.status, &r.lastSent); err != nil {
 			rows.Close()
-			return nil, err
+			return p, err
 		}
-		ids = append(ids, id)
+		all = append(all, r)
+		ids = append(ids, r.id)
+		placedTimes[r.id]++
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return p, err
 	}
 	items, err := s.items.ItemsByID(ctx, ids)
 	if err != nil {
-		return nil, fmt.Errorf("digest %s: read placed items: %w", digestKey, err)
+		return p, fmt.Errorf("digest %s: read placed items: %w", digestKey, err)
 	}
-	out := make(map[int64]bool, 2*len(ids))
-	for _, id := range ids {
-		out[id] = true
-		if it, ok := items[id]; ok && it.StoryID != 0 {
-			out[it.StoryID] = true
+	for _, r := range all {
+		it, ok := items[r.id]
+		if r.lastSent && r.excludedBy == ExcludedByLimit && r.carriedFrom == 0 && placedTimes[r.id] == 1 && ok {
+			p.carry = append(p.carry, carryOver{item: it, section: r.theme, from: r.number})
 		}
+		p.taken[r.id] = true
+		if !ok {
+			continue
+		}
+		if it.StoryID != 0 {
+			p.taken[it.StoryID] = true
+		}
+		mailed := r.included && (r.status == StatusSent || r.status == StatusSending)
+		p.stories.addPlaced(it, r.number, mailed, r.sentTitle, r.sentSum)
 	}
-	return out, nil
+	return p, nil
 }
 
 const issueColumns = `id, digest, number, status, period_start_at, period_end_at, created_at, updated_at,
@@ -422,7 +519,8 @@ func (s *Store) Issues(ctx context.Context, digestKey, status string) ([]*Issue,
 }
 
 func (s *Store) loadItems(ctx context.Context, iss *Issue) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT item_id, theme, position, included, title_vi, title_en, summary_vi, summary_en
+	rows, err := s.db.QueryContext(ctx, `SELECT item_id, theme, position, included, title_vi, title_en, summary_vi, summary_en,
+		excluded_by, carried_from, update_of, update_in
 		FROM issue_items WHERE issue_id = ? ORDER BY theme, position`, iss.ID)
 	if err != nil {
 		return fmt.Errorf("digest: read items of issue %d: %w", iss.ID, err)
@@ -431,7 +529,8 @@ func (s *Store) loadItems(ctx context.Context, iss *Issue) error {
 	iss.Items = iss.Items[:0]
 	for rows.Next() {
 		var it IssueItem
-		if err := rows.Scan(&it.ItemID, &it.Theme, &it.Position, &it.Included, &it.TitleVI, &it.TitleEN, &it.SummaryVI, &it.SummaryEN); err != nil {
+		if err := rows.Scan(&it.ItemID, &it.Theme, &it.Position, &it.Included, &it.TitleVI, &it.TitleEN, &it.SummaryVI, &it.SummaryEN,
+			&it.ExcludedBy, &it.CarriedFrom, &it.UpdateOf, &it.UpdateIn); err != nil {
 			rows.Close()
 			return err
 		}

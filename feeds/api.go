@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/haiphong/hpdigest/store"
@@ -74,14 +73,16 @@ func Migrations() store.Migration {
 // Store reads and writes the feeds and items tables.
 type Store struct {
 	db *sql.DB
-	// writeMu serialises this process's item transactions. SQLite has one
+	// writes serialises this process's item transactions. SQLite has one
 	// writer anyway; without it concurrent fetches would wait on the busy
-	// timeout, which retries with sleeps of up to 100 ms.
-	writeMu sync.Mutex
+	// timeout, which retries with sleeps of up to 100 ms. A channel, not a
+	// mutex: the wait ends with the context, and a test's simulated clock
+	// sees it as idle while the holder sleeps in SQLite's busy handler.
+	writes chan struct{}
 }
 
 // NewStore wraps an open database (migrations already applied).
-func NewStore(db *sql.DB) *Store { return &Store{db: db} }
+func NewStore(db *sql.DB) *Store { return &Store{db: db, writes: make(chan struct{}, 1)} }
 
 // SyncSources makes the feeds table match the configured sources: new ones
 // are added, changed URLs/languages/intervals updated, removed ones disabled
@@ -380,8 +381,12 @@ func (s *Store) recordFailure(ctx context.Context, f feedRow, now, next, retryAt
 // ingest stores the parsed items of one feed and its new fetch state in one
 // transaction, returning the items stored for the first time.
 func (s *Store) ingest(ctx context.Context, f feedRow, items []Item, fs fetchState, now, next time.Time) ([]Item, error) {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	select {
+	case s.writes <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("feeds: store items of %q: %w", f.Name, ctx.Err())
+	}
+	defer func() { <-s.writes }()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("feeds: store items of %q: %w", f.Name, err)

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/haiphong/hpdigest/internal/clock"
 )
 
 // Fetch errors, wrapped in FeedResult.Err (test with errors.Is).
@@ -38,6 +40,9 @@ type FeedResult struct {
 	NotModified bool   // 304, or a body identical to the last one: nothing parsed
 	Err         error  // nil on success; names the feed and the reason
 	Disabled    bool   // this failure disabled the feed (fetch.max_errors reached)
+	// BackingOff is set (to the time of its next try) when FetchHealthy
+	// left the feed alone because it is backing off after errors.
+	BackingOff time.Time
 }
 
 // Report is the outcome of one poll round.
@@ -75,6 +80,7 @@ type Poller struct {
 	now    func() time.Time
 	// observe, if set, is told of every fetch (see Observe).
 	observe func(FeedResult, time.Duration)
+	clock  clock.Clock
 }
 
 // NewPoller makes a poller; zero Config fields take defaults.
@@ -97,7 +103,19 @@ func NewPoller(cfg Config, st *Store, log *slog.Logger) *Poller {
 		},
 	}
 	return &Poller{cfg: cfg, store: st, log: log, client: client,
-		global: make(chan struct{}, cfg.Concurrency), hosts: map[string]chan struct{}{}, now: time.Now}
+		global: make(chan struct{}, cfg.Concurrency), hosts: map[string]chan struct{}{}, now: time.Now, clock: clock.Real}
+}
+
+// SetClock replaces the clock the poller schedules and waits by.
+func (p *Poller) SetClock(c clock.Clock) {
+	p.clock = clock.Or(c)
+	p.now = p.clock.Now
+}
+
+// SetDialer replaces how the poller opens connections (an in-memory
+// network in tests that simulate time).
+func (p *Poller) SetDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) {
+	p.client.Transport.(*http.Transport).DialContext = dial
 }
 
 // FetchAll fetches every enabled feed now (concurrently), stores new items and
@@ -105,7 +123,14 @@ func NewPoller(cfg Config, st *Store, log *slog.Logger) *Poller {
 // failing feed never stops the others. A feed whose server asked to wait
 // (Retry-After) is not fetched before that time; its result carries
 // ErrRateLimited.
-func (p *Poller) FetchAll(ctx context.Context) Report {
+func (p *Poller) FetchAll(ctx context.Context) Report { return p.fetchAll(ctx, false) }
+
+// FetchHealthy is FetchAll for the fetch before a send: a feed backing off
+// after errors is not fetched before its next try (its result has
+// BackingOff set and no error), so sends do not hammer a failing portal.
+func (p *Poller) FetchHealthy(ctx context.Context) Report { return p.fetchAll(ctx, true) }
+
+func (p *Poller) fetchAll(ctx context.Context, respectBackoff bool) Report {
 	feeds, err := p.store.feedsToFetch(ctx, time.Time{})
 	if err != nil {
 		return Report{Feeds: []FeedResult{{Name: "(all feeds)", Err: err}}}
@@ -113,9 +138,15 @@ func (p *Poller) FetchAll(ctx context.Context) Report {
 	out := make([]FeedResult, len(feeds))
 	var wg sync.WaitGroup
 	for i, f := range feeds {
-		if now := p.now(); f.RetryAfterAt.After(now) {
+		now := p.now()
+		if f.RetryAfterAt.After(now) {
 			out[i] = FeedResult{Name: f.Name, URL: f.URL, Err: fmt.Errorf("feed %q: %w: not fetched before %s",
 				f.Name, ErrRateLimited, f.RetryAfterAt.Format(time.RFC3339))}
+			continue
+		}
+		if respectBackoff && f.ErrorCount > 0 && f.NextFetchAt.After(now) {
+			out[i] = FeedResult{Name: f.Name, URL: f.URL, BackingOff: f.NextFetchAt}
+			p.log.Debug("feeds: backing off after errors; not fetched before the send", "feed", f.Name, "errors", f.ErrorCount, "next", f.NextFetchAt)
 			continue
 		}
 		wg.Add(1)
@@ -164,23 +195,20 @@ func (p *Poller) Run(ctx context.Context, onNew func(context.Context, []Item)) {
 				if inFlight[f.Name] {
 					continue
 				}
-				if d := time.Until(maxTime(f.NextFetchAt, f.RetryAfterAt)); d < wait {
+				if d := maxTime(f.NextFetchAt, f.RetryAfterAt).Sub(p.now()); d < wait {
 					wait = max(d, time.Second)
 				}
 			}
 		}
-		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			timer.Stop()
 			return
 		case r := <-results:
-			timer.Stop()
 			delete(inFlight, r.Name)
 			if len(r.NewItems) > 0 && onNew != nil && ctx.Err() == nil {
 				onNew(ctx, r.NewItems)
 			}
-		case <-timer.C:
+		case <-p.clock.After(wait):
 		}
 	}
 }
@@ -224,8 +252,8 @@ func (p *Poller) fetchOne(ctx context.Context, f feedRow) (res FeedResult) {
 	if err == nil && resp.status == http.StatusNotModified {
 		res.NotModified = true
 		err = p.store.recordUnchanged(ctx, f, now, p.nextPoll(f, resp.maxAge, now), resp.maxAge)
-		p.logResult(f, res, err, now.Sub(start))
 		res.Err = wrapFeed(f, err)
+		p.logResult(f, res, err, now.Sub(start))
 		return res
 	}
 	var hash string
@@ -237,8 +265,8 @@ func (p *Poller) fetchOne(ctx context.Context, f feedRow) (res FeedResult) {
 		if hash == f.BodyHash {
 			res.NotModified = true
 			err = p.store.recordUnchanged(ctx, f, now, p.nextPoll(f, resp.maxAge, now), resp.maxAge)
-			p.logResult(f, res, err, now.Sub(start))
 			res.Err = wrapFeed(f, err)
+			p.logResult(f, res, err, now.Sub(start))
 			return res
 		}
 		var pf parsed
@@ -267,14 +295,14 @@ func (p *Poller) fetchOne(ctx context.Context, f feedRow) (res FeedResult) {
 		if serr != nil {
 			res.Err = errors.Join(res.Err, serr)
 		}
-		p.logResult(f, res, nil, now.Sub(start))
+		p.logResult(f, res, errors.Join(err, serr), now.Sub(start))
 		return res
 	}
 	fs := fetchState{ETag: resp.etag, LastModified: resp.lm, BodyHash: hash, TTL: min(ttl, maxTTLFloor)}
 	f.TTL = fs.TTL
 	res.NewItems, err = p.store.ingest(ctx, f, items, fs, now, p.nextPoll(f, 0, now))
 	res.Err = wrapFeed(f, err)
-	p.logResult(f, res, nil, now.Sub(start))
+	p.logResult(f, res, err, now.Sub(start))
 	return res
 }
 
@@ -285,10 +313,12 @@ func wrapFeed(f feedRow, err error) error {
 	return fmt.Errorf("feed %q: %w", f.Name, err)
 }
 
-func (p *Poller) logResult(f feedRow, r FeedResult, err error, took time.Duration) {
+// logResult logs a fetch; cause is the failure without the feed's name
+// and URL, which the line carries once as attributes.
+func (p *Poller) logResult(f feedRow, r FeedResult, cause error, took time.Duration) {
 	switch {
-	case r.Err != nil || err != nil:
-		p.log.Warn("feeds: fetch failed", "feed", f.Name, "url", f.URL, "err", errors.Join(r.Err, err), "disabled", r.Disabled)
+	case r.Err != nil:
+		p.log.Warn("feeds: fetch failed", "feed", f.Name, "url", f.URL, "err", cause, "disabled", r.Disabled)
 	case r.NotModified:
 		p.log.Debug("feeds: not modified", "feed", f.Name, "took", took)
 	default:

@@ -95,13 +95,15 @@ func (s *Store) CLIExportSubscriber(ctx context.Context, w io.Writer, email stri
 	return s.ExportOne(ctx, email, w)
 }
 
-// ErrImportProblems is returned by CLIImport when some lines were rejected
-// (every valid line was still imported).
-var ErrImportProblems = errors.New("some lines were rejected")
+// ErrNothingImported is returned by CLIImport when every line of the file
+// was rejected.
+var ErrNothingImported = errors.New("every line was rejected; nothing was imported")
 
 // CLIImport imports a CSV file (-import FILE.csv) and prints the report,
-// each rejected or skipped line with its number. It returns
-// ErrImportProblems (wrapped) if any line was rejected.
+// each rejected or skipped line with its number and a summary. Rejected
+// lines do not make it fail while other lines were imported; it returns an
+// error only when the file cannot be read or nothing in it could be
+// imported (ErrNothingImported, wrapped).
 func (s *Store) CLIImport(ctx context.Context, w io.Writer, path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -113,10 +115,20 @@ func (s *Store) CLIImport(ctx context.Context, w io.Writer, path string) error {
 		return fmt.Errorf("import %s: %w (nothing was imported)", path, err)
 	}
 	PrintImportReport(w, path, rep)
-	if len(rep.Problems) > 0 {
-		return fmt.Errorf("import %s: %d %w", path, len(rep.Problems), ErrImportProblems)
+	if n := len(rep.Problems); n > 0 {
+		if rep.Added+rep.Updated+rep.Skipped == 0 {
+			return fmt.Errorf("import %s: %w (%s)", path, ErrNothingImported, lines(n))
+		}
+		fmt.Fprintf(w, "%s rejected (listed above); every other line was imported\n", lines(n))
 	}
 	return nil
+}
+
+func lines(n int) string {
+	if n == 1 {
+		return "1 line"
+	}
+	return fmt.Sprintf("%d lines", n)
 }
 
 // PrintImportReport writes rep for a person (also used by the staff UI).

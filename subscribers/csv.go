@@ -172,6 +172,7 @@ func (s *Store) ImportCSV(ctx context.Context, r io.Reader) (ImportReport, error
 	if err := tx.Commit(); err != nil {
 		return ImportReport{}, err
 	}
+	s.changed(ctx)
 	return rep, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/haiphong/hpdigest/store"
@@ -109,6 +110,20 @@ func Migrations() store.Migration {
 		`CREATE INDEX subscribers_status_language ON subscribers(status, language);
 		CREATE INDEX subscriber_events_kind ON subscriber_events(kind, at);`,
 		statsMigration,
+		// Every time a reader becomes mailable or stops being mailable
+		// (any process: the web pages, the mail pipe, the CLI), for senders
+		// to check at send time (see StopWatch).
+		`CREATE TABLE subscriber_changes (
+			seq           INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: watchers read past the last they saw
+			subscriber_id INTEGER NOT NULL,
+			at            INTEGER NOT NULL
+		);
+		CREATE TRIGGER subscriber_changes_update AFTER UPDATE OF status, paused ON subscribers
+			WHEN (OLD.status = 'confirmed' AND OLD.paused = 0) <> (NEW.status = 'confirmed' AND NEW.paused = 0)
+			BEGIN INSERT INTO subscriber_changes (subscriber_id, at) VALUES (NEW.id, unixepoch()); END;
+		CREATE TRIGGER subscriber_changes_delete AFTER DELETE ON subscribers
+			WHEN OLD.status = 'confirmed' AND OLD.paused = 0
+			BEGIN INSERT INTO subscriber_changes (subscriber_id, at) VALUES (OLD.id, unixepoch()); END;`,
 	}}
 }
 
@@ -119,6 +134,9 @@ type Store struct {
 	themes   []string
 	now      func() time.Time
 	onRemove RemoveHook
+
+	watchMu sync.Mutex
+	watches map[*StopWatch]bool // refreshed after this process commits a change
 }
 
 // RemoveHook is run inside Remove's transaction so that other components
@@ -431,7 +449,11 @@ func (s *Store) Remove(ctx context.Context, email string) error {
 		suppressionKey(sub.Email), "deleted on request (was "+sub.Status+")", s.now().Unix()); err != nil {
 		return fmt.Errorf("subscribers: record suppression: %w", err)
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.changed(ctx)
+	return nil
 }
 
 // ConfirmedAfter returns up to limit confirmed, not paused subscribers with
@@ -489,7 +511,11 @@ func (s *Store) Unsubscribe(ctx context.Context, id int64, reason string) error 
 	if _, err := setStatus(ctx, tx, id, Unsubscribed, reason, s.now()); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.changed(ctx)
+	return nil
 }
 
 // RecordBounce counts a permanent failure; at the configured count
@@ -518,7 +544,11 @@ func (s *Store) RecordBounce(ctx context.Context, id int64, reason string) error
 			return err
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.changed(ctx)
+	return nil
 }
 
 // Prefs are what a reader changes on the preferences page.
@@ -595,5 +625,6 @@ func (s *Store) UpdatePreferences(ctx context.Context, id int64, p Prefs) (Subsc
 	if err := tx.Commit(); err != nil {
 		return cur, err
 	}
+	s.changed(ctx)
 	return s.Get(ctx, id)
 }

@@ -179,6 +179,8 @@ func runDaemon(ctx context.Context, a *app.App) error {
 	}
 	defer waitInbound()
 	defer cancel() // runs first: stops them when the daemon stops for any reason
+	stopHangup := onHangup(ctx, a)
+	defer stopHangup()
 	err = a.Run(ctx, append(parts, staffArea)...)
 	staffArea.Wait() // sends started from the staff area drain too
 	return err

@@ -50,15 +50,7 @@ var (
 // f); -cpuprofile would mix in the ceiling runs.
 func BenchmarkSend(b *testing.B) {
 	n, workers := *benchN, *benchWorkers
-	var port int
-	switch *benchSink {
-	case "postfix":
-		port = smtpSink(b, "")
-	default:
-		ts := newTestServer(b)
-		ts.keep, ts.bare = false, true
-		port = ts.port
-	}
+	port := benchSinkPort(b)
 	dir := b.TempDir()
 	tmpl := benchTemplate()
 	var rate, ceil, peakRSS, peakHeap float64
@@ -138,6 +130,16 @@ func BenchmarkSend(b *testing.B) {
 	b.ReportMetric(rate/ceil, "ratio")
 	b.ReportMetric(peakRSS, "peak-RSS-MB")
 	b.ReportMetric(peakHeap, "peak-heap-MB")
+}
+
+// benchSinkPort starts the sink -deliver.sink names and returns its port.
+func benchSinkPort(b *testing.B) int {
+	if *benchSink == "postfix" {
+		return smtpSink(b, "")
+	}
+	ts := newTestServer(b)
+	ts.keep, ts.bare = false, true
+	return ts.port
 }
 
 // rawClient is the ceiling: n copies of one pre-rendered, pre-dot-stuffed

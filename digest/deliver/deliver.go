@@ -33,6 +33,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/haiphong/hpdigest/internal/clock"
 	"github.com/haiphong/hpdigest/store"
 )
 
@@ -149,6 +150,12 @@ type Job struct {
 	// OnPermanentFailure is told of every 5xx rejection of a recipient
 	// (bounce counting). Optional.
 	OnPermanentFailure func(ctx context.Context, subscriberID int64, reason string) error
+	// Stopped reports a recipient who must not get the message any more
+	// (unsubscribed, paused, bounced or deleted after the outbox was made).
+	// It is asked right before each message goes to the relay, after the
+	// rate limiter's wait, so it must be cheap (an in-memory lookup). The
+	// row is then recorded as skipped. Optional.
+	Stopped func(subscriberID int64) bool
 
 	// Local, when set, delays each recipient's row to a local time of day.
 	// Rows are planned once, when the job's outbox is created.
@@ -368,7 +375,8 @@ type Engine struct {
 	// (Litestream): a send then never checkpoints in the background.
 	ExternalCheckpoints bool
 
-	now            func() time.Time // clock (tests move it)
+	now            func() time.Time // clock.Now (tests move it)
+	clock          clock.Clock      // what waits (retries, leases, paused relays) sleep on
 	dialBackoff    time.Duration    // first pause of a relay that cannot be reached
 	maxDialBackoff time.Duration
 	signer         *dkimSigner
@@ -408,11 +416,17 @@ func NewDirEngine(db *sql.DB, dir string, log *slog.Logger) *Engine {
 	return e
 }
 
+// SetClock replaces the clock the engine reads and waits on.
+func (e *Engine) SetClock(c clock.Clock) {
+	e.clock = clock.Or(c)
+	e.now = e.clock.Now
+}
+
 func newEngine(db *sql.DB, cfg Config, log *slog.Logger) *Engine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{db: db, cfg: cfg.withDefaults(), log: log, now: time.Now,
+	return &Engine{db: db, cfg: cfg.withDefaults(), log: log, now: time.Now, clock: clock.Real,
 		ProgressEvery: 2 * time.Second, BatchSize: 500,
 		dialBackoff: time.Second, maxDialBackoff: time.Minute}
 }

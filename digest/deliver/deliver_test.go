@@ -16,17 +16,17 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// clock is a settable time source for retry and local-time tests.
-type clock struct {
+// testClock is a settable time source for retry and local-time tests.
+type testClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func (c *testClock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-func useClock(e *Engine, start time.Time) *clock {
-	c := &clock{t: start}
+func useClock(e *Engine, start time.Time) *testClock {
+	c := &testClock{t: start}
 	e.now = c.now
 	return c
 }

@@ -41,7 +41,7 @@ func (e *Engine) acquireLease(ctx context.Context, issueID int64, owner string) 
 	if err := tx.QueryRowContext(ctx, `SELECT lease_owner, lease_until FROM delivery_jobs WHERE issue_id = ?`, issueID).Scan(&cur, &until); err != nil {
 		return fmt.Errorf("deliver: lease: %w", err)
 	}
-	now := time.Now()
+	now := e.now()
 	if cur != "" && cur != owner && until > now.Unix() && !leaseHolderGone(cur) {
 		return fmt.Errorf("%w: issue %d by %s (lease until %s)", ErrBusy, issueID, cur, time.Unix(until, 0).UTC().Format(time.RFC3339))
 	}
@@ -61,15 +61,13 @@ func (e *Engine) holdLease(issueID int64, owner string) (release func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(leaseTTL / 3)
-		defer t.Stop()
 		for {
 			select {
 			case <-stop:
 				return
-			case <-t.C:
+			case <-e.clock.After(leaseTTL / 3):
 				if _, err := e.db.Exec(`UPDATE delivery_jobs SET lease_until = ? WHERE issue_id = ? AND lease_owner = ?`,
-					time.Now().Add(leaseTTL).Unix(), issueID, owner); err != nil {
+					e.now().Add(leaseTTL).Unix(), issueID, owner); err != nil {
 					e.log.Warn("deliver: renewing the send lease", "issue", issueID, "err", err)
 				}
 			}

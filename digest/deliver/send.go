@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/haiphong/hpdigest/internal/clock"
 	"github.com/haiphong/hpdigest/store"
 )
 
@@ -69,12 +70,7 @@ func (e *Engine) Send(ctx context.Context, job Job) (Summary, error) {
 		wait := sum.NextAt.Sub(e.now())
 		if wait > 0 {
 			e.log.Info("deliver: waiting for the next due row", "issue", job.IssueID, "until", sum.NextAt.Format(time.RFC3339), "remaining", sum.Remaining())
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-			case <-t.C:
-			}
-			t.Stop()
+			_ = clock.Sleep(ctx, e.clock, wait)
 		}
 		if ctx.Err() != nil {
 			break

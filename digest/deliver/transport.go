@@ -341,7 +341,7 @@ func (e *Engine) SendOne(ctx context.Context, m *Message) error {
 	var lastErr error
 	for _, rl := range e.relays {
 		rl.mu.Lock()
-		paused := time.Now().Before(rl.pausedUntil)
+		paused := e.now().Before(rl.pausedUntil)
 		rl.mu.Unlock()
 		if paused && len(e.relays) > 1 {
 			continue

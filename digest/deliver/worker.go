@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/haiphong/hpdigest/internal/clock"
 )
 
 // Transport is how a relay reaches the outside: Dial opens one connection
@@ -83,7 +85,7 @@ type relay struct {
 func (rl *relay) pause(e *Engine, err error) {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
-	now := time.Now()
+	now := e.now()
 	if now.Before(rl.pausedUntil) {
 		return // already paused by another worker
 	}
@@ -107,20 +109,16 @@ func (rl *relay) healthy(e *Engine) {
 }
 
 // waitPaused sleeps while the relay is paused.
-func (rl *relay) waitPaused(ctx context.Context) error {
+func (rl *relay) waitPaused(ctx context.Context, e *Engine) error {
 	for {
 		rl.mu.Lock()
-		d := time.Until(rl.pausedUntil)
+		d := rl.pausedUntil.Sub(e.now())
 		rl.mu.Unlock()
 		if d <= 0 {
 			return nil
 		}
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := clock.Sleep(ctx, e.clock, d); err != nil {
+			return err
 		}
 	}
 }
@@ -163,7 +161,7 @@ func (r *run) work(rl *relay) {
 	}
 	tasks := r.tasks
 	for {
-		if rl.waitPaused(r.ctx) != nil {
+		if rl.waitPaused(r.ctx, e) != nil {
 			return
 		}
 		var t *task
@@ -219,6 +217,14 @@ func (r *run) work(rl *relay) {
 		if err := r.wait(rl); err != nil {
 			r.drop(t) // not sent; the row stays due for the next run
 			return
+		}
+		// The last moment to honour an unsubscribe, pause or bounce: what
+		// is committed before this check stops the message; one committed
+		// after it may still see this message leave (at most one message
+		// per worker, the one on the wire).
+		if r.job.Stopped != nil && r.job.Stopped(t.rcpt.SubscriberID) {
+			submit(t, result{state: StateSkipped, errMsg: "unsubscribed, paused or bounced before the message left", attempts: t.row.attempts}, nil)
+			continue
 		}
 		env := Envelope{From: t.from, To: t.rcpt.Email, IssueID: t.issueID, SubscriberID: t.rcpt.SubscriberID}
 		reply, err := c.Send(env, t.buf.Bytes())

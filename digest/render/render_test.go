@@ -73,8 +73,8 @@ func TestGolden(t *testing.T) {
 func TestSubjectAndDates(t *testing.T) {
 	r := newRenderer(t)
 	for lang, want := range map[string]string{
-		"vi": "Bản tin Hải Phòng – Thứ Sáu, 20/11/2026",
-		"en": "Hai Phong Digest – Friday, 20 November 2026",
+		"vi": "Bản tin Hải Phòng số 12 – Thứ Sáu, 20/11/2026",
+		"en": "Hai Phong Digest #12 – Friday, 20 November 2026",
 	} {
 		v, err := r.Variant(fixedIssue(), lang, nil)
 		if err != nil {

@@ -42,6 +42,10 @@ type Server struct {
 	// RejectData, when set, is asked after DATA with the message's
 	// recipients; a non-nil error refuses the message.
 	RejectData func(rcpts []string) *smtp.SMTPError
+	// Keep, when set, sees every accepted message, one at a time in the
+	// order they were accepted, and decides whether Messages keeps it:
+	// long tests record what they need and drop the rest.
+	Keep func(Message) bool
 }
 
 // Start starts a server that stops when the test ends.
@@ -123,9 +127,12 @@ func (x *session) Data(r io.Reader) error {
 			return err
 		}
 	}
+	m := Message{From: x.from, To: x.to, Data: data}
 	x.s.mu.Lock()
-	x.s.messages = append(x.s.messages, Message{From: x.from, To: x.to, Data: data})
-	x.s.mu.Unlock()
+	defer x.s.mu.Unlock()
+	if x.s.Keep == nil || x.s.Keep(m) {
+		x.s.messages = append(x.s.messages, m)
+	}
 	return nil
 }
 

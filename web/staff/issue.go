@@ -629,6 +629,10 @@ func (h *Handler) sendNow(w http.ResponseWriter, r *http.Request, s *session) {
 			return
 		}
 		res, err := h.a.SendIssue(ctx, d, fresh)
+		if err != nil && ctx.Err() != nil {
+			h.log.Info("staff: send interrupted by shutdown; the rest is sent when the daemon starts again", "issue", id)
+			return
+		}
 		if err != nil {
 			h.log.Error("staff: send", "issue", id, "err", err)
 			h.audit(context.WithoutCancel(ctx), s.Email, "send failed", id, err.Error())

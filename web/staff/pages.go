@@ -33,8 +33,14 @@ type historyRow struct {
 }
 
 type historyData struct {
-	Rows   []historyRow
-	Charts []chartView
+	Rows    []historyRow
+	Charts  []chartView
+	Skipped []skippedRow // scheduled sends that made no new issue, newest first
+}
+
+type skippedRow struct {
+	digest.SkippedSend
+	Loc *time.Location
 }
 
 func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
@@ -87,6 +93,18 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
 			h.internal(w, r, s, err)
 			return
 		}
+	}
+	skipped, err := h.a.Digests.SkippedSends(ctx, "", 50)
+	if err != nil {
+		h.internal(w, r, s, err)
+		return
+	}
+	for _, sk := range skipped {
+		d, ok := h.digestByKey(sk.Digest)
+		if !ok {
+			d = digest.Digest{Key: sk.Digest, Timezone: h.a.Cfg.Timezone}
+		}
+		data.Skipped = append(data.Skipped, skippedRow{SkippedSend: sk, Loc: d.Location()})
 	}
 	h.render(w, r, s, http.StatusOK, "history", page{Title: h.tr(h.lang(r), "hist.title"), Nav: "history", Data: data})
 }
