@@ -484,7 +484,13 @@ func (gr *grouper) blockingKeys(x *doc) []uint64 {
 			key(false, "g\x00"+strconv.Itoa(int(h.entry)))
 		}
 	}
+	// Every word the comparison may count as a name: a word that opens an
+	// English sentence ("Kyocera's plant ...") is one when the other item
+	// has it as a name.
 	for _, k := range x.singles {
+		keys = append(keys, k|strongKey)
+	}
+	for _, k := range x.maybes {
 		keys = append(keys, k|strongKey)
 	}
 	for _, k := range x.bigrams {

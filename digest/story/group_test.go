@@ -2,6 +2,7 @@ package story
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -175,15 +176,33 @@ func TestGroupRejectsBadIDs(t *testing.T) {
 }
 
 // The blocking that keeps grouping fast must not lose pairs the rules
-// would join: on the labelled sets it finds the same stories as comparing
-// every pair.
+// would join: on the labelled sets, and on items built to share a name
+// only where one of them opens an English sentence with it, every pair
+// that scores at least the threshold is among the pairs compared.
 func TestBlockingLosesNoStory(t *testing.T) {
 	d := Default()
-	for _, path := range []string{"../../testdata/stories/dev.jsonl", "../../testdata/stories/heldout.jsonl"} {
-		items := readSet(t, path)
+	sets := map[string][]Item{}
+	for _, set := range evalSets {
+		for _, it := range readSet(t, set.path) {
+			sets[set.name] = append(sets[set.name], it.Item)
+		}
+	}
+	// The organisation's name opens a sentence in one item ("AmCham
+	// delegation ...", "EuroCham, ..."): the comparison counts it as a
+	// name the other item has, so blocking must pick the pair by it.
+	opening := en("o1", "AmCham delegation explores opportunities in the port city",
+		"AmCham members toured industrial parks on December 3, asking about power supply, customs clearance and chip incentives.")
+	inside := en("o2", "US businesses eye the northern port city",
+		"A delegation of AmCham members toured industrial parks on December 3, asking about power supply, customs clearance and chip incentives.")
+	opening.Published, inside.Published = day(3), day(3)
+	if dec := d.Compare(opening, inside); !dec.Same || !slices.Contains(shared(dec), "name:AmCham") {
+		t.Fatalf("setup: the two items should be one story through the name: %s", dec.Explanation)
+	}
+	sets["sentence-start name"] = []Item{opening, inside}
+	for name, items := range sets {
 		docs := make([]*doc, len(items))
 		for i, it := range items {
-			docs[i] = d.prepare(it.Item)
+			docs[i] = d.prepare(it)
 		}
 		gr := &grouper{d: d, docs: docs, scores: map[uint64]pairScore{}}
 		gr.init()
@@ -194,7 +213,7 @@ func TestBlockingLosesNoStory(t *testing.T) {
 		for i := range docs {
 			for j := i + 1; j < len(docs); j++ {
 				if s, vetoed := d.score(docs[i], docs[j]); !vetoed && s >= d.cfg.Threshold && !cands[pairKey(i, j)] {
-					t.Errorf("%s: %s ~ %s scores %.2f but is never compared", path, docs[i].ID, docs[j].ID, s)
+					t.Errorf("%s: %s ~ %s scores %.2f but is never compared", name, docs[i].ID, docs[j].ID, s)
 				}
 			}
 		}
