@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,9 +121,17 @@ type Detector struct {
 	phraseEntry []int32 // matcher phrase index -> entry index
 	phraseCaps  []bool  // the variant is written in capitals
 	units       unitTable
+	// oneEvent are pairs of actions (entry indexes) that name the two
+	// sides of one event, so they never count against each other: a
+	// delegation visits, its hosts receive it.
+	oneEvent    [][2]int32
 	fingerprint string
 	signalsKey  uint64 // what prepared items depend on: the extraction and the gazetteer
 }
+
+// oneEventActions are gazetteer actions (by key) that are two sides of
+// one event: a delegation's visit and its reception by the hosts.
+var oneEventActions = [][2]string{{"visit", "reception"}}
 
 // New loads the shipped gazetteer, merges cfg.Gazetteer into it when set,
 // and checks the settings. Errors name the key ("stories.gazetteer: ...")
@@ -154,6 +163,12 @@ func newDetector(cfg Config, extra []byte) (*Detector, error) {
 		}
 	}
 	d := &Detector{cfg: cfg, gaz: g}
+	for _, sides := range oneEventActions {
+		a, b := g.byKey[kindAction.String()+"\x00"+sides[0]], g.byKey[kindAction.String()+"\x00"+sides[1]]
+		if a != nil && b != nil {
+			d.oneEvent = append(d.oneEvent, [2]int32{int32(slices.Index(g.entries, a)), int32(slices.Index(g.entries, b))})
+		}
+	}
 	var phrases [2][]theme.Phrase
 	for ei, e := range g.entries {
 		for _, v := range e.variants {
