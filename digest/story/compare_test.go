@@ -319,10 +319,10 @@ func TestEvidenceAgainst(t *testing.T) {
 		// A statistic against an event that quotes the same figure.
 		{vi("a", "Vốn đầu tư của Nhật Bản vào Hải Phòng đạt 5,2 tỷ USD", "Nhật Bản có 280 dự án."),
 			en("b", "Hai Phong meets Japanese businesses at Hanoi conference", "Japan is the third largest investor with 280 projects worth 5.2 billion USD."),
-			"action:different events (đạt / conference)"},
+			"action:different events (đạt / conference, meets)"},
 		// One official, one day, two audiences.
 		{vi("a", "Thành phố gặp mặt kiều bào tiêu biểu cuối năm", ""), vi("b", "Thành phố gặp mặt doanh nghiệp FDI cuối năm", ""),
-			"topic:different topics (kiều bào / FDI)"},
+			"partner:different partners (kiều bào / doanh nghiệp FDI)"},
 	}
 	for _, c := range cases {
 		if got := against(d.Compare(c.a, c.b)); !slices.Contains(got, c.want) {

@@ -541,6 +541,14 @@ func (gr *grouper) blockingKeys(x *doc) []uint64 {
 			key(true, "g\x00"+strconv.Itoa(int(h.entry)))
 		case kindPlace, kindBody:
 			key(false, "g\x00"+strconv.Itoa(int(h.entry)))
+		case kindAction:
+			// What happened to whom: an action with each partner country
+			// or community (too common to pick pairs by alone).
+			for _, o := range x.ents {
+				if k := gr.d.gaz.entries[o.entry].kind; k == kindCountry || k == kindCommunity {
+					key(false, "a\x00"+strconv.Itoa(int(h.entry))+"\x00"+strconv.Itoa(int(o.entry)))
+				}
+			}
 		}
 	}
 	// Every word the comparison may count as a name: a word that opens an

@@ -131,7 +131,7 @@ type Detector struct {
 
 // oneEventActions are gazetteer actions (by key) that are two sides of
 // one event: a delegation's visit and its reception by the hosts.
-var oneEventActions = [][2]string{{"visit", "reception"}}
+var oneEventActions = [][2]string{{"visit", "reception"}, {"meeting", "reception"}, {"meeting", "visit"}, {"meeting", "conference"}}
 
 // New loads the shipped gazetteer, merges cfg.Gazetteer into it when set,
 // and checks the settings. Errors name the key ("stories.gazetteer: ...")
