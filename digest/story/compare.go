@@ -13,7 +13,8 @@ import (
 type Evidence struct {
 	// Kind: "link", "edition", "amount", "number", "name", a gazetteer kind
 	// ("place", "country", "body", "company", "event", "action", "topic",
-	// "common"), "wording" or "date".
+	// "community", "common"), "partner" (who acts differs), "figures",
+	// "wording" or "date".
 	Kind   string
 	Text   string  // what is shared or what differs, as staff read it
 	Weight float64 // its part of the score; negative when against
@@ -77,8 +78,9 @@ type pairScore struct {
 	vetoed bool
 	// specific: some evidence for it names this event rather than its
 	// setting (the same article, an amount, a proper name, a company, a
-	// named event); against: some evidence counts against it; titles:
-	// the two titles themselves name different events or partners.
+	// named event, a count of something: "320 visitors"); against: some
+	// evidence counts against it; titles: the two titles themselves name
+	// different events or partners.
 	specific, against, titles bool
 }
 
@@ -503,11 +505,10 @@ func (d *Detector) otherSide(e int32, x *doc) bool {
 
 // partners counts against a pair whose items say who acts and disagree:
 // in one class of partners (countries, communities, companies and foreign
-// names), both items name
-// some (in the title, or in the lead when the title names none; at least
-// one title must), and neither names any of the other's: another investor,
-// donor or delegation. An amount they share is then another's, not
-// evidence: it is taken back.
+// names), both items name some (in the title, or in the lead when the
+// title names none; at least one title must), and neither names any of
+// the other's: another investor, donor or delegation. An amount they
+// share is then another's, not evidence: it is taken back.
 func (p *pair) partners() {
 	a, b := p.a, p.b
 	for c := range a.partners {
@@ -563,6 +564,9 @@ func (p *pair) amountOwners() {
 	}
 }
 
+// partnersDiffer counts the partners la and lb (as written) against the
+// pair, and the amount in common with them; titles: both titles name
+// theirs.
 func (p *pair) partnersDiffer(la, lb string, titles bool) {
 	text := ""
 	if p.explain {

@@ -324,7 +324,7 @@ type blockage struct {
 	x, y     int
 	staff    bool
 	vetoed   bool
-	partners bool // the stories name different partners (partnersDiffer) of class
+	partners bool // the stories name different partners of this class (partnersDiffer)
 	class    int
 	pair     pairScore // the pair's score, when it is not vetoed
 }

@@ -17,11 +17,18 @@
 // nothing rules it out; every decision explains itself.
 //
 // Precision comes before recall: a wrong merge shows a reader an unrelated
-// story, while a missed one only shows two versions side by side. Grouping
-// therefore joins two groups only through a pair that is the same story,
-// when no pair across them is ruled out or has more evidence against than
-// for, and at least half of them are plausible matches: a rewrite with its
-// own angle joins its story, a chain of look-alikes does not become one.
+// story, while a missed one only shows two versions side by side. Who acts
+// counts as much as what is shared: an amount, a donation or a visit of
+// another company, country or community (overseas Vietnamese) is another
+// event. Grouping therefore joins two groups only through a pair that is
+// the same story, when their stories name no different partners, no pair
+// across them is ruled out, has more evidence against than for, or has
+// titles naming different events or partners (unless it is a match by
+// itself), and every pair across is a plausible match: at least a
+// suggestion, or weaker but sharing something specific to the event (an
+// amount, a name) with nothing against it. A rewrite with its own angle
+// joins its story; a chain of look-alikes, or a version too vague to tell
+// its event from another of the same trip, does not.
 //
 // Extracting the signals is most of the cost of grouping: Prepare does it
 // once per item (when the item is ingested), MarshalBinary encodes the
@@ -130,8 +137,11 @@ type Detector struct {
 }
 
 // oneEventActions are gazetteer actions (by key) that are two sides of
-// one event: a delegation's visit and its reception by the hosts.
-var oneEventActions = [][2]string{{"visit", "reception"}, {"meeting", "reception"}, {"meeting", "visit"}, {"meeting", "conference"}}
+// one event: a delegation's visit, its reception by the hosts, the
+// meeting, the conference where they meet.
+var oneEventActions = [][2]string{
+	{"visit", "reception"}, {"meeting", "reception"}, {"meeting", "visit"}, {"meeting", "conference"},
+}
 
 // New loads the shipped gazetteer, merges cfg.Gazetteer into it when set,
 // and checks the settings. Errors name the key ("stories.gazetteer: ...")
