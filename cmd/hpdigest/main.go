@@ -106,7 +106,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.exportCSV, "export", "", "export subscribers to a CSV `file` (- for standard output)")
 
 	fs.StringVar(&f.evalThemes, "eval-themes", "", "evaluate the theme rules on a labelled JSON Lines `file` and print precision, recall and F1")
-	fs.StringVar(&f.evalStories, "eval-stories", "", "evaluate same-story detection on a labelled JSON Lines `file` and print pair precision, recall and F1 (-config for a staff gazetteer)")
+	fs.StringVar(&f.evalStories, "eval-stories", "", "evaluate same-story detection on a labelled JSON Lines `file` and print pair precision, recall and F1 and every wrong decision; with -config, the file's [stories] settings and staff gazetteer, read and checked by the normal loader (no secret or database needed)")
 	fs.StringVar(&f.exportLabels, "export-labels", "", "write the staff's decisions about items (include, exclude, move) as a labelled JSON Lines `file` in the -eval-themes format")
 	fs.BoolVar(&f.reclassify, "reclassify", false, "run the current theme rules over every stored item and exit")
 	fs.StringVar(&f.createStaff, "create-staff", "", "create or reset the staff account `email` (with -name); the password is read from HPDIGEST_STAFF_PASSWORD or standard input")

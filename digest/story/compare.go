@@ -13,7 +13,8 @@ import (
 type Evidence struct {
 	// Kind: "link", "edition", "amount", "number", "name", a gazetteer kind
 	// ("place", "country", "body", "company", "event", "action", "topic",
-	// "common"), "wording" or "date".
+	// "community", "common"), "partner" (who acts differs), "figures",
+	// "wording" or "date".
 	Kind   string
 	Text   string  // what is shared or what differs, as staff read it
 	Weight float64 // its part of the score; negative when against
@@ -69,16 +70,35 @@ func (d *Detector) decide(a, b *doc) Decision {
 	return dec
 }
 
-// score is decide without the words: the fast path of grouping. A pair
-// that something rules out is vetoed; its score is then incomplete.
-func (d *Detector) score(a, b *doc) (score float64, vetoed bool) {
+// pairScore is what grouping keeps of a pair: its score, whether
+// something rules it out (then the score is incomplete), and what kind of
+// evidence it has.
+type pairScore struct {
+	score  float64
+	vetoed bool
+	// specific: some evidence for it names this event rather than its
+	// setting (the same article, an amount, a proper name, a company, a
+	// named event, a count of something: "320 visitors"); against: some
+	// evidence counts against it; titles: the two titles themselves name
+	// different events or partners.
+	specific, against, titles bool
+}
+
+// score is decide without the words: the fast path of grouping.
+func (d *Detector) score(a, b *doc) pairScore {
 	if b.ID < a.ID {
 		a, b = b, a
 	}
 	p := pair{d: d, a: a, b: b}
 	p.run()
-	return p.score, p.vetoed
+	return pairScore{score: p.score, vetoed: p.vetoed, specific: p.specific, against: p.against, titles: p.titles}
 }
+
+// specificKinds is the evidence that names one event rather than its
+// setting: places, countries, bodies, topics, actions, wording and dates
+// are shared by other events of the same week too.
+var specificKinds = map[string]bool{"link": true, "amount": true, "name": true,
+	kindCompany.String(): true, kindEvent.String(): true}
 
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
 
@@ -92,6 +112,9 @@ type pair struct {
 	days    int
 	vetoed  bool
 	veto    string // why it is vetoed (only when explaining)
+	// see pairScore
+	specific, against, titles bool
+	money                     float64 // the weight of the amounts in common
 }
 
 func (p *pair) add(kind, text string, w float64) {
@@ -99,6 +122,12 @@ func (p *pair) add(kind, text string, w float64) {
 		return
 	}
 	p.score += w
+	switch {
+	case w < 0:
+		p.against = true
+	case specificKinds[kind] || kind == "edition" && w >= wEditionArticle:
+		p.specific = true
+	}
 	if p.explain {
 		p.ev = append(p.ev, Evidence{Kind: kind, Text: text, Weight: w})
 	}
@@ -144,7 +173,7 @@ const (
 	againstOrdinals    = -3
 	againstPeriods     = -2
 	againstYears       = -3
-	againstCountry     = -2
+	againstPartner     = -2
 	againstPlace       = -3
 	againstAction      = -3
 	againstTopic       = -2
@@ -204,6 +233,7 @@ func (p *pair) run() {
 	p.numbers()
 	p.entities()
 	p.names()
+	p.partners()
 
 	if sameLang {
 		w := min(maxWording, wTitleWording*titleSim+wBodyWording*bodySim)
@@ -222,6 +252,7 @@ func (p *pair) run() {
 		p.add("date", "", wSameDay)
 	case p.days == 1:
 		p.add("date", "", wNextDay)
+	case p.days == 2:
 	case p.days == 3:
 		p.add("date", "", wThreeDays)
 	case p.days <= 5:
@@ -304,6 +335,8 @@ func (p *pair) numbers() {
 			w = wCount
 			if q.value < 10 {
 				w = wSmallCount
+			} else {
+				p.specific = true // "320 visitors", "150 businesses"
 			}
 		case (q.kind == qCount || q.kind == qBare) && (exact || weak):
 			switch {
@@ -327,6 +360,9 @@ func (p *pair) numbers() {
 			continue
 		}
 		total += w
+		if kind == "amount" {
+			p.money += w
+		}
 		text := ""
 		if p.explain {
 			text = q.String()
@@ -414,8 +450,8 @@ func (p *pair) entities() {
 		case kindCountry:
 			w = min(w, maxCountries-countries)
 			countries += w
-		case kindTopic:
-			if w == kindWeights[kindTopic] { // generic topics count together; staff-weighted ones alone
+		case kindTopic, kindCommunity:
+			if w == kindWeights[e.kind] { // generic topics count together; staff-weighted ones alone
 				w = min(w, maxTopics-topics)
 				topics += w
 			}
@@ -433,14 +469,116 @@ func (p *pair) entities() {
 		}
 		p.add(e.kind.String(), text, w)
 	}
-	p.entityConflict(0, againstCountry, "different partners")
 	p.entityConflict(1, againstPlace, "different places")
 	p.entityConflict(3, againstTopic, "different topics")
 	// A title that names no action stands for its lead's; two leads that
 	// name different actions say little (a lead mentions several things),
 	// so at least one title must name what happened.
-	if p.a.titleAction || p.b.titleAction {
+	if (p.a.titleAction || p.b.titleAction) && !p.sidesOfOneEvent() {
 		p.entityConflict(2, againstAction, "different events")
+	}
+}
+
+// sidesOfOneEvent reports whether one item's title names an action and the
+// other item names its other side (Detector.oneEvent).
+func (p *pair) sidesOfOneEvent() bool {
+	for _, x := range [2][2]*doc{{p.a, p.b}, {p.b, p.a}} {
+		for _, h := range x[0].named[2][1] {
+			if x[0].titleAction && p.d.otherSide(h.entry, x[1]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// otherSide reports whether x names the other side of action e (a visit,
+// its reception).
+func (d *Detector) otherSide(e int32, x *doc) bool {
+	for _, ab := range d.oneEvent {
+		if ab[0] == e && x.has(ab[1]) || ab[1] == e && x.has(ab[0]) {
+			return true
+		}
+	}
+	return false
+}
+
+// partners counts against a pair whose items say who acts and disagree:
+// in one class of partners (countries, communities, companies and foreign
+// names), both items name some (in the title, or in the lead when the
+// title names none; at least one title must), and neither names any of
+// the other's: another investor, donor or delegation. An amount they
+// share is then another's, not evidence: it is taken back.
+func (p *pair) partners() {
+	a, b := p.a, p.b
+	for c := range a.partners {
+		pa, pb := &a.partners[c], &b.partners[c]
+		if !(pa.title || pb.title) || pa.empty() || pb.empty() || a.namesPartnerOf(b, c) || b.namesPartnerOf(a, c) {
+			continue
+		}
+		p.partnersDiffer(a.partnerList(c), b.partnerList(c), pa.title && pb.title)
+		return
+	}
+	// An amount in common: who does it belong to?
+	if p.money > 0 {
+		p.amountOwners()
+	}
+}
+
+// amountOwners: the items share an amount. When each names who it belongs
+// to in a class the other names none of (a company in one, a country in
+// the other; at least one in a title) and neither names anyone the other
+// does, the amount is another's. When only one names a company or
+// foreign name and the other names none at all, the amount may be
+// another company's: it counts half.
+func (p *pair) amountOwners() {
+	a, b := p.a, p.b
+	var titledA, titledB, overlap, onlyA, onlyB bool
+	for c := range a.partners {
+		pa, pb := &a.partners[c], &b.partners[c]
+		titledA = titledA || pa.title && !pa.empty()
+		titledB = titledB || pb.title && !pb.empty()
+		overlap = overlap || a.namesPartnerOf(b, c) || b.namesPartnerOf(a, c)
+		onlyA = onlyA || pb.empty() && !pa.empty()
+		onlyB = onlyB || pa.empty() && !pb.empty()
+	}
+	if (titledA || titledB) && !overlap && onlyA && onlyB {
+		var la, lb []string
+		for c := range a.partners {
+			if s := a.partnerList(c); s != "" {
+				la = append(la, s)
+			}
+			if s := b.partnerList(c); s != "" {
+				lb = append(lb, s)
+			}
+		}
+		p.partnersDiffer(strings.Join(la, ", "), strings.Join(lb, ", "), titledA && titledB)
+		return
+	}
+	if a.partners[partnerName].empty() != b.partners[partnerName].empty() {
+		text := ""
+		if p.explain {
+			text = "only one says whose the amount is"
+		}
+		p.add("amount", text, -p.money/2)
+	}
+}
+
+// partnersDiffer counts the partners la and lb (as written) against the
+// pair, and the amount in common with them; titles: both titles name
+// theirs.
+func (p *pair) partnersDiffer(la, lb string, titles bool) {
+	text := ""
+	if p.explain {
+		text = fmt.Sprintf("different partners (%s / %s)", la, lb)
+	}
+	p.add("partner", text, againstPartner)
+	p.titles = p.titles || titles
+	if p.money > 0 {
+		if p.explain {
+			text = "the amount in common is another partner's"
+		}
+		p.add("amount", text, -p.money)
 	}
 }
 
@@ -455,6 +593,9 @@ func (p *pair) entityConflict(c int, w float64, what string) {
 		ta, tb := p.a.named[c][level], p.b.named[c][level]
 		if titlesDiffer(p.a, p.b, ta, tb) {
 			p.entityAgainst(ta, tb, w, conflictKinds[c], what)
+			if conflictKinds[c] == kindAction && p.a.titleAction && p.b.titleAction {
+				p.titles = true
+			}
 			return
 		}
 	}

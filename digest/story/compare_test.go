@@ -1,6 +1,7 @@
 package story
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -69,6 +70,9 @@ func TestNamesComparedFolded(t *testing.T) {
 		{"an English sentence's first word in both items is not a name",
 			en("a", "Port volume up", "Container volume rose."), en("b", "Airport traffic up", "Container traffic rose."),
 			nil, []string{"name:Container"}},
+		{"a Roman numeral is not a name",
+			vi("a", "Nhà máy đi vào hoạt động từ quý IV/2027", ""), en("b", "Plant to start in Q IV 2027", ""),
+			nil, []string{"name:IV"}},
 		{"a Vietnamese syllable alone is not a name",
 			vi("a", "Phòng họp mới", ""), en("b", "Hai Phong Phong", ""),
 			nil, []string{"name:Phòng"}},
@@ -225,6 +229,17 @@ func TestDateWindow(t *testing.T) {
 			t.Errorf("%d days apart: same %v, veto %q, days %d; want %v, %q\n%s", c.days, dec.Same, dec.Veto, dec.DaysApart, c.same, c.veto, dec.Explanation)
 		}
 	}
+	// The further apart, the less likely one event: never more against
+	// two days apart than three.
+	prev := math.Inf(1)
+	for days := range 8 {
+		b.Published = a.Published.AddDate(0, 0, days)
+		dec := d.Compare(a, b)
+		if dec.Score > prev {
+			t.Errorf("%d days apart score %v, more than %d days apart (%v)", days, dec.Score, days-1, prev)
+		}
+		prev = dec.Score
+	}
 	b.Published = time.Time{}
 	if dec := d.Compare(a, b); dec.DaysApart != -1 || !strings.Contains(dec.Explanation, "date unknown") || !dec.Same {
 		t.Errorf("unknown date: %+v", dec)
@@ -294,18 +309,39 @@ func TestEvidenceAgainst(t *testing.T) {
 		{vi("a", "Hải Phòng – Quảng Đông ký kết hợp tác", ""), vi("b", "Hải Phòng – Quảng Tây ký kết hợp tác", ""),
 			"place:different places (Quảng Đông / Quảng Tây)"},
 		{en("a", "Korean investors tour Hai Phong", ""), en("b", "Japanese investors tour Hai Phong", ""),
-			"country:different partners (Korean / Japanese)"},
+			"partner:different partners (Korean / Japanese)"},
+		// Two donors of one amount: the amount is another's.
+		{vi("a", "Doanh nghiệp Hàn Quốc ủng hộ 2,5 tỷ đồng khắc phục hậu quả bão", ""),
+			vi("b", "Kiều bào ủng hộ 2,5 tỷ đồng khắc phục hậu quả bão", "Cộng đồng người Việt tại Séc và Ba Lan quyên góp."),
+			"amount:the amount in common is another partner's"},
+		// Two companies, one amount: the title that names a country is
+		// held to the company its lead names.
+		{vi("a", "Pegatron tăng vốn thêm 300 triệu USD", "Pegatron nhận giấy chứng nhận điều chỉnh."),
+			vi("b", "Khu công nghiệp đón dự án 300 triệu USD của Nhật Bản", "Công ty Kanemitsu Automotive nhận giấy chứng nhận."),
+			"partner:different partners (Pegatron / Kanemitsu Automotive)"},
 		// A statistic against an event that quotes the same figure.
 		{vi("a", "Vốn đầu tư của Nhật Bản vào Hải Phòng đạt 5,2 tỷ USD", "Nhật Bản có 280 dự án."),
 			en("b", "Hai Phong meets Japanese businesses at Hanoi conference", "Japan is the third largest investor with 280 projects worth 5.2 billion USD."),
-			"action:different events (đạt / conference)"},
+			"action:different events (đạt / conference, meets)"},
 		// One official, one day, two audiences.
 		{vi("a", "Thành phố gặp mặt kiều bào tiêu biểu cuối năm", ""), vi("b", "Thành phố gặp mặt doanh nghiệp FDI cuối năm", ""),
-			"topic:different topics (kiều bào / FDI)"},
+			"partner:different partners (kiều bào / doanh nghiệp FDI)"},
 	}
 	for _, c := range cases {
 		if got := against(d.Compare(c.a, c.b)); !slices.Contains(got, c.want) {
 			t.Errorf("%q ~ %q: against %v lacks %q", c.a.Title, c.b.Title, got, c.want)
+		}
+	}
+	// Not different partners: a company against the country it comes
+	// from (a name of Vietnamese syllables may be another spelling of
+	// the company), and a foreign name after "in", "tại" (a place).
+	for _, c := range [][2]Item{
+		{vi("a", "Khởi công nhà máy lốp xe Hằng Phong", "Công ty Lốp xe Hằng Phong khởi công nhà máy 750 triệu USD."),
+			en("b", "Construction starts on 750 million USD Chinese tyre plant", "Work began on the Hengfeng Tyre factory.")},
+		{en("a", "Vietnamese in Poland open cultural centre in Warsaw", ""), vi("b", "Khai trương trung tâm văn hóa Việt Nam tại Warszawa", "")},
+	} {
+		if got := against(d.Compare(c[0], c[1])); slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "partner:") }) {
+			t.Errorf("%q ~ %q: against %v", c[0].Title, c[1].Title, got)
 		}
 	}
 }
@@ -336,7 +372,7 @@ func TestStaffGazetteerExtendsTheShippedOne(t *testing.T) {
 
 func TestGazetteerErrorsNameTheLine(t *testing.T) {
 	cases := []struct{ text, want string }{
-		{"place x: A\nplaces y: B\n", "gazetteer staff.txt: line 2: unknown kind \"places\" (want one of common, country, place, body, company, event, action, topic, unit, edition)"},
+		{"place x: A\nplaces y: B\n", "gazetteer staff.txt: line 2: unknown kind \"places\" (want one of common, country, place, body, company, event, action, topic, unit, edition, community)"},
 		{"# c\n\nplace y B\n", "gazetteer staff.txt: line 3: want KIND KEY [WEIGHT]: VARIANT | VARIANT ..., found no colon"},
 		{"place y: A || B\n", "gazetteer staff.txt: line 1: variant 2 is empty"},
 		{"place y:\n", "gazetteer staff.txt: line 1: place \"y\" has no variants after the colon"},

@@ -45,8 +45,12 @@ type doc struct {
 	named [4][2][]entHit
 	// titleAction: the title itself names what happened
 	titleAction bool
-	ents        []entHit // one per entity, the title's first
-	runs        []nameRun
+	// partners say who acts, by class: the partner countries, the
+	// communities and the companies and foreign proper names the title
+	// names, or, when it names none of a class, those the lead names.
+	partners [partnerClasses]partnerSet
+	ents     []entHit // one per entity, the title's first
+	runs     []nameRun
 	// name keys, sorted: single qualifying words and bigrams of runs
 	singles, bigrams []uint64
 	// maybes: single words that are names only if the other item has them
@@ -69,8 +73,19 @@ type nameRun struct {
 	pair   []uint64 // per word i: the key of the bigram (i, i+1)
 	short  uint64   // bit i: word i is an acronym of one or two letters ("LG")
 	maybe  bool     // a single word that is a name only if the other item has it as one
+	title  bool     // found in the title
+	where  bool     // after "in", "at", "tại", "KCN": a place, not who acts
 	text   string   // the run as written
 	cuts   []int32  // per word: where it starts and ends in text
+}
+
+// foreignName: some word of the run is an acronym or a foreign word
+// ("Pegatron", "VSIP"). A name of Vietnamese syllables ("Hằng Phong") may
+// be a rendering of a name another version spells its own way
+// ("Hengfeng"), and a Vietnamese syllable alone opening a headline is not
+// a name at all.
+func (r *nameRun) foreignName() bool {
+	return slices.ContainsFunc(r.single, func(k uint64) bool { return k != 0 })
 }
 
 // cuts0 is where the last word so far ends (0 for none).
@@ -125,9 +140,8 @@ func (d *Detector) prepare(it Item) *doc {
 		}
 	}
 	sort.Slice(x.ents, func(i, j int) bool { return x.ents[i].entry < x.ents[j].entry })
-	x.index(d)
-
 	x.extractNames(fields, covered)
+	x.index(d)
 	x.titleSh = shingles(fields[0], commonCovered[0], nil)
 	x.bodySh = shingles(fields[1], commonCovered[1], slices.Clone(x.titleSh))
 	x.titleSh = sortUnique(x.titleSh)
@@ -135,8 +149,42 @@ func (d *Detector) prepare(it Item) *doc {
 	return x
 }
 
-// conflictKinds are the entity kinds two titles must not disagree on.
+// conflictKinds are the entity kinds two titles must not disagree on; a
+// community counts as a topic too (overseas Vietnamese / FDI).
 var conflictKinds = [4]kind{kindCountry, kindPlace, kindAction, kindTopic}
+
+func inConflict(c int, k kind) bool {
+	return k == conflictKinds[c] || conflictKinds[c] == kindTopic && k == kindCommunity
+}
+
+// partnerSet is one class of an item's partners (see doc.partners).
+type partnerSet struct {
+	ents  []int32 // gazetteer entries
+	runs  []int   // proper names, by index in doc.runs
+	title bool    // named in the title (else in the lead)
+}
+
+func (s *partnerSet) empty() bool { return len(s.ents)+len(s.runs) == 0 }
+
+// The classes of partners, by the kind of entity or a proper name.
+const (
+	partnerCountry   = iota // partner countries
+	partnerCommunity        // communities (overseas Vietnamese)
+	partnerName             // companies, foreign proper names
+	partnerClasses
+)
+
+func partnerClass(k kind) int {
+	switch k {
+	case kindCountry:
+		return partnerCountry
+	case kindCommunity:
+		return partnerCommunity
+	case kindCompany:
+		return partnerName
+	}
+	return -1
+}
 
 // index precomputes what comparisons read again and again.
 func (x *doc) index(d *Detector) {
@@ -156,7 +204,7 @@ func (x *doc) index(d *Detector) {
 	for c, k := range conflictKinds {
 		for _, h := range x.ents {
 			e := d.gaz.entries[h.entry]
-			if h.title && e.kind == k {
+			if h.title && inConflict(c, e.kind) {
 				x.named[c][1] = append(x.named[c][1], h)
 				if e.weight > kindWeights[kindCommon] {
 					x.named[c][0] = append(x.named[c][0], h)
@@ -176,6 +224,61 @@ func (x *doc) index(d *Detector) {
 			x.named[c][0] = x.named[c][1]
 		}
 	}
+	for c := range x.partners {
+		set := partnerSet{}
+		for _, inTitle := range [2]bool{true, false} {
+			for _, h := range x.ents {
+				if h.title == inTitle && partnerClass(d.gaz.entries[h.entry].kind) == c {
+					set.ents = append(set.ents, h.entry)
+				}
+			}
+			for ri, r := range x.runs {
+				if c == partnerName && r.title == inTitle && !r.maybe && !r.where && r.foreignName() {
+					set.runs = append(set.runs, ri)
+				}
+			}
+			if !set.empty() {
+				set.title = inTitle
+				break
+			}
+		}
+		x.partners[c] = set
+	}
+}
+
+// namesPartnerOf reports whether x names any of o's partners of class c:
+// the entity, or a word or pair of words of the name.
+func (x *doc) namesPartnerOf(o *doc, c int) bool {
+	for _, e := range o.partners[c].ents {
+		if x.has(e) {
+			return true
+		}
+	}
+	for _, ri := range o.partners[c].runs {
+		r := &o.runs[ri]
+		for i := range r.single {
+			if r.single[i] != 0 && (contains(x.singles, r.single[i]) || contains(x.maybes, r.single[i])) ||
+				r.pair[i] != 0 && contains(x.bigrams, r.pair[i]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// partnerList names the item's partners of class c as written, for
+// explanations.
+func (x *doc) partnerList(c int) string {
+	var s []string
+	for _, h := range x.ents {
+		if slices.Contains(x.partners[c].ents, h.entry) {
+			s = append(s, h.text)
+		}
+	}
+	for _, ri := range x.partners[c].runs {
+		s = append(s, x.runs[ri].text)
+	}
+	return strings.Join(s, ", ")
 }
 
 // has reports whether the item names entity e.
@@ -274,7 +377,8 @@ func (x *doc) extractNames(fields [2]theme.Words, covered [2][]bool) {
 			for j < w.Len() && isName[j] && !w.At(j).Break {
 				j++
 			}
-			r := nameRun{text: w.Text(i, j)}
+			r := nameRun{text: w.Text(i, j), title: f == 0,
+				where: i > 0 && !w.At(i).Break && placeWords[w.At(i-1).ASCII]}
 			sentenceStart := i == 0 || w.At(i).Break
 			for k := i; k < j; k++ {
 				t := w.At(k)

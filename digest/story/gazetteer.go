@@ -33,11 +33,12 @@ const (
 	kindTopic
 	kindUnit
 	kindEdition
+	kindCommunity
 )
 
-var kindNames = [...]string{"common", "country", "place", "body", "company", "event", "action", "topic", "unit", "edition"}
+var kindNames = [...]string{"common", "country", "place", "body", "company", "event", "action", "topic", "unit", "edition", "community"}
 
-var kindWeights = [...]float64{0.25, 0.5, 1, 1, 1.5, 1.5, 1, 0.5, 0, 0}
+var kindWeights = [...]float64{0.25, 0.5, 1, 1, 1.5, 1.5, 1, 0.5, 0, 0, 0.5}
 
 func (k kind) String() string { return kindNames[k] }
 

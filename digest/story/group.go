@@ -242,11 +242,6 @@ func byScore(ps []scoredPair) {
 	})
 }
 
-type pairScore struct {
-	score  float64
-	vetoed bool
-}
-
 // grouper is union-find over the items with the members of each group.
 type grouper struct {
 	d       *Detector
@@ -318,8 +313,7 @@ func (gr *grouper) pairScore(k uint64) pairScore {
 		return s
 	}
 	i, j := unpair(k)
-	sc, vetoed := gr.d.score(gr.docs[i], gr.docs[j])
-	s := pairScore{sc, vetoed}
+	s := gr.d.score(gr.docs[i], gr.docs[j])
 	gr.scores[k] = s
 	return s
 }
@@ -327,11 +321,12 @@ func (gr *grouper) pairScore(k uint64) pairScore {
 // blockage is why a same-story pair was not joined: the pair x, y across
 // the two groups that rules the join out, or staff keeping them apart.
 type blockage struct {
-	x, y        int
-	staff       bool
-	vetoed      bool
-	score       float64 // the weakest pair's, when it is not vetoed
-	near, pairs int     // pairs across at least a suggestion, of all pairs across
+	x, y     int
+	staff    bool
+	vetoed   bool
+	partners bool // the stories name different partners of this class (partnersDiffer)
+	class    int
+	pair     pairScore // the pair's score, when it is not vetoed
 }
 
 // why says it for staff, as the end of the pair's explanation.
@@ -343,43 +338,107 @@ func (gr *grouper) why(b blockage) string {
 		return fmt.Sprintf("staff kept %s and %s apart", x.ID, y.ID)
 	case b.vetoed:
 		reason = gr.d.decide(x, y).Veto
-	case b.score < 0:
-		reason = "score " + num(round2(b.score)) + " < 0"
+	case b.partners:
+		reason = fmt.Sprintf("the stories name different partners: %s names %s, %s names %s", x.ID, x.partnerList(b.class), y.ID, y.partnerList(b.class))
+	case b.pair.score < 0:
+		reason = "score " + num(round2(b.pair.score)) + " < 0"
+	case b.pair.titles:
+		reason = fmt.Sprintf("their titles name different events or partners; score %s < %s", num(round2(b.pair.score)), num(gr.d.cfg.Threshold))
+	case b.pair.against:
+		reason = fmt.Sprintf("score %s < %s, with evidence against", num(round2(b.pair.score)), num(gr.d.cfg.Suggest))
 	default:
-		reason = fmt.Sprintf("score %s; %d of %d pairs across at least a suggestion", num(round2(b.score)), b.near, b.pairs)
+		reason = fmt.Sprintf("score %s < %s, nothing specific to the event shared", num(round2(b.pair.score)), num(gr.d.cfg.Suggest))
 	}
 	return fmt.Sprintf("not joined: it would put %s with %s (%s)", x.ID, y.ID, reason)
 }
 
 // joinBlocked says whether the groups of i and j must stay apart, naming
-// a pair across them: a pair is vetoed (dates, one feed) or scores below
-// zero (the evidence against outweighs the evidence for), or fewer than
-// half the pairs across are at least a suggestion. A version that matches
-// one of a story's versions strongly and another only weakly (a rewrite
-// with its own angle) joins it; an item that another version rules out,
-// or that matches most of a story's versions poorly, does not, so A≈B and
-// B≈C never put an A and a C that disagree together.
+// a pair across them that rules the join out. Every pair across must be
+// a plausible match: at least a suggestion, or, for a version with its
+// own angle, a weaker pair that shares something specific to the event
+// (the same article, an amount, a proper name, a company, a named event)
+// and has nothing against it. A pair ruled out (dates, one feed), below
+// zero, or weak with evidence against or with only the setting in common
+// (the city, the partner country, the topic, the week) blocks the join,
+// so A≈B and B≈C never put an A and a C that disagree together, and a
+// version that says too little to tell its event from another of the
+// same trip or week joins neither.
 func (gr *grouper) joinBlocked(i, j int) (blockage, bool) {
-	b := blockage{score: math.Inf(1)}
-	for _, x := range gr.members[gr.find(i)] {
-		for _, y := range gr.members[gr.find(j)] {
+	gi, gj := gr.members[gr.find(i)], gr.members[gr.find(j)]
+	if b, ok := gr.partnersDiffer(gi, gj); ok {
+		return b, true
+	}
+	if b, ok := gr.partnersDiffer(gj, gi); ok {
+		return b, true
+	}
+	var worst blockage
+	found := false
+	for _, x := range gi {
+		for _, y := range gj {
 			s := gr.pairScore(pairKey(x, y))
 			switch {
 			case s.vetoed:
 				return blockage{x: x, y: y, vetoed: true}, true
 			case s.score < 0:
-				return blockage{x: x, y: y, score: s.score}, true
+				return blockage{x: x, y: y, pair: s}, true
+			case s.titles && s.score < gr.d.cfg.Threshold:
+				return blockage{x: x, y: y, pair: s}, true
+			case s.score >= gr.d.cfg.Suggest || s.specific && !s.against:
+				continue
 			}
-			b.pairs++
-			if s.score >= gr.d.cfg.Suggest {
-				b.near++
-			}
-			if s.score < b.score {
-				b.x, b.y, b.score = x, y, s.score
+			if !found || s.score < worst.pair.score {
+				worst, found = blockage{x: x, y: y, pair: s}, true
 			}
 		}
 	}
-	return b, 2*b.near < b.pairs
+	return worst, found
+}
+
+// partnersDiffer: the titles of group g name partners of a class (the
+// company, country or community that invests, donates or visits), the
+// items of group h name others of that class (in their titles, or in
+// their leads when the titles name none), and no item of either names
+// any of the other's. A version whose title does not say who acts is
+// held to what its lead says against every version of the story that
+// does, not only the one it matches.
+func (gr *grouper) partnersDiffer(g, h []int) (blockage, bool) {
+	for c := range partnerClasses {
+		x, y := -1, -1
+		for _, m := range g {
+			if set := &gr.docs[m].partners[c]; set.title && !set.empty() {
+				x = m
+				break
+			}
+		}
+		for _, m := range h {
+			if !gr.docs[m].partners[c].empty() {
+				y = m
+				break
+			}
+		}
+		if x < 0 || y < 0 || gr.namesPartners(h, g, c, true) || gr.namesPartners(g, h, c, false) {
+			continue
+		}
+		return blockage{x: x, y: y, partners: true, class: c}, true
+	}
+	return blockage{}, false
+}
+
+// namesPartners reports whether an item of group g names a partner of
+// class c of an item of group h (only partners named in titles when
+// titles is set).
+func (gr *grouper) namesPartners(g, h []int, c int, titles bool) bool {
+	for _, m := range h {
+		if set := &gr.docs[m].partners[c]; titles && !set.title {
+			continue
+		}
+		for _, x := range g {
+			if gr.docs[x].namesPartnerOf(gr.docs[m], c) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // maxPosting: a signal shared by more items than this (in a window of n)
@@ -482,9 +541,23 @@ func (gr *grouper) blockingKeys(x *doc) []uint64 {
 			key(true, "g\x00"+strconv.Itoa(int(h.entry)))
 		case kindPlace, kindBody:
 			key(false, "g\x00"+strconv.Itoa(int(h.entry)))
+		case kindAction:
+			// What happened to whom: an action with each partner country
+			// or community (too common to pick pairs by alone).
+			for _, o := range x.ents {
+				if k := gr.d.gaz.entries[o.entry].kind; k == kindCountry || k == kindCommunity {
+					key(false, "a\x00"+strconv.Itoa(int(h.entry))+"\x00"+strconv.Itoa(int(o.entry)))
+				}
+			}
 		}
 	}
+	// Every word the comparison may count as a name: a word that opens an
+	// English sentence ("Kyocera's plant ...") is one when the other item
+	// has it as a name.
 	for _, k := range x.singles {
+		keys = append(keys, k|strongKey)
+	}
+	for _, k := range x.maybes {
 		keys = append(keys, k|strongKey)
 	}
 	for _, k := range x.bigrams {

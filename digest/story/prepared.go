@@ -22,7 +22,7 @@ type Prepared struct {
 // preparedFormat is the version of the extraction and of its encoding:
 // change it whenever prepare extracts anything differently, so that
 // stored encodings are prepared again.
-const preparedFormat = 1
+const preparedFormat = 2
 
 // Prepare extracts the signals of an item.
 func (d *Detector) Prepare(it Item) *Prepared {
@@ -100,6 +100,8 @@ func (p *Prepared) MarshalBinary() ([]byte, error) {
 		}
 		e.u64(r.short)
 		e.bool(r.maybe)
+		e.bool(r.title)
+		e.bool(r.where)
 		e.str(r.text)
 	}
 	e.keys(x.titleSh)
@@ -154,7 +156,7 @@ func (d *Detector) decode(it Item, data []byte) (*Prepared, error) {
 		}
 		x.ents = append(x.ents, h)
 	}
-	for range r.count(11) {
+	for range r.count(13) {
 		n := r.count(18)
 		run := nameRun{single: make([]uint64, n), pair: make([]uint64, n), cuts: make([]int32, 2*n)}
 		for i := range n {
@@ -165,6 +167,8 @@ func (d *Detector) decode(it Item, data []byte) (*Prepared, error) {
 		}
 		run.short = r.u64()
 		run.maybe = r.bool()
+		run.title = r.bool()
+		run.where = r.bool()
 		run.text = r.str()
 		for i, c := range run.cuts {
 			if c < 0 || int(c) > len(run.text) || i > 0 && c < run.cuts[i-1] {

@@ -17,11 +17,18 @@
 // nothing rules it out; every decision explains itself.
 //
 // Precision comes before recall: a wrong merge shows a reader an unrelated
-// story, while a missed one only shows two versions side by side. Grouping
-// therefore joins two groups only through a pair that is the same story,
-// when no pair across them is ruled out or has more evidence against than
-// for, and at least half of them are plausible matches: a rewrite with its
-// own angle joins its story, a chain of look-alikes does not become one.
+// story, while a missed one only shows two versions side by side. Who acts
+// counts as much as what is shared: an amount, a donation or a visit of
+// another company, country or community (overseas Vietnamese) is another
+// event. Grouping therefore joins two groups only through a pair that is
+// the same story, when their stories name no different partners, no pair
+// across them is ruled out, has more evidence against than for, or has
+// titles naming different events or partners (unless it is a match by
+// itself), and every pair across is a plausible match: at least a
+// suggestion, or weaker but sharing something specific to the event (an
+// amount, a name) with nothing against it. A rewrite with its own angle
+// joins its story; a chain of look-alikes, or a version too vague to tell
+// its event from another of the same trip, does not.
 //
 // Extracting the signals is most of the cost of grouping: Prepare does it
 // once per item (when the item is ingested), MarshalBinary encodes the
@@ -38,6 +45,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,8 +128,19 @@ type Detector struct {
 	phraseEntry []int32 // matcher phrase index -> entry index
 	phraseCaps  []bool  // the variant is written in capitals
 	units       unitTable
+	// oneEvent are pairs of actions (entry indexes) that name the two
+	// sides of one event, so they never count against each other: a
+	// delegation visits, its hosts receive it.
+	oneEvent    [][2]int32
 	fingerprint string
 	signalsKey  uint64 // what prepared items depend on: the extraction and the gazetteer
+}
+
+// oneEventActions are gazetteer actions (by key) that are two sides of
+// one event: a delegation's visit, its reception by the hosts, the
+// meeting, the conference where they meet.
+var oneEventActions = [][2]string{
+	{"visit", "reception"}, {"meeting", "reception"}, {"meeting", "visit"}, {"meeting", "conference"},
 }
 
 // New loads the shipped gazetteer, merges cfg.Gazetteer into it when set,
@@ -154,6 +173,12 @@ func newDetector(cfg Config, extra []byte) (*Detector, error) {
 		}
 	}
 	d := &Detector{cfg: cfg, gaz: g}
+	for _, sides := range oneEventActions {
+		a, b := g.byKey[kindAction.String()+"\x00"+sides[0]], g.byKey[kindAction.String()+"\x00"+sides[1]]
+		if a != nil && b != nil {
+			d.oneEvent = append(d.oneEvent, [2]int32{int32(slices.Index(g.entries, a)), int32(slices.Index(g.entries, b))})
+		}
+	}
 	var phrases [2][]theme.Phrase
 	for ei, e := range g.entries {
 		for _, v := range e.variants {

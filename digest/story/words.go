@@ -19,7 +19,8 @@ se cua cho duoc mot nay nhieu rat cung dang con ma thi nen vi bi tu tren duoi
 
 // notNames are never part of a proper name even when capitalised: the
 // words of Title Case headlines, titles and common nouns of officials and
-// bodies, Vietnamese words that open bodies' names. ASCII-folded.
+// bodies, Roman numerals ("quý IV"), Vietnamese words that open bodies'
+// names. ASCII-folded.
 var notNames = wordSet(`
 attend attends attended host hosts hosted hold holds held open opens opened sign signs signed boost boosts
 welcome welcomes welcomed launch launches launched receive receives received visit visits visited celebrate
@@ -47,10 +48,15 @@ global asia europe mr mrs ms dr prof excellency standing permanent sister friend
 plant factory factories route routes flight flights ship ships container first second third fourth fifth
 one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred thousand
 million billion usd vnd eur teu dwt mw km ha fdi grdp gdp oda ceo mou mous rd covid english
+i ii iii iv v vi vii viii ix x xi xii
 
 ong ba gan hon khoang pho chu tong lanh ban so bo cuc uy thu dai hoi khu cong ty tap tinh huyen xa
 kcn kkt ubnd hdnd tp tnhh cp ttxvn qd nq kl tw ct
 `)
+
+// placeWords before a name make it a place: "in Warsaw", "tại
+// Warszawa", "KCN VSIP". ASCII-folded.
+var placeWords = wordSet(`in at near tai o kcn kkt`)
 
 func wordSet(s string) map[string]bool {
 	m := map[string]bool{}
