@@ -20,10 +20,11 @@ import (
 //
 // A token is the issue id and the subscriber id (unsigned varints) and the
 // first 10 bytes of an HMAC-SHA256 over them, in lower-case base32 without
-// padding: 21 to 24 characters of a-z and 2-7, so an MTA that lower-cases
-// the local part changes nothing. The MAC key is derived from a link-
-// signing secret; the first key signs, and every key not yet retired
-// verifies, so keys rotate as the link keys do.
+// padding: 20 to 24 characters of a-z and 2-7 for up to 16,000 issues and
+// 2 million readers, so an MTA that lower-cases the local part changes
+// nothing. The MAC key is derived from a link-signing secret; the first
+// key signs, and every key not yet retired verifies, so keys rotate as
+// the link keys do.
 
 // VERPKey is one secret tokens are signed with.
 type VERPKey struct {
