@@ -386,7 +386,7 @@ type Engine struct {
 	dialBackoff    time.Duration    // first pause of a relay that cannot be reached
 	maxDialBackoff time.Duration
 	signer         *dkimSigner
-	verp           *VERP // checks tokens; signs envelope senders unless cfg.NoVERP
+	verp           *VERP        // checks tokens; signs envelope senders unless cfg.NoVERP
 	commits        atomic.Int64 // outcome transactions (benchmark statistics)
 	stmtMu         sync.Mutex
 	updStmts       map[int]*sql.Stmt // outbox row updates by row count, prepared once
