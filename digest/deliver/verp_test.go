@@ -237,3 +237,12 @@ func TestRecordOutcomeOnceAndIssueCounts(t *testing.T) {
 		t.Errorf("row 1 is %s", d.State)
 	}
 }
+
+// BenchmarkVERPAddress is the per-message cost of a VERP envelope sender.
+func BenchmarkVERPAddress(b *testing.B) {
+	v := newTestVERP(b)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		_ = v.Address("bounces@haiphong.example", 12, int64(i))
+	}
+}
