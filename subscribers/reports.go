@@ -102,8 +102,8 @@ func (s *Store) RecordReport(ctx context.Context, id int64, r Report) (ReportRes
 		}
 	case EventSoftBounce:
 		since := now.Add(-s.cfg.SoftBounceWindow).Unix()
-		if confirmedAt > since {
-			since = confirmedAt
+		if confirmedAt >= since {
+			since = confirmedAt + 1 // what came before (re)confirming does not count
 		}
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) + 1 FROM subscriber_events WHERE subscriber_id = ? AND kind = ? AND at >= ?`,
 			id, EventSoftBounce, since).Scan(&res.Count); err != nil {
