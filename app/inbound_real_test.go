@@ -166,17 +166,24 @@ listen = %q
 	}
 }
 
-// imapAppend puts messages in a folder of the test's dovecot.
-func imapAppend(t *testing.T, dc *dovecottest.Server, folder string, msgs ...string) {
+// imapLogin opens a session on the test's dovecot, closed when the test ends.
+func imapLogin(t *testing.T, dc *dovecottest.Server) *imapclient.Client {
 	t.Helper()
 	c, err := imapclient.DialInsecure(dc.Addr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	if err := c.Login(dc.Username, dc.Password).Wait(); err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// imapAppend puts messages in a folder of the test's dovecot.
+func imapAppend(t *testing.T, dc *dovecottest.Server, folder string, msgs ...string) {
+	t.Helper()
+	c := imapLogin(t, dc)
 	for _, m := range msgs {
 		cmd := c.Append(folder, int64(len(m)), nil)
 		cmd.Write([]byte(m))
@@ -189,15 +196,7 @@ func imapAppend(t *testing.T, dc *dovecottest.Server, folder string, msgs ...str
 
 func imapCount(t *testing.T, dc *dovecottest.Server, folder string) int {
 	t.Helper()
-	c, err := imapclient.DialInsecure(dc.Addr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Login(dc.Username, dc.Password).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := c.Status(folder, &imap.StatusOptions{NumMessages: true}).Wait()
+	st, err := imapLogin(t, dc).Status(folder, &imap.StatusOptions{NumMessages: true}).Wait()
 	if err != nil {
 		return -1
 	}

@@ -108,7 +108,10 @@ func TestCheckDNSChecksTheNextKeyOfARotation(t *testing.T) {
 			}
 		}
 	}
-	publish := func(sel string) string { name, rest, _ := strings.Cut(records[sel], " "); return name + ". 300 " + rest }
+	publish := func(sel string) string {
+		name, rest, _ := strings.Cut(records[sel], " ")
+		return name + ". 300 " + rest
+	}
 	zone := dnstest.Start(t, publish("hp2026"), `haiphong.example.org. 300 IN TXT "v=spf1 ip4:203.0.113.10 -all"`,
 		`_dmarc.haiphong.example.org. 300 IN TXT "v=DMARC1; p=none"`)
 	cfgPath := filepath.Join(dir, "config.toml")

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/haiphong/hpdigest/store"
 )
 
 // BenchmarkSendDeliverability measures what VERP and DKIM cost: the same
@@ -52,16 +50,7 @@ func BenchmarkSendDeliverability(b *testing.B) {
 		ref += bareClient(b, port, workers, n, raw) / 2
 		for j, v := range run {
 			dbPath := filepath.Join(dir, fmt.Sprintf("bench%d-%d.db", i, j))
-			db, err := store.Open(dbPath)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := store.Migrate(context.Background(), db, Migrations()); err != nil {
-				b.Fatal(err)
-			}
-			if err := seedSubscribers(db, n); err != nil {
-				b.Fatal(err)
-			}
+			db := openBenchDB(b, dbPath, n)
 			cfg := Config{Host: "127.0.0.1", Port: port, TLS: "none", Workers: workers, PerConn: 1000, Timeout: 30 * time.Second,
 				EnvelopeFrom: "bounces@haiphong.example", DKIM: v.dkim}
 			e := NewSMTPEngine(db, cfg, nil)

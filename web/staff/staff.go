@@ -336,7 +336,7 @@ func (h *Handler) funcs(lang string) template.FuncMap {
 			}
 			return s
 		},
-		"add":  func(a, b int) int { return a + b },
+		"add": func(a, b int) int { return a + b },
 	}
 }
 
