@@ -73,6 +73,9 @@ func (a *App) recordBounce(ctx context.Context, r *inbound.Report) error {
 	d, foundBy, err := a.Engine.FindDelivery(ctx, r.VERPToken, r.MessageID)
 	var rc inbound.Recipient
 	switch {
+	case err == nil && d.Email == "":
+		a.Log.Info("bounce for a forgotten reader: nothing to record", "issue", d.IssueID, "found_by", foundBy)
+		return nil
 	case err == nil:
 		var ok bool
 		if rc, ok = reportedRecipient(r.Recipients, d.Email); !ok {
@@ -127,9 +130,6 @@ func (a *App) recordBounce(ctx context.Context, r *inbound.Report) error {
 // all (some bounce texts) is taken to be about the delivery it came back
 // for.
 func reportedRecipient(rs []inbound.Recipient, email string) (inbound.Recipient, bool) {
-	if email == "" {
-		return inbound.Recipient{}, false
-	}
 	for _, rc := range rs {
 		if strings.EqualFold(rc.Address, email) || strings.EqualFold(rc.OriginalAddress, email) {
 			return rc, true

@@ -236,6 +236,19 @@ func TestRecordOutcomeOnceAndIssueCounts(t *testing.T) {
 	if d := row(1); d.State != StateSent {
 		t.Errorf("row 1 is %s", d.State)
 	}
+	// Forgetting the reader erases the remote server's words (they quote
+	// the address); the counts stay.
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Forget(ctx, tx, 1); err != nil {
+		t.Fatal(err)
+	}
+	tx.Commit()
+	if os, _ := e.Outcomes(ctx, 3, 1); len(os) != 2 || os[0].Reason != "" || os[0].Status != "5.1.1" {
+		t.Errorf("after forgetting: %+v", os)
+	}
 }
 
 // BenchmarkVERPAddress is the per-message cost of a VERP envelope sender.
