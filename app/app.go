@@ -167,6 +167,17 @@ func (a *App) init(ctx context.Context, opts Options) error {
 	} else {
 		a.Engine = deliver.NewSMTPEngine(a.DB, a.Cfg.SMTP, a.Log)
 	}
+	// Envelope senders are signed with the link-signing keys: a key
+	// retired for links stops vouching for bounces at the same time.
+	verpKeys := make([]deliver.VERPKey, len(keys))
+	for i, k := range keys {
+		verpKeys[i] = deliver.VERPKey{Secret: k.Secret, RetireAt: k.RetireAt}
+	}
+	verp, err := deliver.NewVERP(verpKeys)
+	if err != nil {
+		return fmt.Errorf("verp: %w", err)
+	}
+	a.Engine.SetVERP(verp)
 	a.Engine.ExternalCheckpoints = a.Cfg.Backup.Litestream
 	a.Engine.SetClock(a.clock)
 	return nil

@@ -11,6 +11,8 @@ import (
 //
 //	[subscribers]
 //	bounce_limit = 3                 # permanent failures (5xx) before a reader is marked bounced
+//	soft_bounce_limit = 5            # temporary failures reported later (4.x.x, mailbox full) ...
+//	soft_bounce_window = "1440h"     # ... within this long before a reader is marked bounced
 //	confirm_resend_interval = "1h"   # at most one confirmation mail per address in this interval
 //	default_language = "vi"          # "vi" | "en"
 //	default_timezone = "Asia/Ho_Chi_Minh"
@@ -29,6 +31,8 @@ import (
 //	retire_at = 2027-03-01T00:00:00Z
 type Config struct {
 	BounceLimit           int           `toml:"bounce_limit"`
+	SoftBounceLimit       int           `toml:"soft_bounce_limit"`
+	SoftBounceWindow      time.Duration `toml:"soft_bounce_window"`
 	ConfirmResendInterval time.Duration `toml:"confirm_resend_interval"`
 	DefaultLanguage       string        `toml:"default_language"`
 	DefaultTimezone       string        `toml:"default_timezone"`
@@ -40,6 +44,12 @@ type Config struct {
 func (c *Config) Defaults() {
 	if c.BounceLimit == 0 {
 		c.BounceLimit = 3
+	}
+	if c.SoftBounceLimit == 0 {
+		c.SoftBounceLimit = 5
+	}
+	if c.SoftBounceWindow == 0 {
+		c.SoftBounceWindow = 60 * 24 * time.Hour
 	}
 	if c.ConfirmResendInterval == 0 {
 		c.ConfirmResendInterval = time.Hour
@@ -77,6 +87,12 @@ func (c *Config) ValidateSettings() error {
 	c.Defaults()
 	if c.BounceLimit < 1 {
 		return fmt.Errorf("subscribers.bounce_limit: must be at least 1, got %d", c.BounceLimit)
+	}
+	if c.SoftBounceLimit < 1 {
+		return fmt.Errorf("subscribers.soft_bounce_limit: must be at least 1, got %d", c.SoftBounceLimit)
+	}
+	if c.SoftBounceWindow < 24*time.Hour {
+		return fmt.Errorf("subscribers.soft_bounce_window: %s is shorter than a day: soft bounces must repeat over days to mean anything", c.SoftBounceWindow)
 	}
 	if c.ConfirmResendInterval < 0 {
 		return fmt.Errorf("subscribers.confirm_resend_interval: must not be negative")

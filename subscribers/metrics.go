@@ -31,10 +31,10 @@ func (s *Store) CountByStatus(ctx context.Context) ([]StatusCount, error) {
 }
 
 // EventKindComplaint is the event of a spam complaint about a digest (a
-// feedback report from a mailbox provider). Complaints that arrived by the
-// unsubscribe address are recorded as unsubscriptions whose detail starts
-// with "complaint", and are counted too.
-const EventKindComplaint = "complaint"
+// feedback report from a mailbox provider). Complaints recorded before
+// they had their own event are unsubscriptions whose detail starts with
+// "complaint", and are counted too.
+const EventKindComplaint = EventComplained
 
 // EventCounts are the recorded events that tell about deliverability.
 type EventCounts struct {

@@ -39,7 +39,7 @@ const (
 	EventBounce           = "bounce" // one permanent failure, counted
 	EventBounced          = "bounced"
 	EventResubscribe      = "resubscribe_requested" // form filled for an address already on the list
-	EventComplained       = "complained"            // a spam complaint (feedback report) about our mail
+	EventComplained       = "complained"            // a spam complaint (feedback report) about our mail; the reader is unsubscribed by it
 )
 
 // Subscriber is one reader.
@@ -68,6 +68,10 @@ type Event struct {
 	Kind   string    `json:"kind"`
 	Detail string    `json:"detail,omitempty"`
 	At     time.Time `json:"at"`
+	// From a bounce or complaint report: the enhanced status code and the
+	// MTA that wrote the report.
+	Status       string `json:"status,omitempty"`
+	ReportingMTA string `json:"reporting_mta,omitempty"`
 }
 
 // Migrations returns the schema of the subscribers tables.
@@ -124,6 +128,7 @@ func Migrations() store.Migration {
 		CREATE TRIGGER subscriber_changes_delete AFTER DELETE ON subscribers
 			WHEN OLD.status = 'confirmed' AND OLD.paused = 0
 			BEGIN INSERT INTO subscriber_changes (subscriber_id, at) VALUES (OLD.id, unixepoch()); END;`,
+		reportsMigration,
 	}}
 }
 
@@ -377,7 +382,7 @@ func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
 
 // Events returns a subscriber's recorded state changes, oldest first.
 func (s *Store) Events(ctx context.Context, id int64) ([]Event, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT kind, detail, at FROM subscriber_events WHERE subscriber_id = ? ORDER BY id`, id)
+	rows, err := s.db.QueryContext(ctx, `SELECT kind, detail, at, status_code, reporting_mta FROM subscriber_events WHERE subscriber_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -386,7 +391,7 @@ func (s *Store) Events(ctx context.Context, id int64) ([]Event, error) {
 	for rows.Next() {
 		var e Event
 		var at int64
-		if err := rows.Scan(&e.Kind, &e.Detail, &at); err != nil {
+		if err := rows.Scan(&e.Kind, &e.Detail, &at, &e.Status, &e.ReportingMTA); err != nil {
 			return nil, err
 		}
 		e.At = store.Time(at)

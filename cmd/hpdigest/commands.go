@@ -96,6 +96,14 @@ func deliveryStatus(ctx context.Context, a *app.App, f *flags, stdout io.Writer)
 	}
 	fmt.Fprintf(stdout, "%s issue #%d (%s): %d recipients: %d sent, %d failed, %d to retry, %d pending, %d skipped\n",
 		d.Key, iss.Number, iss.Status, s.Total, s.Sent, s.Failed, s.Retry, s.Pending, s.Skipped)
+	later, err := a.Engine.IssueOutcomes(ctx, []int64{iss.ID})
+	if err != nil {
+		return err
+	}
+	if o, ok := later[iss.ID]; ok {
+		fmt.Fprintf(stdout, "reported since by mail: %d hard bounces, %d soft bounces, %d spam complaints, %d delayed\n",
+			o.HardBounces, o.SoftBounces, o.Complaints, o.Delayed)
+	}
 	return nil
 }
 

@@ -32,7 +32,7 @@ func (d *deliverabilityFlags) register(fs *flag.FlagSet) {
 	const inboundUsage = "read one inbound mail (a bounce, a spam complaint, an unsubscribe request) from standard input and act on it, for an MTA pipe: exits 0 when done or not for us, 75 to have the MTA retry"
 	fs.BoolVar(&d.inboundMail, "inbound-mail", false, inboundUsage)
 	fs.BoolVar(&d.inboundMail, "unsubscribe-mail", false, "the same as -inbound-mail")
-	fs.StringVar(&d.dkimKeygen, "dkim-keygen", "", "write a new DKIM private key for `selector` (to -dkim-dir, else the directory of smtp.dkim.private_key_file) and print the DNS TXT record to publish")
+	fs.StringVar(&d.dkimKeygen, "dkim-keygen", "", "write a new DKIM private key for `selector` (to -dkim-dir, else the directory of the configured key files) and print the DNS TXT record to publish")
 	fs.StringVar(&d.dkimAlgo, "dkim-algo", "rsa", "with -dkim-keygen: rsa (2048 bits) or ed25519")
 	fs.StringVar(&d.dkimDir, "dkim-dir", "", "with -dkim-keygen: the `directory` to write the key file to")
 	fs.StringVar(&d.dkimDomain, "dkim-domain", "", "with -dkim-keygen: the signing `domain` (default: smtp.dkim.domain, else the sender's domain)")
@@ -70,8 +70,17 @@ func dkimKeygen(d *deliverabilityFlags, configPath string, stdout io.Writer) err
 		if err != nil {
 			return err
 		}
-		if dir == "" && cfg.SMTP.DKIM.PrivateKeyFile != "" {
-			dir = filepath.Dir(cfg.SMTP.DKIM.PrivateKeyFile)
+		if dir == "" {
+			files := []string{cfg.SMTP.DKIM.PrivateKeyFile}
+			for _, k := range cfg.SMTP.DKIM.Keys {
+				files = append(files, k.PrivateKeyFile)
+			}
+			for _, f := range files {
+				if f != "" {
+					dir = filepath.Dir(f)
+					break
+				}
+			}
 		}
 		if domain == "" {
 			domain = cfg.SMTP.DKIM.Domain
@@ -105,7 +114,8 @@ func dkimKeygen(d *deliverabilityFlags, configPath string, stdout io.Writer) err
 	}
 	fmt.Fprintf(stdout, "wrote the %s private key to %s (readable by its owner only)\n\n", d.dkimAlgo, path)
 	fmt.Fprintf(stdout, "publish this DNS record (the value is split into strings of at most 255 bytes; resolvers join them):\n\n%s\n\n", dkimkey.ZoneLine(d.dkimKeygen, domain, rec))
-	fmt.Fprintf(stdout, "then, once it resolves (check with -check-dns), sign with it:\n\n[smtp.dkim]\ndomain = %q\nselector = %q\nprivate_key_file = %q\n", domain, d.dkimKeygen, path)
+	fmt.Fprintf(stdout, "add it to the configuration, not signing yet, and check the record with -check-dns:\n\n[[smtp.dkim.keys]]\nselector = %q\nalgorithm = %q\nprivate_key_file = %q\nactive = false\n\n", d.dkimKeygen, d.dkimAlgo, path)
+	fmt.Fprintf(stdout, "once it passes, set active = true (and active = false on the key it replaces, after a few days remove that one).\nsigning domain: %s (smtp.dkim.domain)\n", domain)
 	return nil
 }
 
@@ -160,22 +170,18 @@ func dnsNeeds(cfg *config.Config) (dnscheck.Needs, error) {
 	for _, r := range cfg.SMTP.Relays {
 		n.Relays = append(n.Relays, r.Host)
 	}
-	if dk := cfg.SMTP.DKIM; dk.Domain != "" {
-		var data []byte
-		source := dk.PrivateKeyFile
-		if dk.PrivateKeyEnv != "" {
-			data, source = []byte(os.Getenv(dk.PrivateKeyEnv)), "$"+dk.PrivateKeyEnv
-		} else {
-			var err error
-			if data, err = os.ReadFile(dk.PrivateKeyFile); err != nil {
-				return n, fmt.Errorf("smtp.dkim.private_key_file: %w", err)
-			}
-		}
-		key, err := dkimkey.Parse(data)
+	if cfg.SMTP.DKIM.Enabled() {
+		keys, err := cfg.SMTP.DKIM.LoadKeys()
 		if err != nil {
-			return n, fmt.Errorf("smtp.dkim: %s: %w", source, err)
+			return n, err
 		}
-		n.DKIM = append(n.DKIM, dnscheck.Key{Domain: dk.Domain, Selector: dk.Selector, Signer: key, Source: source})
+		for _, k := range keys {
+			src := k.Source
+			if !k.Active {
+				src += ", not signing yet"
+			}
+			n.DKIM = append(n.DKIM, dnscheck.Key{Domain: k.Domain, Selector: k.Selector, Signer: k.Signer, Source: src})
+		}
 	}
 	if cfg.Inbound.Listen != "" {
 		n.MXDomains = cfg.Inbound.Domains

@@ -56,16 +56,7 @@ func BenchmarkSend(b *testing.B) {
 	var rate, ceil, peakRSS, peakHeap float64
 	for i := 0; i < b.N; i++ {
 		dbPath := filepath.Join(dir, fmt.Sprintf("bench%d.db", i))
-		db, err := store.Open(dbPath)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := store.Migrate(context.Background(), db, Migrations()); err != nil {
-			b.Fatal(err)
-		}
-		if err := seedSubscribers(db, n); err != nil {
-			b.Fatal(err)
-		}
+		db := openBenchDB(b, dbPath, n)
 		sample, _ := tmpl.compose(Recipient{SubscriberID: 1, Email: "u1@example.org", Name: "Người đọc 1"})
 		eng0 := newEngine(nil, Config{}, nil)
 		raw, _, _ := eng0.render(sample, 1, 1)
@@ -303,6 +294,21 @@ func bareClient(tb testing.TB, port, workers, n int, raw []byte) float64 {
 	default:
 	}
 	return float64(n) / el.Seconds()
+}
+
+// openBenchDB makes a database with the outbox's schema and n readers.
+func openBenchDB(b *testing.B, path string, n int) *sql.DB {
+	db, err := store.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := store.Migrate(context.Background(), db, Migrations()); err != nil {
+		b.Fatal(err)
+	}
+	if err := seedSubscribers(db, n); err != nil {
+		b.Fatal(err)
+	}
+	return db
 }
 
 func seedSubscribers(db *sql.DB, n int) error {

@@ -71,8 +71,13 @@ type Config struct {
 	// RetryBackoff is the wait after the first temporary failure; it doubles
 	// with every attempt up to one hour (default 5m).
 	RetryBackoff time.Duration `toml:"retry_backoff"`
-	// EnvelopeFrom is the MAIL FROM (bounce) address; default: the From address.
+	// EnvelopeFrom is the MAIL FROM (bounce) address; default: the From
+	// address. Messages of an issue leave with its VERP form,
+	// local+TOKEN@domain (see VERP), unless NoVERP is set.
 	EnvelopeFrom string `toml:"envelope_from"`
+	// NoVERP sends every message with EnvelopeFrom itself (for a relay
+	// that insists on the authenticated address as the envelope sender).
+	NoVERP bool `toml:"no_verp"`
 	// Relays, when set, replace the single relay above.
 	Relays []Relay `toml:"relays"`
 	// DKIM signing (optional).
@@ -96,15 +101,6 @@ type Relay struct {
 	// NoPipelining sends MAIL, RCPT and DATA one at a time even when the
 	// relay offers PIPELINING.
 	NoPipelining bool `toml:"no_pipelining"`
-}
-
-// DKIMConfig enables DKIM signing when Domain is set.
-type DKIMConfig struct {
-	Domain         string   `toml:"domain"`
-	Selector       string   `toml:"selector"`
-	PrivateKeyFile string   `toml:"private_key_file"` // PEM (RSA PKCS#1/PKCS#8 or Ed25519 PKCS#8)
-	PrivateKeyEnv  string   `toml:"private_key_env"`  // or: name of an environment variable holding the PEM
-	Headers        []string `toml:"headers"`          // signed headers; default: see DefaultDKIMHeaders
 }
 
 // Message is one email ready to send.
@@ -232,6 +228,7 @@ func Migrations() store.Migration {
 		`ALTER TABLE delivery_jobs ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
 		ALTER TABLE delivery_jobs ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;`,
 		totalsMigration,
+		outcomesMigration,
 	}}
 }
 
@@ -253,8 +250,8 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%spassword_env: environment variable %s is empty or unset", key, r.PasswordEnv)
 		}
 	}
-	if c.DKIM.Domain != "" || c.DKIM.Selector != "" || c.DKIM.PrivateKeyFile != "" || c.DKIM.PrivateKeyEnv != "" {
-		if _, err := c.DKIM.signOptions(); err != nil {
+	if c.DKIM.Enabled() {
+		if _, err := c.DKIM.LoadKeys(); err != nil {
 			return err
 		}
 	}
@@ -289,6 +286,15 @@ func (c Config) ValidateSettings() error {
 		}
 		if r.PerConn < 0 {
 			return fmt.Errorf("%smessages_per_connection: %d is negative", key, r.PerConn)
+		}
+	}
+	if at := strings.LastIndexByte(c.EnvelopeFrom, '@'); at >= 0 && !c.NoVERP && strings.Contains(c.EnvelopeFrom[:at], "+") {
+		return fmt.Errorf("smtp.envelope_from: %q: the local part must not hold '+': messages leave as %s+TOKEN@%s (VERP)",
+			c.EnvelopeFrom, c.EnvelopeFrom[:strings.IndexByte(c.EnvelopeFrom, '+')], c.EnvelopeFrom[at+1:])
+	}
+	if c.DKIM.Enabled() {
+		if err := c.DKIM.validateSettings(); err != nil {
+			return err
 		}
 	}
 	for _, f := range []struct {
@@ -380,6 +386,7 @@ type Engine struct {
 	dialBackoff    time.Duration    // first pause of a relay that cannot be reached
 	maxDialBackoff time.Duration
 	signer         *dkimSigner
+	verp           *VERP        // checks tokens; signs envelope senders unless cfg.NoVERP
 	commits        atomic.Int64 // outcome transactions (benchmark statistics)
 	stmtMu         sync.Mutex
 	updStmts       map[int]*sql.Stmt // outbox row updates by row count, prepared once
@@ -395,7 +402,7 @@ func NewSMTPEngine(db *sql.DB, cfg Config, log *slog.Logger) *Engine {
 	for _, r := range cfg.relays() {
 		e.relays = append(e.relays, newSMTPRelay(r, e.cfg))
 	}
-	if cfg.DKIM.Domain != "" || cfg.DKIM.Selector != "" || cfg.DKIM.PrivateKeyFile != "" || cfg.DKIM.PrivateKeyEnv != "" {
+	if cfg.DKIM.Enabled() {
 		s, err := newDKIMSigner(cfg.DKIM)
 		if err != nil {
 			e.err = err
@@ -415,6 +422,11 @@ func NewDirEngine(db *sql.DB, dir string, log *slog.Logger) *Engine {
 	e.relays = []*relay{newDirRelay(dir)}
 	return e
 }
+
+// SetVERP gives the engine the VERP signer: the messages of an issue
+// then leave with a VERP envelope sender (unless smtp.no_verp), and
+// FindDelivery checks the tokens of bounces with it.
+func (e *Engine) SetVERP(v *VERP) { e.verp = v }
 
 // SetClock replaces the clock the engine reads and waits on.
 func (e *Engine) SetClock(c clock.Clock) {

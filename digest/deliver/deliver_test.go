@@ -628,6 +628,7 @@ func TestConfigValidate(t *testing.T) {
 		{Config{Relays: []Relay{{Host: "a", Workers: -1}}}, "smtp.relays[0].workers"},
 		{Config{Host: "x", PasswordEnv: "HPD_TEST_SURELY_UNSET"}, "smtp.password_env: environment variable HPD_TEST_SURELY_UNSET"},
 		{Config{Host: "x", RetryFor: -time.Second}, "smtp.retry_for"},
+		{Config{Host: "x", EnvelopeFrom: "bounces+list@d.example"}, "smtp.envelope_from: \"bounces+list@d.example\": the local part must not hold '+'"},
 		{Config{Host: "x", DKIM: DKIMConfig{Domain: "d"}}, "smtp.dkim.selector"},
 		{Config{Host: "x", DKIM: DKIMConfig{Selector: "s"}}, "smtp.dkim.domain"},
 		{Config{Host: "x", DKIM: DKIMConfig{Domain: "d", Selector: "s", PrivateKeyFile: "/nonexistent/key.pem"}}, "smtp.dkim.private_key_file"},
@@ -640,5 +641,8 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if err := (Config{Host: "smtp.example.org", Port: 587}).Validate(); err != nil {
 		t.Error(err)
+	}
+	if err := (Config{Host: "smtp.example.org", EnvelopeFrom: "bounces+list@d.example", NoVERP: true}).Validate(); err != nil {
+		t.Errorf("a '+' without VERP: %v", err)
 	}
 }

@@ -2,27 +2,12 @@ package deliver
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/ed25519"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/emersion/go-msgauth/dkim"
 )
-
-// DefaultDKIMHeaders are signed when DKIMConfig.Headers is empty. Headers
-// absent from a message are still listed (RFC 6376 §5.4: that stops anyone
-// adding them later).
-var DefaultDKIMHeaders = []string{"From", "To", "Subject", "Date", "Message-ID", "Reply-To",
-	"MIME-Version", "Content-Type", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post"}
 
 // render builds the message (see buildMessage), then signs the bytes with
 // go-msgauth if DKIM is configured.
@@ -65,91 +50,6 @@ func (e *Engine) renderBuf(m *Message, issueID, sid int64) (*bytes.Buffer, strin
 		return nil, "", fmt.Errorf("dkim: %w", err)
 	}
 	return signed, "<" + id + ">", nil
-}
-
-// dkimSigner signs rendered messages. go-mail's own signer produces
-// signatures that fail to verify once the h= list wraps, so the finished
-// bytes are signed here instead.
-type dkimSigner struct{ opts *dkim.SignOptions }
-
-func newDKIMSigner(c DKIMConfig) (*dkimSigner, error) {
-	o, err := c.signOptions()
-	if err != nil {
-		return nil, err
-	}
-	return &dkimSigner{opts: o}, nil
-}
-
-func (s *dkimSigner) sign(out *bytes.Buffer, data []byte) error {
-	return dkim.Sign(out, bytes.NewReader(data), s.opts)
-}
-
-func (c DKIMConfig) signOptions() (*dkim.SignOptions, error) {
-	if c.Domain == "" || c.Selector == "" {
-		if c.Domain == "" {
-			return nil, errors.New("smtp.dkim.domain: is empty (required with DKIM)")
-		}
-		return nil, errors.New("smtp.dkim.selector: is empty (required with DKIM)")
-	}
-	var pemData []byte
-	switch {
-	case c.PrivateKeyEnv != "":
-		pemData = []byte(os.Getenv(c.PrivateKeyEnv))
-		if len(pemData) == 0 {
-			return nil, fmt.Errorf("smtp.dkim.private_key_env: environment variable %s is empty or unset", c.PrivateKeyEnv)
-		}
-	case c.PrivateKeyFile != "":
-		b, err := os.ReadFile(c.PrivateKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("smtp.dkim.private_key_file: %w", err)
-		}
-		pemData = b
-	default:
-		return nil, errors.New("smtp.dkim.private_key_file: set it or private_key_env")
-	}
-	key, err := parsePrivateKey(pemData)
-	if err != nil {
-		k := "smtp.dkim.private_key_file"
-		if c.PrivateKeyEnv != "" {
-			k = "smtp.dkim.private_key_env"
-		}
-		return nil, fmt.Errorf("%s: %w", k, err)
-	}
-	hk := c.Headers
-	if len(hk) == 0 {
-		hk = DefaultDKIMHeaders
-	}
-	hasFrom := false
-	for _, h := range hk {
-		hasFrom = hasFrom || strings.EqualFold(h, "From")
-	}
-	if !hasFrom {
-		return nil, errors.New("smtp.dkim.headers: must include From")
-	}
-	return &dkim.SignOptions{Domain: c.Domain, Selector: c.Selector, Signer: key, Hash: crypto.SHA256,
-		HeaderCanonicalization: dkim.CanonicalizationRelaxed, BodyCanonicalization: dkim.CanonicalizationRelaxed,
-		HeaderKeys: hk}, nil
-}
-
-func parsePrivateKey(pemData []byte) (crypto.Signer, error) {
-	blk, _ := pem.Decode(pemData)
-	if blk == nil {
-		return nil, errors.New("private key is not PEM")
-	}
-	if k, err := x509.ParsePKCS1PrivateKey(blk.Bytes); err == nil {
-		return k, nil
-	}
-	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("private key: %w", err)
-	}
-	switch k := k.(type) {
-	case *rsa.PrivateKey:
-		return k, nil
-	case ed25519.PrivateKey:
-		return k, nil
-	}
-	return nil, fmt.Errorf("private key type %T not supported (RSA or Ed25519)", k)
 }
 
 // planner computes each row's not-before time for local-time delivery.

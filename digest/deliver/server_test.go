@@ -33,6 +33,7 @@ type testServer struct {
 	mu   sync.Mutex
 	got  map[string]int    // recipient -> messages received
 	raw  map[string][]byte // recipient -> last message received
+	from map[string]string // recipient -> envelope sender of the last message
 	rcpt map[string]int    // recipient -> RCPT commands seen
 	// per connection: messages accepted
 	conns []int
@@ -83,6 +84,7 @@ type testSession struct {
 	c      *smtp.Conn
 	connNo int
 	mails  int
+	from   string
 	to     []string
 }
 
@@ -90,7 +92,7 @@ func newTestServer(t testing.TB) *testServer { return newTestServerWith(t, nil) 
 
 // newTestServerWith lets setup configure TLS or AUTH before the server starts.
 func newTestServerWith(t testing.TB, setup func(*testServer)) *testServer {
-	ts := &testServer{t: t, got: map[string]int{}, raw: map[string][]byte{}, rcpt: map[string]int{}, keep: true}
+	ts := &testServer{t: t, got: map[string]int{}, raw: map[string][]byte{}, from: map[string]string{}, rcpt: map[string]int{}, keep: true}
 	if setup != nil {
 		setup(ts)
 	}
@@ -152,6 +154,7 @@ func (s *testSession) Logout() error { return nil }
 
 func (s *testSession) Mail(from string, _ *smtp.MailOptions) error {
 	s.mails++
+	s.from = from
 	ts := s.srv
 	ts.mu.Lock()
 	ts.mails++
@@ -207,6 +210,7 @@ func (s *testSession) Data(r io.Reader) error {
 		if ts.keep {
 			ts.raw[to] = b
 		}
+		ts.from[to] = s.from
 	}
 	ts.conns[s.connNo]++
 	if _, ok := s.c.TLSConnectionState(); ok {
@@ -243,6 +247,12 @@ func (ts *testServer) message(to string) []byte {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	return bytes.Clone(ts.raw[to])
+}
+
+func (ts *testServer) envelopeFrom(to string) string {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.from[to]
 }
 
 func (ts *testServer) set(f func()) {

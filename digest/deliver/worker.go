@@ -300,6 +300,9 @@ func (r *run) compose(t *task) (result, bool) {
 		return result{state: StateFailed, errMsg: "render: " + err.Error(), attempts: t.row.attempts}, false
 	}
 	t.buf, t.msgID, t.from = buf, id, r.e.envelopeFrom(m)
+	if r.e.verp != nil && !r.e.cfg.NoVERP {
+		t.from = r.e.verp.Address(t.from, t.issueID, t.rcpt.SubscriberID)
+	}
 	t.rcpt.Email = m.To
 	return result{}, true
 }

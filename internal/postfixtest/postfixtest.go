@@ -31,6 +31,9 @@ type Options struct {
 	LocalDomain string   // delivered locally, every user unknown: bounced with a DSN; default "readers.test.example"
 	Relay       []string // domains relayed to RelayTo
 	RelayTo     string   // host:port of an SMTP server on loopback
+	// Routes relays more domains, each to its own SMTP server on loopback
+	// (domain -> host:port): where a reader's mailbox is, say.
+	Routes map[string]string
 }
 
 // Instance is a running Postfix.
@@ -89,8 +92,13 @@ func Start(tb testing.TB, o Options) *Instance {
 	}
 	port := daemontest.FreePort(tb)
 	var transport strings.Builder
+	relayDomains := append([]string(nil), o.Relay...)
 	for _, d := range o.Relay {
 		fmt.Fprintf(&transport, "%s smtp:[%s]:%s\n", d, hostOf(o.RelayTo), portOf(o.RelayTo))
+	}
+	for d, to := range o.Routes {
+		relayDomains = append(relayDomains, d)
+		fmt.Fprintf(&transport, "%s smtp:[%s]:%s\n", d, hostOf(to), portOf(to))
 	}
 	write(tb, filepath.Join(dir, "etc", "transport"), transport.String())
 	write(tb, filepath.Join(dir, "etc", "main.cf"), fmt.Sprintf(`compatibility_level = 3.6
@@ -117,7 +125,7 @@ default_transport = error:this test instance delivers nowhere else
 disable_dns_lookups = yes
 smtp_dns_support_level = disabled
 biff = no
-`, dir, o.Hostname, o.LocalDomain, strings.Join(o.Relay, ", ")))
+`, dir, o.Hostname, o.LocalDomain, strings.Join(relayDomains, ", ")))
 	write(tb, filepath.Join(dir, "etc", "master.cf"), fmt.Sprintf(`127.0.0.1:%d inet n - n - - smtpd
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup

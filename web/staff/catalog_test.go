@@ -63,7 +63,8 @@ func TestRecordedActionsHaveWords(t *testing.T) {
 	}
 	events := []string{subscribers.EventSubscribed, subscribers.EventConfirmationSent, subscribers.EventConfirmed,
 		subscribers.EventChanged, subscribers.EventPaused, subscribers.EventResumed, subscribers.EventUnsubscribed,
-		subscribers.EventBounce, subscribers.EventBounced, subscribers.EventResubscribe, subscribers.EventComplained}
+		subscribers.EventBounce, subscribers.EventBounced, subscribers.EventResubscribe, subscribers.EventComplained,
+		subscribers.EventSoftBounce}
 	for group, keys := range map[string][]string{"audit": actions, "event": events} {
 		for _, k := range keys {
 			key := group + "." + strings.ReplaceAll(k, " ", "_")

@@ -30,12 +30,45 @@ type historyRow struct {
 	Totals                deliver.Totals
 	Bounced, Unsubscribed int
 	WebURL                string
+	Deliverability
 }
 
 type historyData struct {
-	Rows    []historyRow
-	Charts  []chartView
-	Skipped []skippedRow // scheduled sends that made no new issue, newest first
+	Rows     []historyRow
+	Warnings []historyRow // issues whose complaint or hard bounce rate is past its limit
+	Charts   []chartView
+	Skipped  []skippedRow // scheduled sends that made no new issue, newest first
+}
+
+// Mailbox providers' limits for bulk senders: a complaint rate above 0.1%
+// (Gmail's recommended ceiling; 0.3% is where it starts refusing) and hard
+// bounces above 2% put a list on the way to the spam folder.
+const (
+	complaintRateLimit  = 0.001
+	hardBounceRateLimit = 0.02
+)
+
+// Deliverability is what came back about one issue: hard bounces (5xx at
+// RCPT, and later DSNs), soft bounces and spam complaints, each delivery
+// counted once, and their rates.
+type Deliverability struct {
+	Hard, Soft, Complaints            int
+	HardRate, SoftRate, ComplaintRate float64 // of the messages the relays took or refused
+	HardWarn, ComplaintWarn           bool
+}
+
+func deliverability(t deliver.Totals, o deliver.OutcomeCounts) Deliverability {
+	d := Deliverability{Hard: t.Rejected + o.HardBounces, Soft: o.SoftBounces, Complaints: o.Complaints}
+	if attempted := t.Sent + t.Rejected; attempted > 0 {
+		d.HardRate = float64(d.Hard) / float64(attempted)
+		d.SoftRate = float64(d.Soft) / float64(attempted)
+	}
+	if t.Sent > 0 {
+		d.ComplaintRate = float64(d.Complaints) / float64(t.Sent)
+	}
+	d.HardWarn = d.HardRate > hardBounceRateLimit
+	d.ComplaintWarn = d.ComplaintRate > complaintRateLimit
+	return d
 }
 
 type skippedRow struct {
@@ -63,6 +96,11 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
 		h.internal(w, r, s, err)
 		return
 	}
+	outcomes, err := h.a.Engine.IssueOutcomes(ctx, ids)
+	if err != nil {
+		h.internal(w, r, s, err)
+		return
+	}
 	var data historyData
 	// Issues come newest first; "unsubscribed after" an issue counts by
 	// day, from the day it went out to the day before the next issue of the
@@ -74,7 +112,8 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
 			d = digest.Digest{Key: iss.Digest, Timezone: h.a.Cfg.Timezone}
 		}
 		row := historyRow{Issue: iss, Digest: d, Loc: d.Location(), WebURL: fmt.Sprintf("/issues/%d", iss.ID), Totals: totals[iss.ID]}
-		row.Bounced = row.Totals.Rejected
+		row.Deliverability = deliverability(row.Totals, outcomes[iss.ID])
+		row.Bounced = row.Hard
 		end, ok := nextStart[iss.Digest]
 		if !ok {
 			end = h.now().Add(24 * time.Hour)
@@ -87,6 +126,9 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
 		row.Unsubscribed = after.Unsubscribed + after.Complained
 		nextStart[iss.Digest] = iss.SendingAt
 		data.Rows = append(data.Rows, row)
+		if row.HardWarn || row.ComplaintWarn {
+			data.Warnings = append(data.Warnings, row)
+		}
 	}
 	if !h.noCharts {
 		if data.Charts, err = h.historyCharts(ctx, h.lang(r), sent); err != nil {

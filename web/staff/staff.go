@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -326,7 +327,16 @@ func (h *Handler) funcs(lang string) template.FuncMap {
 			return h.tr(lang, k)
 		},
 		"join": strings.Join,
-		"add":  func(a, b int) int { return a + b },
+		// pct writes a rate as a percentage with two decimals, in the
+		// language's decimal mark.
+		"pct": func(rate float64) string {
+			s := strconv.FormatFloat(rate*100, 'f', 2, 64) + "%"
+			if lang == "vi" {
+				s = strings.Replace(s, ".", ",", 1)
+			}
+			return s
+		},
+		"add": func(a, b int) int { return a + b },
 	}
 }
 

@@ -15,6 +15,7 @@ func (m *message) feedbackReport() bool {
 		}
 		c := parseFeedback(pt.text())
 		m.rep.Complaint = c
+		m.rep.ReportingMTA = c.ReportingMTA
 		if m.rep.MessageID == "" {
 			m.messageIDFromText()
 		}
@@ -50,6 +51,7 @@ func parseFeedback(body string) *Complaint {
 		ArrivalDate:      first(fields, "arrival-date"),
 		SourceIP:         first(fields, "source-ip"),
 		ReportedDomain:   first(fields, "reported-domain"),
+		ReportingMTA:     typedValue(first(fields, "reporting-mta")),
 	}
 	if c.FeedbackType == "" {
 		c.FeedbackType = "abuse"

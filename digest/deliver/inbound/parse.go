@@ -2,6 +2,8 @@ package inbound
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +43,7 @@ const maxTokens = 20
 // too), then an auto-reply, then an unsubscribe token.
 func (p *Parser) Parse(data []byte, env Envelope) (*Report, error) {
 	data = stripMboxFrom(data)
+	sum := sha256.Sum256(data)
 	msg, err := mail.ReadMessage(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("not a mail message: %w", err)
@@ -57,6 +60,7 @@ func (p *Parser) Parse(data []byte, env Envelope) (*Report, error) {
 			Kind:             KindOther,
 			EnvelopeFrom:     trimAngle(env.From),
 			InboundMessageID: strings.TrimSpace(h.Get("Message-Id")),
+			Fingerprint:      hex.EncodeToString(sum[:16]),
 			From:             decodeHeader(h.Get("From")),
 			Subject:          strings.TrimSpace(decodeHeader(h.Get("Subject"))),
 		},
@@ -74,6 +78,11 @@ func (p *Parser) Parse(data []byte, env Envelope) (*Report, error) {
 		m.rep.Kind, m.rep.Reason = KindUnsubscribe, "unsubscribe token in the message"
 	default:
 		m.rep.Reason = "no bounce, complaint, auto-reply or unsubscribe token found"
+	}
+	if m.rep.VERPToken == "" && m.original != nil {
+		// A complaint returns the delivered original, whose Return-Path
+		// is the envelope sender it was sent with.
+		m.rep.VERPToken = p.verpToken(trimAngle(m.original.Get("Return-Path")))
 	}
 	if m.rep.MessageID == "" && (m.rep.Kind == KindBounce || m.rep.Kind == KindDelay) {
 		// Exchange and Gmail reports answer the original message even when

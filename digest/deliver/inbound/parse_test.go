@@ -94,7 +94,9 @@ func TestParseRealWorldFormats(t *testing.T) {
 			messageID: "<hpd.12.358.1772759638@haiphong.example.org>", verp: "fg.l2.Bn7mQw9eRty"},
 		{file: "arf-yahoo.eml", kind: KindComplaint, reason: "Yahoo!-Mail-Feedback",
 			messageID: "<hpd.12.359.1772759698@haiphong.example.org>", token: "k2026.9t.t9m2b3.QwErTyUiOpAsDfGhJkLzXc"},
-		{file: "arf-aol.eml", kind: KindComplaint, reason: "AOL SComp",
+		// The returned original was delivered: its Return-Path is the
+		// VERP address it was sent with.
+		{file: "arf-aol.eml", kind: KindComplaint, reason: "AOL SComp", verp: "hi.n4.Zx9cVb1nMas",
 			messageID: "<hpd.12.360.1772759758@haiphong.example.org>", token: "k2026.9u.t9m2b3.PoIuYtReWqLkJhGfDsAmNb"},
 		{file: "arf-microsoft-jmrp.eml", kind: KindComplaint, reason: "Microsoft Junk Mail Reporting",
 			messageID: "<hpd.12.361.1772759818@haiphong.example.org>", token: "k2026.9v.t9m2b3.MnBvCxZlKjHgFdSaPoIuYt"},

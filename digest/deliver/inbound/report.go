@@ -72,6 +72,7 @@ type Complaint struct {
 	ArrivalDate      string
 	SourceIP         string
 	ReportedDomain   string
+	ReportingMTA     string // the provider's MTA that wrote the report, when given
 }
 
 // Report is what one inbound message means.
@@ -87,8 +88,9 @@ type Report struct {
 	EnvelopeFrom string
 	EnvelopeTo   string
 	// VERPToken is the tag of the bounce address the message arrived for
-	// ("TOKEN" in bounces+TOKEN@domain); "" when it came to the base
-	// address or elsewhere. It is not verified here.
+	// ("TOKEN" in bounces+TOKEN@domain), else of the Return-Path of a
+	// returned original that was delivered (a complaint's); "" when there
+	// is none. It is not verified here.
 	VERPToken string
 
 	// MessageID is the Message-ID of the original message the report is
@@ -105,6 +107,7 @@ type Report struct {
 
 	// The inbound message itself.
 	InboundMessageID string // its own Message-ID: a handler can use it to ignore a message seen before
+	Fingerprint      string // a hash of its bytes, for one without a Message-ID
 	From             string
 	Subject          string
 
