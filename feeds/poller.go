@@ -80,7 +80,7 @@ type Poller struct {
 	now    func() time.Time
 	// observe, if set, is told of every fetch (see Observe).
 	observe func(FeedResult, time.Duration)
-	clock  clock.Clock
+	clock   clock.Clock
 }
 
 // NewPoller makes a poller; zero Config fields take defaults.
