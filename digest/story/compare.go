@@ -163,6 +163,7 @@ const (
 	maxWording      = 6
 	wSameDay        = 1
 	wNextDay        = 0.5
+	wTitlesAgree    = 1.5 // both titles say who did what, the same
 	wThreeDays      = -0.5
 	wFourDays       = -2 // four or five days apart
 	wSixDays        = -3 // six days or more
@@ -173,6 +174,7 @@ const (
 	againstOrdinals    = -3
 	againstPeriods     = -2
 	againstYears       = -3
+	againstDates       = -1.5
 	againstPartner     = -2
 	againstPlace       = -3
 	againstAction      = -3
@@ -260,6 +262,9 @@ func (p *pair) run() {
 	default:
 		p.add("date", "", wSixDays)
 	}
+	if !p.against {
+		p.titlesAgree()
+	}
 }
 
 // dice is the share of keys two sorted sets have in common.
@@ -291,6 +296,8 @@ func matchQuantity(q quantity, bs []quantity) (exact, approx, weak bool) {
 		case q.kind == qMoney && o.kind == qMoney && q.unit == o.unit:
 			e, ap := closeValues(q.value, o.value, qMoney)
 			exact, approx = exact || e, approx || ap
+		case q.kind == qDate && o.kind == qDate:
+			exact = exact || q.value == o.value // whatever their tags
 		case q.kind == qPercent && o.kind == qPercent:
 			exact = exact || math.Abs(q.value-o.value) < 0.051
 		case q.kind == qOrdinal && o.kind == qPeriod && o.unit == "years",
@@ -381,6 +388,7 @@ func (p *pair) numbers() {
 	p.differ(qOrdinal, a.figures[qOrdinal], b.figures[qOrdinal], againstOrdinals, "different editions")
 	p.differ(qPeriod, a.figures[qPeriod], b.figures[qPeriod], againstPeriods, "different periods")
 	p.differ(qYear, a.figures[qYear], b.figures[qYear], againstYears, "different years")
+	p.differ(qDate, a.dates, b.dates, againstDates, "different dates")
 }
 
 // differ subtracts w when both items state figures of kind k (ta, tb) and
@@ -555,7 +563,8 @@ func (p *pair) amountOwners() {
 		p.partnersDiffer(strings.Join(la, ", "), strings.Join(lb, ", "), titledA && titledB)
 		return
 	}
-	if a.partners[partnerName].empty() != b.partners[partnerName].empty() {
+	if a.partners[partnerName].empty() != b.partners[partnerName].empty() &&
+		!a.namesPartnerOf(b, partnerName) && !b.namesPartnerOf(a, partnerName) {
 		text := ""
 		if p.explain {
 			text = "only one says whose the amount is"
@@ -748,3 +757,35 @@ func explain(d Decision) string {
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// titlesAgree counts for a pair with nothing against it whose titles
+// both say what happened and who acts, and agree on both: each title's action is named by the
+// other item, and each names a partner of one class the other names
+// ("Korean culture festival opens" / "Khai mạc Lễ hội Văn hóa Hàn Quốc").
+func (p *pair) titlesAgree() {
+	a, b := p.a, p.b
+	if !a.titleAction || !b.titleAction || !namesTitleAction(a, b) || !namesTitleAction(b, a) {
+		return
+	}
+	for c := range a.partners {
+		pa, pb := &a.partners[c], &b.partners[c]
+		if pa.title && pb.title && !pa.empty() && !pb.empty() && a.namesPartnerOf(b, c) && b.namesPartnerOf(a, c) {
+			text := ""
+			if p.explain {
+				text = fmt.Sprintf("both titles: %s, %s", a.named[2][1][0].text, a.partnerList(c))
+			}
+			p.add("titles", text, wTitlesAgree)
+			return
+		}
+	}
+}
+
+// namesTitleAction reports whether o names an action x's title names.
+func namesTitleAction(x, o *doc) bool {
+	for _, h := range x.named[2][1] {
+		if o.has(h.entry) {
+			return true
+		}
+	}
+	return false
+}

@@ -38,6 +38,7 @@ type doc struct {
 	// (title ones, or all ordinals).
 	distinct []quantity
 	money    []quantity // the distinct amounts of money
+	dates    []quantity // the days of the event it names ("20/10", not "until 20/10")
 	figures  [qDate + 1][]quantity
 	// named[c][0] are the distinctive entities of conflict kind c (country,
 	// place, action) its title names; named[c][1] all of them (see
@@ -64,7 +65,10 @@ type doc struct {
 type entHit struct {
 	entry int32
 	title bool
-	text  string // its first occurrence as written (for explanations)
+	// market: a country the lead names only as where goods go ("xuất
+	// khẩu sang Mỹ", "exports to the US"), not as who acts
+	market bool
+	text   string // its first occurrence as written (for explanations)
 }
 
 // nameRun is a run of capitalised words (a candidate proper name).
@@ -116,27 +120,34 @@ func (d *Detector) prepare(it Item) *doc {
 	}
 	x.quants = scanQuantities(fields[0].Fold(), it.Lang, &d.units, true, nil)
 	x.quants = scanQuantities(fields[1].Fold(), it.Lang, &d.units, false, x.quants)
+	if x.day != noDay {
+		x.quants = weekdayDates(fields[0], x.day, true, x.quants)
+		x.quants = weekdayDates(fields[1], x.day, false, x.quants)
+	}
 
 	var covered [2][]bool
 	var commonCovered [2][]bool
-	seen := map[int32]bool{}
+	seen := map[int32]int{} // entry -> index in x.ents
 	for f := range 2 {
 		w := fields[f]
 		covered[f] = make([]bool, w.Len())
 		commonCovered[f] = make([]bool, w.Len())
 		for _, m := range d.longestMatches(w) {
 			e := d.phraseEntry[m.Phrase]
+			ge := d.gaz.entries[e]
 			for i := m.Start; i < m.End; i++ {
 				covered[f][i] = true
-				if ge := d.gaz.entries[e]; ge.kind == kindCommon || ge.weight <= kindWeights[kindCommon] {
+				if ge.kind == kindCommon || ge.weight <= kindWeights[kindCommon] {
 					commonCovered[f][i] = true
 				}
 			}
-			if seen[e] {
+			market := f == 1 && ge.kind == kindCountry && exportMarket(w, m.Start, m.End)
+			if at, ok := seen[e]; ok {
+				x.ents[at].market = x.ents[at].market && market
 				continue
 			}
-			seen[e] = true
-			x.ents = append(x.ents, entHit{entry: e, title: f == 0, text: w.Text(m.Start, m.End)})
+			seen[e] = len(x.ents)
+			x.ents = append(x.ents, entHit{entry: e, title: f == 0, market: market, text: w.Text(m.Start, m.End)})
 		}
 	}
 	sort.Slice(x.ents, func(i, j int) bool { return x.ents[i].entry < x.ents[j].entry })
@@ -190,12 +201,15 @@ func partnerClass(k kind) int {
 func (x *doc) index(d *Detector) {
 	for _, q := range x.quants {
 		if q.kind != qYear && !slices.ContainsFunc(x.distinct, func(o quantity) bool {
-			return o.kind == q.kind && o.unit == q.unit && o.value == q.value
+			return o.kind == q.kind && (o.unit == q.unit || q.kind == qDate) && o.value == q.value
 		}) {
 			x.distinct = append(x.distinct, q)
 			if q.kind == qMoney {
 				x.money = append(x.money, q)
 			}
+		}
+		if q.kind == qDate && q.unit == "" {
+			x.dates = append(x.dates, q)
 		}
 		if q.title || q.kind == qOrdinal {
 			x.figures[q.kind] = append(x.figures[q.kind], q)
@@ -228,7 +242,7 @@ func (x *doc) index(d *Detector) {
 		set := partnerSet{}
 		for _, inTitle := range [2]bool{true, false} {
 			for _, h := range x.ents {
-				if h.title == inTitle && partnerClass(d.gaz.entries[h.entry].kind) == c {
+				if h.title == inTitle && !h.market && partnerClass(d.gaz.entries[h.entry].kind) == c {
 					set.ents = append(set.ents, h.entry)
 				}
 			}
@@ -378,7 +392,8 @@ func (x *doc) extractNames(fields [2]theme.Words, covered [2][]bool) {
 				j++
 			}
 			r := nameRun{text: w.Text(i, j), title: f == 0,
-				where: i > 0 && !w.At(i).Break && placeWords[w.At(i-1).ASCII]}
+				where: i > 0 && !w.At(i).Break && placeWords[w.At(i-1).ASCII] ||
+					j < w.Len() && !w.At(j).Break && zoneWords[w.At(j).ASCII]}
 			sentenceStart := i == 0 || w.At(i).Break
 			for k := i; k < j; k++ {
 				t := w.At(k)
@@ -522,4 +537,40 @@ func (d *Detector) matchEdition(x *doc) {
 			}
 		}
 	}
+}
+
+// exportMarket reports whether words start..end of w (a country) name
+// where goods are sold: after an export or market word a few words
+// before ("xuất khẩu sang Mỹ", "exports to the US and EU", "thị trường
+// Nhật Bản") or before "market" ("the US market").
+func exportMarket(w theme.Words, start, end int) bool {
+	for i := max(0, start-4); i < min(start+1, w.Len()); i++ {
+		a := w.At(i).ASCII
+		if marketWords[a] || a == "khau" && i > 0 && w.At(i-1).ASCII == "xuat" || a == "truong" && i > 0 && w.At(i-1).ASCII == "thi" {
+			return true
+		}
+	}
+	return end < w.Len() && !w.At(end).Break && (w.At(end).ASCII == "market" || w.At(end).ASCII == "markets")
+}
+
+// marketWords before a country make it a market. ASCII-folded.
+var marketWords = wordSet(`export exports exported exporting exporter exporters shipped shipments market markets`)
+
+var weekdays = map[string]int{"sunday": 0, "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6}
+
+// weekdayDates adds the dates that "on Thursday" names in an item
+// published on day: the last such weekday on or before it (news reports
+// what happened), so "on Thursday" in a report of Thursday 18 February is
+// 18/2 in another version.
+func weekdayDates(w theme.Words, day int, title bool, out []quantity) []quantity {
+	for i := 1; i < w.Len(); i++ {
+		wd, ok := weekdays[w.At(i).ASCII]
+		if !ok || w.At(i).Break || w.At(i-1).ASCII != "on" {
+			continue
+		}
+		back := ((day+4)%7 - wd + 7) % 7 // 1970-01-01 was a Thursday
+		t := time.Unix(int64(day-back)*86400, 0).UTC()
+		out = append(out, quantity{kind: qDate, unit: dateWeekday, value: float64(int(t.Month())*100 + t.Day()), title: title})
+	}
+	return out
 }

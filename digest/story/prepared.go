@@ -22,7 +22,7 @@ type Prepared struct {
 // preparedFormat is the version of the extraction and of its encoding:
 // change it whenever prepare extracts anything differently, so that
 // stored encodings are prepared again.
-const preparedFormat = 2
+const preparedFormat = 3
 
 // Prepare extracts the signals of an item.
 func (d *Detector) Prepare(it Item) *Prepared {
@@ -87,6 +87,7 @@ func (p *Prepared) MarshalBinary() ([]byte, error) {
 	for _, h := range x.ents {
 		e.uvarint(uint64(h.entry))
 		e.bool(h.title)
+		e.bool(h.market)
 		e.str(h.text)
 	}
 	e.uvarint(uint64(len(x.runs)))
@@ -147,9 +148,10 @@ func (d *Detector) decode(it Item, data []byte) (*Prepared, error) {
 		}
 		x.quants = append(x.quants, q)
 	}
-	for range r.count(3) {
+	for range r.count(4) {
 		h := entHit{entry: int32(r.uvarint())}
 		h.title = r.bool()
+		h.market = r.bool()
 		h.text = r.str()
 		if int(h.entry) >= len(d.gaz.entries) || len(x.ents) > 0 && h.entry <= x.ents[len(x.ents)-1].entry {
 			return nil, errors.New("bad entity")

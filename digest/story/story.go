@@ -141,6 +141,7 @@ type Detector struct {
 // meeting, the conference where they meet.
 var oneEventActions = [][2]string{
 	{"visit", "reception"}, {"meeting", "reception"}, {"meeting", "visit"}, {"meeting", "conference"},
+	{"signing", "reception"}, {"signing", "visit"}, {"signing", "meeting"}, {"signing", "conference"},
 }
 
 // New loads the shipped gazetteer, merges cfg.Gazetteer into it when set,
