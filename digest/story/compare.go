@@ -157,6 +157,7 @@ const (
 	maxNames        = 4.5
 	maxCommon       = 0.5
 	maxCountries    = 1
+	maxTerms        = 2 // the terms two items of different languages share
 	maxTopics       = 1
 	wTitleWording   = 4 // times the share of title word pairs in common
 	wBodyWording    = 3 // times the share of all word pairs in common
@@ -168,17 +169,20 @@ const (
 	wFourDays       = -2 // four or five days apart
 	wSixDays        = -3 // six days or more
 
-	againstAmounts     = -2.5 // in the titles
-	againstAmountsBody = -1.5 // anywhere
-	againstPercents    = -1.5
-	againstOrdinals    = -3
-	againstPeriods     = -2
-	againstYears       = -3
-	againstDates       = -1.5
-	againstPartner     = -2
-	againstPlace       = -3
-	againstAction      = -3
-	againstTopic       = -2
+	againstAmounts      = -2.5 // in the titles
+	againstAmountsBody  = -1.5 // anywhere
+	againstPercents     = -1.5
+	againstOrdinals     = -3
+	againstPeriods      = -2
+	againstYears        = -3
+	againstDates        = -1.5
+	againstCounts       = -1.5
+	againstPartner      = -2
+	againstPlace        = -3
+	againstAction       = -3
+	againstTitleActions = -1.5
+	againstTopic        = -2
+	againstSector       = -2
 
 	// sameFeedWording is how similar the titles of two items of one feed
 	// and language must be to be one story (a republished article).
@@ -263,6 +267,7 @@ func (p *pair) run() {
 		p.add("date", "", wSixDays)
 	}
 	if !p.against {
+		p.terms(sameLang)
 		p.titlesAgree()
 	}
 }
@@ -389,6 +394,7 @@ func (p *pair) numbers() {
 	p.differ(qPeriod, a.figures[qPeriod], b.figures[qPeriod], againstPeriods, "different periods")
 	p.differ(qYear, a.figures[qYear], b.figures[qYear], againstYears, "different years")
 	p.differ(qDate, a.dates, b.dates, againstDates, "different dates")
+	p.differentCounts()
 }
 
 // differ subtracts w when both items state figures of kind k (ta, tb) and
@@ -458,7 +464,7 @@ func (p *pair) entities() {
 		case kindCountry:
 			w = min(w, maxCountries-countries)
 			countries += w
-		case kindTopic, kindCommunity:
+		case kindTopic, kindCommunity, kindSector:
 			if w == kindWeights[e.kind] { // generic topics count together; staff-weighted ones alone
 				w = min(w, maxTopics-topics)
 				topics += w
@@ -479,12 +485,31 @@ func (p *pair) entities() {
 	}
 	p.entityConflict(1, againstPlace, "different places")
 	p.entityConflict(3, againstTopic, "different topics")
+	p.entityConflict(4, againstSector, "different products")
 	// A title that names no action stands for its lead's; two leads that
 	// name different actions say little (a lead mentions several things),
 	// so at least one title must name what happened.
 	if (p.a.titleAction || p.b.titleAction) && !p.sidesOfOneEvent() {
-		p.entityConflict(2, againstAction, "different events")
+		if !p.entityConflict(2, againstAction, "different events") && p.a.titleAction && p.b.titleAction {
+			p.titleActionsDiffer()
+		}
 	}
+}
+
+// titleActionsDiffer subtracts againstTitleActions when both titles name
+// what happened and share none of it, though one item's lead names the
+// other title's action too (the licence a groundbreaking report recalls).
+func (p *pair) titleActionsDiffer() {
+	ta, tb := p.a.named[2][1], p.b.named[2][1]
+	for _, h := range ta {
+		for _, g := range tb {
+			if h.entry == g.entry || p.d.sidesOf(h.entry, g.entry) {
+				return
+			}
+		}
+	}
+	p.entityAgainst(ta, tb, againstTitleActions, kindAction, "titles name different events")
+	p.titles = true
 }
 
 // sidesOfOneEvent reports whether one item's title names an action and the
@@ -495,6 +520,16 @@ func (p *pair) sidesOfOneEvent() bool {
 			if x[0].titleAction && p.d.otherSide(h.entry, x[1]) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// sidesOf reports whether actions e and f are two sides of one event.
+func (d *Detector) sidesOf(e, f int32) bool {
+	for _, ab := range d.oneEvent {
+		if ab == [2]int32{e, f} || ab == [2]int32{f, e} {
+			return true
 		}
 	}
 	return false
@@ -597,7 +632,7 @@ func (p *pair) partnersDiffer(la, lb string, titles bool) {
 // on the distinctive entities only (so the home city both name does not
 // hide "Quảng Đông" against "Quảng Tây"), then on all of them (so "Hải
 // Phòng" against "Quảng Ninh" still counts).
-func (p *pair) entityConflict(c int, w float64, what string) {
+func (p *pair) entityConflict(c int, w float64, what string) bool {
 	for _, level := range [2]int{0, 1} {
 		ta, tb := p.a.named[c][level], p.b.named[c][level]
 		if titlesDiffer(p.a, p.b, ta, tb) {
@@ -605,9 +640,10 @@ func (p *pair) entityConflict(c int, w float64, what string) {
 			if conflictKinds[c] == kindAction && p.a.titleAction && p.b.titleAction {
 				p.titles = true
 			}
-			return
+			return true
 		}
 	}
+	return false
 }
 
 func titlesDiffer(a, b *doc, ta, tb []entHit) bool {
@@ -767,17 +803,22 @@ func (p *pair) titlesAgree() {
 	if !a.titleAction || !b.titleAction || !namesTitleAction(a, b) || !namesTitleAction(b, a) {
 		return
 	}
+	who := ""
 	for c := range a.partners {
 		pa, pb := &a.partners[c], &b.partners[c]
 		if pa.title && pb.title && !pa.empty() && !pb.empty() && a.namesPartnerOf(b, c) && b.namesPartnerOf(a, c) {
-			text := ""
-			if p.explain {
-				text = fmt.Sprintf("both titles: %s, %s", a.named[2][1][0].text, a.partnerList(c))
-			}
-			p.add("titles", text, wTitlesAgree)
-			return
+			who = a.partnerList(c)
+			break
 		}
 	}
+	if who == "" {
+		return
+	}
+	text := ""
+	if p.explain {
+		text = fmt.Sprintf("both titles: %s, %s", a.named[2][1][0].text, who)
+	}
+	p.add("titles", text, wTitlesAgree)
 }
 
 // namesTitleAction reports whether o names an action x's title names.
@@ -788,4 +829,78 @@ func namesTitleAction(x, o *doc) bool {
 		}
 	}
 	return false
+}
+
+// terms counts the gazetteer terms two items of different languages share
+// ("câu lạc bộ" = "club"), double when both titles have them: what
+// similar wording counts in one language.
+func (p *pair) terms(sameLang bool) {
+	a, b := p.a, p.b
+	total := 0.0
+	limit := float64(maxTerms)
+	if sameLang {
+		limit = maxTerms / 2
+	}
+	for i, j := 0, 0; i < len(a.terms) && j < len(b.terms); {
+		ta, tb := a.terms[i], b.terms[j]
+		switch {
+		case ta.entry < tb.entry:
+			i++
+			continue
+		case ta.entry > tb.entry:
+			j++
+			continue
+		}
+		i++
+		j++
+		e := p.d.gaz.entries[ta.entry]
+		w := e.weight
+		if ta.title && tb.title && w > kindWeights[kindCommon] {
+			w *= 2
+		}
+		w = min(w, limit-total)
+		if w <= 0 {
+			break
+		}
+		total += w
+		text := ""
+		if p.explain {
+			text = e.key
+		}
+		p.add(kindTerm.String(), text, w)
+	}
+}
+
+// differentCounts subtracts againstCounts when both titles count the same
+// kind of thing and no count of one is within a tenth of one of the
+// other's ("150 lao động" / "300 lao động"; "hơn 300" = "nearly 300").
+func (p *pair) differentCounts() {
+	for _, qa := range p.a.figures[qCount] {
+		var others []quantity
+		for _, qb := range p.b.figures[qCount] {
+			if qb.unit == qa.unit {
+				others = append(others, qb)
+			}
+		}
+		if len(others) == 0 {
+			continue
+		}
+		near := func(x quantity, in []quantity) bool {
+			for _, o := range in {
+				if o.kind == qCount && o.unit == x.unit && math.Abs(o.value-x.value) <= 0.1*math.Max(o.value, x.value) {
+					return true
+				}
+			}
+			return false
+		}
+		if near(qa, p.b.quants) || slices.ContainsFunc(others, func(o quantity) bool { return near(o, p.a.quants) }) {
+			continue
+		}
+		text := ""
+		if p.explain {
+			text = fmt.Sprintf("different counts (%s / %s)", qa.String(), quantityList(others))
+		}
+		p.add("figures", text, againstCounts)
+		return
+	}
 }

@@ -43,7 +43,7 @@ type doc struct {
 	// named[c][0] are the distinctive entities of conflict kind c (country,
 	// place, action) its title names; named[c][1] all of them (see
 	// entityConflict).
-	named [4][2][]entHit
+	named [5][2][]entHit
 	// titleAction: the title itself names what happened
 	titleAction bool
 	// partners say who acts, by class: the partner countries, the
@@ -51,6 +51,7 @@ type doc struct {
 	// names, or, when it names none of a class, those the lead names.
 	partners [partnerClasses]partnerSet
 	ents     []entHit // one per entity, the title's first
+	terms    []termHit // one per term, sorted by entry
 	runs     []nameRun
 	// name keys, sorted: single qualifying words and bigrams of runs
 	singles, bigrams []uint64
@@ -69,6 +70,27 @@ type entHit struct {
 	// khẩu sang Mỹ", "exports to the US"), not as who acts
 	market bool
 	text   string // its first occurrence as written (for explanations)
+}
+
+// termHit is one gazetteer term found in an item.
+type termHit struct {
+	entry int32
+	title bool // found in the title (as well)
+}
+
+// sortTerms sorts hits by entry and keeps one per entry, in the title if
+// any was.
+func sortTerms(ts []termHit) []termHit {
+	slices.SortFunc(ts, func(a, b termHit) int { return int(a.entry) - int(b.entry) })
+	out := ts[:0]
+	for _, t := range ts {
+		if n := len(out); n > 0 && out[n-1].entry == t.entry {
+			out[n-1].title = out[n-1].title || t.title
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 // nameRun is a run of capitalised words (a candidate proper name).
@@ -132,8 +154,8 @@ func (d *Detector) prepare(it Item) *doc {
 		w := fields[f]
 		covered[f] = make([]bool, w.Len())
 		commonCovered[f] = make([]bool, w.Len())
-		for _, m := range d.longestMatches(w) {
-			e := d.phraseEntry[m.Phrase]
+		for _, m := range d.entities.longestMatches(w, nil) {
+			e := d.entities.entry[m.Phrase]
 			ge := d.gaz.entries[e]
 			for i := m.Start; i < m.End; i++ {
 				covered[f][i] = true
@@ -151,6 +173,12 @@ func (d *Detector) prepare(it Item) *doc {
 		}
 	}
 	sort.Slice(x.ents, func(i, j int) bool { return x.ents[i].entry < x.ents[j].entry })
+	for f := range 2 {
+		for _, m := range d.terms.longestMatches(fields[f], covered[f]) {
+			x.terms = append(x.terms, termHit{entry: d.terms.entry[m.Phrase], title: f == 0})
+		}
+	}
+	x.terms = sortTerms(x.terms)
 	x.extractNames(fields, covered)
 	x.index(d)
 	x.titleSh = shingles(fields[0], commonCovered[0], nil)
@@ -162,7 +190,7 @@ func (d *Detector) prepare(it Item) *doc {
 
 // conflictKinds are the entity kinds two titles must not disagree on; a
 // community counts as a topic too (overseas Vietnamese / FDI).
-var conflictKinds = [4]kind{kindCountry, kindPlace, kindAction, kindTopic}
+var conflictKinds = [5]kind{kindCountry, kindPlace, kindAction, kindTopic, kindSector}
 
 func inConflict(c int, k kind) bool {
 	return k == conflictKinds[c] || conflictKinds[c] == kindTopic && k == kindCommunity
@@ -309,18 +337,23 @@ func dayNumber(t time.Time) int {
 	return int(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }
 
-// longestMatches finds gazetteer entities in w; where matches overlap the
-// longest wins ("Ban Quản lý Khu kinh tế Hải Phòng" over "Hải Phòng").
-// Variants written in capitals match only words written in capitals.
-func (d *Detector) longestMatches(w theme.Words) []theme.Match {
-	m := d.matchers[0]
+// longestMatches finds the phrases of set in w, in the words not taken
+// already (taken may be nil); where matches overlap the longest wins ("Ban
+// Quản lý Khu kinh tế Hải Phòng" over "Hải Phòng"). Variants written in
+// capitals match only words written in capitals.
+func (set *phraseSet) longestMatches(w theme.Words, taken []bool) []theme.Match {
+	m := set.matchers[0]
 	if w.Marked() {
-		m = d.matchers[1]
+		m = set.matchers[1]
 	}
 	all := m.Find(w)
 	ok := all[:0]
+	titleCase := isTitleCase(w)
 	for _, m := range all {
-		if d.phraseCaps[m.Phrase] {
+		if set.noun[m.Phrase] && !titleCase && inName(w, m.Start) {
+			continue
+		}
+		if set.caps[m.Phrase] {
 			caps := true
 			for i := m.Start; i < m.End; i++ {
 				x := w.At(i)
@@ -335,7 +368,10 @@ func (d *Detector) longestMatches(w theme.Words) []theme.Match {
 		ok = append(ok, m)
 	}
 	sort.SliceStable(ok, func(i, j int) bool { return ok[i].End-ok[i].Start > ok[j].End-ok[j].Start })
-	taken := make([]bool, w.Len())
+	taken = slices.Clone(taken)
+	if taken == nil {
+		taken = make([]bool, w.Len())
+	}
 	var out []theme.Match
 	for _, m := range ok {
 		free := true
@@ -573,4 +609,15 @@ func weekdayDates(w theme.Words, day int, title bool, out []quantity) []quantity
 		out = append(out, quantity{kind: qDate, unit: dateWeekday, value: float64(int(t.Month())*100 + t.Day()), title: title})
 	}
 	return out
+}
+
+// inName reports whether word i, capitalised, continues a name: the word
+// before it is capitalised too and no punctuation comes between
+// ("Kanemitsu Automotive", "Delta Bright Textile").
+func inName(w theme.Words, i int) bool {
+	if i == 0 || !w.At(i).Title || w.At(i).Break {
+		return false
+	}
+	prev := w.At(i - 1)
+	return prev.Title && !functionWords[prev.ASCII]
 }

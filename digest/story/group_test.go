@@ -300,8 +300,8 @@ func TestGroupJoinsVersionWithItsOwnAngle(t *testing.T) {
 	d := Default()
 	report := vi("r", "Tuần Văn hóa Nhật Bản tại Hải Phòng năm 2026",
 		"Tối 5/12, Tuần Văn hóa Nhật Bản tại Hải Phòng năm 2026 đã khai mạc tại Nhà hát thành phố với sự tham dự của Đại sứ Nhật Bản tại Việt Nam Ito Naoki và đại diện thành phố Kitakyushu.")
-	english := en("e", "Japanese culture week opens in port city",
-		"HAI PHONG — A week of Japanese culture opened in Hai Phong on Saturday evening with taiko drums and free screenings of Ghibli films, attended by Japanese Ambassador to Viet Nam Ito Naoki.")
+	english := en("e", "Taiko drums open Japanese events in port city",
+		"HAI PHONG — Taiko drummers and free screenings of Studio Ghibli animations opened a series of Japanese events in Hai Phong on Saturday evening, attended by Japanese Ambassador to Viet Nam Ito Naoki.")
 	for _, c := range []struct {
 		films  string
 		joined bool

@@ -90,6 +90,11 @@ func (p *Prepared) MarshalBinary() ([]byte, error) {
 		e.bool(h.market)
 		e.str(h.text)
 	}
+	e.uvarint(uint64(len(x.terms)))
+	for _, t := range x.terms {
+		e.uvarint(uint64(t.entry))
+		e.bool(t.title)
+	}
 	e.uvarint(uint64(len(x.runs)))
 	for _, r := range x.runs {
 		e.uvarint(uint64(len(r.single)))
@@ -157,6 +162,15 @@ func (d *Detector) decode(it Item, data []byte) (*Prepared, error) {
 			return nil, errors.New("bad entity")
 		}
 		x.ents = append(x.ents, h)
+	}
+	for range r.count(2) {
+		t := termHit{entry: int32(r.uvarint())}
+		t.title = r.bool()
+		if int(t.entry) >= len(d.gaz.entries) || d.gaz.entries[t.entry].kind != kindTerm ||
+			len(x.terms) > 0 && t.entry <= x.terms[len(x.terms)-1].entry {
+			return nil, errors.New("bad term")
+		}
+		x.terms = append(x.terms, t)
 	}
 	for range r.count(13) {
 		n := r.count(18)

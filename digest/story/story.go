@@ -120,14 +120,10 @@ func (c Config) Validate() error {
 type Detector struct {
 	cfg Config
 	gaz *gazetteer
-	// matchers[0] is for text typed without Vietnamese marks, where a
-	// variant written with marks matches its bare form too ("Hai Phong");
-	// matchers[1] for text typed with them, where it must carry its
-	// marks: "cho" (give) is not "chợ" (market).
-	matchers    [2]*theme.Matcher
-	phraseEntry []int32 // matcher phrase index -> entry index
-	phraseCaps  []bool  // the variant is written in capitals
-	units       unitTable
+	// entities finds the gazetteer's entities, terms its terms (matched
+	// apart, in the words no entity takes).
+	entities, terms phraseSet
+	units           unitTable
 	// oneEvent are pairs of actions (entry indexes) that name the two
 	// sides of one event, so they never count against each other: a
 	// delegation visits, its hosts receive it.
@@ -180,29 +176,22 @@ func newDetector(cfg Config, extra []byte) (*Detector, error) {
 			d.oneEvent = append(d.oneEvent, [2]int32{int32(slices.Index(g.entries, a)), int32(slices.Index(g.entries, b))})
 		}
 	}
-	var phrases [2][]theme.Phrase
 	for ei, e := range g.entries {
 		for _, v := range e.variants {
-			if e.kind == kindUnit {
+			switch e.kind {
+			case kindUnit:
 				d.units.add(foldedWords(v.text), e.key)
-				continue
+			case kindTerm:
+				d.terms.add(v, int32(ei), true)
+			default:
+				d.entities.add(v, int32(ei), e.kind == kindTopic || e.kind == kindSector)
 			}
-			phrases[0] = append(phrases[0], theme.Phrase{Text: v.text, Fold: v.fold})
-			marked := v
-			if (v.fold == "" || v.fold == "auto") && theme.Split(v.text).Marked() {
-				marked.fold = "marks"
-			}
-			phrases[1] = append(phrases[1], theme.Phrase{Text: marked.text, Fold: marked.fold})
-			d.phraseEntry = append(d.phraseEntry, int32(ei))
-			d.phraseCaps = append(d.phraseCaps, writtenInCapitals(v.text))
 		}
 	}
-	for i := range phrases {
-		m, err := theme.NewMatcher(phrases[i])
-		if err != nil {
+	for _, set := range []*phraseSet{&d.entities, &d.terms} {
+		if err := set.compile(); err != nil {
 			return nil, fmt.Errorf("stories.gazetteer: %v", err)
 		}
-		d.matchers[i] = m
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "%v %v %d\n", cfg.Threshold, cfg.Suggest, cfg.MaxDaysApart)
@@ -257,3 +246,43 @@ func writtenInCapitals(s string) bool {
 }
 
 var errDuplicate = errors.New("duplicate item id")
+
+// phraseSet is the variants of some gazetteer entries compiled for
+// matching.
+type phraseSet struct {
+	phrases [2][]theme.Phrase
+	// matchers[0] is for text typed without Vietnamese marks, where a
+	// variant written with marks matches its bare form too ("Hai Phong");
+	// matchers[1] for text typed with them, where it must carry its
+	// marks: "cho" (give) is not "chợ" (market).
+	matchers [2]*theme.Matcher
+	entry    []int32 // phrase index -> entry index
+	caps     []bool  // the variant is written in capitals
+	// noun: the variant is a common noun ("textile", "electronics"), not
+	// matched where it ends a company's name ("Delta Bright Textile")
+	noun []bool
+}
+
+func (s *phraseSet) add(v variant, entry int32, noun bool) {
+	s.phrases[0] = append(s.phrases[0], theme.Phrase{Text: v.text, Fold: v.fold})
+	marked := v
+	if (v.fold == "" || v.fold == "auto") && theme.Split(v.text).Marked() {
+		marked.fold = "marks"
+	}
+	s.phrases[1] = append(s.phrases[1], theme.Phrase{Text: marked.text, Fold: marked.fold})
+	s.entry = append(s.entry, entry)
+	s.caps = append(s.caps, writtenInCapitals(v.text))
+	s.noun = append(s.noun, noun)
+}
+
+func (s *phraseSet) compile() error {
+	for i := range s.phrases {
+		m, err := theme.NewMatcher(s.phrases[i])
+		if err != nil {
+			return err
+		}
+		s.matchers[i] = m
+	}
+	s.phrases = [2][]theme.Phrase{}
+	return nil
+}
