@@ -50,7 +50,7 @@ type doc struct {
 	// communities and the companies and foreign proper names the title
 	// names, or, when it names none of a class, those the lead names.
 	partners [partnerClasses]partnerSet
-	ents     []entHit // one per entity, the title's first
+	ents     []entHit  // one per entity, the title's first
 	terms    []termHit // one per term, sorted by entry
 	runs     []nameRun
 	// name keys, sorted: single qualifying words and bigrams of runs
