@@ -179,6 +179,7 @@ const (
 	againstCounts       = -1.5
 	againstPartner      = -2
 	againstPlace        = -3
+	againstPlacesApart  = -1.5
 	againstAction       = -3
 	againstTitleActions = -1.5
 	againstTopic        = -2
@@ -483,7 +484,9 @@ func (p *pair) entities() {
 		}
 		p.add(e.kind.String(), text, w)
 	}
-	p.entityConflict(1, againstPlace, "different places")
+	if !p.entityConflict(1, againstPlace, "different places") {
+		p.placesApart()
+	}
 	p.entityConflict(3, againstTopic, "different topics")
 	p.entityConflict(4, againstSector, "different products")
 	// A title that names no action stands for its lead's; two leads that
@@ -902,5 +905,24 @@ func (p *pair) differentCounts() {
 		}
 		p.add("figures", text, againstCounts)
 		return
+	}
+}
+
+// placesApart subtracts againstPlacesApart when each title names a place
+// the other item never names, though they share another (two cities of
+// one province: "Bắc Hải (Quảng Tây)" / "Fangchenggang").
+func (p *pair) placesApart() {
+	only := func(x, o *doc) []entHit {
+		var out []entHit
+		for _, h := range x.named[1][0] {
+			if !o.has(h.entry) {
+				out = append(out, h)
+			}
+		}
+		return out
+	}
+	ta, tb := only(p.a, p.b), only(p.b, p.a)
+	if len(ta) > 0 && len(tb) > 0 {
+		p.entityAgainst(ta, tb, againstPlacesApart, kindPlace, "different places")
 	}
 }

@@ -163,6 +163,9 @@ func (d *Detector) prepare(it Item) *doc {
 					commonCovered[f][i] = true
 				}
 			}
+			if f == 1 && ge.kind == kindAction && planned(w, m.Start) {
+				continue // what is to happen is not what the item reports
+			}
 			market := f == 1 && ge.kind == kindCountry && exportMarket(w, m.Start, m.End)
 			if at, ok := seen[e]; ok {
 				x.ents[at].market = x.ents[at].market && market
@@ -621,3 +624,26 @@ func inName(w theme.Words, i int) bool {
 	prev := w.At(i - 1)
 	return prev.Title && !functionWords[prev.ASCII]
 }
+
+// planned reports whether the action at word i is announced rather than
+// reported: a plan word shortly before it ("sẽ khảo sát", "đặt lịch khảo
+// sát", "will visit", "plans to sign").
+func planned(w theme.Words, i int) bool {
+	for j := i - 1; j >= max(0, i-3); j-- {
+		if w.At(j+1).Break {
+			return false
+		}
+		a := w.At(j).ASCII
+		if planWords[a] || j > 0 && planPairs[w.At(j-1).ASCII+" "+a] {
+			return true
+		}
+	}
+	return false
+}
+
+// planWords and planPairs before an action make it a plan. ASCII-folded.
+var (
+	planWords = wordSet(`se will`)
+	planPairs = map[string]bool{"du kien": true, "dat lich": true, "ke hoach": true, "plans to": true,
+		"plan to": true, "scheduled to": true, "expected to": true, "set to": true}
+)
