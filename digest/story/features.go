@@ -630,7 +630,7 @@ func inName(w theme.Words, i int) bool {
 // sát", "will visit", "plans to sign").
 func planned(w theme.Words, i int) bool {
 	for j := i - 1; j >= max(0, i-3); j-- {
-		if w.At(j+1).Break {
+		if w.At(j + 1).Break {
 			return false
 		}
 		a := w.At(j).ASCII
