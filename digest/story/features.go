@@ -147,6 +147,7 @@ func (d *Detector) prepare(it Item) *doc {
 		x.quants = weekdayDates(fields[1], x.day, false, x.quants)
 	}
 
+	titleCase := [2]bool{isTitleCase(fields[0]), false}
 	var covered [2][]bool
 	var commonCovered [2][]bool
 	seen := map[int32]int{} // entry -> index in x.ents
@@ -154,7 +155,7 @@ func (d *Detector) prepare(it Item) *doc {
 		w := fields[f]
 		covered[f] = make([]bool, w.Len())
 		commonCovered[f] = make([]bool, w.Len())
-		for _, m := range d.entities.longestMatches(w, nil) {
+		for _, m := range d.entities.longestMatches(w, nil, titleCase[f]) {
 			e := d.entities.entry[m.Phrase]
 			ge := d.gaz.entries[e]
 			for i := m.Start; i < m.End; i++ {
@@ -177,7 +178,7 @@ func (d *Detector) prepare(it Item) *doc {
 	}
 	sort.Slice(x.ents, func(i, j int) bool { return x.ents[i].entry < x.ents[j].entry })
 	for f := range 2 {
-		for _, m := range d.terms.longestMatches(fields[f], covered[f]) {
+		for _, m := range d.terms.longestMatches(fields[f], covered[f], titleCase[f]) {
 			x.terms = append(x.terms, termHit{entry: d.terms.entry[m.Phrase], title: f == 0})
 		}
 	}
@@ -343,15 +344,15 @@ func dayNumber(t time.Time) int {
 // longestMatches finds the phrases of set in w, in the words not taken
 // already (taken may be nil); where matches overlap the longest wins ("Ban
 // Quản lý Khu kinh tế Hải Phòng" over "Hải Phòng"). Variants written in
-// capitals match only words written in capitals.
-func (set *phraseSet) longestMatches(w theme.Words, taken []bool) []theme.Match {
+// capitals match only words written in capitals; common nouns match where
+// they end a name only in a headline written in Title Case (titleCase).
+func (set *phraseSet) longestMatches(w theme.Words, taken []bool, titleCase bool) []theme.Match {
 	m := set.matchers[0]
 	if w.Marked() {
 		m = set.matchers[1]
 	}
 	all := m.Find(w)
 	ok := all[:0]
-	titleCase := isTitleCase(w)
 	for _, m := range all {
 		if set.noun[m.Phrase] && !titleCase && inName(w, m.Start) {
 			continue

@@ -543,7 +543,7 @@ func (gr *grouper) blockingKeys(x *doc) []uint64 {
 		switch gr.d.gaz.entries[h.entry].kind {
 		case kindCompany, kindEvent:
 			key(true, "g\x00"+strconv.Itoa(int(h.entry)))
-		case kindPlace, kindBody:
+		case kindPlace, kindBody, kindTopic, kindSector:
 			key(false, "g\x00"+strconv.Itoa(int(h.entry)))
 		case kindAction:
 			// What happened to whom: an action with each partner country
@@ -556,9 +556,9 @@ func (gr *grouper) blockingKeys(x *doc) []uint64 {
 		}
 	}
 	// The words of the news two versions in different languages share
-	// ("câu lạc bộ" = "club"), the commonest left out.
+	// ("câu lạc bộ" = "club") in their titles, the commonest left out.
 	for _, t := range x.terms {
-		if gr.d.gaz.entries[t.entry].weight > kindWeights[kindCommon] {
+		if t.title && gr.d.gaz.entries[t.entry].weight > kindWeights[kindCommon] {
 			key(false, "t\x00"+strconv.Itoa(int(t.entry)))
 		}
 	}

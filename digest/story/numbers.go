@@ -353,6 +353,11 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		if !ok {
 			continue
 		}
+		// The first day of a range of days: "26-27/12" (read with its last).
+		if i+4 < len(lx) && lx[i+1].text == "-" && lx[i+1].glued && lx[i+2].num && lx[i+2].glued &&
+			lx[i+3].text == "/" && lx[i+3].glued && lx[i+4].num && lx[i+4].glued {
+			continue
+		}
 		// Dates: 20/10, 24/1/2027.
 		if i+2 < len(lx) && lx[i+1].text == "/" && lx[i+1].glued && lx[i+2].num && lx[i+2].glued {
 			m, ok2 := parseNumber(lx[i+2].text, lang)
