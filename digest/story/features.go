@@ -586,7 +586,9 @@ func (d *Detector) matchEdition(x *doc) {
 func exportMarket(w theme.Words, start, end int) bool {
 	for i := max(0, start-4); i < min(start+1, w.Len()); i++ {
 		a := w.At(i).ASCII
-		if marketWords[a] || a == "khau" && i > 0 && w.At(i-1).ASCII == "xuat" || a == "truong" && i > 0 && w.At(i-1).ASCII == "thi" {
+		// "thị trường" (market), not "thị trưởng" (mayor)
+		market := a == "truong" && i > 0 && w.At(i-1).ASCII == "thi" && (!w.At(i).Marked || strings.ToLower(w.Text(i, i+1)) == "trường")
+		if marketWords[a] || a == "khau" && i > 0 && w.At(i-1).ASCII == "xuat" || market {
 			return true
 		}
 	}
