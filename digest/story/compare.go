@@ -11,10 +11,11 @@ import (
 
 // Evidence is one reason for or against two items being one story.
 type Evidence struct {
-	// Kind: "link", "edition", "amount", "number", "name", a gazetteer kind
-	// ("place", "country", "body", "company", "event", "action", "topic",
-	// "community", "common"), "partner" (who acts differs), "figures",
-	// "wording" or "date".
+	// Kind: "link", "edition", "amount", "number", "date mentioned",
+	// "name", a gazetteer kind ("place", "country", "body", "company",
+	// "event", "action", "topic", "community", "sector", "common", "term"),
+	// "partner" (who acts differs), "titles" (both say who did what, the
+	// same), "figures", "wording" or "date".
 	Kind   string
 	Text   string  // what is shared or what differs, as staff read it
 	Weight float64 // its part of the score; negative when against

@@ -31,7 +31,8 @@ func readSet(t *testing.T, path string) []Labelled {
 // once after the rules of its round were final. From the third round of
 // rules on, those four are development data; blind3.jsonl, written by
 // someone else meanwhile, was measured once after that round's rules were
-// final (testdata/stories/README.md).
+// final, and is development data from the fourth round on
+// (testdata/stories/README.md).
 var evalSets = []struct {
 	name, path        string
 	precision, recall float64

@@ -8,11 +8,13 @@
 // that survive translation. Amounts and numbers are normalised across the
 // languages' conventions ("1,4 tỷ USD" = "US$1.4 bn"), proper names are
 // compared ASCII-folded ("Đình Vũ" = "Dinh Vu"), a bilingual gazetteer
-// (gazetteer.txt, extendable by staff) maps places, partners, bodies and
-// what happened ("Quảng Tây" = "Guangxi", "khởi công" = "breaks ground"),
-// items of one language are compared on their wording, and the link and
-// the publication dates count too. Evidence against (different amounts,
-// partners, places, events or editions named in the titles) is subtracted.
+// (gazetteer.txt, extendable by staff) maps places, partners, bodies,
+// products, what happened ("Quảng Tây" = "Guangxi", "khởi công" = "breaks
+// ground") and the words of the news ("câu lạc bộ" = "club"), items of one
+// language are compared on their wording, and the link, the publication
+// dates and the days of the event the texts name ("18/2" = "on
+// Thursday") count too. Evidence against (different amounts, counts,
+// dates, partners, places, products, events or editions) is subtracted.
 // A pair is the same story when its score reaches the threshold and
 // nothing rules it out; every decision explains itself.
 //
