@@ -14,6 +14,10 @@ const (
 	dateWeekday = "weekday" // "on Thursday", dated from the publication day
 )
 
+// dayWords come before a day of the month: "ngày 14-3", "sáng 14-3".
+// ASCII-folded.
+var dayWords = wordSet(`ngay sang chieu toi trua dem hom`)
+
 // untilWords before a date make it the end of a period. ASCII-folded.
 var untilWords = wordSet(`until till through den het`)
 
@@ -284,11 +288,15 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 				add(qOrdinal, "", v)
 				continue
 			}
-			if m, ok := monthNames[l.text]; ok && i+1 < len(lx) && lx[i+1].num && !lx[i+1].glued {
-				if d, ok := parseNumber(lx[i+1].text, lang); ok && d >= 1 && d <= 31 && d == math.Trunc(d) {
+			n := i + 1 // the day's lexeme
+			if n+1 < len(lx) && lx[n].text == "." && lx[n].glued {
+				n++ // "Oct. 15"
+			}
+			if m, ok := monthNames[l.text]; ok && n < len(lx) && lx[n].num && !lx[n].glued {
+				if d, ok := parseNumber(lx[n].text, lang); ok && d >= 1 && d <= 31 && d == math.Trunc(d) {
 					tag := dateTag(i)
 					add(qDate, tag, float64(m*100)+d)
-					i++
+					i = n
 					if d2, ok := rangeEnd(i); ok && d2 > d { // "December 26-27"
 						add(qDate, tag, float64(m*100)+d2)
 						i += 2
@@ -352,6 +360,18 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		v, ok := parseNumber(l.text, lang)
 		if !ok {
 			continue
+		}
+		// "ngày 14-3", "sáng 14-3-2027": the hyphenated dates of the press.
+		if lang == "vi" && dayWords[word(i-1)] && i+2 < len(lx) && lx[i+1].text == "-" && lx[i+1].glued && lx[i+2].num && lx[i+2].glued &&
+			!(i+3 < len(lx) && lx[i+3].text == "/") {
+			if m, ok := parseNumber(lx[i+2].text, lang); ok && m >= 1 && m <= 12 && m == math.Trunc(m) && v >= 1 && v <= 31 && v == math.Trunc(v) {
+				add(qDate, dateTag(i-1), m*100+v)
+				i += 2
+				if i+2 < len(lx) && lx[i+1].text == "-" && lx[i+1].glued && lx[i+2].num && lx[i+2].glued {
+					i += 2 // the year
+				}
+				continue
+			}
 		}
 		// The first day of a range of days: "26-27/12" (read with its last).
 		if i+4 < len(lx) && lx[i+1].text == "-" && lx[i+1].glued && lx[i+2].num && lx[i+2].glued &&

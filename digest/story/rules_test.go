@@ -103,6 +103,12 @@ func TestEventDates(t *testing.T) {
 	if got := figures(d, "en", "on December 26-27"); got != "date 26 Dec; date 27 Dec" {
 		t.Errorf("a range of days: %s", got)
 	}
+	if got := figures(d, "en", "licensed on Oct. 15, 2026"); got != "date 15 Oct; year 2026" {
+		t.Errorf("an abbreviated month: %s", got)
+	}
+	if got := figures(d, "vi", "Sáng 14-3-2027, tại Seoul, tỷ số 2-1"); got != "date 14 Mar; number 2; number 1" {
+		t.Errorf("a hyphenated date: %s", got)
+	}
 
 	opens := vi("c", "Tuần Văn hóa Nhật Bản khai mạc", "Tối 5/12, Tuần Văn hóa Nhật Bản đã khai mạc tại Nhà hát thành phố.")
 	runs := en("d", "Japan Culture Week in Hai Phong", "The week, running until December 11, features tea ceremony demonstrations.")
