@@ -835,9 +835,11 @@ func namesTitleAction(x, o *doc) bool {
 	return false
 }
 
-// terms counts the gazetteer terms two items of different languages share
-// ("câu lạc bộ" = "club"), double when both titles have them: what
-// similar wording counts in one language.
+// terms counts the gazetteer terms two items share ("câu lạc bộ" =
+// "club"), double when both titles have them: for items in different
+// languages what similar wording counts in one; in one language, where
+// the wording counts already, half as much. (Like entities, a merge of two
+// sorted lists written out: it runs for every pair compared.)
 func (p *pair) terms(sameLang bool) {
 	a, b := p.a, p.b
 	total := 0.0
