@@ -11,10 +11,11 @@ import (
 
 // Evidence is one reason for or against two items being one story.
 type Evidence struct {
-	// Kind: "link", "edition", "amount", "number", "name", a gazetteer kind
-	// ("place", "country", "body", "company", "event", "action", "topic",
-	// "community", "common"), "partner" (who acts differs), "figures",
-	// "wording" or "date".
+	// Kind: "link", "edition", "amount", "number", "date mentioned",
+	// "name", a gazetteer kind ("place", "country", "body", "company",
+	// "event", "action", "topic", "community", "sector", "common", "term"),
+	// "partner" (who acts differs), "titles" (both say who did what, the
+	// same), "figures", "wording" or "date".
 	Kind   string
 	Text   string  // what is shared or what differs, as staff read it
 	Weight float64 // its part of the score; negative when against
@@ -157,26 +158,33 @@ const (
 	maxNames        = 4.5
 	maxCommon       = 0.5
 	maxCountries    = 1
+	maxTerms        = 2 // the terms two items of different languages share
 	maxTopics       = 1
 	wTitleWording   = 4 // times the share of title word pairs in common
 	wBodyWording    = 3 // times the share of all word pairs in common
 	maxWording      = 6
 	wSameDay        = 1
 	wNextDay        = 0.5
+	wTitlesAgree    = 1.5 // both titles say who did what, the same
 	wThreeDays      = -0.5
 	wFourDays       = -2 // four or five days apart
 	wSixDays        = -3 // six days or more
 
-	againstAmounts     = -2.5 // in the titles
-	againstAmountsBody = -1.5 // anywhere
-	againstPercents    = -1.5
-	againstOrdinals    = -3
-	againstPeriods     = -2
-	againstYears       = -3
-	againstPartner     = -2
-	againstPlace       = -3
-	againstAction      = -3
-	againstTopic       = -2
+	againstAmounts      = -2.5 // in the titles
+	againstAmountsBody  = -1.5 // anywhere
+	againstPercents     = -1.5
+	againstOrdinals     = -3
+	againstPeriods      = -2
+	againstYears        = -3
+	againstDates        = -1.5
+	againstCounts       = -1.5
+	againstPartner      = -2
+	againstPlace        = -3
+	againstPlacesApart  = -1.5
+	againstAction       = -3
+	againstTitleActions = -1.5
+	againstTopic        = -2
+	againstSector       = -2
 
 	// sameFeedWording is how similar the titles of two items of one feed
 	// and language must be to be one story (a republished article).
@@ -260,6 +268,10 @@ func (p *pair) run() {
 	default:
 		p.add("date", "", wSixDays)
 	}
+	if !p.against {
+		p.terms(sameLang)
+		p.titlesAgree()
+	}
 }
 
 // dice is the share of keys two sorted sets have in common.
@@ -291,6 +303,8 @@ func matchQuantity(q quantity, bs []quantity) (exact, approx, weak bool) {
 		case q.kind == qMoney && o.kind == qMoney && q.unit == o.unit:
 			e, ap := closeValues(q.value, o.value, qMoney)
 			exact, approx = exact || e, approx || ap
+		case q.kind == qDate && o.kind == qDate:
+			exact = exact || q.value == o.value // whatever their tags
 		case q.kind == qPercent && o.kind == qPercent:
 			exact = exact || math.Abs(q.value-o.value) < 0.051
 		case q.kind == qOrdinal && o.kind == qPeriod && o.unit == "years",
@@ -381,6 +395,8 @@ func (p *pair) numbers() {
 	p.differ(qOrdinal, a.figures[qOrdinal], b.figures[qOrdinal], againstOrdinals, "different editions")
 	p.differ(qPeriod, a.figures[qPeriod], b.figures[qPeriod], againstPeriods, "different periods")
 	p.differ(qYear, a.figures[qYear], b.figures[qYear], againstYears, "different years")
+	p.differ(qDate, a.dates, b.dates, againstDates, "different dates")
+	p.differentCounts()
 }
 
 // differ subtracts w when both items state figures of kind k (ta, tb) and
@@ -450,7 +466,7 @@ func (p *pair) entities() {
 		case kindCountry:
 			w = min(w, maxCountries-countries)
 			countries += w
-		case kindTopic, kindCommunity:
+		case kindTopic, kindCommunity, kindSector:
 			if w == kindWeights[e.kind] { // generic topics count together; staff-weighted ones alone
 				w = min(w, maxTopics-topics)
 				topics += w
@@ -469,14 +485,35 @@ func (p *pair) entities() {
 		}
 		p.add(e.kind.String(), text, w)
 	}
-	p.entityConflict(1, againstPlace, "different places")
+	if !p.entityConflict(1, againstPlace, "different places") {
+		p.placesApart()
+	}
 	p.entityConflict(3, againstTopic, "different topics")
+	p.entityConflict(4, againstSector, "different products")
 	// A title that names no action stands for its lead's; two leads that
 	// name different actions say little (a lead mentions several things),
 	// so at least one title must name what happened.
 	if (p.a.titleAction || p.b.titleAction) && !p.sidesOfOneEvent() {
-		p.entityConflict(2, againstAction, "different events")
+		if !p.entityConflict(2, againstAction, "different events") && p.a.titleAction && p.b.titleAction {
+			p.titleActionsDiffer()
+		}
 	}
+}
+
+// titleActionsDiffer subtracts againstTitleActions when both titles name
+// what happened and share none of it, though one item's lead names the
+// other title's action too (the licence a groundbreaking report recalls).
+func (p *pair) titleActionsDiffer() {
+	ta, tb := p.a.named[2][1], p.b.named[2][1]
+	for _, h := range ta {
+		for _, g := range tb {
+			if h.entry == g.entry || p.d.sidesOf(h.entry, g.entry) {
+				return
+			}
+		}
+	}
+	p.entityAgainst(ta, tb, againstTitleActions, kindAction, "titles name different events")
+	p.titles = true
 }
 
 // sidesOfOneEvent reports whether one item's title names an action and the
@@ -487,6 +524,16 @@ func (p *pair) sidesOfOneEvent() bool {
 			if x[0].titleAction && p.d.otherSide(h.entry, x[1]) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// sidesOf reports whether actions e and f are two sides of one event.
+func (d *Detector) sidesOf(e, f int32) bool {
+	for _, ab := range d.oneEvent {
+		if ab == [2]int32{e, f} || ab == [2]int32{f, e} {
+			return true
 		}
 	}
 	return false
@@ -555,7 +602,8 @@ func (p *pair) amountOwners() {
 		p.partnersDiffer(strings.Join(la, ", "), strings.Join(lb, ", "), titledA && titledB)
 		return
 	}
-	if a.partners[partnerName].empty() != b.partners[partnerName].empty() {
+	if a.partners[partnerName].empty() != b.partners[partnerName].empty() &&
+		!a.namesPartnerOf(b, partnerName) && !b.namesPartnerOf(a, partnerName) {
 		text := ""
 		if p.explain {
 			text = "only one says whose the amount is"
@@ -588,7 +636,7 @@ func (p *pair) partnersDiffer(la, lb string, titles bool) {
 // on the distinctive entities only (so the home city both name does not
 // hide "Quảng Đông" against "Quảng Tây"), then on all of them (so "Hải
 // Phòng" against "Quảng Ninh" still counts).
-func (p *pair) entityConflict(c int, w float64, what string) {
+func (p *pair) entityConflict(c int, w float64, what string) bool {
 	for _, level := range [2]int{0, 1} {
 		ta, tb := p.a.named[c][level], p.b.named[c][level]
 		if titlesDiffer(p.a, p.b, ta, tb) {
@@ -596,9 +644,10 @@ func (p *pair) entityConflict(c int, w float64, what string) {
 			if conflictKinds[c] == kindAction && p.a.titleAction && p.b.titleAction {
 				p.titles = true
 			}
-			return
+			return true
 		}
 	}
+	return false
 }
 
 func titlesDiffer(a, b *doc, ta, tb []entHit) bool {
@@ -748,3 +797,135 @@ func explain(d Decision) string {
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// titlesAgree counts for a pair with nothing against it whose titles
+// both say what happened and who acts, and agree on both: each title's action is named by the
+// other item, and each names a partner of one class the other names
+// ("Korean culture festival opens" / "Khai mạc Lễ hội Văn hóa Hàn Quốc").
+func (p *pair) titlesAgree() {
+	a, b := p.a, p.b
+	if !a.titleAction || !b.titleAction || !namesTitleAction(a, b) || !namesTitleAction(b, a) {
+		return
+	}
+	who := ""
+	for c := range a.partners {
+		pa, pb := &a.partners[c], &b.partners[c]
+		if pa.title && pb.title && !pa.empty() && !pb.empty() && a.namesPartnerOf(b, c) && b.namesPartnerOf(a, c) {
+			who = a.partnerList(c)
+			break
+		}
+	}
+	if who == "" {
+		return
+	}
+	text := ""
+	if p.explain {
+		text = fmt.Sprintf("both titles: %s, %s", a.named[2][1][0].text, who)
+	}
+	p.add("titles", text, wTitlesAgree)
+}
+
+// namesTitleAction reports whether o names an action x's title names.
+func namesTitleAction(x, o *doc) bool {
+	for _, h := range x.named[2][1] {
+		if o.has(h.entry) {
+			return true
+		}
+	}
+	return false
+}
+
+// terms counts the gazetteer terms two items share ("câu lạc bộ" =
+// "club"), double when both titles have them: for items in different
+// languages what similar wording counts in one; in one language, where
+// the wording counts already, half as much. (Like entities, a merge of two
+// sorted lists written out: it runs for every pair compared.)
+func (p *pair) terms(sameLang bool) {
+	a, b := p.a, p.b
+	total := 0.0
+	limit := float64(maxTerms)
+	if sameLang {
+		limit = maxTerms / 2
+	}
+	for i, j := 0, 0; i < len(a.terms) && j < len(b.terms); {
+		ta, tb := a.terms[i], b.terms[j]
+		switch {
+		case ta.entry < tb.entry:
+			i++
+			continue
+		case ta.entry > tb.entry:
+			j++
+			continue
+		}
+		i++
+		j++
+		e := p.d.gaz.entries[ta.entry]
+		w := e.weight
+		if ta.title && tb.title && w > kindWeights[kindCommon] {
+			w *= 2
+		}
+		w = min(w, limit-total)
+		if w <= 0 {
+			break
+		}
+		total += w
+		text := ""
+		if p.explain {
+			text = e.key
+		}
+		p.add(kindTerm.String(), text, w)
+	}
+}
+
+// differentCounts subtracts againstCounts when both titles count the same
+// kind of thing and no count of one is within a tenth of one of the
+// other's ("150 lao động" / "300 lao động"; "hơn 300" = "nearly 300").
+func (p *pair) differentCounts() {
+	for _, qa := range p.a.figures[qCount] {
+		var others []quantity
+		for _, qb := range p.b.figures[qCount] {
+			if qb.unit == qa.unit {
+				others = append(others, qb)
+			}
+		}
+		if len(others) == 0 {
+			continue
+		}
+		near := func(x quantity, in []quantity) bool {
+			for _, o := range in {
+				if o.kind == qCount && o.unit == x.unit && math.Abs(o.value-x.value) <= 0.1*math.Max(o.value, x.value) {
+					return true
+				}
+			}
+			return false
+		}
+		if near(qa, p.b.quants) || slices.ContainsFunc(others, func(o quantity) bool { return near(o, p.a.quants) }) {
+			continue
+		}
+		text := ""
+		if p.explain {
+			text = fmt.Sprintf("different counts (%s / %s)", qa.String(), quantityList(others))
+		}
+		p.add("figures", text, againstCounts)
+		return
+	}
+}
+
+// placesApart subtracts againstPlacesApart when each title names a place
+// the other item never names, though they share another (two cities of
+// one province: "Bắc Hải (Quảng Tây)" / "Fangchenggang").
+func (p *pair) placesApart() {
+	only := func(x, o *doc) []entHit {
+		var out []entHit
+		for _, h := range x.named[1][0] {
+			if !o.has(h.entry) {
+				out = append(out, h)
+			}
+		}
+		return out
+	}
+	ta, tb := only(p.a, p.b), only(p.b, p.a)
+	if len(ta) > 0 && len(tb) > 0 {
+		p.entityAgainst(ta, tb, againstPlacesApart, kindPlace, "different places")
+	}
+}

@@ -372,7 +372,7 @@ func TestStaffGazetteerExtendsTheShippedOne(t *testing.T) {
 
 func TestGazetteerErrorsNameTheLine(t *testing.T) {
 	cases := []struct{ text, want string }{
-		{"place x: A\nplaces y: B\n", "gazetteer staff.txt: line 2: unknown kind \"places\" (want one of common, country, place, body, company, event, action, topic, unit, edition, community)"},
+		{"place x: A\nplaces y: B\n", "gazetteer staff.txt: line 2: unknown kind \"places\" (want one of common, country, place, body, company, event, action, topic, unit, edition, community, term, sector)"},
 		{"# c\n\nplace y B\n", "gazetteer staff.txt: line 3: want KIND KEY [WEIGHT]: VARIANT | VARIANT ..., found no colon"},
 		{"place y: A || B\n", "gazetteer staff.txt: line 1: variant 2 is empty"},
 		{"place y:\n", "gazetteer staff.txt: line 1: place \"y\" has no variants after the colon"},

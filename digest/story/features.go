@@ -38,18 +38,20 @@ type doc struct {
 	// (title ones, or all ordinals).
 	distinct []quantity
 	money    []quantity // the distinct amounts of money
+	dates    []quantity // the days of the event it names ("20/10", not "until 20/10")
 	figures  [qDate + 1][]quantity
 	// named[c][0] are the distinctive entities of conflict kind c (country,
 	// place, action) its title names; named[c][1] all of them (see
 	// entityConflict).
-	named [4][2][]entHit
+	named [5][2][]entHit
 	// titleAction: the title itself names what happened
 	titleAction bool
 	// partners say who acts, by class: the partner countries, the
 	// communities and the companies and foreign proper names the title
 	// names, or, when it names none of a class, those the lead names.
 	partners [partnerClasses]partnerSet
-	ents     []entHit // one per entity, the title's first
+	ents     []entHit  // one per entity, the title's first
+	terms    []termHit // one per term, sorted by entry
 	runs     []nameRun
 	// name keys, sorted: single qualifying words and bigrams of runs
 	singles, bigrams []uint64
@@ -64,7 +66,31 @@ type doc struct {
 type entHit struct {
 	entry int32
 	title bool
-	text  string // its first occurrence as written (for explanations)
+	// market: a country the lead names only as where goods go ("xuất
+	// khẩu sang Mỹ", "exports to the US"), not as who acts
+	market bool
+	text   string // its first occurrence as written (for explanations)
+}
+
+// termHit is one gazetteer term found in an item.
+type termHit struct {
+	entry int32
+	title bool // found in the title (as well)
+}
+
+// sortTerms sorts hits by entry and keeps one per entry, in the title if
+// any was.
+func sortTerms(ts []termHit) []termHit {
+	slices.SortFunc(ts, func(a, b termHit) int { return int(a.entry) - int(b.entry) })
+	out := ts[:0]
+	for _, t := range ts {
+		if n := len(out); n > 0 && out[n-1].entry == t.entry {
+			out[n-1].title = out[n-1].title || t.title
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 // nameRun is a run of capitalised words (a candidate proper name).
@@ -116,30 +142,47 @@ func (d *Detector) prepare(it Item) *doc {
 	}
 	x.quants = scanQuantities(fields[0].Fold(), it.Lang, &d.units, true, nil)
 	x.quants = scanQuantities(fields[1].Fold(), it.Lang, &d.units, false, x.quants)
+	if x.day != noDay {
+		x.quants = weekdayDates(fields[0], x.day, true, x.quants)
+		x.quants = weekdayDates(fields[1], x.day, false, x.quants)
+	}
 
+	titleCase := [2]bool{isTitleCase(fields[0]), false}
 	var covered [2][]bool
 	var commonCovered [2][]bool
-	seen := map[int32]bool{}
+	seen := map[int32]int{} // entry -> index in x.ents
 	for f := range 2 {
 		w := fields[f]
 		covered[f] = make([]bool, w.Len())
 		commonCovered[f] = make([]bool, w.Len())
-		for _, m := range d.longestMatches(w) {
-			e := d.phraseEntry[m.Phrase]
+		for _, m := range d.entities.longestMatches(w, nil, titleCase[f]) {
+			e := d.entities.entry[m.Phrase]
+			ge := d.gaz.entries[e]
 			for i := m.Start; i < m.End; i++ {
 				covered[f][i] = true
-				if ge := d.gaz.entries[e]; ge.kind == kindCommon || ge.weight <= kindWeights[kindCommon] {
+				if ge.kind == kindCommon || ge.weight <= kindWeights[kindCommon] {
 					commonCovered[f][i] = true
 				}
 			}
-			if seen[e] {
+			if f == 1 && ge.kind == kindAction && planned(w, m.Start) {
+				continue // what is to happen is not what the item reports
+			}
+			market := f == 1 && ge.kind == kindCountry && exportMarket(w, m.Start, m.End)
+			if at, ok := seen[e]; ok {
+				x.ents[at].market = x.ents[at].market && market
 				continue
 			}
-			seen[e] = true
-			x.ents = append(x.ents, entHit{entry: e, title: f == 0, text: w.Text(m.Start, m.End)})
+			seen[e] = len(x.ents)
+			x.ents = append(x.ents, entHit{entry: e, title: f == 0, market: market, text: w.Text(m.Start, m.End)})
 		}
 	}
 	sort.Slice(x.ents, func(i, j int) bool { return x.ents[i].entry < x.ents[j].entry })
+	for f := range 2 {
+		for _, m := range d.terms.longestMatches(fields[f], covered[f], titleCase[f]) {
+			x.terms = append(x.terms, termHit{entry: d.terms.entry[m.Phrase], title: f == 0})
+		}
+	}
+	x.terms = sortTerms(x.terms)
 	x.extractNames(fields, covered)
 	x.index(d)
 	x.titleSh = shingles(fields[0], commonCovered[0], nil)
@@ -151,7 +194,7 @@ func (d *Detector) prepare(it Item) *doc {
 
 // conflictKinds are the entity kinds two titles must not disagree on; a
 // community counts as a topic too (overseas Vietnamese / FDI).
-var conflictKinds = [4]kind{kindCountry, kindPlace, kindAction, kindTopic}
+var conflictKinds = [5]kind{kindCountry, kindPlace, kindAction, kindTopic, kindSector}
 
 func inConflict(c int, k kind) bool {
 	return k == conflictKinds[c] || conflictKinds[c] == kindTopic && k == kindCommunity
@@ -190,12 +233,15 @@ func partnerClass(k kind) int {
 func (x *doc) index(d *Detector) {
 	for _, q := range x.quants {
 		if q.kind != qYear && !slices.ContainsFunc(x.distinct, func(o quantity) bool {
-			return o.kind == q.kind && o.unit == q.unit && o.value == q.value
+			return o.kind == q.kind && (o.unit == q.unit || q.kind == qDate) && o.value == q.value
 		}) {
 			x.distinct = append(x.distinct, q)
 			if q.kind == qMoney {
 				x.money = append(x.money, q)
 			}
+		}
+		if q.kind == qDate && q.unit == "" {
+			x.dates = append(x.dates, q)
 		}
 		if q.title || q.kind == qOrdinal {
 			x.figures[q.kind] = append(x.figures[q.kind], q)
@@ -228,7 +274,7 @@ func (x *doc) index(d *Detector) {
 		set := partnerSet{}
 		for _, inTitle := range [2]bool{true, false} {
 			for _, h := range x.ents {
-				if h.title == inTitle && partnerClass(d.gaz.entries[h.entry].kind) == c {
+				if h.title == inTitle && !h.market && partnerClass(d.gaz.entries[h.entry].kind) == c {
 					set.ents = append(set.ents, h.entry)
 				}
 			}
@@ -295,18 +341,23 @@ func dayNumber(t time.Time) int {
 	return int(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }
 
-// longestMatches finds gazetteer entities in w; where matches overlap the
-// longest wins ("Ban Quản lý Khu kinh tế Hải Phòng" over "Hải Phòng").
-// Variants written in capitals match only words written in capitals.
-func (d *Detector) longestMatches(w theme.Words) []theme.Match {
-	m := d.matchers[0]
+// longestMatches finds the phrases of set in w, in the words not taken
+// already (taken may be nil); where matches overlap the longest wins ("Ban
+// Quản lý Khu kinh tế Hải Phòng" over "Hải Phòng"). Variants written in
+// capitals match only words written in capitals; common nouns match where
+// they end a name only in a headline written in Title Case (titleCase).
+func (set *phraseSet) longestMatches(w theme.Words, taken []bool, titleCase bool) []theme.Match {
+	m := set.matchers[0]
 	if w.Marked() {
-		m = d.matchers[1]
+		m = set.matchers[1]
 	}
 	all := m.Find(w)
 	ok := all[:0]
 	for _, m := range all {
-		if d.phraseCaps[m.Phrase] {
+		if set.noun[m.Phrase] && !titleCase && inName(w, m.Start) {
+			continue
+		}
+		if set.caps[m.Phrase] {
 			caps := true
 			for i := m.Start; i < m.End; i++ {
 				x := w.At(i)
@@ -321,7 +372,10 @@ func (d *Detector) longestMatches(w theme.Words) []theme.Match {
 		ok = append(ok, m)
 	}
 	sort.SliceStable(ok, func(i, j int) bool { return ok[i].End-ok[i].Start > ok[j].End-ok[j].Start })
-	taken := make([]bool, w.Len())
+	taken = slices.Clone(taken)
+	if taken == nil {
+		taken = make([]bool, w.Len())
+	}
 	var out []theme.Match
 	for _, m := range ok {
 		free := true
@@ -378,7 +432,8 @@ func (x *doc) extractNames(fields [2]theme.Words, covered [2][]bool) {
 				j++
 			}
 			r := nameRun{text: w.Text(i, j), title: f == 0,
-				where: i > 0 && !w.At(i).Break && placeWords[w.At(i-1).ASCII]}
+				where: i > 0 && !w.At(i).Break && placeWords[w.At(i-1).ASCII] ||
+					j < w.Len() && !w.At(j).Break && zoneWords[w.At(j).ASCII]}
 			sentenceStart := i == 0 || w.At(i).Break
 			for k := i; k < j; k++ {
 				t := w.At(k)
@@ -523,3 +578,75 @@ func (d *Detector) matchEdition(x *doc) {
 		}
 	}
 }
+
+// exportMarket reports whether words start..end of w (a country) name
+// where goods are sold: after an export or market word a few words
+// before ("xuất khẩu sang Mỹ", "exports to the US and EU", "thị trường
+// Nhật Bản") or before "market" ("the US market").
+func exportMarket(w theme.Words, start, end int) bool {
+	for i := max(0, start-4); i < min(start+1, w.Len()); i++ {
+		a := w.At(i).ASCII
+		// "thị trường" (market), not "thị trưởng" (mayor)
+		market := a == "truong" && i > 0 && w.At(i-1).ASCII == "thi" && (!w.At(i).Marked || strings.ToLower(w.Text(i, i+1)) == "trường")
+		if marketWords[a] || a == "khau" && i > 0 && w.At(i-1).ASCII == "xuat" || market {
+			return true
+		}
+	}
+	return end < w.Len() && !w.At(end).Break && (w.At(end).ASCII == "market" || w.At(end).ASCII == "markets")
+}
+
+// marketWords before a country make it a market. ASCII-folded.
+var marketWords = wordSet(`export exports exported exporting exporter exporters shipped shipments market markets`)
+
+var weekdays = map[string]int{"sunday": 0, "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6}
+
+// weekdayDates adds the dates that "on Thursday" names in an item
+// published on day: the last such weekday on or before it (news reports
+// what happened), so "on Thursday" in a report of Thursday 18 February is
+// 18/2 in another version.
+func weekdayDates(w theme.Words, day int, title bool, out []quantity) []quantity {
+	for i := 1; i < w.Len(); i++ {
+		wd, ok := weekdays[w.At(i).ASCII]
+		if !ok || w.At(i).Break || w.At(i-1).ASCII != "on" {
+			continue
+		}
+		back := ((day+4)%7 - wd + 7) % 7 // 1970-01-01 was a Thursday
+		t := time.Unix(int64(day-back)*86400, 0).UTC()
+		out = append(out, quantity{kind: qDate, unit: dateWeekday, value: float64(int(t.Month())*100 + t.Day()), title: title})
+	}
+	return out
+}
+
+// inName reports whether word i, capitalised, continues a name: the word
+// before it is capitalised too and no punctuation comes between
+// ("Kanemitsu Automotive", "Delta Bright Textile").
+func inName(w theme.Words, i int) bool {
+	if i == 0 || !w.At(i).Title || w.At(i).Break {
+		return false
+	}
+	prev := w.At(i - 1)
+	return prev.Title && !functionWords[prev.ASCII]
+}
+
+// planned reports whether the action at word i is announced rather than
+// reported: a plan word shortly before it ("sẽ khảo sát", "đặt lịch khảo
+// sát", "will visit", "plans to sign").
+func planned(w theme.Words, i int) bool {
+	for j := i - 1; j >= max(0, i-3); j-- {
+		if w.At(j + 1).Break {
+			return false
+		}
+		a := w.At(j).ASCII
+		if planWords[a] || j > 0 && planPairs[w.At(j-1).ASCII+" "+a] {
+			return true
+		}
+	}
+	return false
+}
+
+// planWords and planPairs before an action make it a plan. ASCII-folded.
+var (
+	planWords = wordSet(`se will`)
+	planPairs = map[string]bool{"du kien": true, "dat lich": true, "ke hoach": true, "plans to": true,
+		"plan to": true, "scheduled to": true, "expected to": true, "set to": true}
+)

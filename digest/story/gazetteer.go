@@ -34,11 +34,13 @@ const (
 	kindUnit
 	kindEdition
 	kindCommunity
+	kindTerm
+	kindSector
 )
 
-var kindNames = [...]string{"common", "country", "place", "body", "company", "event", "action", "topic", "unit", "edition", "community"}
+var kindNames = [...]string{"common", "country", "place", "body", "company", "event", "action", "topic", "unit", "edition", "community", "term", "sector"}
 
-var kindWeights = [...]float64{0.25, 0.5, 1, 1, 1.5, 1.5, 1, 0.5, 0, 0, 0.5}
+var kindWeights = [...]float64{0.25, 0.5, 1, 1, 1.5, 1.5, 1, 0.5, 0, 0, 0.5, 0.5, 0.5}
 
 func (k kind) String() string { return kindNames[k] }
 

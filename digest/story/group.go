@@ -529,6 +529,10 @@ func (gr *grouper) blockingKeys(x *doc) []uint64 {
 			key(true, "m\x00"+q.unit+"\x00"+roughly(q.value))
 		case q.kind == qOrdinal:
 			key(true, "o\x00"+strconv.FormatFloat(q.value, 'f', -1, 64))
+			key(false, "y\x00"+strconv.FormatFloat(q.value, 'f', -1, 64))
+		case q.kind == qPeriod && q.unit == "years":
+			// "12 years of ties" = "12th anniversary"
+			key(false, "y\x00"+strconv.FormatFloat(q.value, 'f', -1, 64))
 		case q.kind == qPercent:
 			key(false, "p\x00"+strconv.FormatFloat(math.Round(q.value*10)/10, 'f', -1, 64))
 		case (q.kind == qCount || q.kind == qBare) && q.value >= 10:
@@ -539,7 +543,7 @@ func (gr *grouper) blockingKeys(x *doc) []uint64 {
 		switch gr.d.gaz.entries[h.entry].kind {
 		case kindCompany, kindEvent:
 			key(true, "g\x00"+strconv.Itoa(int(h.entry)))
-		case kindPlace, kindBody:
+		case kindPlace, kindBody, kindTopic, kindSector:
 			key(false, "g\x00"+strconv.Itoa(int(h.entry)))
 		case kindAction:
 			// What happened to whom: an action with each partner country
@@ -549,6 +553,13 @@ func (gr *grouper) blockingKeys(x *doc) []uint64 {
 					key(false, "a\x00"+strconv.Itoa(int(h.entry))+"\x00"+strconv.Itoa(int(o.entry)))
 				}
 			}
+		}
+	}
+	// The words of the news two versions in different languages share
+	// ("câu lạc bộ" = "club") in their titles, the commonest left out.
+	for _, t := range x.terms {
+		if t.title && gr.d.gaz.entries[t.entry].weight > kindWeights[kindCommon] {
+			key(false, "t\x00"+strconv.Itoa(int(t.entry)))
 		}
 	}
 	// Every word the comparison may count as a name: a word that opens an

@@ -8,6 +8,19 @@ import (
 	"unicode/utf8"
 )
 
+// Tags of dates (quantity.unit): the day of the event has none.
+const (
+	dateUntil   = "until"   // the end of what runs until then
+	dateWeekday = "weekday" // "on Thursday", dated from the publication day
+)
+
+// dayWords come before a day of the month: "ngày 14-3", "sáng 14-3".
+// ASCII-folded.
+var dayWords = wordSet(`ngay sang chieu toi trua dem hom`)
+
+// untilWords before a date make it the end of a period. ASCII-folded.
+var untilWords = wordSet(`until till through den het`)
+
 // qkind is what a number in a text is.
 type qkind uint8
 
@@ -245,6 +258,28 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		}
 		return w
 	}
+	// dateTag says what kind of date starts at lexeme i: "until" when an
+	// end word comes just before it ("until December 11", "đến hết ngày
+	// 11/12"), else "" (the day of the event).
+	dateTag := func(i int) string {
+		for j := i - 1; j >= max(0, i-3); j-- {
+			if !lx[j].word {
+				break
+			}
+			if untilWords[lx[j].text] {
+				return dateUntil
+			}
+		}
+		return ""
+	}
+	// rangeEnd reads "-27" after lexeme i: the last day of a range.
+	rangeEnd := func(i int) (float64, bool) {
+		if i+2 < len(lx) && lx[i+1].text == "-" && lx[i+1].glued && lx[i+2].num && lx[i+2].glued {
+			d, ok := parseNumber(lx[i+2].text, lang)
+			return d, ok && d <= 31 && d == math.Trunc(d)
+		}
+		return 0, false
+	}
 	for i := 0; i < len(lx); i++ {
 		l := lx[i]
 		if l.word {
@@ -253,10 +288,19 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 				add(qOrdinal, "", v)
 				continue
 			}
-			if m, ok := monthNames[l.text]; ok && i+1 < len(lx) && lx[i+1].num && !lx[i+1].glued {
-				if d, ok := parseNumber(lx[i+1].text, lang); ok && d >= 1 && d <= 31 && d == math.Trunc(d) {
-					add(qDate, "", float64(m*100)+d)
-					i++
+			n := i + 1 // the day's lexeme
+			if n+1 < len(lx) && lx[n].text == "." && lx[n].glued {
+				n++ // "Oct. 15"
+			}
+			if m, ok := monthNames[l.text]; ok && n < len(lx) && lx[n].num && !lx[n].glued {
+				if d, ok := parseNumber(lx[n].text, lang); ok && d >= 1 && d <= 31 && d == math.Trunc(d) {
+					tag := dateTag(i)
+					add(qDate, tag, float64(m*100)+d)
+					i = n
+					if d2, ok := rangeEnd(i); ok && d2 > d { // "December 26-27"
+						add(qDate, tag, float64(m*100)+d2)
+						i += 2
+					}
 					continue
 				}
 			}
@@ -317,6 +361,23 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		if !ok {
 			continue
 		}
+		// "ngày 14-3", "sáng 14-3-2027": the hyphenated dates of the press.
+		if lang == "vi" && dayWords[word(i-1)] && i+2 < len(lx) && lx[i+1].text == "-" && lx[i+1].glued && lx[i+2].num && lx[i+2].glued &&
+			!(i+3 < len(lx) && lx[i+3].text == "/") {
+			if m, ok := parseNumber(lx[i+2].text, lang); ok && m >= 1 && m <= 12 && m == math.Trunc(m) && v >= 1 && v <= 31 && v == math.Trunc(v) {
+				add(qDate, dateTag(i-1), m*100+v)
+				i += 2
+				if i+2 < len(lx) && lx[i+1].text == "-" && lx[i+1].glued && lx[i+2].num && lx[i+2].glued {
+					i += 2 // the year
+				}
+				continue
+			}
+		}
+		// The first day of a range of days: "26-27/12" (read with its last).
+		if i+4 < len(lx) && lx[i+1].text == "-" && lx[i+1].glued && lx[i+2].num && lx[i+2].glued &&
+			lx[i+3].text == "/" && lx[i+3].glued && lx[i+4].num && lx[i+4].glued {
+			continue
+		}
 		// Dates: 20/10, 24/1/2027.
 		if i+2 < len(lx) && lx[i+1].text == "/" && lx[i+1].glued && lx[i+2].num && lx[i+2].glued {
 			m, ok2 := parseNumber(lx[i+2].text, lang)
@@ -326,7 +387,15 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 			}
 			roundTheClock := v == 24 && m == 7 && j == i+2 // "24/7"
 			if ok2 && !roundTheClock && v >= 1 && v <= 31 && m >= 1 && m <= 12 && v == math.Trunc(v) && m == math.Trunc(m) {
-				add(qDate, "", m*100+v)
+				start := i
+				if i >= 2 && lx[i-1].text == "-" && lx[i-1].glued && lx[i-2].num {
+					// "26-27/12": the first day too
+					if d1, ok := parseNumber(lx[i-2].text, lang); ok && d1 >= 1 && d1 < v && d1 == math.Trunc(d1) {
+						start = i - 2
+						add(qDate, dateTag(start), m*100+d1)
+					}
+				}
+				add(qDate, dateTag(start), m*100+v)
 			}
 			i = j
 			continue
@@ -362,7 +431,7 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 			continue
 		}
 		if m, ok := monthNames[word(i+1)]; ok && !lx[i+1].glued && v >= 1 && v <= 31 && v == math.Trunc(v) {
-			add(qDate, "", float64(m*100)+v) // "15 October"
+			add(qDate, dateTag(i), float64(m*100)+v) // "15 October"
 			i++
 			continue
 		}
@@ -372,7 +441,7 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		if word(i-1) == "ngay" && word(i+1) == "thang" && i+2 < len(lx) && lx[i+2].num {
 			// "ngày 20 tháng 10"
 			if m, ok := parseNumber(lx[i+2].text, lang); ok && m >= 1 && m <= 12 && v >= 1 && v <= 31 {
-				add(qDate, "", m*100+v)
+				add(qDate, dateTag(i-1), m*100+v)
 				i += 2
 				continue
 			}

@@ -22,7 +22,7 @@ type Prepared struct {
 // preparedFormat is the version of the extraction and of its encoding:
 // change it whenever prepare extracts anything differently, so that
 // stored encodings are prepared again.
-const preparedFormat = 2
+const preparedFormat = 3
 
 // Prepare extracts the signals of an item.
 func (d *Detector) Prepare(it Item) *Prepared {
@@ -87,7 +87,13 @@ func (p *Prepared) MarshalBinary() ([]byte, error) {
 	for _, h := range x.ents {
 		e.uvarint(uint64(h.entry))
 		e.bool(h.title)
+		e.bool(h.market)
 		e.str(h.text)
+	}
+	e.uvarint(uint64(len(x.terms)))
+	for _, t := range x.terms {
+		e.uvarint(uint64(t.entry))
+		e.bool(t.title)
 	}
 	e.uvarint(uint64(len(x.runs)))
 	for _, r := range x.runs {
@@ -147,14 +153,24 @@ func (d *Detector) decode(it Item, data []byte) (*Prepared, error) {
 		}
 		x.quants = append(x.quants, q)
 	}
-	for range r.count(3) {
+	for range r.count(4) {
 		h := entHit{entry: int32(r.uvarint())}
 		h.title = r.bool()
+		h.market = r.bool()
 		h.text = r.str()
 		if int(h.entry) >= len(d.gaz.entries) || len(x.ents) > 0 && h.entry <= x.ents[len(x.ents)-1].entry {
 			return nil, errors.New("bad entity")
 		}
 		x.ents = append(x.ents, h)
+	}
+	for range r.count(2) {
+		t := termHit{entry: int32(r.uvarint())}
+		t.title = r.bool()
+		if int(t.entry) >= len(d.gaz.entries) || d.gaz.entries[t.entry].kind != kindTerm ||
+			len(x.terms) > 0 && t.entry <= x.terms[len(x.terms)-1].entry {
+			return nil, errors.New("bad term")
+		}
+		x.terms = append(x.terms, t)
 	}
 	for range r.count(13) {
 		n := r.count(18)

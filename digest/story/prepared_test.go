@@ -10,7 +10,8 @@ import (
 // same stories, links, suggestions and explanations as grouping the items.
 func TestPreparedRoundTrip(t *testing.T) {
 	d := Default()
-	for _, path := range []string{"../../testdata/stories/dev.jsonl", "../../testdata/stories/heldout.jsonl"} {
+	for _, set := range evalSets {
+		path := set.path
 		labelled := readSet(t, path)
 		items := make([]Item, len(labelled))
 		restored := make([]*Prepared, len(labelled))

@@ -8,11 +8,13 @@
 // that survive translation. Amounts and numbers are normalised across the
 // languages' conventions ("1,4 tỷ USD" = "US$1.4 bn"), proper names are
 // compared ASCII-folded ("Đình Vũ" = "Dinh Vu"), a bilingual gazetteer
-// (gazetteer.txt, extendable by staff) maps places, partners, bodies and
-// what happened ("Quảng Tây" = "Guangxi", "khởi công" = "breaks ground"),
-// items of one language are compared on their wording, and the link and
-// the publication dates count too. Evidence against (different amounts,
-// partners, places, events or editions named in the titles) is subtracted.
+// (gazetteer.txt, extendable by staff) maps places, partners, bodies,
+// products, what happened ("Quảng Tây" = "Guangxi", "khởi công" = "breaks
+// ground") and the words of the news ("câu lạc bộ" = "club"), items of one
+// language are compared on their wording, and the link, the publication
+// dates and the days of the event the texts name ("18/2" = "on
+// Thursday") count too. Evidence against (different amounts, counts,
+// dates, partners, places, products, events or editions) is subtracted.
 // A pair is the same story when its score reaches the threshold and
 // nothing rules it out; every decision explains itself.
 //
@@ -120,14 +122,10 @@ func (c Config) Validate() error {
 type Detector struct {
 	cfg Config
 	gaz *gazetteer
-	// matchers[0] is for text typed without Vietnamese marks, where a
-	// variant written with marks matches its bare form too ("Hai Phong");
-	// matchers[1] for text typed with them, where it must carry its
-	// marks: "cho" (give) is not "chợ" (market).
-	matchers    [2]*theme.Matcher
-	phraseEntry []int32 // matcher phrase index -> entry index
-	phraseCaps  []bool  // the variant is written in capitals
-	units       unitTable
+	// entities finds the gazetteer's entities, terms its terms (matched
+	// apart, in the words no entity takes).
+	entities, terms phraseSet
+	units           unitTable
 	// oneEvent are pairs of actions (entry indexes) that name the two
 	// sides of one event, so they never count against each other: a
 	// delegation visits, its hosts receive it.
@@ -141,6 +139,7 @@ type Detector struct {
 // meeting, the conference where they meet.
 var oneEventActions = [][2]string{
 	{"visit", "reception"}, {"meeting", "reception"}, {"meeting", "visit"}, {"meeting", "conference"},
+	{"signing", "reception"}, {"signing", "visit"}, {"signing", "meeting"}, {"signing", "conference"},
 }
 
 // New loads the shipped gazetteer, merges cfg.Gazetteer into it when set,
@@ -179,29 +178,22 @@ func newDetector(cfg Config, extra []byte) (*Detector, error) {
 			d.oneEvent = append(d.oneEvent, [2]int32{int32(slices.Index(g.entries, a)), int32(slices.Index(g.entries, b))})
 		}
 	}
-	var phrases [2][]theme.Phrase
 	for ei, e := range g.entries {
 		for _, v := range e.variants {
-			if e.kind == kindUnit {
+			switch e.kind {
+			case kindUnit:
 				d.units.add(foldedWords(v.text), e.key)
-				continue
+			case kindTerm:
+				d.terms.add(v, int32(ei), true)
+			default:
+				d.entities.add(v, int32(ei), e.kind == kindTopic || e.kind == kindSector)
 			}
-			phrases[0] = append(phrases[0], theme.Phrase{Text: v.text, Fold: v.fold})
-			marked := v
-			if (v.fold == "" || v.fold == "auto") && theme.Split(v.text).Marked() {
-				marked.fold = "marks"
-			}
-			phrases[1] = append(phrases[1], theme.Phrase{Text: marked.text, Fold: marked.fold})
-			d.phraseEntry = append(d.phraseEntry, int32(ei))
-			d.phraseCaps = append(d.phraseCaps, writtenInCapitals(v.text))
 		}
 	}
-	for i := range phrases {
-		m, err := theme.NewMatcher(phrases[i])
-		if err != nil {
+	for _, set := range []*phraseSet{&d.entities, &d.terms} {
+		if err := set.compile(); err != nil {
 			return nil, fmt.Errorf("stories.gazetteer: %v", err)
 		}
-		d.matchers[i] = m
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "%v %v %d\n", cfg.Threshold, cfg.Suggest, cfg.MaxDaysApart)
@@ -256,3 +248,43 @@ func writtenInCapitals(s string) bool {
 }
 
 var errDuplicate = errors.New("duplicate item id")
+
+// phraseSet is the variants of some gazetteer entries compiled for
+// matching.
+type phraseSet struct {
+	phrases [2][]theme.Phrase
+	// matchers[0] is for text typed without Vietnamese marks, where a
+	// variant written with marks matches its bare form too ("Hai Phong");
+	// matchers[1] for text typed with them, where it must carry its
+	// marks: "cho" (give) is not "chợ" (market).
+	matchers [2]*theme.Matcher
+	entry    []int32 // phrase index -> entry index
+	caps     []bool  // the variant is written in capitals
+	// noun: the variant is a common noun ("textile", "electronics"), not
+	// matched where it ends a company's name ("Delta Bright Textile")
+	noun []bool
+}
+
+func (s *phraseSet) add(v variant, entry int32, noun bool) {
+	s.phrases[0] = append(s.phrases[0], theme.Phrase{Text: v.text, Fold: v.fold})
+	marked := v
+	if (v.fold == "" || v.fold == "auto") && theme.Split(v.text).Marked() {
+		marked.fold = "marks"
+	}
+	s.phrases[1] = append(s.phrases[1], theme.Phrase{Text: marked.text, Fold: marked.fold})
+	s.entry = append(s.entry, entry)
+	s.caps = append(s.caps, writtenInCapitals(v.text))
+	s.noun = append(s.noun, noun)
+}
+
+func (s *phraseSet) compile() error {
+	for i := range s.phrases {
+		m, err := theme.NewMatcher(s.phrases[i])
+		if err != nil {
+			return err
+		}
+		s.matchers[i] = m
+	}
+	s.phrases = [2][]theme.Phrase{}
+	return nil
+}

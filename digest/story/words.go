@@ -51,12 +51,16 @@ million billion usd vnd eur teu dwt mw km ha fdi grdp gdp oda ceo mou mous rd co
 i ii iii iv v vi vii viii ix x xi xii
 
 ong ba gan hon khoang pho chu tong lanh ban so bo cuc uy thu dai hoi khu cong ty tap tinh huyen xa
-kcn kkt ubnd hdnd tp tnhh cp ttxvn qd nq kl tw ct
+kcn kkt ubnd hdnd tp tnhh cp ttxvn qd nq kl tw ct ftz sez epz iz
 `)
 
 // placeWords before a name make it a place: "in Warsaw", "tại
 // Warszawa", "KCN VSIP". ASCII-folded.
 var placeWords = wordSet(`in at near tai o kcn kkt`)
+
+// zoneWords after a name make it a place too: "DEEP C Industrial Zones",
+// "Nomura Industrial Park". ASCII-folded.
+var zoneWords = wordSet(`zone zones park parks industrial economic ftz sez ez iz ip epz`)
 
 func wordSet(s string) map[string]bool {
 	m := map[string]bool{}

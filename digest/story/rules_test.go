@@ -1,0 +1,209 @@
+package story
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// hasKind reports whether some evidence of the list ("kind:text") has
+// the kind and contains text.
+func hasKind(list []string, kind, text string) bool {
+	return slices.ContainsFunc(list, func(s string) bool {
+		return strings.HasPrefix(s, kind+":") && strings.Contains(s, text)
+	})
+}
+
+// A country a lead names as an export market is not who acts: the
+// Taiwanese plant whose output goes to the US is not a US investor's, so
+// the amount and the company both versions name still count.
+func TestExportMarketIsNotAPartner(t *testing.T) {
+	d := Default()
+	plant := vi("a", "Nhà máy Delta Bright Textile chính thức đi vào hoạt động",
+		"Dự án có tổng vốn đầu tư 150 triệu USD, phần lớn sản phẩm xuất khẩu sang Mỹ và châu Âu.")
+	report := en("b", "Taiwanese-invested textile plant inaugurated in Hai Phong",
+		"Delta Bright Textile Vietnam put into operation its US$150 million yarn and fabric factory.")
+	dec := d.Compare(plant, report)
+	if hasKind(against(dec), "partner", "") || hasKind(against(dec), "amount", "") || !dec.Same {
+		t.Errorf("an export market counted as the investor: %s", dec.Explanation)
+	}
+	// The same country as the investor still counts against another one.
+	investor := vi("c", "Nhà máy 150 triệu USD chính thức đi vào hoạt động", "Dự án của nhà đầu tư Mỹ tại KCN Deep C.")
+	if got := against(d.Compare(investor, report)); !hasKind(got, "partner", "Mỹ") {
+		t.Errorf("a US investor against a Taiwanese one: against %v", got)
+	}
+	for _, c := range []struct{ text, country string }{
+		{"xuất khẩu sang Mỹ và châu Âu", "Mỹ"},
+		{"exports to the US and Europe", "US"},
+		{"hàng hóa vào thị trường Nhật Bản", "Nhật Bản"},
+		{"products for the Japanese market", "Japanese"},
+	} {
+		x := d.prepare(Item{ID: "x", Lang: map[bool]string{true: "vi", false: "en"}[strings.ContainsAny(c.text, "ấẩạ")], Title: "Nhà máy mới", Summary: c.text})
+		if !x.partners[partnerCountry].empty() {
+			t.Errorf("%q: %s is a partner", c.text, c.country)
+		}
+	}
+}
+
+// A zone's acronym and a name before "Industrial Zones" are places, not
+// who acts; the free trade zone is one place in both languages.
+func TestZonesAreNotPartners(t *testing.T) {
+	d := Default()
+	ftz := en("a", "Hai Phong FTZ hands out its first investment certificates",
+		"The Hai Phong Economic Zone Authority licensed three projects with combined capital of $2.1 billion in the free trade zone.")
+	lands := en("b", "Hai Phong free trade zone lands first three investors worth $2.1 billion",
+		"A Singaporean logistics firm, a Japanese data centre consortium and a Chinese warehouse operator became the first investors.")
+	dec := d.Compare(ftz, lands)
+	if hasKind(against(dec), "partner", "") || !hasKind(shared(dec), "place", "FTZ = free trade zone") || !dec.Same {
+		t.Errorf("a zone's acronym is a partner: %s", dec.Explanation)
+	}
+	x := d.prepare(en("c", "Water reuse plant opens", "The plant at DEEP C Industrial Zones recycles wastewater."))
+	if !x.partners[partnerName].empty() {
+		t.Errorf("a zone's name is who acts: %s", x.partnerList(partnerName))
+	}
+}
+
+// A signing happens at a working session, a visit, a meeting or a
+// conference: they are one event, not two.
+func TestSigningIsOneEventWithItsMeeting(t *testing.T) {
+	d := Default()
+	signed := en("a", "Hai Phong, China's Guangxi sign cooperation plan for 2027-2028", "The plan covers logistics and tourism.")
+	session := vi("b", "Hải Phòng và Quảng Tây ký kế hoạch hợp tác giai đoạn 2027 – 2028",
+		"Chiều 13/4, lãnh đạo thành phố tiếp và làm việc với đoàn đại biểu Quảng Tây (Trung Quốc).")
+	if got := against(d.Compare(signed, session)); hasKind(got, "action", "") {
+		t.Errorf("a signing against the working session it happened at: %v", got)
+	}
+	lead := vi("c", "Hải Phòng và Quảng Tây ký kế hoạch hợp tác", "")
+	if x := d.prepare(lead); !x.titleAction {
+		t.Error("'ký' does not name the signing")
+	}
+	if x := d.prepare(vi("d", "Vốn đăng ký đạt 2 tỷ USD", "")); slices.ContainsFunc(x.ents, func(h entHit) bool { return d.gaz.entries[h.entry].key == "signing" }) {
+		t.Error("'đăng ký' (registered) names a signing")
+	}
+}
+
+// Dates of the event: "on Thursday" is the last Thursday up to the day
+// the item was published; "until 11 December" ends a period and does not
+// name the day of the event; two items naming different days of their
+// events count that against.
+func TestEventDates(t *testing.T) {
+	d := Default()
+	thursday := time.Date(2027, 2, 18, 10, 0, 0, 0, vietnamTime) // a Thursday
+	lands := en("a", "Free trade zone lands first three investors", "Three firms became the first investors in the zone on Thursday.")
+	lands.Published = thursday.AddDate(0, 0, 1)
+	handed := vi("b", "Khu thương mại tự do trao chứng nhận cho 3 nhà đầu tư đầu tiên", "Sáng 18/2, ba dự án đầu tiên nhận giấy chứng nhận.")
+	handed.Published = thursday
+	if dec := d.Compare(lands, handed); !hasKind(shared(dec), "date mentioned", "18 Feb") {
+		t.Errorf("'on Thursday' published on Friday 19 Feb is not 18/2: %v", shared(dec))
+	}
+	if got := figures(d, "vi", "Ngày 26-27/12, hội nghị diễn ra"); got != "date 26 Dec; date 27 Dec" {
+		t.Errorf("a range of days: %s", got)
+	}
+	if got := figures(d, "en", "on December 26-27"); got != "date 26 Dec; date 27 Dec" {
+		t.Errorf("a range of days: %s", got)
+	}
+	if got := figures(d, "en", "licensed on Oct. 15, 2026"); got != "date 15 Oct; year 2026" {
+		t.Errorf("an abbreviated month: %s", got)
+	}
+	if got := figures(d, "vi", "Sáng 14-3-2027, tại Seoul, tỷ số 2-1"); got != "date 14 Mar; number 2; number 1" {
+		t.Errorf("a hyphenated date: %s", got)
+	}
+
+	opens := vi("c", "Tuần Văn hóa Nhật Bản khai mạc", "Tối 5/12, Tuần Văn hóa Nhật Bản đã khai mạc tại Nhà hát thành phố.")
+	runs := en("d", "Japan Culture Week in Hai Phong", "The week, running until December 11, features tea ceremony demonstrations.")
+	if got := against(d.Compare(opens, runs)); hasKind(got, "figures", "dates") {
+		t.Errorf("the end of the week against its opening day: %v", got)
+	}
+	other := vi("e", "Ngày hội Văn hóa Hàn Quốc khai mạc", "Tối 8/12, Ngày hội Văn hóa Hàn Quốc khai mạc tại Nhà hát thành phố.")
+	if got := against(d.Compare(opens, other)); !slices.Contains(got, "figures:different dates (5 Dec / 8 Dec)") {
+		t.Errorf("two events on different days: against %v", got)
+	}
+}
+
+// An action a lead announces for later is not what the item reports.
+func TestPlannedActionsAreNotEvents(t *testing.T) {
+	d := Default()
+	follow := vi("a", "Doanh nghiệp Đài Loan quan tâm lĩnh vực bán dẫn tại Hải Phòng",
+		"Sau hội nghị tại Đài Bắc, nhiều nhà đầu tư đã đặt lịch khảo sát khu công nghiệp DEEP C trong quý tới.")
+	survey := vi("b", "Đoàn doanh nghiệp Đài Loan khảo sát KCN DEEP C", "Đoàn 35 doanh nghiệp đã khảo sát quỹ đất tại DEEP C.")
+	dec := d.Compare(follow, survey)
+	if hasKind(shared(dec), "action", "khảo sát") || dec.Same {
+		t.Errorf("a planned survey counted as the survey: %s", dec.Explanation)
+	}
+}
+
+// Titles that say the same who and what, with nothing against them,
+// count for; the words of the news count across languages; titles naming
+// different products, counts or cities, or different events even where
+// one lead recalls the other's, count against.
+func TestTitlesAndTerms(t *testing.T) {
+	d := Default()
+	club := vi("a", "Ra mắt Câu lạc bộ Doanh nhân Hải Phòng tại Hàn Quốc", "Câu lạc bộ có 45 thành viên sáng lập.")
+	clubEn := en("b", "Hai Phong business club launched in RoK", "A club of entrepreneurs from Hai Phong made its debut with 45 founding members.")
+	dec := d.Compare(club, clubEn)
+	for _, want := range []string{"titles:both titles: Ra mắt, Hàn Quốc", "term:club", "term:members"} {
+		if !slices.Contains(shared(dec), want) {
+			t.Errorf("club: %v lacks %q", shared(dec), want)
+		}
+	}
+	if !dec.Same {
+		t.Errorf("club: %s", dec.Explanation)
+	}
+	// Same language: terms count half as much (wording counts there).
+	sameLang := d.Compare(en("c", "Business club launched", "The club has founding members."), en("d", "New club for entrepreneurs", "Members of the club met."))
+	total := 0.0
+	for _, e := range sameLang.For {
+		if e.Kind == "term" {
+			total += e.Weight
+		}
+	}
+	if total > maxTerms/2 {
+		t.Errorf("terms in one language count %v, more than %v", total, maxTerms/2)
+	}
+
+	for _, c := range []struct {
+		a, b Item
+		want string
+	}{
+		{vi("a", "Động thổ nhà máy lốp xe vốn Trung Quốc 750 triệu USD", ""), en("b", "Chinese solar glass maker picks Hai Phong for $750 million plant", ""),
+			"sector:different products (lốp xe / solar)"},
+		{vi("a", "Hải Phòng hỗ trợ 150 lao động về nước tìm việc làm", ""), vi("b", "Tuyển 300 lao động đi làm việc tại Hàn Quốc", ""),
+			"figures:different counts (150 workers / 300 workers)"},
+		{vi("a", "Thanh niên Hải Phòng giao lưu hữu nghị tại Bắc Hải (Quảng Tây)", ""), en("b", "Youth of Hai Phong and Fangchenggang strengthen friendship", "Young people from Guangxi."),
+			"place:different places (Bắc Hải / Fangchenggang)"},
+		{vi("a", "Động thổ dự án lốp xe 750 triệu USD", "Dự án được trao giấy chứng nhận đầu tư tháng 10."), vi("b", "Trao giấy chứng nhận đầu tư dự án lốp xe 750 triệu USD", ""),
+			"action:titles name different events (Động thổ / giấy chứng nhận đầu tư)"},
+	} {
+		if got := against(d.Compare(c.a, c.b)); !slices.Contains(got, c.want) {
+			t.Errorf("%q ~ %q: against %v lacks %q", c.a.Title, c.b.Title, got, c.want)
+		}
+	}
+	// A company's name keeps the common noun that ends it.
+	if x := d.prepare(vi("e", "Nhà máy mới", "Công ty TNHH Delta Bright Textile Việt Nam khánh thành nhà máy.")); !strings.Contains(x.partnerList(partnerName), "Delta Bright Textile") {
+		t.Errorf("'Textile' cut from the company's name: %q", x.partnerList(partnerName))
+	}
+}
+
+// The vi and en editions of more publishers are known by their links.
+func TestMoreEditions(t *testing.T) {
+	d := Default()
+	for _, c := range [][2]string{
+		{"https://nhandan.vn/hai-phong-abc-post1.html", "https://en.nhandan.vn/hai-phong-xyz-post2.html"},
+		{"https://vov.vn/kinh-te/abc-post1.vov", "https://english.vov.vn/en/economy/xyz-post2.vov"},
+		{"https://tuoitre.vn/abc-2027.htm", "https://news.tuoitre.vn/xyz-2027.htm"},
+		{"https://vnexpress.net/abc-1.html", "https://e.vnexpress.net/news/xyz-2.html"},
+	} {
+		a, b := vi("a", "Tin Hải Phòng", ""), en("b", "Hai Phong news", "")
+		a.URL, b.URL = c[0], c[1]
+		if !hasKind(shared(d.Compare(a, b)), "edition", "vi and en editions") {
+			t.Errorf("%s ~ %s: not the two editions of one publisher", c[0], c[1])
+		}
+	}
+	a, b := vi("a", "Gặp mặt kiều bào", ""), en("b", "Hai Phong meets overseas Vietnamese", "")
+	a.URL = "https://haiphong.gov.vn/tin-tuc-su-kien/gap-mat-kieu-bao-812419.html"
+	b.URL = "https://haiphong.gov.vn/en/news/hai-phong-meets-overseas-vietnamese-812419.html"
+	if !hasKind(shared(d.Compare(a, b)), "edition", "one article (812419)") {
+		t.Error("the portal's news pages in both languages are not one article")
+	}
+}
