@@ -106,6 +106,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
+	if w := store.PermissionWarning(cfg.Database); w != "" {
+		log.Warn("database readable by others", "warning", w)
+	}
 	lock, err := store.LockShared(cfg.Database)
 	if err != nil {
 		return nil, err
