@@ -51,8 +51,9 @@ type Handler struct {
 	// (benchmarks measure what the charts cost).
 	noCharts bool
 
-	base  context.Context // the daemon's: sends started from the web stop (resumably) with it
-	sends sync.WaitGroup  // sends started from the web
+	base    context.Context // the daemon's: sends and imports started from the web stop (resumably) with it
+	sends   sync.WaitGroup  // sends started from the web
+	imports imports         // CSV imports running now
 }
 
 // New builds the staff area: it applies the staff migrations and makes the
