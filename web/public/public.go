@@ -32,6 +32,7 @@ import (
 	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/subscribers"
 	"github.com/haiphong/hpdigest/templates"
+	"github.com/haiphong/hpdigest/web/clientlimit"
 )
 
 // Mailer sends one message at once; deliver.Engine.SendOne fits.
@@ -93,8 +94,8 @@ type Handler struct {
 	mailText *texttemplate.Template
 	mailHTML *htmltemplate.Template
 	csrf     *http.CrossOriginProtection
-	byClient *limiterTable
-	byAddr   *limiterTable
+	byClient *clientlimit.Table
+	byAddr   *clientlimit.Table
 	mux      *http.ServeMux
 }
 
@@ -124,7 +125,7 @@ func New(d Deps) (*Handler, error) {
 		d.Now = time.Now
 	}
 	if d.ClientKey == nil {
-		d.ClientKey = remoteNetwork
+		d.ClientKey = clientlimit.RemoteNetwork
 	}
 	if d.ClientBurst == 0 {
 		d.ClientBurst = 10
@@ -140,7 +141,7 @@ func New(d Deps) (*Handler, error) {
 	}
 	d.BaseURL = strings.TrimRight(d.BaseURL, "/")
 	h := &Handler{d: d, prefix: strings.TrimRight(u.Path, "/"), pages: map[string]*htmltemplate.Template{},
-		byClient: newLimiterTable(d.ClientEvery, d.ClientBurst), byAddr: newLimiterTable(d.AddressEvery, d.AddressBurst)}
+		byClient: clientlimit.New(d.ClientEvery, d.ClientBurst), byAddr: clientlimit.New(d.AddressEvery, d.AddressBurst)}
 	if h.cat, err = templates.LoadCatalog(d.Templates, catalogFile); err != nil {
 		return nil, fmt.Errorf("public: %w", err)
 	}
@@ -356,7 +357,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.d.Now()
-	if !h.byClient.allow(h.d.ClientKey(r), now) {
+	if !h.byClient.Allow(h.d.ClientKey(r), now) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(h.d.ClientEvery.Seconds())))
 		h.message(w, r, http.StatusTooManyRequests, lang, "slow.title", []string{h.t(lang, "slow.body")})
 		return
@@ -397,7 +398,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	// Per target mailbox (plus-addresses are one mailbox): silently drop,
 	// with the same page, so that the limit reveals nothing about the
 	// address.
-	if !h.byAddr.allow(subscribers.Mailbox(clean.Email), now) {
+	if !h.byAddr.Allow(subscribers.Mailbox(clean.Email), now) {
 		done()
 		return
 	}

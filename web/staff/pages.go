@@ -74,7 +74,7 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
 		if !ok {
 			d = digest.Digest{Key: iss.Digest, Timezone: h.a.Cfg.Timezone}
 		}
-		row := historyRow{Issue: iss, Digest: d, Loc: d.Location(), WebURL: fmt.Sprintf("/issues/%d", iss.ID), Totals: totals[iss.ID]}
+		row := historyRow{Issue: iss, Digest: d, Loc: d.Location(), WebURL: fmt.Sprintf("%s/issues/%d", strings.TrimSuffix(h.prefix, "/staff"), iss.ID), Totals: totals[iss.ID]}
 		row.Bounced = row.Totals.Rejected
 		end, ok := nextStart[iss.Digest]
 		if !ok {
@@ -310,7 +310,7 @@ func (h *Handler) removeSubscriber(w http.ResponseWriter, r *http.Request, s *se
 	}
 	// The audit log keeps no address of someone who asked to be forgotten.
 	h.audit(r.Context(), s.Email, "remove subscriber", 0, "")
-	h.done(w, r, s, prefix+"/subscribers", h.tr(lang, "sub.removed", "email", email))
+	h.done(w, r, s, h.prefix+"/subscribers", h.tr(lang, "sub.removed", "email", email))
 }
 
 // ---- feeds ----
@@ -336,5 +336,5 @@ func (h *Handler) reenableFeed(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	h.audit(r.Context(), s.Email, "reenable feed", 0, name)
-	h.done(w, r, s, prefix+"/feeds", h.tr(h.lang(r), "feeds.reenabled", "feed", name))
+	h.done(w, r, s, h.prefix+"/feeds", h.tr(h.lang(r), "feeds.reenabled", "feed", name))
 }
