@@ -31,7 +31,9 @@ func (h *Handler) digestByKey(key string) (digest.Digest, bool) {
 // config: the issue can be looked at, not approved, rescheduled or sent.
 type missingDigest string
 
-func (m missingDigest) Error() string { return fmt.Sprintf("digest %q is not in the config", string(m)) }
+func (m missingDigest) Error() string {
+	return fmt.Sprintf("digest %q is not in the config", string(m))
+}
 
 // liveDigest returns the configured digest of an issue, or a
 // missingDigest error.

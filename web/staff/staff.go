@@ -20,8 +20,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
