@@ -162,7 +162,7 @@ func serveDemo(ctx context.Context, a *app.App, site net.Listener, stdout io.Wri
 	fmt.Fprintf(stdout, "  archive              %s/issues\n", base)
 	fmt.Fprintf(stdout, "  subscribe            %s/subscribe\n", base)
 	fmt.Fprintf(stdout, "  staff area           %s/staff/  (editor@localhost / %s)\n", base, pw)
-	return web.ServeListener(ctx, site, web.Handler(a.DB, a.Log, append(parts, staffArea)...))
+	return web.ServeListener(ctx, site, web.StrictTransport(base, web.Handler(a.DB, a.Log, append(parts, staffArea)...)))
 }
 
 // demoFeedHandler serves the embedded sample feeds with dates relative to now.
