@@ -81,9 +81,11 @@ func runDemo(ctx context.Context, stdout io.Writer, log *slog.Logger, serve bool
 	cfg.Database = demoDB
 	cfg.OutboxDir = demoOutbox
 	cfg.Sender.PostalAddress = "Sở Ngoại vụ Hải Phòng, 18 Hoàng Diệu, Hồng Bàng, Hải Phòng, Việt Nam"
+	// The sample feeds are served on loopback, which only feeds marked
+	// allow_private may be fetched from.
 	cfg.Feeds = []feeds.Source{
-		{Name: "Cổng thông tin Hải Phòng (mẫu)", URL: base + "/haiphong-vi.rss", Language: "vi", Timezone: cfg.Timezone},
-		{Name: "World & Vietnam Report (sample)", URL: base + "/wvr-en.atom", Language: "en", Timezone: cfg.Timezone},
+		{Name: "Cổng thông tin Hải Phòng (mẫu)", URL: base + "/haiphong-vi.rss", Language: "vi", Timezone: cfg.Timezone, AllowPrivate: true},
+		{Name: "World & Vietnam Report (sample)", URL: base + "/wvr-en.atom", Language: "en", Timezone: cfg.Timezone, AllowPrivate: true},
 	}
 	cfg.Digests = []digest.Digest{{Key: "weekly", Schedule: "0 8 * * FRI"}}
 	cfg.Digests[0].Defaults(cfg.Timezone, cfg.ThemeKeys())
