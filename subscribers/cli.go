@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 )
@@ -161,17 +162,21 @@ func PrintImportReport(w io.Writer, name string, rep ImportReport) {
 }
 
 // CLIExport writes every subscriber as CSV to path (-export FILE.csv), or
-// to stdout when path is "-". The file is written to a temporary name and
-// renamed, so a failed export never leaves half a file.
+// to stdout when path is "-". The file is written to a new temporary file
+// (mode 0600) beside path and renamed, so a failed export never leaves
+// half a file and no existing file or link is written through.
 func (s *Store) CLIExport(ctx context.Context, stdout io.Writer, path string) error {
 	if path == "-" {
 		return s.ExportCSV(ctx, stdout)
 	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	// A new file of our own (O_EXCL, random name, 0600) in the target's
+	// directory, so that the rename is atomic and nothing planted there
+	// (a link named FILE.tmp) is followed.
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
+	tmp := f.Name()
 	if err := s.ExportCSV(ctx, f); err != nil {
 		f.Close()
 		os.Remove(tmp)
@@ -182,6 +187,7 @@ func (s *Store) CLIExport(ctx context.Context, stdout io.Writer, path string) er
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	counts, _ := s.Counts(ctx)

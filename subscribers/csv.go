@@ -15,7 +15,8 @@ var ExportHeader = []string{"email", "name", "language", "themes", "status", "pa
 
 // ExportCSV writes every subscriber as CSV with a header row. The first
 // four columns are the import format; ImportCSV reads the file back,
-// keeping unsubscribed and bounced readers in those states.
+// keeping unsubscribed and bounced readers in those states. No field can
+// run as a spreadsheet formula (see csvSafe).
 func (s *Store) ExportCSV(ctx context.Context, w io.Writer) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+cols+` FROM subscribers ORDER BY id`)
 	if err != nil {
@@ -37,8 +38,12 @@ func (s *Store) ExportCSV(ctx context.Context, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := cw.Write([]string{sub.Email, csvSafe(sub.Name), sub.Language, strings.Join(sub.Themes, ";"), sub.Status,
-			strconv.FormatBool(sub.Paused), sub.Timezone, strconv.Itoa(sub.BounceCount), ts(sub.CreatedAt), ts(sub.ConfirmedAt), ts(sub.StatusAt)}); err != nil {
+		row := []string{sub.Email, sub.Name, sub.Language, strings.Join(sub.Themes, ";"), sub.Status,
+			strconv.FormatBool(sub.Paused), sub.Timezone, strconv.Itoa(sub.BounceCount), ts(sub.CreatedAt), ts(sub.ConfirmedAt), ts(sub.StatusAt)}
+		for i := range row {
+			row[i] = csvSafe(row[i])
+		}
+		if err := cw.Write(row); err != nil {
 			return err
 		}
 	}
@@ -49,11 +54,25 @@ func (s *Store) ExportCSV(ctx context.Context, w io.Writer) error {
 	return cw.Error()
 }
 
-// csvSafe defuses spreadsheet formulas in a free-text field (a name typed
-// into the public form as "=HYPERLINK(...)").
+// formulaStart are the first characters that make a spreadsheet cell a
+// formula.
+const formulaStart = "=+-@\t\r"
+
+// csvSafe defuses a spreadsheet formula in any exported field (a name
+// "=HYPERLINK(...)", an address "=cmd|...@example.org"): an apostrophe
+// before it makes the cell text. ImportCSV takes the apostrophe off again
+// (see csvUnsafe), so an export imports back unchanged.
 func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if s != "" && strings.ContainsRune(formulaStart, rune(s[0])) {
 		return "'" + s
+	}
+	return s
+}
+
+// csvUnsafe undoes csvSafe.
+func csvUnsafe(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune(formulaStart, rune(s[1])) {
+		return s[1:]
 	}
 	return s
 }

@@ -518,7 +518,7 @@ func (c *csvLines) next(s *Store) (importRow, *LineError, error) {
 			if !ok || i >= len(rec) {
 				return ""
 			}
-			return strings.TrimSpace(rec[i])
+			return csvUnsafe(strings.TrimSpace(rec[i]))
 		}
 		sub := Subscriber{Email: field("email"), Name: field("name"), Language: field("language"), Themes: []string{field("themes")}, Timezone: field("timezone")}
 		switch st := strings.ToLower(field("status")); st {

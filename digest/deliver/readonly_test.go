@@ -2,6 +2,8 @@ package deliver
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -43,5 +45,31 @@ func TestStatusOnlyReads(t *testing.T) {
 	}
 	if n := len(ts.counts()); n != 3 {
 		t.Errorf("%d recipients reached, want 3 (each once)", n)
+	}
+}
+
+// Dry-run .eml files carry each reader's personal links: they are written
+// readable by their owner only, in a directory made for them the same way.
+func TestDryRunFilesArePrivate(t *testing.T) {
+	_, mk := openDB(t)
+	db := mk(Config{}).db
+	dir := filepath.Join(t.TempDir(), "outbox")
+	e := NewDirEngine(db, dir, nil)
+	if sum, err := e.Send(context.Background(), job(4, newPeople(2))); err != nil || sum.Sent != 2 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	st, _ := os.Stat(dir)
+	if m := st.Mode().Perm(); m != 0o700 {
+		t.Errorf("outbox directory mode %o, want 700", m)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 2 {
+		t.Fatalf("files: %v", ents)
+	}
+	for _, ent := range ents {
+		info, _ := ent.Info()
+		if m := info.Mode().Perm(); m != 0o600 {
+			t.Errorf("%s: mode %o, want 600", ent.Name(), m)
+		}
 	}
 }
