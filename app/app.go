@@ -100,11 +100,17 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	tfs, err := templates.FS(cfg.TemplatesDir)
 	if err != nil {
-		return nil, fmt.Errorf("templates_dir: %w", err)
+		return nil, cfg.Explain("templates_dir", err)
 	}
 	renderer, err := render.New(tfs)
 	if err != nil {
+		if cfg.TemplatesDir != "" {
+			return nil, cfg.Explain("templates_dir", err)
+		}
 		return nil, fmt.Errorf("templates: %w", err)
+	}
+	if w := store.PermissionWarning(cfg.Database); w != "" {
+		log.Warn("database readable by others", "warning", w)
 	}
 	lock, err := store.LockShared(cfg.Database)
 	if err != nil {

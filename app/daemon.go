@@ -68,7 +68,7 @@ func (a *App) Run(ctx context.Context, parts ...web.Registrar) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			h := web.Handler(a.DB, a.Log, parts...)
+			h := web.StrictTransport(a.Cfg.HTTP.BaseURL, web.Handler(a.DB, a.Log, parts...))
 			err := web.Serve(ctx, a.Cfg.HTTP.Listen, h, func(addr net.Addr) {
 				a.Log.Info("http server listening", "addr", addr.String(), "base_url", a.Cfg.HTTP.BaseURL)
 			})

@@ -38,7 +38,7 @@ func TestHealthzFailsOnWhatMatters(t *testing.T) {
 	defer gone.Close()
 	cfg := config.Default()
 	cfg.Database = filepath.Join(t.TempDir(), "hp.db")
-	cfg.Feeds = []feeds.Source{{Name: "Portal", URL: gone.URL + "/rss", Language: "vi", Timezone: cfg.Timezone}}
+	cfg.Feeds = []feeds.Source{{Name: "Portal", URL: gone.URL + "/rss", Language: "vi", Timezone: cfg.Timezone, AllowPrivate: true}}
 	a, err := New(context.Background(), cfg, Options{DryRunDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -459,6 +460,7 @@ func (s *sim) crash() {
 	if _, err := s.app.DB.Exec(`VACUUM INTO ?`, snap); err != nil {
 		s.t.Fatal(err)
 	}
+	os.Chmod(snap, 0o600) // the mode of the database it stands for
 	s.cancel()
 	<-s.done
 	s.app.Close()

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -137,6 +138,13 @@ func (c *Config) explain(err error) error {
 		return fmt.Errorf("%s: %s%s: %s", prefix, lineOf(c.text, ke.Key), ke.Key, ke.Reason)
 	}
 	return fmt.Errorf("%s: %w", prefix, err)
+}
+
+// Explain turns err, a problem with what key points at (a file or a
+// directory the config names), into an error naming the config file, the
+// key's line and the key, as Parse's errors do.
+func (c *Config) Explain(key string, err error) error {
+	return c.explain(&KeyError{key, err.Error()})
 }
 
 // Default returns a config with every default filled in and no feeds: the
@@ -307,6 +315,34 @@ type KeyError struct {
 
 func (e *KeyError) Error() string { return e.Key + ": " + e.Reason }
 
+// plainRelays refuses tls = "none" for a relay on another machine: the
+// SMTP password and every reader's address would cross the network in
+// clear text.
+func (c *Config) plainRelays() error {
+	type relay struct{ key, host, tls string }
+	rs := []relay{{"smtp.tls", c.SMTP.Host, c.SMTP.TLS}}
+	if len(c.SMTP.Relays) > 0 {
+		rs = rs[:0]
+		for i, r := range c.SMTP.Relays {
+			rs = append(rs, relay{fmt.Sprintf("smtp.relays[%d].tls", i), r.Host, r.TLS})
+		}
+	}
+	for _, r := range rs {
+		if strings.EqualFold(r.tls, "none") && !isLoopback(r.host) {
+			return &KeyError{r.key, fmt.Sprintf(`"none" sends the password and every reader's address in clear text to %s: only for a relay on this machine (localhost); use starttls or tls`, r.host)}
+		}
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
 // Validate checks everything written in the config (see Require for what
 // some commands need besides).
 func (c *Config) Validate() error {
@@ -331,6 +367,9 @@ func (c *Config) Validate() error {
 	// (the daemon, -send-now without -dry-run) require one (see Require).
 	if c.SMTP.Host != "" || len(c.SMTP.Relays) > 0 {
 		if err := c.SMTP.ValidateSettings(); err != nil {
+			return err
+		}
+		if err := c.plainRelays(); err != nil {
 			return err
 		}
 	}

@@ -68,6 +68,9 @@ func TestBrokenConfigNamesKeyAndLine(t *testing.T) {
 		{"bad sender", `address = "digest@example.org"|address = "not an address"`, `line 8: sender.address`},
 		{"bad duration", `interval = "20m"|interval = "often"`, `line 17`},
 		{"unknown theme", `key = "weekly"|key = "weekly"` + "\nthemes = [\"sport\"]", `digests[0].themes: unknown theme "sport"`},
+		{"plain smtp to another machine", `host = "smtp.example.org"|host = "smtp.example.org"` + "\ntls = \"none\"", `line 12: smtp.tls: "none" sends`},
+		{"plain smtp relay in a pool", `host = "smtp.example.org"|host = "smtp.example.org"` + "\n[[smtp.relays]]\nhost = \"127.0.0.1\"\ntls = \"none\"\n[[smtp.relays]]\nhost = \"10.0.0.5\"\ntls = \"none\"",
+			`line 17: smtp.relays[1].tls: "none" sends`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -83,6 +86,16 @@ func TestBrokenConfigNamesKeyAndLine(t *testing.T) {
 				t.Fatalf("error %q\nwant it to contain %q and the file name", err, c.want)
 			}
 		})
+	}
+}
+
+// tls = "none" is fine for a relay on this machine (a local Postfix).
+func TestPlainSMTPToThisMachine(t *testing.T) {
+	for _, host := range []string{"localhost", "127.0.0.1", "::1"} {
+		cfg := strings.Replace(valid, `host = "smtp.example.org"`, "host = \""+host+"\"\ntls = \"none\"", 1)
+		if _, err := Parse("test.toml", []byte(cfg)); err != nil {
+			t.Errorf("%s: %v", host, err)
+		}
 	}
 }
 

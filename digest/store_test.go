@@ -64,8 +64,8 @@ func newFixture(t *testing.T) *fixture {
 	}
 	fs := feeds.NewStore(db)
 	if err := fs.SyncSources(ctx, []feeds.Source{
-		{Name: "A", URL: srv.URL + "/a", Language: "vi", Timezone: "Asia/Ho_Chi_Minh"},
-		{Name: "B", URL: srv.URL + "/b", Language: "en", Timezone: "Asia/Ho_Chi_Minh"},
+		{Name: "A", URL: srv.URL + "/a", Language: "vi", Timezone: "Asia/Ho_Chi_Minh", AllowPrivate: true},
+		{Name: "B", URL: srv.URL + "/b", Language: "en", Timezone: "Asia/Ho_Chi_Minh", AllowPrivate: true},
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -67,6 +67,9 @@ func Migrations() store.Migration {
 		CREATE INDEX items_story_key ON items (story_key) WHERE story_key <> '';
 		CREATE INDEX items_feed_url ON items (feed_id, url);`,
 		historyMigration,
+		// A feed of the office network (allow_private in the config) may
+		// be fetched from a private address; others never are.
+		`ALTER TABLE feeds ADD COLUMN allow_private INTEGER NOT NULL DEFAULT 0;`,
 	}}
 }
 
@@ -102,10 +105,11 @@ func (s *Store) SyncSources(ctx context.Context, sources []Source) error {
 		return fmt.Errorf("feeds: sync sources: %w", err)
 	}
 	for _, src := range sources {
-		_, err := tx.ExecContext(ctx, `INSERT INTO feeds (name, url, language, interval_s, timezone, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO feeds (name, url, language, interval_s, timezone, allow_private, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET
 				configured = 1,
+				allow_private = excluded.allow_private,
 				language = excluded.language,
 				interval_s = excluded.interval_s,
 				timezone = excluded.timezone,
@@ -119,7 +123,7 @@ func (s *Store) SyncSources(ctx context.Context, sources []Source) error {
 				next_fetch_at = CASE WHEN feeds.url <> excluded.url THEN 0 ELSE feeds.next_fetch_at END,
 				retry_after_at = CASE WHEN feeds.url <> excluded.url THEN 0 ELSE feeds.retry_after_at END,
 				url = excluded.url`,
-			src.Name, src.URL, src.Language, int64(src.Interval/time.Second), src.Timezone, now)
+			src.Name, src.URL, src.Language, int64(src.Interval/time.Second), src.Timezone, src.AllowPrivate, now)
 		if err != nil {
 			return fmt.Errorf("feeds: sync source %q: %w", src.Name, err)
 		}
@@ -315,11 +319,12 @@ type feedRow struct {
 	LastFetchAt        time.Time
 	NextFetchAt        time.Time
 	RetryAfterAt       time.Time
+	AllowPrivate       bool
 }
 
 func (s *Store) feedsToFetch(ctx context.Context, dueBy time.Time) ([]feedRow, error) {
 	q := `SELECT id, name, url, language, interval_s, timezone, etag, last_modified, body_hash, ttl_s,
-		error_count, last_fetch_at, next_fetch_at, retry_after_at FROM feeds WHERE enabled = 1 AND configured = 1`
+		error_count, last_fetch_at, next_fetch_at, retry_after_at, allow_private FROM feeds WHERE enabled = 1 AND configured = 1`
 	var args []any
 	if !dueBy.IsZero() {
 		q += ` AND next_fetch_at <= ? AND retry_after_at <= ?`
@@ -335,7 +340,7 @@ func (s *Store) feedsToFetch(ctx context.Context, dueBy time.Time) ([]feedRow, e
 		var f feedRow
 		var iv, ttl, last, next, retry int64
 		if err := rows.Scan(&f.ID, &f.Name, &f.URL, &f.Lang, &iv, &f.Timezone, &f.ETag, &f.LastModified,
-			&f.BodyHash, &ttl, &f.ErrorCount, &last, &next, &retry); err != nil {
+			&f.BodyHash, &ttl, &f.ErrorCount, &last, &next, &retry, &f.AllowPrivate); err != nil {
 			return nil, fmt.Errorf("feeds: read feeds: %w", err)
 		}
 		f.Interval, f.TTL = time.Duration(iv)*time.Second, time.Duration(ttl)*time.Second

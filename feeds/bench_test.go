@@ -54,7 +54,7 @@ func BenchmarkPollRound(b *testing.B) {
 			st := feedstest.NewStore(b)
 			var srcs []feeds.Source
 			for i := 0; i < nFeeds; i++ {
-				srcs = append(srcs, feeds.Source{Name: fmt.Sprint("f", i), URL: fmt.Sprintf("%s/f%d", srv.URL, i), Language: "vi"})
+				srcs = append(srcs, feeds.Source{Name: fmt.Sprint("f", i), URL: fmt.Sprintf("%s/f%d", srv.URL, i), Language: "vi", AllowPrivate: true})
 			}
 			ctx := context.Background()
 			if err := st.SyncSources(ctx, srcs); err != nil {

@@ -66,7 +66,7 @@ func TestCorpusIngestion(t *testing.T) {
 		rel, _ := filepath.Rel(corpusDir, f)
 		rel = filepath.ToSlash(rel)
 		byPath["/"+rel] = f
-		srcs = append(srcs, Source{Name: rel, URL: "", Language: "en"})
+		srcs = append(srcs, Source{Name: rel, URL: "", Language: "en", AllowPrivate: true})
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := byPath[r.URL.Path]

@@ -3,7 +3,8 @@
 // and poll scheduling. Tables: feeds, items.
 //
 // Pipeline for one feed: conditional GET with the project's own client
-// (timeout, size limit after decompression, User-Agent, gzip, stored
+// (public addresses only unless the feed allows private ones, no https to
+// http redirects; timeout, size limit after decompression, User-Agent, gzip, stored
 // ETag/Last-Modified; 304 or an identical body = nothing parsed) → decoding
 // to UTF-8 NFC (the bytes win over a lying prolog) → gofeed → per item:
 // normalised link, plain-text title (entities decoded, also double-escaped),
@@ -34,6 +35,7 @@
 //	language = "vi"            # vi | en
 //	interval = "20m"           # optional; RSS <ttl> and Cache-Control max-age act as floors
 //	timezone = "Asia/Ho_Chi_Minh"  # optional; for dates without a zone
+//	allow_private = false      # true only for a feed on the office network (private addresses)
 package feeds
 
 import (
@@ -50,6 +52,10 @@ type Source struct {
 	Language string        `toml:"language"` // "vi" or "en": the language of its items
 	Interval time.Duration `toml:"interval"` // how often to poll; default Config.DefaultInterval
 	Timezone string        `toml:"timezone"` // for dates without a zone; default Asia/Ho_Chi_Minh
+	// AllowPrivate lets the feed be fetched from a loopback, private or
+	// link-local address (a portal on the office network). Without it such
+	// addresses are refused, also through DNS and redirects.
+	AllowPrivate bool `toml:"allow_private"`
 }
 
 // Config holds the fetch settings ([fetch] in the TOML file) and the sources.

@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -70,14 +71,19 @@ func (r Report) NewItems() []Item {
 
 // Poller fetches feeds with the project's own HTTP client.
 type Poller struct {
-	cfg    Config
-	store  *Store
-	log    *slog.Logger
-	client *http.Client
-	global chan struct{}
-	mu     sync.Mutex
-	hosts  map[string]chan struct{}
-	now    func() time.Time
+	cfg   Config
+	store *Store
+	log   *slog.Logger
+	// client fetches feeds from public addresses only; privateClient the
+	// feeds marked allow_private (see newClient).
+	client, privateClient *http.Client
+	// treatAsPublic lets tests stand a loopback server in for a host on
+	// the internet.
+	treatAsPublic func(netip.AddrPort) bool
+	global        chan struct{}
+	mu            sync.Mutex
+	hosts         map[string]chan struct{}
+	now           func() time.Time
 	// observe, if set, is told of every fetch (see Observe).
 	observe func(FeedResult, time.Duration)
 	clock   clock.Clock
@@ -89,21 +95,10 @@ func NewPoller(cfg Config, st *Store, log *slog.Logger) *Poller {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = cfg.PerHost
-	tr.ResponseHeaderTimeout = cfg.Timeout
-	client := &http.Client{
-		Transport: tr,
-		Timeout:   cfg.Timeout,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= defaultRedirectLimit {
-				return fmt.Errorf("%w (stopped after %d)", ErrTooManyRedirects, len(via))
-			}
-			return nil
-		},
-	}
-	return &Poller{cfg: cfg, store: st, log: log, client: client,
+	p := &Poller{cfg: cfg, store: st, log: log,
 		global: make(chan struct{}, cfg.Concurrency), hosts: map[string]chan struct{}{}, now: time.Now, clock: clock.Real}
+	p.client, p.privateClient = p.newClient(true), p.newClient(false)
+	return p
 }
 
 // SetClock replaces the clock the poller schedules and waits by.
@@ -113,9 +108,10 @@ func (p *Poller) SetClock(c clock.Clock) {
 }
 
 // SetDialer replaces how the poller opens connections (an in-memory
-// network in tests that simulate time).
+// network in tests that simulate time); the address check goes with it.
 func (p *Poller) SetDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) {
 	p.client.Transport.(*http.Transport).DialContext = dial
+	p.privateClient.Transport.(*http.Transport).DialContext = dial
 }
 
 // FetchAll fetches every enabled feed now (concurrently), stores new items and
@@ -368,7 +364,7 @@ func (p *Poller) get(ctx context.Context, f feedRow) (response, error) {
 	if f.LastModified != "" {
 		req.Header.Set("If-Modified-Since", f.LastModified)
 	}
-	resp, err := p.client.Do(req)
+	resp, err := p.clientFor(f).Do(req)
 	if err != nil {
 		return r, p.transportError(err)
 	}
@@ -429,7 +425,7 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 }
 
 func (p *Poller) transportError(err error) error {
-	if errors.Is(err, ErrTooManyRedirects) || errors.Is(err, ErrTooLarge) {
+	if errors.Is(err, ErrTooManyRedirects) || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrInsecureRedirect) {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			return ue.Err

@@ -54,7 +54,7 @@ func TestSameStoryInTwoFeedsIsOneStory(t *testing.T) {
 	p := NewPoller(Config{}, st, nil)
 	ctx := context.Background()
 	// Fetch A first so its item is the story's first.
-	if err := st.SyncSources(ctx, []Source{{Name: "A", URL: fs.URL + "/a", Language: "vi"}}); err != nil {
+	if err := st.SyncSources(ctx, []Source{{Name: "A", URL: fs.URL + "/a", Language: "vi", AllowPrivate: true}}); err != nil {
 		t.Fatal(err)
 	}
 	p.FetchAll(ctx)

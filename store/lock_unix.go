@@ -25,7 +25,7 @@ func LockExclusive(dbPath string) (*Lock, error) { return lock(dbPath, unix.LOCK
 
 func lock(dbPath string, how int) (*Lock, error) {
 	if dir := filepath.Dir(dbPath); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("store: create directory for %s: %w", dbPath, err)
 		}
 	}

@@ -10,17 +10,21 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
 )
 
 // Open opens (creating if needed) the SQLite file at path with WAL, a busy
-// timeout and foreign keys on every connection.
+// timeout and foreign keys on every connection. A new file is readable by
+// its owner only (SQLite gives its -wal and -shm files the same mode), in
+// a directory made for it readable by its owner only.
 func Open(path string) (*sql.DB, error) { return OpenWith(path, Options{}) }
 
 // Options change how OpenWith sets up each connection.
@@ -29,20 +33,29 @@ type Options struct {
 	// (Litestream): SQLite's automatic checkpoint is turned off, so that
 	// nothing in this process checkpoints behind the replicator's back.
 	ExternalCheckpoints bool
+	// BusyTimeout is how long a statement waits for another connection's
+	// write lock before failing with SQLITE_BUSY (default 10s).
+	BusyTimeout time.Duration
 }
+
+// DefaultBusyTimeout is the wait for a write lock held by another
+// connection.
+const DefaultBusyTimeout = 10 * time.Second
 
 // OpenWith is Open with options.
 func OpenWith(path string, o Options) (*sql.DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("store: empty database path")
 	}
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
-		}
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
+	busy := o.BusyTimeout
+	if busy <= 0 {
+		busy = DefaultBusyTimeout
 	}
 	q := url.Values{}
-	pragmas := []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"}
+	pragmas := []string{fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()), "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"}
 	if o.ExternalCheckpoints {
 		pragmas = append(pragmas, "wal_autocheckpoint(0)")
 	}
@@ -50,7 +63,7 @@ func OpenWith(path string, o Options) (*sql.DB, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate") // writers take the lock up front: no deadlocked upgrades
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := sql.Open("sqlite", URI(path)+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -61,6 +74,48 @@ func OpenWith(path string, o Options) (*sql.DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// URI is the SQLite file: URI of path, without parameters: the characters
+// a URI gives a meaning ('?', '#', '%') are escaped, so that they stay part
+// of the file name.
+func URI(path string) string {
+	return "file:" + uriEscaper.Replace(filepath.Clean(path))
+}
+
+var uriEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+
+// createPrivate makes the database file (and its directory) readable by
+// the owner only when it does not exist yet; an existing file keeps its
+// mode (see PermissionWarning).
+func createPrivate(path string) error {
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("store: create directory for %s: %w", path, err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: create %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// PermissionWarning returns a sentence for the operator when the database
+// at path may be read by users other than its owner ("" when it may not,
+// or does not exist).
+func PermissionWarning(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	if m := st.Mode().Perm(); m&0o077 != 0 {
+		return fmt.Sprintf("%s has mode %o: other users on this machine can read every reader's address, the staff's password hashes and the link-signing secret; chmod 600 %s (and its -wal and -shm files)", path, m, path)
+	}
+	return ""
 }
 
 // Migration is the ordered list of schema steps of one component. Step i

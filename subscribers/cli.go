@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 )
@@ -102,20 +103,35 @@ var ErrNothingImported = errors.New("every line was rejected; nothing was import
 // CLIImport imports a CSV file (-import FILE.csv) and prints the report,
 // each rejected or skipped line with its number and a summary. Rejected
 // lines do not make it fail while other lines were imported; it returns an
-// error only when the file cannot be read or nothing in it could be
-// imported (ErrNothingImported, wrapped).
-func (s *Store) CLIImport(ctx context.Context, w io.Writer, path string) error {
+// error only when the file cannot be read, nothing in it could be imported
+// (ErrNothingImported, wrapped), or the import stopped part way (then the
+// report says up to which line the file was applied). progress, if not
+// nil, is told the counts after each committed batch; size is the file's.
+func (s *Store) CLIImport(ctx context.Context, w io.Writer, path string, progress func(p ImportProgress, size int64)) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	rep, err := s.ImportCSV(ctx, f)
+	var size int64
+	if st, err := f.Stat(); err == nil {
+		size = st.Size()
+	}
+	opts := ImportOptions{}
+	if progress != nil {
+		opts.Progress = func(p ImportProgress) { progress(p, size) }
+	}
+	rep, err := s.ImportCSVWith(ctx, f, opts)
 	if err != nil {
-		return fmt.Errorf("import %s: %w (nothing was imported)", path, err)
+		PrintImportReport(w, path, rep)
+		if rep.Lines == 0 {
+			return fmt.Errorf("import %s: %w (nothing was imported)", path, err)
+		}
+		return fmt.Errorf("import %s stopped after line %d: %w (lines 1 to %d are imported; run the same import again to do the rest: nothing is changed twice)",
+			path, rep.Lines, err, rep.Lines)
 	}
 	PrintImportReport(w, path, rep)
-	if n := len(rep.Problems); n > 0 {
+	if n := rep.Rejected; n > 0 {
 		if rep.Added+rep.Updated+rep.Skipped == 0 {
 			return fmt.Errorf("import %s: %w (%s)", path, ErrNothingImported, lines(n))
 		}
@@ -133,9 +149,12 @@ func lines(n int) string {
 
 // PrintImportReport writes rep for a person (also used by the staff UI).
 func PrintImportReport(w io.Writer, name string, rep ImportReport) {
-	fmt.Fprintf(w, "%s: %d added, %d updated, %d unchanged or skipped, %d rejected\n", name, rep.Added, rep.Updated, rep.Skipped, len(rep.Problems))
+	fmt.Fprintf(w, "%s: %d added, %d updated, %d unchanged or skipped, %d rejected\n", name, rep.Added, rep.Updated, rep.Skipped, rep.Rejected)
 	for _, p := range rep.Problems {
 		fmt.Fprintf(w, "  line %d: rejected: %v\n", p.Line, p.Err)
+	}
+	if more := rep.Unlisted(); more > 0 {
+		fmt.Fprintf(w, "  ... and %d more rejected lines not listed\n", more)
 	}
 	for _, p := range rep.SkippedLines {
 		fmt.Fprintf(w, "  line %d: skipped: %v\n", p.Line, p.Err)
@@ -143,17 +162,21 @@ func PrintImportReport(w io.Writer, name string, rep ImportReport) {
 }
 
 // CLIExport writes every subscriber as CSV to path (-export FILE.csv), or
-// to stdout when path is "-". The file is written to a temporary name and
-// renamed, so a failed export never leaves half a file.
+// to stdout when path is "-". The file is written to a new temporary file
+// (mode 0600) beside path and renamed, so a failed export never leaves
+// half a file and no existing file or link is written through.
 func (s *Store) CLIExport(ctx context.Context, stdout io.Writer, path string) error {
 	if path == "-" {
 		return s.ExportCSV(ctx, stdout)
 	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	// A new file of our own (O_EXCL, random name, 0600) in the target's
+	// directory, so that the rename is atomic and nothing planted there
+	// (a link named FILE.tmp) is followed.
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
+	tmp := f.Name()
 	if err := s.ExportCSV(ctx, f); err != nil {
 		f.Close()
 		os.Remove(tmp)
@@ -164,6 +187,7 @@ func (s *Store) CLIExport(ctx context.Context, stdout io.Writer, path string) er
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	counts, _ := s.Counts(ctx)

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/haiphong/hpdigest/store"
 )
 
-// SubscribeRequest is what the public form sends.
+// SubscribeRequest is what the public form sends. It carries no free
+// text: whatever a visitor could type would go out in the confirmation
+// mail, under the office's name, to an address of their choosing.
 type SubscribeRequest struct {
 	Email    string
-	Name     string
 	Language string
 	Themes   []string
 }
@@ -23,8 +26,9 @@ type SubscribeResult struct {
 	Subscriber Subscriber
 	// New is true when the address was not on the list.
 	New bool
-	// SendConfirmation is false when a confirmation went to this address
-	// less than confirm_resend_interval ago.
+	// SendConfirmation is false when a confirmation went to this mailbox
+	// (under this address or another of its plus-addresses) less than
+	// confirm_resend_interval ago.
 	SendConfirmation bool
 }
 
@@ -33,9 +37,6 @@ type SubscribeResult struct {
 func (s *Store) ValidateRequest(req SubscribeRequest) (SubscribeRequest, error) {
 	var err error
 	if req.Email, err = NormalizeEmail(req.Email); err != nil {
-		return req, err
-	}
-	if req.Name, err = CleanName(req.Name); err != nil {
 		return req, err
 	}
 	if req.Language, err = NormalizeLanguage(req.Language, s.cfg.DefaultLanguage); err != nil {
@@ -47,18 +48,46 @@ func (s *Store) ValidateRequest(req SubscribeRequest) (SubscribeRequest, error) 
 	return req, nil
 }
 
+// Mailbox names the mailbox an address delivers to, for limits on mail
+// sent to it: lower-cased, without a "+tag" in the local part (user+a@ and
+// user+b@ reach user@), and for Gmail without dots in the local part.
+func Mailbox(email string) string {
+	email = strings.ToLower(email)
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return email
+	}
+	local, domain := email[:at], email[at+1:]
+	if i := strings.IndexByte(local, '+'); i > 0 {
+		local = local[:i]
+	}
+	if domain == "gmail.com" || domain == "googlemail.com" {
+		local, domain = strings.ReplaceAll(local, ".", ""), "gmail.com"
+	}
+	return local + "@" + domain
+}
+
 // Subscribe handles the web form: a new address becomes Pending; an address
 // already on the list is left as it is except that a not-yet-confirmed
-// (pending, unsubscribed, bounced) row takes the new name, language and
-// themes, to apply once the reader confirms. A confirmed reader's choices
-// never change from this anonymous form. At most one confirmation per
-// address per confirm_resend_interval is allowed: the slot is taken here,
-// atomically; call ConfirmationSent afterwards with the outcome.
+// (pending, unsubscribed, bounced) row takes the new language and themes,
+// to apply once the reader confirms. A confirmed reader's choices never
+// change from this anonymous form. At most one confirmation per mailbox
+// (see Mailbox) per confirm_resend_interval is allowed: the slot is taken
+// here, atomically; call ConfirmationSent afterwards with the outcome.
 func (s *Store) Subscribe(ctx context.Context, req SubscribeRequest) (SubscribeResult, error) {
 	req, err := s.ValidateRequest(req)
 	if err != nil {
 		return SubscribeResult{}, err
 	}
+	var res SubscribeResult
+	err = store.RetryBusy(ctx, func() error {
+		res, err = s.subscribe(ctx, req)
+		return err
+	})
+	return res, err
+}
+
+func (s *Store) subscribe(ctx context.Context, req SubscribeRequest) (SubscribeResult, error) {
 	now := s.now()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -69,7 +98,7 @@ func (s *Store) Subscribe(ctx context.Context, req SubscribeRequest) (SubscribeR
 	cur, err := scanSub(tx.QueryRowContext(ctx, `SELECT `+cols+` FROM subscribers WHERE email = ?`, req.Email))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		cur, err = insertSub(ctx, tx, Subscriber{Email: req.Email, Name: req.Name, Language: req.Language, Themes: req.Themes, Status: Pending}, now, "web form")
+		cur, err = insertSub(ctx, tx, Subscriber{Email: req.Email, Language: req.Language, Themes: req.Themes, Status: Pending}, now, "web form")
 		if err != nil {
 			return res, err
 		}
@@ -81,21 +110,26 @@ func (s *Store) Subscribe(ctx context.Context, req SubscribeRequest) (SubscribeR
 			return res, err
 		}
 		if cur.Status != Confirmed {
-			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET name = ?, language = ?, themes = ?, updated_at = ? WHERE id = ?`,
-				req.Name, req.Language, strings.Join(req.Themes, " "), now.Unix(), cur.ID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET language = ?, themes = ?, updated_at = ? WHERE id = ?`,
+				req.Language, strings.Join(req.Themes, " "), now.Unix(), cur.ID); err != nil {
 				return res, err
 			}
-			cur.Name, cur.Language, cur.Themes = req.Name, req.Language, req.Themes
+			cur.Language, cur.Themes = req.Language, req.Themes
 		}
 	}
-	// Take the confirmation slot if the last one is old enough.
-	r, err := tx.ExecContext(ctx, `UPDATE subscribers SET confirm_sent_at = ? WHERE id = ? AND confirm_sent_at <= ?`,
-		now.Unix(), cur.ID, now.Add(-s.cfg.ConfirmResendInterval).Unix())
+	// Take the mailbox's confirmation slot if its last one is old enough.
+	r, err := tx.ExecContext(ctx, `INSERT INTO subscriber_confirm_slots (mailbox, sent_at) VALUES (?, ?)
+		ON CONFLICT (mailbox) DO UPDATE SET sent_at = excluded.sent_at WHERE sent_at <= ?`,
+		Mailbox(cur.Email), now.Unix(), now.Add(-s.cfg.ConfirmResendInterval).Unix())
 	if err != nil {
 		return res, err
 	}
 	n, _ := r.RowsAffected()
-	res.SendConfirmation = n == 1
+	if res.SendConfirmation = n == 1; res.SendConfirmation {
+		if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET confirm_sent_at = ? WHERE id = ?`, now.Unix(), cur.ID); err != nil {
+			return res, err
+		}
+	}
 	res.Subscriber = cur
 	return res, tx.Commit()
 }
@@ -104,11 +138,20 @@ func (s *Store) Subscribe(ctx context.Context, req SubscribeRequest) (SubscribeR
 // on success an event, on failure the slot is given back so that the reader
 // can try again at once.
 func (s *Store) ConfirmationSent(ctx context.Context, id int64, sendErr error) error {
-	if sendErr != nil {
-		_, err := s.db.ExecContext(ctx, `UPDATE subscribers SET confirm_sent_at = 0 WHERE id = ?`, id)
-		return err
-	}
-	return addEvent(ctx, s.db, id, EventConfirmationSent, "", s.now())
+	return store.RetryBusy(ctx, func() error {
+		if sendErr != nil {
+			var email string
+			if err := s.db.QueryRowContext(ctx, `SELECT email FROM subscribers WHERE id = ?`, id).Scan(&email); err != nil {
+				return err
+			}
+			if _, err := s.db.ExecContext(ctx, `DELETE FROM subscriber_confirm_slots WHERE mailbox = ?`, Mailbox(email)); err != nil {
+				return err
+			}
+			_, err := s.db.ExecContext(ctx, `UPDATE subscribers SET confirm_sent_at = 0 WHERE id = ?`, id)
+			return err
+		}
+		return addEvent(ctx, s.db, id, EventConfirmationSent, "", s.now())
+	})
 }
 
 // ErrStaleToken is returned by Confirm for a confirmation link older than
@@ -119,6 +162,15 @@ var ErrStaleToken = errors.New("link older than the subscriber's last change")
 // token. Confirming twice is harmless. A link issued before the reader
 // unsubscribed (or bounced) does not bring them back.
 func (s *Store) Confirm(ctx context.Context, c Claims) (Subscriber, error) {
+	var sub Subscriber
+	err := store.RetryBusy(ctx, func() (err error) {
+		sub, err = s.confirm(ctx, c)
+		return err
+	})
+	return sub, err
+}
+
+func (s *Store) confirm(ctx context.Context, c Claims) (Subscriber, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return Subscriber{}, err
@@ -190,5 +242,8 @@ func (s *Store) PurgePending(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	n, _ := res.RowsAffected()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM subscriber_confirm_slots WHERE sent_at < ?`, s.now().Add(-s.cfg.ConfirmResendInterval).Unix()); err != nil {
+		return 0, err
+	}
 	return int(n), tx.Commit()
 }

@@ -108,7 +108,7 @@ func TestSubscribeConfirmUnsubscribeEvents(t *testing.T) {
 	tk, _ := NewTokens([]Key{testKey("k1")})
 	tk.SetClock(c.now)
 
-	res, err := s.Subscribe(ctx, SubscribeRequest{Email: "Reader@Example.com", Name: "Reader", Language: "en", Themes: []string{"fdi"}})
+	res, err := s.Subscribe(ctx, SubscribeRequest{Email: "Reader@Example.com", Language: "en", Themes: []string{"fdi"}})
 	if err != nil || !res.New || !res.SendConfirmation || res.Subscriber.Status != Pending {
 		t.Fatalf("first subscribe: %+v %v", res, err)
 	}

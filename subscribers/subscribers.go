@@ -2,7 +2,8 @@
 // theme choices, their status (pending, confirmed, unsubscribed, bounced),
 // signed tokens for confirm / preferences / unsubscribe links, and CSV
 // import/export. Tables: subscribers, subscriber_events,
-// subscriber_suppressions.
+// subscriber_suppressions, subscriber_changes, subscriber_confirm_slots and
+// the statistics tables (see stats.go).
 package subscribers
 
 import (
@@ -129,6 +130,12 @@ func Migrations() store.Migration {
 			WHEN OLD.status = 'confirmed' AND OLD.paused = 0
 			BEGIN INSERT INTO subscriber_changes (subscriber_id, at) VALUES (OLD.id, unixepoch()); END;`,
 		reportsMigration,
+		// The last confirmation mail per mailbox (see Mailbox): the
+		// plus-addresses of one mailbox share one slot.
+		`CREATE TABLE subscriber_confirm_slots (
+			mailbox TEXT PRIMARY KEY,
+			sent_at INTEGER NOT NULL
+		) WITHOUT ROWID;`,
 	}}
 }
 
@@ -234,10 +241,8 @@ func (s *Store) clean(sub *Subscriber) error {
 	if sub.Themes, err = ParseThemes(strings.Join(sub.Themes, " "), s.themes); err != nil {
 		return err
 	}
-	if sub.Timezone != "" {
-		if _, err := time.LoadLocation(sub.Timezone); err != nil {
-			return fmt.Errorf("time zone %q: %v", sub.Timezone, err)
-		}
+	if err := checkTimezone(sub.Timezone); err != nil {
+		return err
 	}
 	switch sub.Status {
 	case "":
@@ -245,6 +250,21 @@ func (s *Store) clean(sub *Subscriber) error {
 	case Pending, Confirmed, Unsubscribed, Bounced:
 	default:
 		return fmt.Errorf("unknown status %q", sub.Status)
+	}
+	return nil
+}
+
+// checkTimezone accepts "" (the configured default) and IANA zone names;
+// "Local" (this server's zone, whatever it is) is not a reader's zone.
+func checkTimezone(tz string) error {
+	if tz == "" {
+		return nil
+	}
+	if tz == "Local" {
+		return fmt.Errorf("time zone %q: name the reader's zone (e.g. Asia/Tokyo)", tz)
+	}
+	if _, err := time.LoadLocation(tz); err != nil {
+		return fmt.Errorf("time zone %q: %v", tz, err)
 	}
 	return nil
 }
@@ -272,7 +292,7 @@ func (s *Store) add(ctx context.Context, sub Subscriber, how string) (Subscriber
 	return sub, tx.Commit()
 }
 
-func insertSub(ctx context.Context, tx *sql.Tx, sub Subscriber, now time.Time, how string) (Subscriber, error) {
+func insertSub(ctx context.Context, tx execer, sub Subscriber, now time.Time, how string) (Subscriber, error) {
 	t := now.Unix()
 	var confirmedAt int64
 	if sub.Status == Confirmed {
@@ -472,7 +492,7 @@ func (s *Store) ConfirmedAfter(ctx context.Context, afterID int64, limit int) ([
 
 // setStatus moves a subscriber to status inside tx (recording the event)
 // when it differs; it reports whether anything changed.
-func setStatus(ctx context.Context, tx *sql.Tx, id int64, status, detail string, now time.Time) (bool, error) {
+func setStatus(ctx context.Context, tx execer, id int64, status, detail string, now time.Time) (bool, error) {
 	var cur string
 	if err := tx.QueryRowContext(ctx, `SELECT status FROM subscribers WHERE id = ?`, id).Scan(&cur); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -496,8 +516,15 @@ func setStatus(ctx context.Context, tx *sql.Tx, id int64, status, detail string,
 	return true, addEvent(ctx, tx, id, status, detail, now)
 }
 
-// Unsubscribe marks a subscriber unsubscribed (idempotent).
+// Unsubscribe marks a subscriber unsubscribed (idempotent). While another
+// writer holds the database past the busy timeout it tries again for a
+// moment (see store.RetryBusy); it returns nil only once the change is
+// committed.
 func (s *Store) Unsubscribe(ctx context.Context, id int64, reason string) error {
+	return store.RetryBusy(ctx, func() error { return s.unsubscribe(ctx, id, reason) })
+}
+
+func (s *Store) unsubscribe(ctx context.Context, id int64, reason string) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -564,11 +591,24 @@ type Prefs struct {
 	// Timezone (IANA name) for delivery at local time: nil leaves it
 	// unchanged, "" means the configured default.
 	Timezone *string
+	// Name is how mails greet the reader: nil leaves it unchanged. Only
+	// the reader sets it (the page of their own link), never the public
+	// form.
+	Name *string
 }
 
-// UpdatePreferences changes language, themes and pause, recording what
-// changed. It does not change the status.
+// UpdatePreferences changes language, themes, pause, time zone and name,
+// recording what changed. It does not change the status.
 func (s *Store) UpdatePreferences(ctx context.Context, id int64, p Prefs) (Subscriber, error) {
+	var sub Subscriber
+	err := store.RetryBusy(ctx, func() (err error) {
+		sub, err = s.updatePreferences(ctx, id, p)
+		return err
+	})
+	return sub, err
+}
+
+func (s *Store) updatePreferences(ctx context.Context, id int64, p Prefs) (Subscriber, error) {
 	lang, err := NormalizeLanguage(p.Language, "")
 	if err != nil || lang == "" {
 		return Subscriber{}, fmt.Errorf("language must be vi or en")
@@ -594,13 +634,20 @@ func (s *Store) UpdatePreferences(ctx context.Context, id int64, p Prefs) (Subsc
 	tz := cur.Timezone
 	if p.Timezone != nil {
 		tz = *p.Timezone
-		if tz != "" {
-			if _, err := time.LoadLocation(tz); err != nil {
-				return cur, fmt.Errorf("time zone %q: %v", tz, err)
-			}
+		if err := checkTimezone(tz); err != nil {
+			return cur, err
 		}
 		if tz != cur.Timezone {
 			changes = append(changes, fmt.Sprintf("time zone %q → %q", cur.Timezone, tz))
+		}
+	}
+	name := cur.Name
+	if p.Name != nil {
+		if name, err = CleanName(*p.Name); err != nil {
+			return cur, err
+		}
+		if name != cur.Name {
+			changes = append(changes, "name")
 		}
 	}
 	if cur.Language != lang {
@@ -623,8 +670,8 @@ func (s *Store) UpdatePreferences(ctx context.Context, id int64, p Prefs) (Subsc
 			return cur, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET language = ?, themes = ?, paused = ?, timezone = ?, updated_at = ? WHERE id = ?`,
-		lang, strings.Join(themes, " "), boolInt(p.Paused), tz, now.Unix(), id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET name = ?, language = ?, themes = ?, paused = ?, timezone = ?, updated_at = ? WHERE id = ?`,
+		name, lang, strings.Join(themes, " "), boolInt(p.Paused), tz, now.Unix(), id); err != nil {
 		return cur, err
 	}
 	if err := tx.Commit(); err != nil {

@@ -34,13 +34,18 @@ func RouteClass(pattern string) string {
 	if i := strings.IndexByte(path, '/'); i > 0 { // a host in the pattern
 		path = path[i:]
 	}
-	switch {
-	case path == "/healthz" || path == "/metrics":
+	if path == "/healthz" || path == "/metrics" {
 		return ClassHealth
-	case path == "/staff" || strings.HasPrefix(path, "/staff/"):
-		return ClassStaff
-	case path == "/issues" || strings.HasPrefix(path, "/issues/"):
-		return ClassArchive
+	}
+	// The site may live under the base URL's path (/tin/staff/...): the
+	// first segment that names an area decides.
+	for _, seg := range strings.Split(path, "/") {
+		switch seg {
+		case "staff":
+			return ClassStaff
+		case "issues":
+			return ClassArchive
+		}
 	}
 	return ClassPublic
 }

@@ -52,4 +52,32 @@ func TestRequestsObservedByRouteClass(t *testing.T) {
 	if got := RouteClass("GET /healthz"); got != ClassHealth {
 		t.Errorf("RouteClass(/healthz) = %q", got)
 	}
+	// Under a base URL with a path, the classes are the same.
+	for pattern, want := range map[string]string{
+		"GET /tin/issues/{id}":          ClassArchive,
+		"GET /tin/issues":               ClassArchive,
+		"POST /tin/staff/login":         ClassStaff,
+		"GET /tin/staff":                ClassStaff,
+		"POST /tin/unsubscribe/{token}": ClassPublic,
+		"GET /tin/subscribe":            ClassPublic,
+	} {
+		if got := RouteClass(pattern); got != want {
+			t.Errorf("RouteClass(%q) = %q, want %q", pattern, got, want)
+		}
+	}
+}
+
+// Over https every response carries HSTS; over http none does.
+func TestStrictTransport(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	rec := httptest.NewRecorder()
+	StrictTransport("https://tin.haiphong.gov.vn/ban-tin", ok).ServeHTTP(rec, httptest.NewRequest("GET", "/ban-tin/subscribe", nil))
+	if v := rec.Header().Get("Strict-Transport-Security"); v != "max-age=31536000" {
+		t.Errorf("https base URL: HSTS %q", v)
+	}
+	rec = httptest.NewRecorder()
+	StrictTransport("http://localhost:8080", ok).ServeHTTP(rec, httptest.NewRequest("GET", "/subscribe", nil))
+	if v := rec.Header().Get("Strict-Transport-Security"); v != "" {
+		t.Errorf("http base URL: HSTS %q", v)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -45,6 +46,20 @@ func Handler(db *sql.DB, log *slog.Logger, parts ...Registrar) http.Handler {
 		})
 	}
 	return logRequests(log, observers, mux)
+}
+
+// StrictTransport adds HSTS (Strict-Transport-Security, one year) to every
+// response when the public base URL is https: browsers then never follow
+// an http:// link to the site (a downgrade on a hostile network). Over
+// http it changes nothing.
+func StrictTransport(baseURL string, next http.Handler) http.Handler {
+	if !strings.HasPrefix(strings.ToLower(baseURL), "https://") {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		next.ServeHTTP(w, r)
+	})
 }
 
 func logRequests(log *slog.Logger, observers []RequestObserver, next http.Handler) http.Handler {

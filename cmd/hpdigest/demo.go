@@ -81,9 +81,11 @@ func runDemo(ctx context.Context, stdout io.Writer, log *slog.Logger, serve bool
 	cfg.Database = demoDB
 	cfg.OutboxDir = demoOutbox
 	cfg.Sender.PostalAddress = "Sở Ngoại vụ Hải Phòng, 18 Hoàng Diệu, Hồng Bàng, Hải Phòng, Việt Nam"
+	// The sample feeds are served on loopback, which only feeds marked
+	// allow_private may be fetched from.
 	cfg.Feeds = []feeds.Source{
-		{Name: "Cổng thông tin Hải Phòng (mẫu)", URL: base + "/haiphong-vi.rss", Language: "vi", Timezone: cfg.Timezone},
-		{Name: "World & Vietnam Report (sample)", URL: base + "/wvr-en.atom", Language: "en", Timezone: cfg.Timezone},
+		{Name: "Cổng thông tin Hải Phòng (mẫu)", URL: base + "/haiphong-vi.rss", Language: "vi", Timezone: cfg.Timezone, AllowPrivate: true},
+		{Name: "World & Vietnam Report (sample)", URL: base + "/wvr-en.atom", Language: "en", Timezone: cfg.Timezone, AllowPrivate: true},
 	}
 	cfg.Digests = []digest.Digest{{Key: "weekly", Schedule: "0 8 * * FRI"}}
 	cfg.Digests[0].Defaults(cfg.Timezone, cfg.ThemeKeys())
@@ -162,7 +164,7 @@ func serveDemo(ctx context.Context, a *app.App, site net.Listener, stdout io.Wri
 	fmt.Fprintf(stdout, "  archive              %s/issues\n", base)
 	fmt.Fprintf(stdout, "  subscribe            %s/subscribe\n", base)
 	fmt.Fprintf(stdout, "  staff area           %s/staff/  (editor@localhost / %s)\n", base, pw)
-	return web.ServeListener(ctx, site, web.Handler(a.DB, a.Log, append(parts, staffArea)...))
+	return web.ServeListener(ctx, site, web.StrictTransport(base, web.Handler(a.DB, a.Log, append(parts, staffArea)...)))
 }
 
 // demoFeedHandler serves the embedded sample feeds with dates relative to now.

@@ -101,31 +101,37 @@ max_body_bytes = 65536
 name = "Cổng Hải Phòng"
 url = "%[5]s/vi.rss"
 language = "vi"
+allow_private = true # a test server on loopback
 
 [[feeds]]
 name = "WVR"
 url = "%[5]s/en.atom"
 language = "en"
+allow_private = true # a test server on loopback
 
 [[feeds]]
 name = "Broken500"
 url = "%[5]s/500"
 language = "vi"
+allow_private = true # a test server on loopback
 
 [[feeds]]
 name = "Slow"
 url = "%[5]s/slow"
 language = "vi"
+allow_private = true # a test server on loopback
 
 [[feeds]]
 name = "Malformed"
 url = "%[5]s/malformed"
 language = "en"
+allow_private = true # a test server on loopback
 
 [[feeds]]
 name = "Huge"
 url = "%[5]s/huge"
 language = "en"
+allow_private = true # a test server on loopback
 
 [[digests]]
 key = "weekly"

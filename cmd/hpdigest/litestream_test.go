@@ -323,6 +323,7 @@ litestream = true
 name = "Cổng Hải Phòng"
 url = "%s/rss"
 language = "vi"
+allow_private = true # a test server on loopback
 
 [[digests]]
 key = "weekly"

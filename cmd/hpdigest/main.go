@@ -19,9 +19,11 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/haiphong/hpdigest/app"
 	"github.com/haiphong/hpdigest/config"
+	"github.com/haiphong/hpdigest/subscribers"
 	"github.com/haiphong/hpdigest/web/staff"
 )
 
@@ -279,7 +281,8 @@ func command(ctx context.Context, a *app.App, f *flags, stdout, stderr io.Writer
 	case f.inboundMail:
 		return inboundMail(ctx, a, os.Stdin)
 	case f.importCSV != "":
-		return reportErr(stderr, a.Subscribers.CLIImport(ctx, stdout, f.importCSV))
+		progress := subscribers.NewImportProgress(stderr, a.Log, 5*time.Second)
+		return reportErr(stderr, a.Subscribers.CLIImport(ctx, stdout, f.importCSV, progress))
 	case f.exportCSV != "":
 		return reportErr(stderr, a.Subscribers.CLIExport(ctx, stdout, f.exportCSV))
 	case f.createStaff != "":

@@ -413,10 +413,12 @@ func NewSMTPEngine(db *sql.DB, cfg Config, log *slog.Logger) *Engine {
 }
 
 // NewDirEngine writes one .eml file per recipient into dir instead of
-// sending, named <issueID>-<subscriberID>-<email>.eml.
+// sending, named <issueID>-<subscriberID>-<email>.eml. The files hold
+// readers' personal links: they and a directory made for them are readable
+// by their owner only.
 func NewDirEngine(db *sql.DB, dir string, log *slog.Logger) *Engine {
 	e := newEngine(db, Config{}, log)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		e.err = fmt.Errorf("deliver: create %s: %w", dir, err)
 	}
 	e.relays = []*relay{newDirRelay(dir)}

@@ -81,6 +81,11 @@ func (e *Engine) Send(ctx context.Context, job Job) (Summary, error) {
 	} else if err == nil {
 		err = err2
 	}
+	if sum.Done {
+		if err2 := e.markFinished(context.WithoutCancel(ctx), job.IssueID); err2 != nil && err == nil {
+			err = err2
+		}
+	}
 	sent, failed := total.now()
 	sum.SentNow, sum.FailedNow = sent, failed
 	sum.Elapsed = e.now().Sub(start)
@@ -195,7 +200,7 @@ func (e *Engine) insertRows(ctx context.Context, issueID int64, rs []Recipient, 
 	return nil
 }
 
-// summary counts the rows of an issue by state.
+// summary counts the rows of an issue by state (a read: it writes nothing).
 func (e *Engine) summary(ctx context.Context, issueID int64) (Summary, error) {
 	s := Summary{IssueID: issueID}
 	rows, err := e.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM deliveries WHERE issue_id = ? GROUP BY state`, issueID)
@@ -237,13 +242,19 @@ func (e *Engine) summary(ctx context.Context, issueID int64) (Summary, error) {
 		}
 	}
 	s.Done = s.Remaining() == 0
-	if s.Done {
-		_, _ = e.db.ExecContext(ctx, `UPDATE delivery_jobs SET finished_at = ? WHERE issue_id = ? AND finished_at = 0`, e.now().Unix(), issueID)
-	}
 	return s, nil
 }
 
-// Status returns the outbox counts of an issue without sending anything.
+// markFinished records that no row of the issue is left to send.
+func (e *Engine) markFinished(ctx context.Context, issueID int64) error {
+	if _, err := e.db.ExecContext(ctx, `UPDATE delivery_jobs SET finished_at = ? WHERE issue_id = ? AND finished_at = 0`, e.now().Unix(), issueID); err != nil {
+		return fmt.Errorf("deliver: mark issue %d finished: %w", issueID, err)
+	}
+	return nil
+}
+
+// Status returns the outbox counts of an issue without sending anything;
+// it only reads.
 func (e *Engine) Status(ctx context.Context, issueID int64) (Summary, error) {
 	return e.summary(ctx, issueID)
 }

@@ -312,17 +312,33 @@ func (d dirConn) Send(env Envelope, data []byte) (string, error) {
 		name = fmt.Sprintf("%d-%d-%s.eml", env.IssueID, env.SubscriberID, sanitizeForFile(env.To))
 	}
 	path := filepath.Join(d.t.dir, name)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return "", &SendError{Stage: "WRITE", Text: err.Error(), Err: err}
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := writePrivate(path, data); err != nil {
 		return "", &SendError{Stage: "WRITE", Text: err.Error(), Err: err}
 	}
 	return "written to " + name, nil
 }
 
 func (dirConn) Close() error { return nil }
+
+// writePrivate writes data to path through a new file of its own (mode
+// 0600, never an existing file or link) renamed into place.
+func writePrivate(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".eml-*.tmp")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
 
 // SendOne sends one transactional message (a confirmation mail) at once,
 // without an outbox row: over a new connection to the first relay that is

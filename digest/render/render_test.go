@@ -346,7 +346,7 @@ func TestBrokenOverrideFailsAtStartWithFileAndLine(t *testing.T) {
 func TestOverrideIsUsed(t *testing.T) {
 	dir := t.TempDir()
 	_ = os.MkdirAll(filepath.Join(dir, "email"), 0o755)
-	body := "CUSTOM {{.DigestName}} {{.P.Greeting}}\n"
+	body := "CUSTOM {{.DigestName}} {{.P.Greeting}}\n{{.P.Preferences}} {{.P.Unsubscribe}}\n{{.Sender.PostalAddress}}\n"
 	if err := os.WriteFile(filepath.Join(dir, "email", "issue.txt.tmpl"), []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -360,8 +360,36 @@ func TestOverrideIsUsed(t *testing.T) {
 	}
 	v, _ := r.Variant(fixedIssue(), "en", nil)
 	h, txt := v.Personalise(reader)
-	if txt != "CUSTOM Hai Phong Digest Dear Nguyễn Thị Lan,\n" || !strings.Contains(h, "<h1") {
+	if !strings.HasPrefix(txt, "CUSTOM Hai Phong Digest Dear Nguyễn Thị Lan,\n"+reader.PreferencesURL+" "+reader.UnsubscribeURL+"\n") || !strings.Contains(h, "<h1") {
 		t.Errorf("override not applied: %q", txt)
+	}
+}
+
+// An override that drops the unsubscribe link, the preferences link or the
+// postal address, from either part, stops the program at start-up, naming
+// the file and what is missing.
+func TestOverrideMustKeepLinksAndAddress(t *testing.T) {
+	for _, c := range []struct{ file, drop, what string }{
+		{"email/issue.html.tmpl", "{{.P.Unsubscribe}}", "unsubscribe link"},
+		{"email/issue.html.tmpl", "{{.P.Preferences}}", "preferences link"},
+		{"email/issue.html.tmpl", "{{- range lines .Sender.PostalAddress}}<br>{{.}}{{end}}", "postal address"},
+		{"email/issue.txt.tmpl", "{{.P.Unsubscribe}}", "unsubscribe link"},
+		{"email/issue.txt.tmpl", "{{.P.Preferences}}", "preferences link"},
+		{"email/issue.txt.tmpl", "{{.Sender.PostalAddress}}", "postal address"},
+	} {
+		m := fstest.MapFS{}
+		if err := fsCopy(m, templates.Embedded()); err != nil {
+			t.Fatal(err)
+		}
+		src := string(m[c.file].Data)
+		if !strings.Contains(src, c.drop) {
+			t.Fatalf("%s has no %q to drop", c.file, c.drop)
+		}
+		m[c.file] = &fstest.MapFile{Data: []byte(strings.ReplaceAll(src, c.drop, ""))}
+		_, err := render.New(m)
+		if err == nil || !strings.Contains(err.Error(), c.file) || !strings.Contains(err.Error(), c.what) {
+			t.Errorf("%s without %s: err = %v", c.file, c.what, err)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/haiphong/hpdigest/digest/theme"
@@ -101,8 +102,29 @@ func (r *Renderer) T(lang, key string, args ...any) string {
 	return s
 }
 
+// mustShow checks that both parts of a sample mail carry what the law and
+// the mailbox providers require of every bulk mail: the unsubscribe link,
+// the preferences link and the sender's postal address. An override that
+// drops one fails at start-up, not in readers' inboxes.
+func mustShow(lang, htmlBody, text string) error {
+	for _, part := range []struct{ file, body string }{{fileHTML, htmlBody}, {fileText, text}} {
+		for _, need := range []struct{ what, field, value string }{
+			{"the unsubscribe link", ".P.Unsubscribe", "https://example.org/u"},
+			{"the preferences link", ".P.Preferences", "https://example.org/p"},
+			{"the postal address", ".Sender.PostalAddress", "1 Street"},
+			{"the postal address", ".Sender.PostalAddress", "City"},
+		} {
+			if !strings.Contains(part.body, need.value) {
+				return fmt.Errorf("render: template %s (%s): the mail lacks %s ({{%s}}); every mail must carry it", part.file, lang, need.what, need.field)
+			}
+		}
+	}
+	return nil
+}
+
 // selfTest runs every template once per language on a sample issue so that
-// execution errors (an unknown field, message or class) surface at start-up.
+// execution errors (an unknown field, message or class) surface at start-up,
+// and checks that the mail carries what every mail must (see mustShow).
 func (r *Renderer) selfTest() error {
 	loc := time.FixedZone("ICT", 7*3600)
 	date := time.Date(2026, 11, 20, 8, 0, 0, 0, loc)
@@ -123,7 +145,10 @@ func (r *Renderer) selfTest() error {
 		if err != nil {
 			return err
 		}
-		v.Personalise(Recipient{Name: "N", Email: "n@example.org", UnsubscribeURL: "https://example.org/u", PreferencesURL: "https://example.org/p"})
+		htmlBody, text := v.Personalise(Recipient{Name: "N", Email: "n@example.org", UnsubscribeURL: "https://example.org/u", PreferencesURL: "https://example.org/p"})
+		if err := mustShow(lang, htmlBody, text); err != nil {
+			return err
+		}
 		v.Personalise(Recipient{})
 		if _, err := r.WebPage(iss, lang, WebOptions{ArchiveURL: "https://example.org/issues", OtherLangURL: "https://example.org/issues/1", SubscribeURL: "https://example.org/s"}); err != nil {
 			return err

@@ -68,7 +68,7 @@ func BenchmarkIngest(b *testing.B, n int, classify func(feeds.Item)) {
 	}))
 	defer srv.Close()
 	ctx := context.Background()
-	if err := st.SyncSources(ctx, []feeds.Source{{Name: "large", URL: srv.URL, Language: "vi"}}); err != nil {
+	if err := st.SyncSources(ctx, []feeds.Source{{Name: "large", URL: srv.URL, Language: "vi", AllowPrivate: true}}); err != nil {
 		b.Fatal(err)
 	}
 	p := feeds.NewPoller(feeds.Config{MaxBodyBytes: 256 << 20, Timeout: time.Minute}, st, nil)

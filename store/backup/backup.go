@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/haiphong/hpdigest/store"
 )
 
 // Config is the [backup] section.
@@ -127,7 +129,7 @@ func Check(ctx context.Context, path string) (Versions, error) {
 	}
 	// Read-only and immutable: checking never changes the file or leaves a
 	// -wal or -shm beside it.
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&immutable=1")
+	db, err := sql.Open("sqlite", store.URI(path)+"?mode=ro&immutable=1")
 	if err != nil {
 		return nil, fmt.Errorf("backup: open %s: %w", path, err)
 	}

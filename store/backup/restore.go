@@ -95,7 +95,7 @@ func Restore(ctx context.Context, src, dbPath string, known Versions) (Restored,
 // checkpoint folds the WAL of the (idle) database into its file, so the
 // file alone is the whole database.
 func checkpoint(ctx context.Context, path string) error {
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	db, err := sql.Open("sqlite", store.URI(path)+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		return fmt.Errorf("restore: open %s: %w", path, err)
 	}

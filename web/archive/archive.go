@@ -1,5 +1,6 @@
 // Package archive serves the web versions of sent issues ("view in
-// browser"), the archive page of past issues and an Atom feed of issues:
+// browser"), the archive page of past issues and an Atom feed of issues,
+// under the path of the public base URL:
 //
 //	GET /issues              archive page (?lang=vi|en, default from Accept-Language)
 //	GET /issues/{id}         one sent issue, all sections (?lang=vi|en)
@@ -60,9 +61,10 @@ func IssueURL(baseURL string, id int64) string {
 
 // Handler serves the archive.
 type Handler struct {
-	src  Source
-	r    *render.Renderer
-	base string
+	src    Source
+	r      *render.Renderer
+	base   string
+	prefix string // the base URL's path: the routes live under it
 
 	// Optional settings; set them before Register.
 	DigestName   render.Localized // the archive's and feed's title; "" uses the message catalogue
@@ -82,15 +84,18 @@ func New(src Source, r *render.Renderer, baseURL string) (*Handler, error) {
 	if src == nil || r == nil {
 		return nil, errors.New("archive: source and renderer are required")
 	}
-	return &Handler{src: src, r: r, base: strings.TrimRight(baseURL, "/"), FeedLimit: 20}, nil
+	return &Handler{src: src, r: r, base: strings.TrimRight(baseURL, "/"), prefix: strings.TrimRight(u.Path, "/"), FeedLimit: 20}, nil
 }
 
-// Register adds the archive's routes to mux.
+// Register adds the archive's routes to mux, under the path of the base
+// URL (https://example.org/tin gives /tin/issues), where the links in the
+// mails ("view in browser", List-Archive) point.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /issues", h.list)
-	mux.HandleFunc("GET /issues/{$}", h.list)
-	mux.HandleFunc("GET /issues/feed.atom", h.feed)
-	mux.HandleFunc("GET /issues/{id}", h.issue)
+	p := h.prefix
+	mux.HandleFunc("GET "+p+"/issues", h.list)
+	mux.HandleFunc("GET "+p+"/issues/{$}", h.list)
+	mux.HandleFunc("GET "+p+"/issues/feed.atom", h.feed)
+	mux.HandleFunc("GET "+p+"/issues/{id}", h.issue)
 }
 
 func (h *Handler) log() *slog.Logger {

@@ -32,6 +32,7 @@ import (
 	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/subscribers"
 	"github.com/haiphong/hpdigest/templates"
+	"github.com/haiphong/hpdigest/web/clientlimit"
 )
 
 // Mailer sends one message at once; deliver.Engine.SendOne fits.
@@ -93,8 +94,8 @@ type Handler struct {
 	mailText *texttemplate.Template
 	mailHTML *htmltemplate.Template
 	csrf     *http.CrossOriginProtection
-	byClient *limiterTable
-	byAddr   *limiterTable
+	byClient *clientlimit.Table
+	byAddr   *clientlimit.Table
 	mux      *http.ServeMux
 }
 
@@ -124,7 +125,7 @@ func New(d Deps) (*Handler, error) {
 		d.Now = time.Now
 	}
 	if d.ClientKey == nil {
-		d.ClientKey = remoteNetwork
+		d.ClientKey = clientlimit.RemoteNetwork
 	}
 	if d.ClientBurst == 0 {
 		d.ClientBurst = 10
@@ -140,7 +141,7 @@ func New(d Deps) (*Handler, error) {
 	}
 	d.BaseURL = strings.TrimRight(d.BaseURL, "/")
 	h := &Handler{d: d, prefix: strings.TrimRight(u.Path, "/"), pages: map[string]*htmltemplate.Template{},
-		byClient: newLimiterTable(d.ClientEvery, d.ClientBurst), byAddr: newLimiterTable(d.AddressEvery, d.AddressBurst)}
+		byClient: clientlimit.New(d.ClientEvery, d.ClientBurst), byAddr: clientlimit.New(d.AddressEvery, d.AddressBurst)}
 	if h.cat, err = templates.LoadCatalog(d.Templates, catalogFile); err != nil {
 		return nil, fmt.Errorf("public: %w", err)
 	}
@@ -321,6 +322,16 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	return r.ParseForm()
 }
 
+// formStatus is the answer to a body parseForm refused: 413 when it was too
+// large, 400 when it was malformed.
+func formStatus(err error) int {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusBadRequest
+}
+
 func (h *Handler) defaultLang() string { return h.d.Store.Config().DefaultLanguage }
 
 // ---- subscribe ----
@@ -337,7 +348,7 @@ func (h *Handler) subscribeForm(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
 		lang := pageLang(w, r, "", h.defaultLang())
-		h.message(w, r, http.StatusRequestEntityTooLarge, lang, "error.title", []string{h.t(lang, "error.body")})
+		h.message(w, r, formStatus(err), lang, "error.title", []string{h.t(lang, "error.body")})
 		return
 	}
 	lang := pageLang(w, r, "", h.defaultLang())
@@ -346,7 +357,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.d.Now()
-	if !h.byClient.allow(h.d.ClientKey(r), now) {
+	if !h.byClient.Allow(h.d.ClientKey(r), now) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(h.d.ClientEvery.Seconds())))
 		h.message(w, r, http.StatusTooManyRequests, lang, "slow.title", []string{h.t(lang, "slow.body")})
 		return
@@ -360,9 +371,11 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		done()
 		return
 	}
+	// No free text is taken (a name would go out in the confirmation mail
+	// to whatever address was typed); readers name themselves on their
+	// preferences page.
 	req := subscribers.SubscribeRequest{
 		Email:    r.PostFormValue("email"),
-		Name:     r.PostFormValue("name"),
 		Language: r.PostFormValue("language"),
 		Themes:   r.PostForm["themes"],
 	}
@@ -374,7 +387,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		p := h.newPage(r, lang, "subscribe.title")
 		p.Action = r.URL.Path
 		p.Error = h.fieldError(lang, err)
-		p.Form = formData{Email: truncate(req.Email, subscribers.MaxEmailLen), Name: truncate(req.Name, subscribers.MaxNameLen*4), Language: validLang(req.Language)}
+		p.Form = formData{Email: truncate(req.Email, subscribers.MaxEmailLen), Language: validLang(req.Language)}
 		if p.Form.Language == "" {
 			p.Form.Language = lang
 		}
@@ -382,9 +395,10 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		h.render(w, http.StatusBadRequest, "subscribe", p)
 		return
 	}
-	// Per target address: silently drop, with the same page, so that the
-	// limit reveals nothing about the address.
-	if !h.byAddr.allow(strings.ToLower(clean.Email), now) {
+	// Per target mailbox (plus-addresses are one mailbox): silently drop,
+	// with the same page, so that the limit reveals nothing about the
+	// address.
+	if !h.byAddr.Allow(subscribers.Mailbox(clean.Email), now) {
 		done()
 		return
 	}
@@ -431,7 +445,9 @@ func truncate(s string, n int) string {
 }
 
 // sendConfirmation mails the double opt-in link (or, to an address that is
-// already confirmed, its preferences link) in lang.
+// already confirmed, its preferences link) in lang. The mail holds nothing
+// a visitor typed: its words come from the catalogue, its link is signed,
+// and it greets nobody by name (the form could name anyone anything).
 func (h *Handler) sendConfirmation(ctx context.Context, sub subscribers.Subscriber, lang string) error {
 	links := subscribers.LinksFor(h.d.BaseURL, h.d.Tokens, sub.ID)
 	data := struct {
@@ -443,9 +459,6 @@ func (h *Handler) sendConfirmation(ctx context.Context, sub subscribers.Subscrib
 		data.Lang, data.Site, data.Ignore, data.Greeting = lang, h.digestName(lang), h.t(lang, "mail.confirm.ignore"), h.t(lang, "mail.hello_anon")
 		data.Subject, data.Intro, data.URL, data.Button = h.t(lang, "mail.already.subject"), h.t(lang, "mail.already.body"), links.Preferences, h.t(lang, "prefs.link")
 	}
-	if sub.Name != "" {
-		data.Greeting = h.t(lang, "mail.hello", "name", sub.Name)
-	}
 	var text, html bytes.Buffer
 	if err := h.mailText.Execute(&text, data); err != nil {
 		return err
@@ -455,7 +468,7 @@ func (h *Handler) sendConfirmation(ctx context.Context, sub subscribers.Subscrib
 	}
 	return h.d.Mailer.SendOne(ctx, &deliver.Message{
 		FromName: h.d.From.Name, FromAddress: h.d.From.Address, ReplyTo: h.d.From.ReplyTo,
-		To: sub.Email, ToName: sub.Name, Subject: data.Subject, Text: text.String(), HTML: html.String(),
+		To: sub.Email, Subject: data.Subject, Text: text.String(), HTML: html.String(),
 		Headers:         map[string]string{"Auto-Submitted": "auto-generated"},
 		MessageIDDomain: h.d.From.MessageIDDomain,
 	})
@@ -508,7 +521,7 @@ func (h *Handler) confirmPage(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) confirm(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad request", http.StatusBadRequest)
+		http.Error(w, http.StatusText(formStatus(err)), formStatus(err))
 		return
 	}
 	_, c, lang, ok := h.subscriberFor(w, r, subscribers.PurposeConfirm)
@@ -558,7 +571,7 @@ func (h *Handler) showPrefs(w http.ResponseWriter, r *http.Request, status int, 
 	p.Note = note
 	p.Email = sub.Email
 	p.Action = r.URL.Path
-	p.Form = formData{Language: sub.Language, Paused: sub.Paused}
+	p.Form = formData{Name: sub.Name, Language: sub.Language, Paused: sub.Paused}
 	p.Themes = h.themes(lang, sub.Themes)
 	p.Zones = h.zoneChoices(lang, sub.Timezone)
 	h.render(w, status, "preferences", p)
@@ -573,7 +586,7 @@ func nonEmpty(s string) []string {
 
 func (h *Handler) prefs(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r); err != nil {
-		http.Error(w, "bad request", http.StatusBadRequest)
+		http.Error(w, http.StatusText(formStatus(err)), formStatus(err))
 		return
 	}
 	sub, _, lang, ok := h.subscriberFor(w, r, subscribers.PurposePreferences)
@@ -605,6 +618,9 @@ func (h *Handler) prefs(w http.ResponseWriter, r *http.Request) {
 		newLang = sub.Language
 	}
 	prefs := subscribers.Prefs{Language: newLang, Themes: themes, Paused: r.PostFormValue("paused") != ""}
+	if name, ok := r.PostForm["name"]; ok && len(name) == 1 {
+		prefs.Name = &name[0]
+	}
 	if tz, ok := r.PostForm["timezone"]; ok && len(tz) == 1 && len(tz[0]) <= 64 {
 		prefs.Timezone = &tz[0]
 	}
@@ -613,7 +629,7 @@ func (h *Handler) prefs(w http.ResponseWriter, r *http.Request) {
 		p := h.newPage(r, lang, "prefs.title")
 		p.Error = h.fieldError(lang, err)
 		p.Email, p.Action = sub.Email, r.URL.Path
-		p.Form = formData{Language: sub.Language, Paused: sub.Paused}
+		p.Form = formData{Name: sub.Name, Language: sub.Language, Paused: sub.Paused}
 		p.Themes = h.themes(lang, sub.Themes)
 		p.Zones = h.zoneChoices(lang, sub.Timezone)
 		h.render(w, http.StatusBadRequest, "preferences", p)

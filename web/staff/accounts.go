@@ -58,6 +58,20 @@ func Migrations() store.Migration {
 			detail   TEXT NOT NULL DEFAULT ''
 		);
 		CREATE INDEX staff_audit_issue ON staff_audit (issue_id, id);`,
+		// Failed logins count per address and client network: wrong
+		// passwords typed from one network lock that network out, never
+		// the editor working from another.
+		`DROP TABLE staff_login_failures;
+		CREATE TABLE staff_login_failures (
+			email           TEXT NOT NULL,        -- as typed, lower-cased (also for unknown addresses)
+			client          TEXT NOT NULL,        -- the network the attempts came from (IPv4 address, IPv6 /64)
+			failures        INTEGER NOT NULL DEFAULT 0, -- in a row since the last success or lock
+			lockouts        INTEGER NOT NULL DEFAULT 0, -- locks so far: each one lasts twice as long
+			locked_until_at INTEGER NOT NULL DEFAULT 0,
+			last_failure_at INTEGER NOT NULL DEFAULT 0,
+			PRIMARY KEY (email, client)
+		) WITHOUT ROWID;
+		CREATE INDEX staff_login_failures_last ON staff_login_failures (last_failure_at);`,
 	}}
 }
 
@@ -195,25 +209,37 @@ var dummyHash = sync.OnceValue(func() []byte {
 var (
 	errBadLogin = errors.New("wrong email or password")
 	errLocked   = errors.New("locked")
+	// errLockedNow is the failure that locked the address for the client.
+	errLockedNow = fmt.Errorf("%w by this failure", errLocked)
 )
 
-// lockedUntil reports when the address may try again (zero if it may now).
-func (h *Handler) lockedUntil(ctx context.Context, email string, now time.Time) (time.Time, error) {
+// DefaultMaxFailureRows bounds the table of failed logins.
+const DefaultMaxFailureRows = 10_000
+
+// lockedUntil reports when the client may try the address again (zero if
+// it may now).
+func (h *Handler) lockedUntil(ctx context.Context, email, client string, now time.Time) (time.Time, error) {
 	var until int64
-	err := h.db.QueryRowContext(ctx, `SELECT locked_until_at FROM staff_login_failures WHERE email = ?`, email).Scan(&until)
+	err := h.db.QueryRowContext(ctx, `SELECT locked_until_at FROM staff_login_failures WHERE email = ? AND client = ?`, email, client).Scan(&until)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && until <= now.Unix()) {
 		return time.Time{}, nil
 	}
 	return time.Unix(until, 0), err
 }
 
-// authenticate checks a password. Every failure counts against the address
-// (known or not); MaxFailures in a row lock it for Lockout, doubled for each
-// lock-out since the last successful login.
-func (h *Handler) authenticate(ctx context.Context, email, password string) (account, time.Time, error) {
+// authenticate checks a password typed from client (a network). Every
+// failure counts against the address (known or not) for that client;
+// MaxFailures in a row lock the address for that client for Lockout,
+// doubled for each lock-out since its last successful login. The correct
+// password from another client still works. A known and an unknown
+// address cost the same bcrypt; a locked one costs none.
+func (h *Handler) authenticate(ctx context.Context, email, password, client string) (account, time.Time, error) {
 	now := h.now()
 	email = strings.ToLower(strings.TrimSpace(email))
-	if until, err := h.lockedUntil(ctx, email, now); err != nil {
+	if len(email) > 254 {
+		email = email[:254]
+	}
+	if until, err := h.lockedUntil(ctx, email, client, now); err != nil {
 		return account{}, time.Time{}, err
 	} else if !until.IsZero() {
 		return account{}, until, errLocked
@@ -229,26 +255,35 @@ func (h *Handler) authenticate(ctx context.Context, email, password string) (acc
 		return account{}, time.Time{}, err
 	default:
 		if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil {
-			_, err := h.db.ExecContext(ctx, `DELETE FROM staff_login_failures WHERE email = ?`, email)
+			_, err := h.db.ExecContext(ctx, `DELETE FROM staff_login_failures WHERE email = ? AND client = ?`, email, client)
 			return a, time.Time{}, err
 		}
 	}
-	// A failure: count it, lock when the limit is reached.
-	if len(email) > 254 {
-		email = email[:254]
-	}
-	tx, err := h.db.BeginTx(ctx, nil)
+	until, err := h.countFailure(ctx, email, client, now)
 	if err != nil {
 		return account{}, time.Time{}, err
 	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO staff_login_failures (email, failures, last_failure_at) VALUES (?, 1, ?)
-		ON CONFLICT (email) DO UPDATE SET failures = failures + 1, last_failure_at = excluded.last_failure_at`, email, now.Unix()); err != nil {
-		return account{}, time.Time{}, err
+	if !until.IsZero() {
+		return account{}, until, errLockedNow
 	}
+	return account{}, time.Time{}, errBadLogin
+}
+
+// countFailure records a failed login and locks the address for the
+// client when the limit is reached (returning until when). The table
+// keeps at most maxFailureRows rows: records a day old without a lock go
+// first, then the oldest.
+func (h *Handler) countFailure(ctx context.Context, email, client string, now time.Time) (time.Time, error) {
+	tx, err := h.db.BeginTx(ctx, nil)
+	if err != nil {
+		return time.Time{}, err
+	}
+	defer tx.Rollback()
 	var failures, lockouts int
-	if err := tx.QueryRowContext(ctx, `SELECT failures, lockouts FROM staff_login_failures WHERE email = ?`, email).Scan(&failures, &lockouts); err != nil {
-		return account{}, time.Time{}, err
+	if err := tx.QueryRowContext(ctx, `INSERT INTO staff_login_failures (email, client, failures, last_failure_at) VALUES (?, ?, 1, ?)
+		ON CONFLICT (email, client) DO UPDATE SET failures = failures + 1, last_failure_at = excluded.last_failure_at
+		RETURNING failures, lockouts`, email, client, now.Unix()).Scan(&failures, &lockouts); err != nil {
+		return time.Time{}, err
 	}
 	var until time.Time
 	if h.cfg.MaxFailures > 0 && failures >= h.cfg.MaxFailures {
@@ -257,18 +292,21 @@ func (h *Handler) authenticate(ctx context.Context, email, password string) (acc
 			d = 24 * time.Hour
 		}
 		until = now.Add(d)
-		if _, err := tx.ExecContext(ctx, `UPDATE staff_login_failures SET failures = 0, lockouts = lockouts + 1, locked_until_at = ? WHERE email = ?`,
-			until.Unix(), email); err != nil {
-			return account{}, time.Time{}, err
+		if _, err := tx.ExecContext(ctx, `UPDATE staff_login_failures SET failures = 0, lockouts = lockouts + 1, locked_until_at = ? WHERE email = ? AND client = ?`,
+			until.Unix(), email, client); err != nil {
+			return time.Time{}, err
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return account{}, time.Time{}, err
+	if _, err := tx.ExecContext(ctx, `DELETE FROM staff_login_failures WHERE locked_until_at <= ? AND last_failure_at < ?`,
+		now.Unix(), now.Add(-24*time.Hour).Unix()); err != nil {
+		return time.Time{}, err
 	}
-	if !until.IsZero() {
-		return account{}, until, errLocked
+	if _, err := tx.ExecContext(ctx, `DELETE FROM staff_login_failures WHERE (email, client) IN (
+			SELECT email, client FROM staff_login_failures ORDER BY locked_until_at > ?, last_failure_at
+			LIMIT max(0, (SELECT COUNT(*) FROM staff_login_failures) - ?))`, now.Unix(), h.maxFailureRows); err != nil {
+		return time.Time{}, err
 	}
-	return account{}, time.Time{}, errBadLogin
+	return until, tx.Commit()
 }
 
 // newSession starts a session and returns the cookie's token.

@@ -42,7 +42,7 @@ func BenchmarkAddByURLLookup(b *testing.B) {
 	b.Cleanup(big.Close)
 	var extra strings.Builder
 	for f := 0; f < feedsN; f++ {
-		fmt.Fprintf(&extra, "\n[[feeds]]\nname = \"Big %d\"\nurl = \"%s/big%d.rss\"\nlanguage = \"vi\"\n", f, big.URL, f)
+		fmt.Fprintf(&extra, "\n[[feeds]]\nname = \"Big %d\"\nurl = \"%s/big%d.rss\"\nlanguage = \"vi\"\nallow_private = true\n", f, big.URL, f)
 	}
 	a, h := benchStaff(b, portal.URL, extra.String())
 	ctx := context.Background()

@@ -122,7 +122,7 @@ func TestBrowserCharts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
 	defer cancel()
 	feed, _ := investorsFeed(t)
-	e := newEnv(t, envOpts{extraConfig: fmt.Sprintf("\n[[feeds]]\nname = \"Báo Hải Phòng\"\nurl = %q\nlanguage = \"vi\"\n", feed.URL)})
+	e := newEnv(t, envOpts{extraConfig: fmt.Sprintf("\n[[feeds]]\nname = \"Báo Hải Phòng\"\nurl = %q\nlanguage = \"vi\"\nallow_private = true\n", feed.URL)})
 	fillHistory(t, e.a.DB, 3000, 30, time.Now())
 	// Decisions for the Themes page to learn from.
 	for _, title := range []string{"LG Display mở rộng", "LG Display tuyển", "dây chuyền OLED"} {

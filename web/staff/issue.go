@@ -27,6 +27,35 @@ func (h *Handler) digestByKey(key string) (digest.Digest, bool) {
 	return digest.Digest{}, false
 }
 
+// missingDigest is the key of an issue's digest that is no longer in the
+// config: the issue can be looked at, not approved, rescheduled or sent.
+type missingDigest string
+
+func (m missingDigest) Error() string {
+	return fmt.Sprintf("digest %q is not in the config", string(m))
+}
+
+// liveDigest returns the configured digest of an issue, or a
+// missingDigest error.
+func (h *Handler) liveDigest(iss *digest.Issue) (digest.Digest, error) {
+	d, ok := h.digestByKey(iss.Digest)
+	if !ok {
+		return d, missingDigest(iss.Digest)
+	}
+	return d, nil
+}
+
+// shownDigest is the digest an issue is shown with: the configured one,
+// else defaults (a digest removed from the config).
+func (h *Handler) shownDigest(key string) digest.Digest {
+	d, ok := h.digestByKey(key)
+	if !ok {
+		d = digest.Digest{Key: key, Timezone: h.a.Cfg.Timezone}
+		d.Defaults(h.a.Cfg.Timezone, h.a.Cfg.ThemeKeys())
+	}
+	return d
+}
+
 func (h *Handler) themeName(lang, key string) string {
 	for _, t := range h.a.Cfg.Themes {
 		if t.Key == key {
@@ -140,12 +169,7 @@ func (h *Handler) loadIssue(w http.ResponseWriter, r *http.Request, s *session) 
 		h.internal(w, r, s, err)
 		return nil, digest.Digest{}, false
 	}
-	d, ok := h.digestByKey(iss.Digest)
-	if !ok { // a digest removed from the config: show it with defaults
-		d = digest.Digest{Key: iss.Digest, Timezone: h.a.Cfg.Timezone}
-		d.Defaults(h.a.Cfg.Timezone, h.a.Cfg.ThemeKeys())
-	}
-	return iss, d, true
+	return iss, h.shownDigest(iss.Digest), true
 }
 
 func (h *Handler) buildIssueView(ctx context.Context, d digest.Digest, iss *digest.Issue) (*issueView, error) {
@@ -221,13 +245,22 @@ func (h *Handler) showIssue(w http.ResponseWriter, r *http.Request, s *session, 
 // editor typed kept, and a 409.
 func (h *Handler) editResult(w http.ResponseWriter, r *http.Request, s *session, id int64, err error, okMsg, anchor string, keep func(*issueView)) {
 	lang := h.lang(r)
-	back := fmt.Sprintf("%s/issues/%d", prefix, id)
+	back := fmt.Sprintf("%s/issues/%d", h.prefix, id)
 	if anchor != "" {
 		back += "#" + anchor
 	}
+	var missing missingDigest
 	switch {
 	case err == nil:
 		h.done(w, r, s, back, okMsg)
+		return
+	case errors.As(err, &missing):
+		iss, lerr := h.a.Digests.Issue(r.Context(), id)
+		if lerr != nil {
+			h.internal(w, r, s, lerr)
+			return
+		}
+		h.showIssue(w, r, s, http.StatusConflict, h.shownDigest(iss.Digest), iss, h.tr(lang, "err.no_digest", "key", string(missing)), keep)
 		return
 	case errors.Is(err, digest.ErrNotFound):
 		h.fail(w, r, s, http.StatusNotFound, h.tr(lang, "err.notfound"))
@@ -242,8 +275,7 @@ func (h *Handler) editResult(w http.ResponseWriter, r *http.Request, s *session,
 			h.internal(w, r, s, lerr)
 			return
 		}
-		d, _ := h.digestByKey(iss.Digest)
-		h.showIssue(w, r, s, http.StatusConflict, d, iss, msg, keep)
+		h.showIssue(w, r, s, http.StatusConflict, h.shownDigest(iss.Digest), iss, msg, keep)
 		return
 	}
 	var be badInput
@@ -253,8 +285,7 @@ func (h *Handler) editResult(w http.ResponseWriter, r *http.Request, s *session,
 			h.internal(w, r, s, lerr)
 			return
 		}
-		d, _ := h.digestByKey(iss.Digest)
-		h.showIssue(w, r, s, http.StatusBadRequest, d, iss, string(be), keep)
+		h.showIssue(w, r, s, http.StatusBadRequest, h.shownDigest(iss.Digest), iss, string(be), keep)
 		return
 	}
 	h.internal(w, r, s, err)
@@ -524,6 +555,13 @@ func oneLine(s string, max int) string {
 
 func (h *Handler) approve(w http.ResponseWriter, r *http.Request, s *session) {
 	id, version, _, err := h.editArgs(r)
+	var iss *digest.Issue
+	var d digest.Digest
+	if err == nil {
+		if iss, err = h.a.Digests.Issue(r.Context(), id); err == nil {
+			d, err = h.liveDigest(iss)
+		}
+	}
 	if err == nil {
 		err = h.a.Digests.Approve(r.Context(), id, version, s.Email)
 	}
@@ -531,7 +569,6 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, s *session) {
 	if err == nil {
 		h.audit(r.Context(), s.Email, "approve", id, "")
 		if iss, ierr := h.a.Digests.Issue(r.Context(), id); ierr == nil {
-			d, _ := h.digestByKey(iss.Digest)
 			msg = h.tr(h.lang(r), "done.approved", "time", h.fmtTime(h.lang(r), h.sendTime(d, iss), d.Location()))
 		}
 	}
@@ -558,7 +595,7 @@ func (h *Handler) reschedule(w http.ResponseWriter, r *http.Request, s *session)
 	if err == nil {
 		var iss *digest.Issue
 		if iss, err = h.a.Digests.Issue(r.Context(), id); err == nil {
-			d, _ = h.digestByKey(iss.Digest)
+			d, err = h.liveDigest(iss)
 		}
 	}
 	if err == nil && raw != "" {
@@ -594,7 +631,7 @@ func (h *Handler) sendNow(w http.ResponseWriter, r *http.Request, s *session) {
 	var d digest.Digest
 	if err == nil {
 		if iss, err = h.a.Digests.Issue(r.Context(), id); err == nil {
-			d, _ = h.digestByKey(iss.Digest)
+			d, err = h.liveDigest(iss)
 		}
 	}
 	if err == nil {
@@ -640,7 +677,7 @@ func (h *Handler) sendNow(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		h.audit(ctx, s.Email, "send finished", id, res.Summary.String())
 	}()
-	h.done(w, r, s, prefix+"/history", h.tr(lang, "done.sending"))
+	h.done(w, r, s, h.prefix+"/history", h.tr(lang, "done.sending"))
 }
 
 // ---- dashboard ----
@@ -713,14 +750,14 @@ func (h *Handler) currentIssue(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	iss, err := h.a.Digests.OpenIssue(r.Context(), d.Key)
 	if errors.Is(err, digest.ErrNotFound) {
-		http.Redirect(w, r, prefix+"/", http.StatusSeeOther)
+		http.Redirect(w, r, h.prefix+"/", http.StatusSeeOther)
 		return
 	}
 	if err != nil {
 		h.internal(w, r, s, err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("%s/issues/%d", prefix, iss.ID), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("%s/issues/%d", h.prefix, iss.ID), http.StatusSeeOther)
 }
 
 func (h *Handler) assemble(w http.ResponseWriter, r *http.Request, s *session) {
@@ -735,7 +772,7 @@ func (h *Handler) assemble(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	h.audit(r.Context(), s.Email, "assemble", iss.ID, fmt.Sprintf("%d new items", added))
-	h.done(w, r, s, fmt.Sprintf("%s/issues/%d", prefix, iss.ID), h.tr(h.lang(r), "dash.assembled", "count", added))
+	h.done(w, r, s, fmt.Sprintf("%s/issues/%d", h.prefix, iss.ID), h.tr(h.lang(r), "dash.assembled", "count", added))
 }
 
 // EditValues is what an item's edit form shows: what the editor typed if a

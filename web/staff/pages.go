@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/haiphong/hpdigest/digest"
@@ -111,7 +112,7 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
 		if !ok {
 			d = digest.Digest{Key: iss.Digest, Timezone: h.a.Cfg.Timezone}
 		}
-		row := historyRow{Issue: iss, Digest: d, Loc: d.Location(), WebURL: fmt.Sprintf("/issues/%d", iss.ID), Totals: totals[iss.ID]}
+		row := historyRow{Issue: iss, Digest: d, Loc: d.Location(), WebURL: fmt.Sprintf("%s/issues/%d", strings.TrimSuffix(h.prefix, "/staff"), iss.ID), Totals: totals[iss.ID]}
 		row.Deliverability = deliverability(row.Totals, outcomes[iss.ID])
 		row.Bounced = row.Hard
 		end, ok := nextStart[iss.Digest]
@@ -164,6 +165,7 @@ type subscribersData struct {
 	Matched       int
 	Report        *subscribers.ImportReport
 	ImportError   string
+	Importing     []importView // imports running now (this editor's or another's)
 }
 
 func (h *Handler) subscribersPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -174,7 +176,7 @@ func (h *Handler) showSubscribers(w http.ResponseWriter, r *http.Request, s *ses
 	ctx := r.Context()
 	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
 	st := r.URL.Query().Get("status")
-	data := subscribersData{Query: q, Status: st, Report: rep, ImportError: errMsg,
+	data := subscribersData{Query: q, Status: st, Report: rep, ImportError: errMsg, Importing: h.imports.running(),
 		Statuses: []string{subscribers.Confirmed, subscribers.Pending, subscribers.Unsubscribed, subscribers.Bounced}}
 	valid := st == ""
 	for _, x := range data.Statuses {
@@ -244,6 +246,12 @@ func (h *Handler) exportSubscribers(w http.ResponseWriter, r *http.Request, s *s
 	h.audit(r.Context(), s.Email, "export subscribers", 0, "")
 }
 
+// importSubscribers applies an uploaded CSV file in batches (see
+// subscribers.ImportCSVWith): readers' own changes are never held up by
+// it, and the subscribers page shows its progress to every editor while it
+// runs. It runs under the daemon's context, not the request's: closing the
+// tab does not stop it half way; a shutdown does, between two batches, and
+// the report says up to which line the file is in.
 func (h *Handler) importSubscribers(w http.ResponseWriter, r *http.Request, s *session) {
 	lang := h.lang(r)
 	f, hdr, err := r.FormFile("file")
@@ -252,19 +260,82 @@ func (h *Handler) importSubscribers(w http.ResponseWriter, r *http.Request, s *s
 		return
 	}
 	defer f.Close()
-	rep, err := h.a.Subscribers.ImportCSV(r.Context(), f)
+	run := h.imports.start(hdr.Filename, s.Display())
+	defer h.imports.finish(run)
+	rep, err := h.a.Subscribers.ImportCSVWith(h.base, f, subscribers.ImportOptions{Progress: run.update})
+	if rep.Lines > 0 || err == nil {
+		h.audit(r.Context(), s.Email, "import subscribers", 0, fmt.Sprintf("%s: %d added, %d updated, %d skipped, %d rejected, %d lines",
+			hdr.Filename, rep.Added, rep.Updated, rep.Skipped, rep.Rejected, rep.Lines))
+	}
 	if err != nil {
-		h.log.Error("staff: import", "file", hdr.Filename, "err", err)
-		h.showSubscribers(w, r, s, http.StatusInternalServerError, nil, h.tr(lang, "err.internal"))
+		h.log.Error("staff: import", "file", hdr.Filename, "line", rep.Lines, "err", err)
+		if rep.Lines == 0 {
+			h.showSubscribers(w, r, s, http.StatusInternalServerError, nil, h.tr(lang, "err.internal"))
+			return
+		}
+		h.showSubscribers(w, r, s, http.StatusInternalServerError, &rep, h.tr(lang, "sub.import_stopped", "line", rep.Lines))
 		return
 	}
-	h.audit(r.Context(), s.Email, "import subscribers", 0, fmt.Sprintf("%s: %d added, %d updated, %d skipped, %d rejected",
-		hdr.Filename, rep.Added, rep.Updated, rep.Skipped, len(rep.Problems)))
 	status := http.StatusOK
-	if len(rep.Problems) > 0 {
+	if rep.Rejected > 0 {
 		status = http.StatusUnprocessableEntity
 	}
 	h.showSubscribers(w, r, s, status, &rep, "")
+}
+
+// importRun is one import from the staff area, as the subscribers page
+// shows it while it runs.
+type importRun struct {
+	File, Who string
+	mu        sync.Mutex
+	progress  subscribers.ImportProgress
+}
+
+func (r *importRun) update(p subscribers.ImportProgress) {
+	r.mu.Lock()
+	r.progress = p
+	r.mu.Unlock()
+}
+
+// importView is a running import on the page.
+type importView struct {
+	File, Who string
+	subscribers.ImportProgress
+}
+
+// imports are the imports running now.
+type imports struct {
+	mu  sync.Mutex
+	all map[*importRun]bool
+}
+
+func (im *imports) start(file, who string) *importRun {
+	r := &importRun{File: file, Who: who}
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if im.all == nil {
+		im.all = map[*importRun]bool{}
+	}
+	im.all[r] = true
+	return r
+}
+
+func (im *imports) finish(r *importRun) {
+	im.mu.Lock()
+	delete(im.all, r)
+	im.mu.Unlock()
+}
+
+func (im *imports) running() []importView {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	var out []importView
+	for r := range im.all {
+		r.mu.Lock()
+		out = append(out, importView{File: r.File, Who: r.Who, ImportProgress: r.progress})
+		r.mu.Unlock()
+	}
+	return out
 }
 
 func (h *Handler) removeSubscriber(w http.ResponseWriter, r *http.Request, s *session) {
@@ -281,7 +352,7 @@ func (h *Handler) removeSubscriber(w http.ResponseWriter, r *http.Request, s *se
 	}
 	// The audit log keeps no address of someone who asked to be forgotten.
 	h.audit(r.Context(), s.Email, "remove subscriber", 0, "")
-	h.done(w, r, s, prefix+"/subscribers", h.tr(lang, "sub.removed", "email", email))
+	h.done(w, r, s, h.prefix+"/subscribers", h.tr(lang, "sub.removed", "email", email))
 }
 
 // ---- feeds ----
@@ -307,5 +378,5 @@ func (h *Handler) reenableFeed(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	h.audit(r.Context(), s.Email, "reenable feed", 0, name)
-	h.done(w, r, s, prefix+"/feeds", h.tr(h.lang(r), "feeds.reenabled", "feed", name))
+	h.done(w, r, s, h.prefix+"/feeds", h.tr(h.lang(r), "feeds.reenabled", "feed", name))
 }

@@ -157,7 +157,7 @@ func (h *Handler) sendTest(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	c := h.choice(r, d)
-	back := fmt.Sprintf("%s/issues/%d/preview?%s", prefix, iss.ID, c.Query())
+	back := fmt.Sprintf("%s/issues/%d/preview?%s", h.prefix, iss.ID, c.Query())
 	m, _, err := h.compose(d, iss, c, s.Email, s.Name)
 	if err != nil {
 		h.internal(w, r, s, err)

@@ -28,19 +28,20 @@ import (
 	"github.com/haiphong/hpdigest/app"
 	"github.com/haiphong/hpdigest/store"
 	"github.com/haiphong/hpdigest/templates"
+	"github.com/haiphong/hpdigest/web/clientlimit"
 )
 
 const (
 	sessionCookie = "hpd_staff"
 	loginCookie   = "hpd_staff_login" // CSRF of the login form (double submit)
 	langCookie    = "hpd_staff_lang"
-	prefix        = "/staff"
 )
 
 // Handler serves the staff area. Register adds its routes to a mux.
 type Handler struct {
 	a      *app.App
 	cfg    Config
+	prefix string // the area's path: /staff under the base URL's path
 	db     *sql.DB
 	log    *slog.Logger
 	secure bool // cookies only over https
@@ -52,8 +53,16 @@ type Handler struct {
 	// (benchmarks measure what the charts cost).
 	noCharts bool
 
-	base  context.Context // the daemon's: sends started from the web stop (resumably) with it
-	sends sync.WaitGroup  // sends started from the web
+	// clientKey names the network a request comes from (the peer's
+	// address, IPv6 by /64); loginThrottle limits failed logins per
+	// network; maxFailureRows bounds the table of failed logins.
+	clientKey      func(*http.Request) string
+	loginThrottle  *clientlimit.Table
+	maxFailureRows int
+
+	base    context.Context // the daemon's: sends and imports started from the web stop (resumably) with it
+	sends   sync.WaitGroup  // sends started from the web
+	imports imports         // CSV imports running now
 }
 
 // New builds the staff area: it applies the staff migrations and makes the
@@ -75,14 +84,24 @@ func New(ctx context.Context, a *app.App, cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("staff: templates_dir: %w", err)
 	}
+	base, err := url.Parse(a.Cfg.HTTP.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("staff: http.base_url: %w", err)
+	}
 	h := &Handler{
 		a:      a,
+		prefix: strings.TrimRight(base.Path, "/") + "/staff",
 		cfg:    cfg,
 		db:     a.DB,
 		log:    a.Log,
 		secure: strings.HasPrefix(strings.ToLower(a.Cfg.HTTP.BaseURL), "https://"),
 		now:    time.Now,
 		base:   ctx,
+		// Ten failed logins per network, then one more every six seconds:
+		// guessing stays slow and cheap (no bcrypt once throttled).
+		clientKey:      clientlimit.RemoteNetwork,
+		loginThrottle:  clientlimit.New(6*time.Second, 10),
+		maxFailureRows: DefaultMaxFailureRows,
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -90,7 +109,14 @@ func New(ctx context.Context, a *app.App, cfg Config) (*Handler, error) {
 	if h.cat, err = templates.LoadCatalog(tfs, catalogFile); err != nil {
 		return nil, fmt.Errorf("staff: %w", err)
 	}
-	if err := h.parseTemplates(tfs); err != nil {
+	err = h.parseTemplates(tfs)
+	if err == nil {
+		err = h.selfTest()
+	}
+	if err != nil && a.Cfg.TemplatesDir != "" {
+		return nil, a.Cfg.Explain("templates_dir", err) // an override is at fault
+	}
+	if err != nil {
 		return nil, err
 	}
 	h.static, err = fs.Sub(tfs, "web/staff/static")
@@ -104,13 +130,15 @@ func New(ctx context.Context, a *app.App, cfg Config) (*Handler, error) {
 // shutdown and tests).
 func (h *Handler) Wait() { h.sends.Wait() }
 
-// Register adds the staff routes under /staff/.
+// Register adds the staff routes under /staff/ below the path of the
+// public base URL (https://example.org/tin gives /tin/staff/). Patterns
+// are written from /staff; route puts them in place.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle("GET /staff/static/", h.secureHeaders(http.StripPrefix("/staff/static/", http.FileServerFS(h.static)), false))
-	mux.Handle("GET /staff", http.RedirectHandler("/staff/", http.StatusMovedPermanently))
-	mux.Handle("GET /staff/login", h.secureHeaders(http.HandlerFunc(h.loginPage), false))
-	mux.Handle("POST /staff/login", h.secureHeaders(http.HandlerFunc(h.login), false))
-	mux.Handle("GET /staff/lang", h.secureHeaders(http.HandlerFunc(h.switchLang), false))
+	mux.Handle(h.route("GET /staff/static/"), h.secureHeaders(http.StripPrefix(h.prefix+"/static/", staticFiles(h.static)), false))
+	mux.Handle(h.route("GET /staff"), http.RedirectHandler(h.prefix+"/", http.StatusMovedPermanently))
+	mux.Handle(h.route("GET /staff/login"), h.secureHeaders(http.HandlerFunc(h.loginPage), false))
+	mux.Handle(h.route("POST /staff/login"), h.secureHeaders(http.HandlerFunc(h.login), false))
+	mux.Handle(h.route("GET /staff/lang"), h.secureHeaders(http.HandlerFunc(h.switchLang), false))
 
 	h.handle(mux, "POST /staff/logout", h.logout)
 	h.handle(mux, "GET /staff/{$}", h.dashboard)
@@ -149,13 +177,39 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	})
 }
 
+// route puts a pattern written from /staff under the area's prefix.
+func (h *Handler) route(pattern string) string {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, path = "", pattern
+	}
+	path = h.prefix + strings.TrimPrefix(path, "/staff")
+	if method == "" {
+		return path
+	}
+	return method + " " + path
+}
+
+// staticFiles serves the files of dir, never a listing of a directory.
+func staticFiles(dir fs.FS) http.Handler {
+	files := http.FileServerFS(dir)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/")
+		if st, err := fs.Stat(dir, name); name == "" || err != nil || st.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
+}
+
 // request is one authenticated request's context.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, s *session)
 
 // handle wraps a page: no session → redirect to the login page (nothing
 // else is written); POST without the session's CSRF token → 403.
 func (h *Handler) handle(mux *http.ServeMux, pattern string, fn handlerFunc) {
-	mux.Handle(pattern, h.secureHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle(h.route(pattern), h.secureHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var tok string
 		if c, err := r.Cookie(sessionCookie); err == nil {
 			tok = c.Value
@@ -172,9 +226,9 @@ func (h *Handler) handle(mux *http.ServeMux, pattern string, fn handlerFunc) {
 				next += "?" + r.URL.RawQuery
 			}
 			if r.Method != http.MethodGet {
-				next = prefix + "/"
+				next = h.prefix + "/"
 			}
-			http.Redirect(w, r, prefix+"/login?next="+url.QueryEscape(next), http.StatusSeeOther)
+			http.Redirect(w, r, h.prefix+"/login?next="+url.QueryEscape(next), http.StatusSeeOther)
 			return
 		}
 		if r.Method == http.MethodPost {
@@ -190,11 +244,17 @@ func (h *Handler) handle(mux *http.ServeMux, pattern string, fn handlerFunc) {
 				err = r.ParseForm()
 			}
 			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
+			switch {
+			case errors.As(err, &tooBig):
 				h.fail(w, r, s, http.StatusRequestEntityTooLarge, h.tr(h.lang(r), "err.too_big", "mb", tooBig.Limit>>20))
 				return
+			case err != nil:
+				h.fail(w, r, s, http.StatusBadRequest, h.tr(h.lang(r), "err.bad", "value", r.Header.Get("Content-Type")))
+				return
 			}
-			if !equalTokens(r.FormValue("csrf"), s.CSRF) {
+			// The token counts only in the body: a URL carries it into
+			// logs, histories and Referer headers.
+			if !equalTokens(r.PostFormValue("csrf"), s.CSRF) {
 				h.fail(w, r, s, http.StatusForbidden, h.tr(h.lang(r), "csrf.bad"))
 				return
 			}
@@ -241,15 +301,15 @@ func (h *Handler) switchLang(w http.ResponseWriter, r *http.Request) {
 	if to != "vi" && to != "en" {
 		to = h.cfg.Language
 	}
-	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: to, Path: prefix, MaxAge: 365 * 24 * 3600,
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: to, Path: h.prefix, MaxAge: 365 * 24 * 3600,
 		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, localPath(r.URL.Query().Get("back")), http.StatusSeeOther)
+	http.Redirect(w, r, h.localPath(r.URL.Query().Get("back")), http.StatusSeeOther)
 }
 
 // localPath keeps a redirect target inside the staff area.
-func localPath(p string) string {
-	if !strings.HasPrefix(p, prefix+"/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
-		return prefix + "/"
+func (h *Handler) localPath(p string) string {
+	if !strings.HasPrefix(p, h.prefix+"/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+		return h.prefix + "/"
 	}
 	return p
 }
@@ -290,7 +350,7 @@ func (h *Handler) parseTemplates(tfs fs.FS) error {
 			if err != nil {
 				return err
 			}
-			t, err := template.Must(base.Clone()).Parse(string(src))
+			t, err := template.Must(base.Clone()).New(n).Parse(string(src)) // errors name the page's file
 			if err != nil {
 				return fmt.Errorf("staff: template %s: %w", n, err)
 			}
@@ -375,7 +435,23 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, sta
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write(b.Bytes())
+	w.Write(h.rebase(b.Bytes()))
+}
+
+// rebase moves the links of a rendered page under the area's prefix.
+// Templates write them from /staff (href="/staff/issues/1"); only the
+// href, action and src attributes are moved (an editor's text in a value
+// attribute is left alone), so templates, and operators' overrides, stay
+// the same whatever the base URL's path.
+func (h *Handler) rebase(page []byte) []byte {
+	if h.prefix == "/staff" {
+		return page
+	}
+	var pairs []string
+	for _, attr := range []string{` href="`, ` action="`, ` src="`} {
+		pairs = append(pairs, attr+"/staff", attr+h.prefix)
+	}
+	return []byte(strings.NewReplacer(pairs...).Replace(string(page)))
 }
 
 // fail shows an error page.
@@ -409,33 +485,48 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request, status int, email, next, errMsg string) {
 	tok := randomToken()
-	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: tok, Path: prefix + "/login", MaxAge: 3600,
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: tok, Path: h.prefix + "/login", MaxAge: 3600,
 		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteStrictMode})
 	flash := ""
 	if r.URL.Query().Get("bye") == "1" {
 		flash = h.tr(h.lang(r), "logout.done")
 	}
 	h.render(w, r, nil, status, "login", page{Title: h.tr(h.lang(r), "login.title"), CSRF: tok, Error: errMsg, Flash: flash,
-		Data: loginData{Email: email, Next: localPath(next)}})
+		Data: loginData{Email: email, Next: h.localPath(next)}})
 }
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	lang := h.lang(r)
-	email, next := r.FormValue("email"), r.FormValue("next")
+	if err := r.ParseForm(); err != nil {
+		h.showLogin(w, r, formStatus(err), "", "", h.tr(lang, "login.expired"))
+		return
+	}
+	// Every field from the body only: never a password or a token in a URL.
+	email, next := r.PostFormValue("email"), r.PostFormValue("next")
 	c, err := r.Cookie(loginCookie)
-	if err != nil || !equalTokens(r.FormValue("csrf"), c.Value) {
+	if err != nil || !equalTokens(r.PostFormValue("csrf"), c.Value) {
 		h.showLogin(w, r, http.StatusForbidden, email, next, h.tr(lang, "login.expired"))
 		return
 	}
-	a, until, err := h.authenticate(r.Context(), email, r.FormValue("password"))
+	client, now := h.clientKey(r), h.now()
+	if h.loginThrottle.Exhausted(client, now) {
+		h.log.Warn("staff: logins throttled", "client", client)
+		w.Header().Set("Retry-After", strconv.Itoa(int(h.loginThrottle.Wait(client, now).Seconds())+1))
+		h.showLogin(w, r, http.StatusTooManyRequests, email, next, h.tr(lang, "login.slow"))
+		return
+	}
+	a, until, err := h.authenticate(r.Context(), email, r.PostFormValue("password"), client)
+	if errors.Is(err, errBadLogin) || errors.Is(err, errLockedNow) {
+		h.loginThrottle.Take(client, now) // a password was checked, and was wrong
+	}
 	switch {
 	case errors.Is(err, errLocked):
-		h.log.Warn("staff: login locked", "email", email, "until", until)
+		h.log.Warn("staff: login locked", "email", email, "client", client, "until", until)
 		h.showLogin(w, r, http.StatusTooManyRequests, email, next, h.tr(lang, "login.locked", "time", h.fmtTime(lang, until, h.location())))
 		return
 	case errors.Is(err, errBadLogin):
-		h.log.Warn("staff: login failed", "email", email, "remote", r.RemoteAddr)
+		h.log.Warn("staff: login failed", "email", email, "client", client)
 		h.showLogin(w, r, http.StatusUnauthorized, email, next, h.tr(lang, "login.bad"))
 		return
 	case err != nil:
@@ -449,11 +540,21 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.showLogin(w, r, http.StatusInternalServerError, email, next, h.tr(lang, "err.internal"))
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: prefix, MaxAge: int(h.cfg.SessionLifetime / time.Second),
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: h.prefix, MaxAge: int(h.cfg.SessionLifetime / time.Second),
 		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
-	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: prefix + "/login", MaxAge: -1})
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: h.prefix + "/login", MaxAge: -1})
 	h.audit(r.Context(), a.Email, "login", 0, "")
-	http.Redirect(w, r, localPath(next), http.StatusSeeOther)
+	http.Redirect(w, r, h.localPath(next), http.StatusSeeOther)
+}
+
+// formStatus is the answer to a body that did not parse: 413 when it was
+// too large, 400 when it was malformed.
+func formStatus(err error) int {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusBadRequest
 }
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request, s *session) {
@@ -461,8 +562,8 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request, s *session) {
 		h.internal(w, r, s, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: prefix, MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, prefix+"/login?bye=1", http.StatusSeeOther)
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: h.prefix, MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, h.prefix+"/login?bye=1", http.StatusSeeOther)
 }
 
 // withTimeout bounds work done for one request that talks to the outside

@@ -111,5 +111,5 @@ func (h *Handler) addPhrase(w http.ResponseWriter, r *http.Request, s *session) 
 		return
 	}
 	h.audit(r.Context(), s.Email, "add phrase", 0, fmt.Sprintf("%s: %s", key, text))
-	h.done(w, r, s, prefix+"/themes", h.tr(lang, "themes.added", "phrase", text, "theme", h.themeName(lang, key)))
+	h.done(w, r, s, h.prefix+"/themes", h.tr(lang, "themes.added", "phrase", text, "theme", h.themeName(lang, key)))
 }

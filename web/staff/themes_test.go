@@ -92,7 +92,7 @@ func investorsFeed(t *testing.T) (srv *httptest.Server, late func(title string))
 // sorted into fdi.
 func TestAcceptedPhraseSortsNewItems(t *testing.T) {
 	feed, late := investorsFeed(t)
-	e := newEnv(t, envOpts{extraConfig: fmt.Sprintf("\n[[feeds]]\nname = \"Báo Hải Phòng\"\nurl = %q\nlanguage = \"vi\"\n", feed.URL)})
+	e := newEnv(t, envOpts{extraConfig: fmt.Sprintf("\n[[feeds]]\nname = \"Báo Hải Phòng\"\nurl = %q\nlanguage = \"vi\"\nallow_private = true\n", feed.URL)})
 	c := e.client()
 	csrf := c.login(aliceEmail, password)
 	if r := c.get("/staff/themes"); r.status != 200 || !strings.Contains(r.body, tr("vi", "themes.none")) {
