@@ -95,7 +95,7 @@ func (s *Store) Assemble(ctx context.Context, d Digest, classify func(feeds.Item
 		return nil, 0, err
 	}
 	a := &assembler{s: s, tx: tx, d: d, p: p, grouping: grouping, classes: classes, classify: classify,
-		inDigest: map[string]bool{}, candidates: make(map[int64]feeds.Item, len(candidates)), copyOfMailed: map[int64]bool{}, texts: map[int64]storyText{}}
+		inDigest: map[string]bool{}, candidates: make(map[int64]feeds.Item, len(candidates)), copyOfMailed: map[int64]bool{}, texts: map[int64]storyText{}, items: map[int64]map[int64]bool{}}
 	for _, t := range d.Themes {
 		a.inDigest[t] = true
 	}
@@ -117,6 +117,9 @@ func (s *Store) Assemble(ctx context.Context, d Digest, classify func(feeds.Item
 		for _, v := range c.versions {
 			p.entryOf[v.item.ID] = c.item.ID
 		}
+	}
+	for id, e := range p.entryOf {
+		a.setEntry(id, e)
 	}
 	for _, it := range candidates { // newest first
 		if err := a.consider(ctx, it); err != nil {
@@ -170,6 +173,8 @@ type assembler struct {
 	// mailed item (the mailed items are all known before the first).
 	copyOfMailed map[int64]bool
 	texts        map[int64]storyText
+	// items are the items of each of the draft's stories, by entry.
+	items map[int64]map[int64]bool
 }
 
 type newVersion struct {
@@ -204,7 +209,7 @@ func (a *assembler) consider(ctx context.Context, it feeds.Item) error {
 		return nil
 	}
 	st := a.storyOf(it.ID)
-	if ref, ok := a.mailedIn(st, it.ID); ok {
+	if ref, ok := a.mailedIn(st, it); ok {
 		// Mailed in another language or by another source: a correction
 		// is shown to staff, anything else is not news.
 		if text.marked {
@@ -212,28 +217,24 @@ func (a *assembler) consider(ctx context.Context, it feeds.Item) error {
 		}
 		return nil
 	}
-	if entry := a.entryIn(st); entry != 0 {
-		how, reason, score := VersionByText, "", 0.0
-		if dec, ok := linkOf(st, it.ID, a.entryItems(entry)); ok {
-			how, reason, score = howOf(dec), dec.Explanation, dec.Score
-		}
-		a.attach(it, entry, how, reason, score)
+	if entry := a.entryIn(st, it); entry != 0 {
+		a.join(st, it, entry)
 		return nil
 	}
 	if same {
-		if entry := p.entryOf[m.itemID]; entry != 0 {
+		if entry := p.entryOf[m.itemID]; entry != 0 && !a.hasFeed(entry, it.FeedID) {
 			a.attach(it, entry, VersionByText, "", 0)
 		}
 		// Otherwise the same text as an item of an earlier issue that was
-		// not mailed: not offered again.
+		// not mailed, or another copy by the same portal: not offered again.
 		return nil
 	}
 	// A new story: its lead is its first new item (Vietnamese first), the
-	// others are its versions.
+	// others are its versions, one per feed.
 	lead := it
 	if st != nil {
 		for _, k := range st.Items {
-			if c, ok := a.candidates[keyItem(k)]; ok && a.isNew(c) {
+			if c, ok := a.candidates[keyItem(k)]; ok && a.isNew(c) && (c.ID == it.ID || c.FeedID != it.FeedID) {
 				lead = c
 				break
 			}
@@ -245,20 +246,25 @@ func (a *assembler) consider(ctx context.Context, it feeds.Item) error {
 	if st == nil {
 		return nil
 	}
-	entry := map[int64]bool{lead.ID: true}
+	if lead.ID != it.ID {
+		a.join(st, it, lead.ID)
+	}
 	for _, k := range st.Items {
-		c, ok := a.candidates[keyItem(k)]
-		if !ok || !a.isNew(c) {
-			continue
+		if c, ok := a.candidates[keyItem(k)]; ok && a.isNew(c) && !a.hasFeed(lead.ID, c.FeedID) {
+			a.join(st, c, lead.ID)
 		}
-		how, reason, score := VersionByText, "", 0.0
-		if dec, ok := linkOf(st, c.ID, entry); ok {
-			how, reason, score = howOf(dec), dec.Explanation, dec.Score
-		}
-		a.attach(c, lead.ID, how, reason, score)
-		entry[c.ID] = true
 	}
 	return nil
+}
+
+// join attaches an item to the draft's story of entry, with the decision
+// of the rules that joined it (or the same text, when none did).
+func (a *assembler) join(st *story.Story, it feeds.Item, entry int64) {
+	how, reason, score := VersionByText, "", 0.0
+	if dec, ok := linkOf(st, it.ID, a.items[entry]); ok {
+		how, reason, score = howOf(dec), dec.Explanation, dec.Score
+	}
+	a.attach(it, entry, how, reason, score)
 }
 
 func howOf(d story.Decision) string {
@@ -302,50 +308,73 @@ func (a *assembler) storyOf(id int64) *story.Story {
 	return st
 }
 
-// mailedIn returns an item of the story, other than self, that readers got.
-func (a *assembler) mailedIn(st *story.Story, self int64) (mailedRef, bool) {
+// The rules join items across feeds: a story has at most one item of a
+// feed, and what a portal publishes again of its own story (a copy, an
+// edit, a correction) is recognised by samestory.go, which also tells
+// two of its reports apart by their numbers ("tháng 3", "tháng 4").
+
+// mailedIn returns an item of the story, from another feed than it, that
+// readers got.
+func (a *assembler) mailedIn(st *story.Story, it feeds.Item) (mailedRef, bool) {
 	if st == nil {
 		return mailedRef{}, false
 	}
 	for _, k := range st.Items {
 		id := keyItem(k)
-		if ref, ok := a.p.mailed[id]; ok && id != self {
+		if ref, ok := a.p.mailed[id]; ok && id != it.ID && a.feedOf(id) != it.FeedID {
 			return ref, true
 		}
 	}
 	return mailedRef{}, false
 }
 
-// entryIn returns the draft's entry of the story (0 if none).
-func (a *assembler) entryIn(st *story.Story) int64 {
+// entryIn returns the draft's entry of the story that it may join: one
+// without an item of it's feed (0 if none).
+func (a *assembler) entryIn(st *story.Story, it feeds.Item) int64 {
 	if st == nil {
 		return 0
 	}
 	for _, k := range st.Items {
-		if e := a.p.entryOf[keyItem(k)]; e != 0 {
+		if e := a.p.entryOf[keyItem(k)]; e != 0 && !a.hasFeed(e, it.FeedID) {
 			return e
 		}
 	}
 	return 0
 }
 
-// entryItems returns the items of the draft's story of entry.
-func (a *assembler) entryItems(entry int64) map[int64]bool {
-	out := map[int64]bool{}
-	for id, e := range a.p.entryOf {
-		if e == entry {
-			out[id] = true
+// hasFeed reports whether the draft's story of entry holds an item of feed.
+func (a *assembler) hasFeed(entry, feed int64) bool {
+	for id := range a.items[entry] {
+		if a.feedOf(id) == feed {
+			return true
 		}
 	}
-	return out
+	return false
+}
+
+// feedOf returns the feed of a known item (0 if unknown).
+func (a *assembler) feedOf(id int64) int64 {
+	if c, ok := a.candidates[id]; ok {
+		return c.FeedID
+	}
+	return a.p.items[id].FeedID
 }
 
 // attach makes an item a version of the draft's story of entry.
 func (a *assembler) attach(it feeds.Item, entry int64, how, reason string, score float64) {
 	a.versions = append(a.versions, newVersion{item: it.ID, lead: entry, how: how, reason: reason, score: score})
 	a.p.taken[it.ID] = true
-	a.p.entryOf[it.ID] = entry
+	a.setEntry(it.ID, entry)
 	a.p.stories.add(it, a.text(it))
+}
+
+// setEntry records an item of the draft's story of entry.
+func (a *assembler) setEntry(id, entry int64) {
+	a.p.entryOf[id] = entry
+	if a.items[entry] == nil {
+		a.items[entry] = map[int64]bool{}
+	}
+	a.items[entry][id] = true
 }
 
 // place puts an item in the draft as a story's entry.
@@ -379,7 +408,7 @@ func (a *assembler) place(ctx context.Context, it feeds.Item, section string, pl
 	}
 	a.added++
 	a.p.taken[it.ID] = true
-	a.p.entryOf[it.ID] = it.ID
+	a.setEntry(it.ID, it.ID)
 	a.p.stories.add(it, a.text(it))
 	return nil
 }

@@ -68,6 +68,7 @@ func newFixture(t *testing.T) *fixture {
 	if err := fs.SyncSources(ctx, []feeds.Source{
 		{Name: "A", URL: srv.URL + "/a", Language: "vi", Timezone: "Asia/Ho_Chi_Minh"},
 		{Name: "B", URL: srv.URL + "/b", Language: "en", Timezone: "Asia/Ho_Chi_Minh"},
+		{Name: "C", URL: srv.URL + "/c", Language: "en", Timezone: "Asia/Ho_Chi_Minh"},
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package digest_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -205,7 +206,7 @@ func TestStaffStoryDecisionsSurviveReassembly(t *testing.T) {
 	// English story the editor split out, not the Vietnamese one.
 	cp := lgdEN
 	cp.link = "https://vietnamnet.vn/en/lg-display-adds-14-billion-usd-hai-phong-2201.html"
-	f.publish("/b", "en-copy", cp, now.Add(-time.Hour))
+	f.publish("/c", "en-copy", cp, now.Add(-time.Hour))
 	iss, added := f.assembleAll()
 	check(iss, "after reassembly")
 	if added != 0 {
@@ -387,5 +388,30 @@ func TestStoryTablesMigrateAnOldDatabase(t *testing.T) {
 	}
 	if len(iss.Items) != 1 || iss.Items[0].Versions != nil {
 		t.Errorf("old issue after the migration: %+v", iss.Items)
+	}
+}
+
+// The rules join items across portals; what one portal publishes is told
+// apart by samestory.go: two of its reports that differ by their numbers
+// are two stories even when their wording is the same, before and after
+// the first is mailed.
+func TestOnePortalsReportsStayApart(t *testing.T) {
+	f := newStoryFixture(t)
+	now := time.Now()
+	report := func(n int) storyText {
+		return storyText{fmt.Sprintf("Khu công nghiệp thu hút thêm vốn FDI, dự án %d", n),
+			"Nhà đầu tư nước ngoài đăng ký dự án mới tại khu công nghiệp.", fmt.Sprintf("https://portal.example.vn/fdi/%d", n)}
+	}
+	f.publish("/a", "r12", report(12), now.Add(-3*time.Hour))
+	f.publish("/a", "r13", report(13), now.Add(-2*time.Hour))
+	iss, _ := f.assembleAll()
+	if len(iss.Items) != 2 {
+		t.Fatalf("draft %v: want both reports as stories", titles(iss.Items))
+	}
+	f.send(iss)
+	f.publish("/a", "r14", report(14), now.Add(-time.Hour))
+	next, added := f.assembleAll()
+	if added != 1 || len(next.Items) != 1 || !strings.HasSuffix(next.Items[0].Item.Title, "dự án 14") {
+		t.Errorf("after the send: %v (added %d), want the new report", titles(next.Items), added)
 	}
 }
