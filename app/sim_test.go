@@ -280,8 +280,8 @@ type mailRecord struct {
 	stories    []int
 	links      []string // the story links of the text part, in order
 	also       []string // of those, the links to a story's version in the other language
-	unsubURL   string // the https one-click URL of List-Unsubscribe
-	confirmURL string // of a confirmation mail
+	unsubURL   string   // the https one-click URL of List-Unsubscribe
+	confirmURL string   // of a confirmation mail
 }
 
 // mailbox records every message the SMTP server accepts, keeping only
