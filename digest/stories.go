@@ -437,9 +437,14 @@ func (s *Store) Suggestions(ctx context.Context, iss *Issue) ([]Suggestion, erro
 		if !it.Included && it.ExcludedBy != ExcludedByLimit {
 			continue
 		}
+		// The story to keep: an included one, Vietnamese first, then the
+		// first in the issue.
 		rank[it.ItemID] = i
-		if it.Included {
-			rank[it.ItemID] -= len(iss.Items)
+		if it.Item.Language != "vi" {
+			rank[it.ItemID] += len(iss.Items)
+		}
+		if !it.Included {
+			rank[it.ItemID] += 2 * len(iss.Items)
 		}
 		entryOf[it.ItemID] = it.ItemID
 		items = append(items, it.Item)
