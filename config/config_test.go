@@ -42,7 +42,7 @@ func TestValidConfigGetsDefaults(t *testing.T) {
 		t.Errorf("base_url keeps its trailing slash: %q", c.HTTP.BaseURL)
 	}
 	d := c.Digests[0]
-	if d.Timezone != "Asia/Ho_Chi_Minh" || len(d.Themes) == 0 || d.Window == 0 {
+	if d.Timezone != "Asia/Ho_Chi_Minh" || len(d.Themes) == 0 || d.Window == 0 || d.OtherLanguage != "badge" {
 		t.Errorf("digest defaults not applied: %+v", d)
 	}
 	if c.Feeds[0].Interval.Minutes() != 20 {
@@ -68,6 +68,7 @@ func TestBrokenConfigNamesKeyAndLine(t *testing.T) {
 		{"bad sender", `address = "digest@example.org"|address = "not an address"`, `line 8: sender.address`},
 		{"bad duration", `interval = "20m"|interval = "often"`, `line 17`},
 		{"unknown theme", `key = "weekly"|key = "weekly"` + "\nthemes = [\"sport\"]", `digests[0].themes: unknown theme "sport"`},
+		{"bad other_language", `key = "weekly"|key = "weekly"` + "\nother_language = \"translate\"", `digests[0].other_language: "translate": must be "badge", "translated_only" or "omit"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
