@@ -415,3 +415,21 @@ func TestOnePortalsReportsStayApart(t *testing.T) {
 		t.Errorf("after the send: %v (added %d), want the new report", titles(next.Items), added)
 	}
 }
+
+// A version staff add to the draft by its link becomes a story of its own.
+func TestAddingAVersionMakesItAStory(t *testing.T) {
+	f := newStoryFixture(t)
+	ctx := context.Background()
+	now := time.Now()
+	f.publish("/a", "vi-1", lgdVI, now.Add(-3*time.Hour))
+	f.publish("/b", "en-1", lgdEN, now.Add(-2*time.Hour))
+	iss, _ := f.assembleAll()
+	en := iss.Items[0].Versions[0].ItemID
+	if err := f.issues.AddItem(ctx, iss.ID, iss.Version, en, "fdi"); err != nil {
+		t.Fatal(err)
+	}
+	iss, _ = f.issues.Issue(ctx, iss.ID)
+	if len(iss.Items) != 2 || len(entryWith(t, iss, "tăng vốn").Versions) != 0 {
+		t.Errorf("after adding the English edition: %v, versions %+v", titles(iss.Items), iss.Items[0].Versions)
+	}
+}
