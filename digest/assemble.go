@@ -484,6 +484,30 @@ type placed struct {
 	entryOf map[int64]int64
 }
 
+// record notes an item placed in issue number (found: it still exists):
+// taken, mailed or not, part of the open draft's story of entry (0: not in
+// the draft), and its text as it is and as mailed.
+func (p *placed) record(id int64, it feeds.Item, found bool, number int, mailed bool, entry int64, sentTitle, sentSummary string) {
+	p.taken[id] = true
+	if mailed {
+		p.mailed[id] = mailedRef{item: id, number: number}
+	}
+	if entry != 0 {
+		p.entryOf[id] = entry
+	}
+	if !found {
+		return
+	}
+	if _, ok := p.items[id]; !ok {
+		p.items[id] = it
+		p.order = append(p.order, id)
+	}
+	if it.StoryID != 0 {
+		p.taken[it.StoryID] = true
+	}
+	p.stories.addPlaced(it, number, mailed, sentTitle, sentSummary)
+}
+
 // mailedRef is the story a mailed item was in.
 type mailedRef struct {
 	item   int64 // the item itself
@@ -574,12 +598,6 @@ func (s *Store) placedItems(ctx context.Context, digestKey string, since time.Ti
 	if err != nil {
 		return p, fmt.Errorf("digest %s: read placed items: %w", digestKey, err)
 	}
-	remember := func(it feeds.Item) {
-		if _, ok := p.items[it.ID]; !ok {
-			p.items[it.ID] = it
-			p.order = append(p.order, it.ID)
-		}
-	}
 	carried := map[int64]int{} // entry → index in p.carry
 	for _, r := range all {
 		it, ok := items[r.id]
@@ -587,44 +605,24 @@ func (s *Store) placedItems(ctx context.Context, digestKey string, since time.Ti
 			carried[r.id] = len(p.carry)
 			p.carry = append(p.carry, carryOver{item: it, section: r.theme, from: r.number})
 		}
-		p.taken[r.id] = true
-		mailed := r.included && (r.status == StatusSent || r.status == StatusSending)
-		if mailed {
-			p.mailed[r.id] = mailedRef{item: r.id, number: r.number}
-		}
+		var entry int64
 		if r.issueID == openID {
-			p.entryOf[r.id] = r.id
+			entry = r.id
 		}
-		if !ok {
-			continue
-		}
-		remember(it)
-		if it.StoryID != 0 {
-			p.taken[it.StoryID] = true
-		}
-		p.stories.addPlaced(it, r.number, mailed, r.sentTitle, r.sentSum)
+		mailed := r.included && (r.status == StatusSent || r.status == StatusSending)
+		p.record(r.id, it, ok, r.number, mailed, entry, r.sentTitle, r.sentSum)
 	}
 	for _, v := range versions {
 		it, ok := items[v.id]
-		p.taken[v.id] = true
-		mailed := v.included && (v.status == StatusSent || v.status == StatusSending)
-		if mailed {
-			p.mailed[v.id] = mailedRef{item: v.id, number: v.number}
-		}
-		if v.issueID == openID {
-			p.entryOf[v.id] = v.lead
-		}
-		if !ok {
-			continue
-		}
-		if c, isCarried := carried[v.lead]; isCarried && v.number == p.carry[c].from {
+		if c, isCarried := carried[v.lead]; ok && isCarried && v.number == p.carry[c].from {
 			p.carry[c].versions = append(p.carry[c].versions, carriedVersion{item: it, how: v.how, reason: v.reason, score: v.score})
 		}
-		remember(it)
-		if it.StoryID != 0 {
-			p.taken[it.StoryID] = true
+		var entry int64
+		if v.issueID == openID {
+			entry = v.lead
 		}
-		p.stories.addPlaced(it, v.number, mailed, "", "")
+		mailed := v.included && (v.status == StatusSent || v.status == StatusSending)
+		p.record(v.id, it, ok, v.number, mailed, entry, "", "")
 	}
 	return p, nil
 }

@@ -3,8 +3,6 @@ package staff
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,43 +32,18 @@ func TestBrowserStories(t *testing.T) {
 	if len(lgd.Versions) != 1 {
 		t.Fatalf("LG Display has %d versions, want 2 in all", len(lgd.Versions)+1)
 	}
-	navigate := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		res, err := chromedp.RunResponse(ctx, steps...)
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		if res.Status != 200 {
-			t.Fatalf("%s: HTTP %d at %s", what, res.Status, res.URL)
-		}
-	}
+	b := browser{t: t, ctx: ctx, dir: dir}
+	navigate := b.navigate
 	visible := func(sel string) string {
 		t.Helper()
 		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
 			t.Fatalf("%s not visible: %v", sel, err)
 		}
-		s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("%s: %v", sel, err)
-		}
-		return strings.Join(strings.Fields(s), " ")
+		return strings.Join(strings.Fields(b.text(sel)), " ")
 	}
 	shot := func(name string, width int64) {
 		t.Helper()
-		opts := []chromedp.EmulateViewportOption{chromedp.EmulatePortrait}
-		if width < 600 {
-			opts = append(opts, chromedp.EmulateMobile)
-		}
-		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900, opts...)); err != nil {
-			t.Fatal(err)
-		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%d.png", name, width)), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		b.shot(name, width)
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1100, 900)); err != nil {
 			t.Fatal(err)
 		}
