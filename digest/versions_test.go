@@ -41,6 +41,13 @@ func (f *fixture) publish(path, guid string, s storyText, published time.Time) {
 	f.portal.put(path, guid, s.title, s.summary, s.link, published)
 }
 
+// publishLGD publishes the LG Display story in both languages, hours
+// before now.
+func (f *fixture) publishLGD(now time.Time) {
+	f.publish("/a", "vi-1", lgdVI, now.Add(-3*time.Hour))
+	f.publish("/b", "en-1", lgdEN, now.Add(-2*time.Hour))
+}
+
 // newStoryFixture is the fixture with same-story detection on, every item
 // in the fdi section, and room for 4 stories.
 func newStoryFixture(t *testing.T) *fixture {
@@ -86,8 +93,7 @@ func entryWith(t *testing.T, iss *digest.Issue, title string) digest.IssueItem {
 func TestPairedEditionsAreOneStory(t *testing.T) {
 	f := newStoryFixture(t)
 	now := time.Now()
-	f.publish("/a", "vi-1", lgdVI, now.Add(-3*time.Hour))
-	f.publish("/b", "en-1", lgdEN, now.Add(-2*time.Hour))
+	f.publishLGD(now)
 	f.publish("/b", "en-2", innotekEN, now.Add(-time.Hour))
 	iss, added := f.assembleAll()
 	if added != 2 || len(iss.Items) != 2 {
@@ -154,8 +160,7 @@ func TestStaffStoryDecisionsSurviveReassembly(t *testing.T) {
 	f := newStoryFixture(t)
 	ctx := context.Background()
 	now := time.Now()
-	f.publish("/a", "vi-1", lgdVI, now.Add(-3*time.Hour))
-	f.publish("/b", "en-1", lgdEN, now.Add(-2*time.Hour))
+	f.publishLGD(now)
 	f.publish("/a", "kita-vi", kitaVI, now.Add(-5*time.Hour))
 	f.publish("/b", "kita-en", kitaEN, now.Add(-4*time.Hour))
 	iss, _ := f.assembleAll()
@@ -244,8 +249,7 @@ func TestTranslationAndCoverage(t *testing.T) {
 	f := newStoryFixture(t)
 	ctx := context.Background()
 	now := time.Now()
-	f.publish("/a", "vi-1", lgdVI, now.Add(-3*time.Hour))
-	f.publish("/b", "en-1", lgdEN, now.Add(-2*time.Hour))
+	f.publishLGD(now)
 	f.publish("/a", "kita-vi", kitaVI, now.Add(-5*time.Hour))
 	iss, _ := f.assembleAll()
 	kita := entryWith(t, iss, "Kitakyushu")
@@ -292,8 +296,7 @@ func TestSignalsAreStoredAndRefreshedLazily(t *testing.T) {
 	f := newStoryFixture(t)
 	ctx := context.Background()
 	now := time.Now()
-	f.publish("/a", "vi-1", lgdVI, now.Add(-3*time.Hour))
-	f.publish("/b", "en-1", lgdEN, now.Add(-2*time.Hour))
+	f.publishLGD(now)
 	rep := f.poller.FetchAll(ctx)
 	var fresh []feeds.Item
 	for _, fr := range rep.Feeds {
@@ -421,8 +424,7 @@ func TestAddingAVersionMakesItAStory(t *testing.T) {
 	f := newStoryFixture(t)
 	ctx := context.Background()
 	now := time.Now()
-	f.publish("/a", "vi-1", lgdVI, now.Add(-3*time.Hour))
-	f.publish("/b", "en-1", lgdEN, now.Add(-2*time.Hour))
+	f.publishLGD(now)
 	iss, _ := f.assembleAll()
 	en := iss.Items[0].Versions[0].ItemID
 	if err := f.issues.AddItem(ctx, iss.ID, iss.Version, en, "fdi"); err != nil {
