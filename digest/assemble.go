@@ -282,8 +282,7 @@ func (a *assembler) isNew(c feeds.Item) bool {
 	}
 	copied, known := a.copyOfMailed[c.ID]
 	if !known {
-		m, ok := a.p.stories.match(a.text(c))
-		copied = ok && m.mailed
+		_, copied = a.p.mailedStories.match(a.text(c))
 		a.copyOfMailed[c.ID] = copied
 	}
 	return !copied
@@ -469,9 +468,10 @@ func sectionCounts(ctx context.Context, tx *sql.Tx, issueID int64) (included, la
 // placed is what a digest's recent issues hold, for assembling the next
 // draft.
 type placed struct {
-	taken   map[int64]bool // item and story ids placed in an issue (entries and versions)
-	stories placedStories  // their text, to recognise a story published again
-	carry   []carryOver    // left out of the last sent issue for lack of room
+	taken         map[int64]bool // item and story ids placed in an issue (entries and versions)
+	stories       placedStories  // their text, to recognise a story published again
+	mailedStories placedStories  // the text of those readers got
+	carry         []carryOver    // left out of the last sent issue for lack of room
 	// items are the placed items that still exist, in order, to group
 	// the window's items with.
 	items map[int64]feeds.Item
@@ -506,6 +506,9 @@ func (p *placed) record(id int64, it feeds.Item, found bool, number int, mailed 
 		p.taken[it.StoryID] = true
 	}
 	p.stories.addPlaced(it, number, mailed, sentTitle, sentSummary)
+	if mailed {
+		p.mailedStories.addPlaced(it, number, mailed, sentTitle, sentSummary)
+	}
 }
 
 // mailedRef is the story a mailed item was in.
