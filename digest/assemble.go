@@ -234,7 +234,7 @@ func (a *assembler) consider(ctx context.Context, it feeds.Item) error {
 	lead := it
 	if st != nil {
 		for _, k := range st.Items {
-			if c, ok := a.candidates[keyItem(k)]; ok && a.isNew(c) && (c.ID == it.ID || c.FeedID != it.FeedID) {
+			if c, ok := a.candidates[keyItem(k)]; ok && a.fresh(st, c) && (c.ID == it.ID || c.FeedID != it.FeedID) {
 				lead = c
 				break
 			}
@@ -250,11 +250,22 @@ func (a *assembler) consider(ctx context.Context, it feeds.Item) error {
 		a.join(st, it, lead.ID)
 	}
 	for _, k := range st.Items {
-		if c, ok := a.candidates[keyItem(k)]; ok && a.isNew(c) && !a.hasFeed(lead.ID, c.FeedID) {
+		if c, ok := a.candidates[keyItem(k)]; ok && a.fresh(st, c) && !a.hasFeed(lead.ID, c.FeedID) {
 			a.join(st, c, lead.ID)
 		}
 	}
 	return nil
+}
+
+// fresh reports whether a candidate of the story is still to be placed
+// and is news: no copy of a mailed item, and not in a story another
+// portal's item of which was mailed.
+func (a *assembler) fresh(st *story.Story, c feeds.Item) bool {
+	if !a.isNew(c) {
+		return false
+	}
+	_, mailed := a.mailedIn(st, c)
+	return !mailed
 }
 
 // join attaches an item to the draft's story of entry, with the decision

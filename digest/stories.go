@@ -49,9 +49,6 @@ type StoryVersion struct {
 // is its own story, and only the same link or text joins items).
 func (s *Store) SetStories(d *story.Detector) { s.stories = d }
 
-// Detector returns the same-story detector (nil when off).
-func (s *Store) Detector() *story.Detector { return s.stories }
-
 // storyItem is what the detector reads of an item.
 func storyItem(it feeds.Item) story.Item {
 	return story.Item{ID: itemKey(it.ID), Lang: it.Language, Title: it.Title, Summary: it.SummaryText,
