@@ -17,6 +17,7 @@ import (
 	"github.com/haiphong/hpdigest/digest"
 	"github.com/haiphong/hpdigest/digest/deliver"
 	"github.com/haiphong/hpdigest/digest/render"
+	"github.com/haiphong/hpdigest/digest/story"
 	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/feeds"
 	"github.com/haiphong/hpdigest/internal/clock"
@@ -49,7 +50,10 @@ type App struct {
 	Feeds  *feeds.Store
 	Poller *feeds.Poller
 	// Classifier sorts items into themes.
-	Classifier  *theme.Classifier
+	Classifier *theme.Classifier
+	// Stories finds the items that report one event, across feeds and
+	// languages.
+	Stories     *story.Detector
 	Digests     *digest.Store
 	Subscribers *subscribers.Store
 	Tokens      *subscribers.Tokens
@@ -98,6 +102,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("themes: %w", err)
 	}
+	stories, err := story.New(cfg.Stories)
+	if err != nil {
+		return nil, err
+	}
 	tfs, err := templates.FS(cfg.TemplatesDir)
 	if err != nil {
 		return nil, cfg.Explain("templates_dir", err)
@@ -121,7 +129,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		lock.Close()
 		return nil, err
 	}
-	a := &App{Cfg: cfg, Log: log, DB: db, Classifier: classifier, Renderer: renderer, lock: lock, clock: clock.Or(opts.Clock), gate: newSendGate()}
+	a := &App{Cfg: cfg, Log: log, DB: db, Classifier: classifier, Stories: stories, Renderer: renderer, lock: lock, clock: clock.Or(opts.Clock), gate: newSendGate()}
 	if err := a.init(ctx, opts); err != nil {
 		a.Close()
 		return nil, err
@@ -141,6 +149,7 @@ func (a *App) init(ctx context.Context, opts Options) error {
 	a.Poller.SetClock(a.clock)
 	a.Digests = digest.NewStore(a.DB, a.Feeds)
 	a.Digests.SetClock(a.clock.Now)
+	a.Digests.SetStories(a.Stories)
 	a.Subscribers = subscribers.NewStore(a.DB)
 	a.Subscribers.SetClock(a.clock.Now)
 	a.Subscribers.Configure(a.Cfg.Subscribers)
@@ -246,10 +255,15 @@ func (a *App) classifyReport(ctx context.Context, rep feeds.Report) {
 	}
 }
 
+// classifyItems stores the themes of new items and the signals that
+// same-story detection reads of them.
 func (a *App) classifyItems(ctx context.Context, items []feeds.Item) {
 	for _, it := range items {
 		if err := a.Digests.SaveClassification(ctx, it.ID, digest.Classify(a.Classifier, it)); err != nil {
 			a.Log.Error("classify", "item", it.ID, "err", err)
+		}
+		if err := a.Digests.SaveSignals(ctx, it); err != nil {
+			a.Log.Error("story signals", "item", it.ID, "err", err)
 		}
 	}
 }

@@ -284,6 +284,8 @@ func (a *App) RenderIssue(d digest.Digest, iss *digest.Issue, chosen []string) *
 		Note:      render.Localized{Default: firstNonEmpty(iss.NoteVI, iss.NoteEN), VI: iss.NoteVI, EN: iss.NoteEN},
 		WebURL:    a.Cfg.HTTP.BaseURL + "/issues/" + fmt.Sprint(iss.ID),
 		Sender:    render.Sender{Name: a.Cfg.Sender.Name, PostalAddress: a.Cfg.Sender.PostalAddress, WebsiteURL: a.Cfg.Sender.WebsiteURL},
+		// Each reader gets the version of a story in their language.
+		OtherLanguage: d.OtherLanguage,
 	}
 	wanted := map[string]bool{}
 	for _, t := range chosen {
@@ -320,7 +322,7 @@ func (a *App) RenderIssue(d digest.Digest, iss *digest.Issue, chosen []string) *
 }
 
 func renderItem(it digest.IssueItem) render.Item {
-	return render.Item{
+	out := render.Item{
 		Title:       render.Localized{Default: it.Item.Title, VI: it.TitleVI, EN: it.TitleEN},
 		Summary:     render.Localized{Default: it.Item.SummaryText, VI: it.SummaryVI, EN: it.SummaryEN},
 		SummaryHTML: it.Item.SummaryHTML,
@@ -330,6 +332,13 @@ func renderItem(it digest.IssueItem) render.Item {
 		Published:   it.Item.Published(),
 		ImageURL:    it.Item.ImageURL,
 	}
+	for _, v := range it.Versions {
+		out.Versions = append(out.Versions, render.Version{
+			Language: v.Item.Language, Title: v.Item.Title, Summary: v.Item.SummaryText, SummaryHTML: v.Item.SummaryHTML,
+			URL: v.Item.URL, Source: v.Item.FeedName, Published: v.Item.Published(), ImageURL: v.Item.ImageURL,
+		})
+	}
+	return out
 }
 
 // otherTheme names the section of items that match no theme.

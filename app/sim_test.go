@@ -100,6 +100,22 @@ func (p *portal) publish(feed, title, summary string) int {
 	return id
 }
 
+// publishVersion puts another version of a story (its edition in another
+// language) on top of a feed, under its own GUID and link, with the
+// story's marks ("(tin N)", "Mã tin N.") as publish adds them; it returns
+// the link.
+func (p *portal) publishVersion(feed string, story int, title, summary string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	title = fmt.Sprintf("%s (tin %d)", title, story)
+	summary = fmt.Sprintf("%s Mã tin %d.", summary, story)
+	link := fmt.Sprintf("https://%s.example.vn/tin-tuc/%s-%d.html", feed, slug(title), story)
+	p.stories[link] = story
+	f := p.feed(feed)
+	f.items = append([]simItem{{guid: fmt.Sprintf("%s-version-%d", feed, story), title: title, summary: summary, link: link, published: time.Now()}}, f.items...)
+	return link
+}
+
 // current returns the current version of a story's first item in a feed.
 func (p *portal) current(feed string, story int) (simItem, bool) {
 	p.mu.Lock()
@@ -263,8 +279,10 @@ type mailRecord struct {
 	subscriber int64
 	subject    string
 	stories    []int
-	unsubURL   string // the https one-click URL of List-Unsubscribe
-	confirmURL string // of a confirmation mail
+	links      []string // the story links of the text part, in order
+	also       []string // of those, the links to a story's version in the other language
+	unsubURL   string   // the https one-click URL of List-Unsubscribe
+	confirmURL string   // of a confirmation mail
 }
 
 // mailbox records every message the SMTP server accepts, keeping only
@@ -280,6 +298,7 @@ var (
 	msgIDRe   = regexp.MustCompile(`<hpd\.(\d+)\.(\d+)\.`)
 	linkRe    = regexp.MustCompile(`https?://[^\s<>()\]"]+`)
 	confirmRe = regexp.MustCompile(`https?://[^\s<>"]+/confirm/[A-Za-z0-9._~-]+`)
+	alsoRe    = regexp.MustCompile(`^\s*(Also in English|Bản tiếng Việt): `)
 )
 
 // keep is the SMTP server's Keep hook: it runs outside the bubble.
@@ -318,10 +337,21 @@ func (mb *mailbox) keep(m smtptest.Message) bool {
 	}
 	if r.issueID != 0 {
 		seen := map[int]bool{}
-		for _, l := range linkRe.FindAllString(text, -1) {
-			if id := mb.storyOf(strings.TrimRight(l, ".,;")); id != 0 && !seen[id] {
-				seen[id] = true
-				r.stories = append(r.stories, id)
+		for _, line := range strings.Split(text, "\n") {
+			for _, l := range linkRe.FindAllString(line, -1) {
+				l = strings.TrimRight(l, ".,;")
+				id := mb.storyOf(l)
+				if id == 0 {
+					continue
+				}
+				r.links = append(r.links, l)
+				if alsoRe.MatchString(line) {
+					r.also = append(r.also, l)
+				}
+				if !seen[id] {
+					seen[id] = true
+					r.stories = append(r.stories, id)
+				}
 			}
 		}
 	} else {

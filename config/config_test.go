@@ -42,7 +42,7 @@ func TestValidConfigGetsDefaults(t *testing.T) {
 		t.Errorf("base_url keeps its trailing slash: %q", c.HTTP.BaseURL)
 	}
 	d := c.Digests[0]
-	if d.Timezone != "Asia/Ho_Chi_Minh" || len(d.Themes) == 0 || d.Window == 0 {
+	if d.Timezone != "Asia/Ho_Chi_Minh" || len(d.Themes) == 0 || d.Window == 0 || d.OtherLanguage != "badge" {
 		t.Errorf("digest defaults not applied: %+v", d)
 	}
 	if c.Feeds[0].Interval.Minutes() != 20 {
@@ -71,6 +71,7 @@ func TestBrokenConfigNamesKeyAndLine(t *testing.T) {
 		{"plain smtp to another machine", `host = "smtp.example.org"|host = "smtp.example.org"` + "\ntls = \"none\"", `line 12: smtp.tls: "none" sends`},
 		{"plain smtp relay in a pool", `host = "smtp.example.org"|host = "smtp.example.org"` + "\n[[smtp.relays]]\nhost = \"127.0.0.1\"\ntls = \"none\"\n[[smtp.relays]]\nhost = \"10.0.0.5\"\ntls = \"none\"",
 			`line 17: smtp.relays[1].tls: "none" sends`},
+		{"bad other_language", `key = "weekly"|key = "weekly"` + "\nother_language = \"translate\"", `digests[0].other_language: "translate": must be "badge", "translated_only" or "omit"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

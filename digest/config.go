@@ -25,7 +25,27 @@ type Digest struct {
 	// DeliverAtLocal ("07:30") delivers each reader's copy at that time of
 	// day in the reader's own time zone instead of all at once; "" = off.
 	DeliverAtLocal string `toml:"deliver_at_local"`
+	// OtherLanguage is what a reader gets of a story that has no version
+	// in their language: OtherLanguageBadge (the default), OtherLanguageTranslated
+	// or OtherLanguageOmit.
+	OtherLanguage string `toml:"other_language"`
 }
+
+// What a reader gets of a story with no version in their language
+// (Digest.OtherLanguage). A version is the story as a portal published it
+// in the reader's language; a staff translation (title and summary in that
+// language, written on the curation page) counts as one except under
+// OtherLanguageOmit.
+const (
+	// OtherLanguageBadge shows the story in its own language, its
+	// original title marked with a language badge ("Tiếng Việt").
+	OtherLanguageBadge = "badge"
+	// OtherLanguageTranslated leaves it out until staff translate it.
+	OtherLanguageTranslated = "translated_only"
+	// OtherLanguageOmit leaves out every story no portal published in the
+	// reader's language, translated or not.
+	OtherLanguageOmit = "omit"
+)
 
 // LocalTime parses DeliverAtLocal; ok is false when it is not set.
 func (d Digest) LocalTime() (hour, minute int, ok bool, err error) {
@@ -58,6 +78,9 @@ func (d *Digest) Defaults(defaultTZ string, themeKeys []string) {
 	}
 	if d.TitleVI == "" {
 		d.TitleVI = DefaultTitle("vi")
+	}
+	if d.OtherLanguage == "" {
+		d.OtherLanguage = OtherLanguageBadge
 	}
 }
 
@@ -117,6 +140,11 @@ func (d Digest) Validate(themeKeys []string) error {
 	}
 	if _, _, _, err := d.LocalTime(); err != nil {
 		return fmt.Errorf("deliver_at_local: %v", err)
+	}
+	switch d.OtherLanguage {
+	case "", OtherLanguageBadge, OtherLanguageTranslated, OtherLanguageOmit:
+	default:
+		return fmt.Errorf("other_language: %q: must be %q, %q or %q", d.OtherLanguage, OtherLanguageBadge, OtherLanguageTranslated, OtherLanguageOmit)
 	}
 	if d.Window < 0 || d.MaxPerSection < 0 {
 		return fmt.Errorf("window/max_per_section: must not be negative")

@@ -183,9 +183,13 @@ func (s *Store) Reorder(ctx context.Context, id int64, version int, theme string
 }
 
 // AddItem places a stored item in a draft's section at its end, included,
-// and keeps the decision as a label of the item.
+// and keeps the decision as a label of the item. An item that was a
+// version of one of the draft's stories becomes a story of its own.
 func (s *Store) AddItem(ctx context.Context, id int64, version int, itemID int64, theme string) error {
 	return s.editTx(ctx, id, version, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM issue_versions WHERE issue_id = ? AND item_id = ?`, id, itemID); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO issue_items (issue_id, item_id, theme, position, included)
 			VALUES (?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM issue_items WHERE issue_id = ? AND theme = ?), 1)
 			ON CONFLICT (issue_id, item_id) DO UPDATE SET included = 1, excluded_by = ''`, id, itemID, theme, id, theme); err != nil {

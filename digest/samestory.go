@@ -208,12 +208,41 @@ type placedStory struct {
 }
 
 // placedStories finds, for a candidate item, the story it repeats among
-// the items placed in the digest's recent issues.
-type placedStories struct{ items []placedStory }
+// the items placed in the digest's recent issues. Each placed text is
+// indexed by its link and its words, so that a candidate is compared in
+// full only with the texts that could pass sameStory: the same link, or
+// titles or summaries sharing enough words (every rule of sameStory needs
+// titles at least titleSomewhat alike or summaries ledeAlike). The counts
+// of shared words come from the index, exactly, so the outcome is the one
+// a comparison with every placed item would give.
+type placedStories struct {
+	items   []placedStory
+	views   []placedView // each item's text, and its text as mailed when it differs
+	link    map[string][]int32
+	title   map[string][]int32
+	summary map[string][]int32
+	// Per view, scratch counts of the words a candidate shares with it.
+	titleShared, summaryShared []int32
+	linked                     []bool
+}
 
-// add records an item placed in the draft being assembled.
-func (p *placedStories) add(it feeds.Item, number int, mailed bool) {
-	p.addPlaced(it, number, mailed, "", "")
+// placedView is one text of a placed item.
+type placedView struct {
+	item int32 // index in items
+	sent bool  // the text as mailed
+}
+
+func (p *placedStories) text(v placedView) *storyText {
+	if v.sent {
+		return &p.items[v.item].sent
+	}
+	return &p.items[v.item].text
+}
+
+// add records an item placed in the draft being assembled, with its text.
+func (p *placedStories) add(it feeds.Item, text storyText) {
+	p.items = append(p.items, placedStory{itemID: it.ID, feedID: it.FeedID, text: text, sent: text})
+	p.index(placedView{item: int32(len(p.items) - 1)})
 }
 
 // addPlaced records an item of an issue with its title and summary as
@@ -227,20 +256,85 @@ func (p *placedStories) addPlaced(it feeds.Item, number int, mailed bool, sentTi
 		s.sent = newStoryText(was)
 	}
 	p.items = append(p.items, s)
+	n := int32(len(p.items) - 1)
+	p.index(placedView{item: n})
+	if s.sent.plainText != s.text.plainText || s.sent.link != s.text.link || s.sent.marked != s.text.marked {
+		p.index(placedView{item: n, sent: true})
+	}
+}
+
+func (p *placedStories) index(v placedView) {
+	if p.link == nil {
+		p.link, p.title, p.summary = map[string][]int32{}, map[string][]int32{}, map[string][]int32{}
+	}
+	at := int32(len(p.views))
+	p.views = append(p.views, v)
+	p.titleShared = append(p.titleShared, 0)
+	p.summaryShared = append(p.summaryShared, 0)
+	p.linked = append(p.linked, false)
+	t := p.text(v)
+	if t.link != "" {
+		p.link[t.link] = append(p.link[t.link], at)
+	}
+	for w := range t.title {
+		p.title[w] = append(p.title[w], at)
+	}
+	for w := range t.summary {
+		p.summary[w] = append(p.summary[w], at)
+	}
 }
 
 // match returns the placed item the candidate repeats (a mailed one when
-// there are several) and whether there is one.
+// there are several, else the first placed) and whether there is one.
 func (p *placedStories) match(c storyText) (placedStory, bool) {
-	var found placedStory
-	ok := false
-	for _, s := range p.items {
-		if !sameStory(s.text, c) && !sameStory(s.sent, c) {
+	var touched []int32
+	touch := func(v int32) {
+		if p.titleShared[v] == 0 && p.summaryShared[v] == 0 && !p.linked[v] {
+			touched = append(touched, v)
+		}
+	}
+	if c.link != "" {
+		for _, v := range p.link[c.link] {
+			touch(v)
+			p.linked[v] = true
+		}
+	}
+	for w := range c.title {
+		for _, v := range p.title[w] {
+			touch(v)
+			p.titleShared[v]++
+		}
+	}
+	for w := range c.summary {
+		for _, v := range p.summary[w] {
+			touch(v)
+			p.summaryShared[v]++
+		}
+	}
+	found, foundAt, ok := placedStory{}, int32(-1), false
+	for _, v := range touched {
+		view := p.views[v]
+		t := p.text(view)
+		could := p.linked[v] ||
+			shared(int(p.titleShared[v]), len(t.title), len(c.title)) >= titleSomewhat ||
+			shared(int(p.summaryShared[v]), len(t.summary), len(c.summary)) >= ledeAlike
+		p.titleShared[v], p.summaryShared[v], p.linked[v] = 0, 0, false
+		if !could || view.item == foundAt || !sameStory(*t, c) {
 			continue
 		}
-		if !ok || (s.mailed && !found.mailed) {
-			found, ok = s, true
+		s := p.items[view.item]
+		if !ok || (s.mailed && !found.mailed) || (s.mailed == found.mailed && view.item < foundAt) {
+			found, foundAt, ok = s, view.item, true
 		}
 	}
 	return found, ok
+}
+
+// shared is the Dice coefficient of two sets of sizes a and b with n
+// elements in common.
+func shared(n, a, b int) float64 {
+	if a+b == 0 {
+		return 0
+	}
+	return 2 * float64(n) / float64(a+b)
 }

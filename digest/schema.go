@@ -3,7 +3,8 @@
 // (draft → approved → sending → sent). It also keeps the theme
 // classification of every item, and the staff's decisions about items'
 // themes as labels to measure and improve the rules with. Tables:
-// item_themes, issues, issue_items, item_labels.
+// item_themes, issues, issue_items, item_labels, skipped_sends, and for
+// stories (see stories.go) item_signals, story_decisions, issue_versions.
 //
 // An item is "new" for a digest when it was published inside the digest's
 // window and no sent issue of that digest holds it: ingestion, placement in
@@ -100,5 +101,34 @@ func Migrations() store.Migration {
 			created_at   INTEGER NOT NULL
 		);
 		CREATE INDEX skipped_sends_digest ON skipped_sends (digest, tick_at);`,
+		// Stories: the signals of each item for same-story detection, the
+		// staff's decisions about pairs of items, and the other versions of
+		// each story placed in an issue (an issue item is the story's entry;
+		// items never paired stay one-version stories).
+		`CREATE TABLE item_signals (
+			item_id INTEGER PRIMARY KEY,
+			version TEXT NOT NULL, -- the detector's PreparedVersion when prepared
+			data    BLOB NOT NULL
+		);
+		CREATE TABLE story_decisions (
+			item_a     INTEGER NOT NULL, -- item_a < item_b
+			item_b     INTEGER NOT NULL,
+			same       INTEGER NOT NULL, -- 1: one story (confirmed, merged); 0: never one story (split, kept apart)
+			decided_by TEXT NOT NULL,
+			decided_at INTEGER NOT NULL,
+			PRIMARY KEY (item_a, item_b)
+		);
+		CREATE TABLE issue_versions (
+			issue_id     INTEGER NOT NULL REFERENCES issues (id) ON DELETE CASCADE,
+			item_id      INTEGER NOT NULL,            -- the version
+			lead_id      INTEGER NOT NULL,            -- the issue item (the story's entry) it belongs to
+			how          TEXT NOT NULL,               -- 'rules' | 'text' | 'staff'
+			reason       TEXT NOT NULL DEFAULT '',    -- the pairing decision's explanation
+			score        REAL NOT NULL DEFAULT 0,
+			confirmed_by TEXT NOT NULL DEFAULT '',
+			PRIMARY KEY (issue_id, item_id)
+		);
+		CREATE INDEX issue_versions_lead ON issue_versions (issue_id, lead_id);
+		CREATE INDEX issue_versions_item ON issue_versions (item_id);`,
 	}}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/haiphong/hpdigest/digest/story"
 	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/feeds"
 	"github.com/haiphong/hpdigest/store"
@@ -111,13 +112,17 @@ type IssueItem struct {
 	UpdateIn int
 	Item     feeds.Item
 	Class    Classification
+	// Versions are the story's other items (in another language, or from
+	// another source), Vietnamese first, then by publication.
+	Versions []StoryVersion
 }
 
 // Store reads and writes issues.
 type Store struct {
-	db    *sql.DB
-	items ItemSource
-	now   func() time.Time
+	db      *sql.DB
+	items   ItemSource
+	now     func() time.Time
+	stories *story.Detector // nil: no same-story detection
 }
 
 // NewStore wraps an open database (migrations applied) and the item source.
@@ -177,273 +182,6 @@ func (s *Store) Classifications(ctx context.Context, ids []int64) (map[int64]Cla
 		}
 	}
 	return out, nil
-}
-
-// Assemble brings the digest's open draft up to date, creating it if there
-// is none: items published inside the window that are not a story already
-// placed in one of the digest's recent issues (see samestory.go), newest
-// first, each at the end of its section (staff edits are kept); then the
-// items left out of the last sent issue for lack of room (max_per_section,
-// not a curator's choice), marked as carried over and included where there
-// is room. A correction of a story
-// already mailed is placed excluded and marked as an update of it. An
-// approved or sending issue is returned unchanged. classify is called for
-// items that have no stored classification yet. It returns the issue and
-// the number of items added.
-func (s *Store) Assemble(ctx context.Context, d Digest, classify func(feeds.Item) Classification) (*Issue, int, error) {
-	now := s.now()
-	open, err := s.OpenIssueHeader(ctx, d.Key) // the items are loaded once, at the end
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, 0, err
-	}
-	if open != nil && !open.Editable() {
-		iss, err := s.Issue(ctx, open.ID)
-		return iss, 0, err
-	}
-	from := now.Add(-d.Window)
-	candidates, err := s.items.ItemsPublishedBetween(ctx, from, now.Add(24*time.Hour))
-	if err != nil {
-		return nil, 0, fmt.Errorf("digest %s: read items: %w", d.Key, err)
-	}
-	p, err := s.placedItems(ctx, d.Key, from.Add(-d.Window))
-	if err != nil {
-		return nil, 0, err
-	}
-	ids := make([]int64, 0, len(candidates)+len(p.carry))
-	for _, it := range candidates {
-		ids = append(ids, it.ID)
-	}
-	for _, c := range p.carry {
-		ids = append(ids, c.item.ID)
-	}
-	classes, err := s.Classifications(ctx, ids)
-	if err != nil {
-		return nil, 0, err
-	}
-
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer tx.Rollback()
-	var issueID int64
-	if open != nil {
-		issueID = open.ID
-	} else {
-		issueID, err = createIssue(ctx, tx, d.Key, from, now)
-		if err != nil {
-			return nil, 0, err
-		}
-	}
-	counts, last, err := sectionCounts(ctx, tx, issueID)
-	if err != nil {
-		return nil, 0, err
-	}
-	inDigest := map[string]bool{}
-	for _, t := range d.Themes {
-		inDigest[t] = true
-	}
-	added := 0
-	place := func(it feeds.Item, section string, pl placement) error {
-		if section == "" {
-			c, ok := classes[it.ID]
-			if !ok {
-				c = classify(it)
-				if err := s.saveClassification(ctx, tx, it.ID, c); err != nil {
-					return err
-				}
-			}
-			section = SectionFor(c, d.Themes)
-		}
-		included := pl.updateOf == 0 && inDigest[section] && counts[section] < d.MaxPerSection
-		excludedBy := ""
-		switch {
-		case pl.updateOf != 0:
-			excludedBy = ExcludedByUpdate
-		case !included && inDigest[section]:
-			excludedBy = ExcludedByLimit
-		}
-		if included {
-			counts[section]++
-		}
-		last[section]++
-		if _, err := tx.ExecContext(ctx, `INSERT INTO issue_items (issue_id, item_id, theme, position, included, excluded_by, carried_from, update_of, update_in)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			issueID, it.ID, section, last[section], included, excludedBy, pl.carriedFrom, pl.updateOf, pl.updateIn); err != nil {
-			return fmt.Errorf("digest %s: place item %d: %w", d.Key, it.ID, err)
-		}
-		added++
-		return nil
-	}
-	for _, it := range candidates { // newest first
-		if p.taken[it.ID] {
-			continue
-		}
-		text := newStoryText(it)
-		m, ok := p.stories.match(text)
-		if ok || p.taken[it.StoryID] {
-			if ok && m.mailed && isUpdate(m.sent, text, m.feedID == it.FeedID) {
-				if err := place(it, "", placement{updateOf: m.itemID, updateIn: m.number}); err != nil {
-					return nil, 0, err
-				}
-				p.stories.add(it, 0, false)
-			}
-			continue
-		}
-		p.stories.add(it, 0, false)
-		if err := place(it, "", placement{}); err != nil {
-			return nil, 0, err
-		}
-	}
-	// Then what did not fit last time: included where there is room left.
-	for _, c := range p.carry {
-		if err := place(c.item, c.section, placement{carriedFrom: c.from}); err != nil {
-			return nil, 0, err
-		}
-	}
-	if added > 0 || open == nil {
-		if _, err := tx.ExecContext(ctx, `UPDATE issues SET period_end_at = ?, updated_at = ? WHERE id = ?`, now.Unix(), now.Unix(), issueID); err != nil {
-			return nil, 0, err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, 0, fmt.Errorf("digest %s: save draft: %w", d.Key, err)
-	}
-	iss, err := s.Issue(ctx, issueID)
-	return iss, added, err
-}
-
-// placement is how an item comes into a draft.
-type placement struct {
-	carriedFrom int   // left out of this issue number for lack of room
-	updateOf    int64 // corrects this mailed item
-	updateIn    int   // of this issue number
-}
-
-// SectionFor picks the section of an item: its best theme if the digest has
-// it, else the first of its themes the digest has, else "other".
-func SectionFor(c Classification, digestThemes []string) string {
-	has := func(t string) bool {
-		for _, d := range digestThemes {
-			if d == t {
-				return true
-			}
-		}
-		return false
-	}
-	if has(c.Primary) {
-		return c.Primary
-	}
-	for _, t := range c.Themes {
-		if has(t) {
-			return t
-		}
-	}
-	return theme.Other
-}
-
-func createIssue(ctx context.Context, tx *sql.Tx, digestKey string, from, now time.Time) (int64, error) {
-	var number int
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), 0) + 1 FROM issues WHERE digest = ?`, digestKey).Scan(&number); err != nil {
-		return 0, err
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO issues (digest, number, status, period_start_at, period_end_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		digestKey, number, StatusDraft, from.Unix(), now.Unix(), now.Unix(), now.Unix())
-	if err != nil {
-		return 0, fmt.Errorf("digest %s: create issue: %w", digestKey, err)
-	}
-	return res.LastInsertId()
-}
-
-func sectionCounts(ctx context.Context, tx *sql.Tx, issueID int64) (included, lastPos map[string]int, err error) {
-	included, lastPos = map[string]int{}, map[string]int{}
-	rows, err := tx.QueryContext(ctx, `SELECT theme, SUM(included), MAX(position) FROM issue_items WHERE issue_id = ? GROUP BY theme`, issueID)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var t string
-		var n, p int
-		if err := rows.Scan(&t, &n, &p); err != nil {
-			return nil, nil, err
-		}
-		included[t], lastPos[t] = n, p
-	}
-	return included, lastPos, rows.Err()
-}
-
-// placed is what a digest's recent issues hold, for assembling the next
-// draft.
-type placed struct {
-	taken   map[int64]bool // item and story ids placed in an issue
-	stories placedStories  // their text, to recognise a story published again
-	carry   []carryOver    // left out of the last sent issue for lack of room
-}
-
-type carryOver struct {
-	item    feeds.Item
-	section string
-	from    int // the issue's number
-}
-
-// placedItems reads the items placed in the digest's issues that ended
-// after since.
-func (s *Store) placedItems(ctx context.Context, digestKey string, since time.Time) (placed, error) {
-	p := placed{taken: map[int64]bool{}}
-	rows, err := s.db.QueryContext(ctx, `SELECT ii.item_id, ii.theme, ii.included, ii.excluded_by, ii.carried_from,
-		ii.sent_title, ii.sent_summary, i.number, i.status,
-		COALESCE(i.number = (SELECT MAX(number) FROM issues WHERE digest = i.digest AND status = ?), 0) AS last_sent
-		FROM issue_items ii JOIN issues i ON i.id = ii.issue_id
-		WHERE i.digest = ? AND i.period_end_at >= ? ORDER BY i.number, ii.theme, ii.position`, StatusSent, digestKey, since.Unix())
-	if err != nil {
-		return p, fmt.Errorf("digest %s: read placed items: %w", digestKey, err)
-	}
-	type row struct {
-		id                  int64
-		theme, excludedBy   string
-		included, lastSent  bool
-		carriedFrom, number int
-		status              string
-		sentTitle, sentSum  string
-	}
-	var all []row
-	var ids []int64
-	placedTimes := map[int64]int{}
-	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.id, &r.theme, &r.included, &r.excludedBy, &r.carriedFrom, &r.sentTitle, &r.sentSum, &r.number, &r.status, &r.lastSent); err != nil {
-			rows.Close()
-			return p, err
-		}
-		all = append(all, r)
-		ids = append(ids, r.id)
-		placedTimes[r.id]++
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return p, err
-	}
-	items, err := s.items.ItemsByID(ctx, ids)
-	if err != nil {
-		return p, fmt.Errorf("digest %s: read placed items: %w", digestKey, err)
-	}
-	for _, r := range all {
-		it, ok := items[r.id]
-		if r.lastSent && r.excludedBy == ExcludedByLimit && r.carriedFrom == 0 && placedTimes[r.id] == 1 && ok {
-			p.carry = append(p.carry, carryOver{item: it, section: r.theme, from: r.number})
-		}
-		p.taken[r.id] = true
-		if !ok {
-			continue
-		}
-		if it.StoryID != 0 {
-			p.taken[it.StoryID] = true
-		}
-		mailed := r.included && (r.status == StatusSent || r.status == StatusSending)
-		p.stories.addPlaced(it, r.number, mailed, r.sentTitle, r.sentSum)
-	}
-	return p, nil
 }
 
 const issueColumns = `id, digest, number, status, period_start_at, period_end_at, created_at, updated_at,
@@ -544,19 +282,80 @@ func (s *Store) loadItems(ctx context.Context, iss *Issue) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	items, err := s.items.ItemsByID(ctx, ids)
-	if err != nil {
-		return fmt.Errorf("digest: read items of issue %d: %w", iss.ID, err)
-	}
 	classes, err := s.Classifications(ctx, ids)
 	if err != nil {
 		return err
 	}
+	versions, err := s.issueVersions(ctx, iss.ID)
+	if err != nil {
+		return err
+	}
+	for _, vs := range versions {
+		for _, v := range vs {
+			ids = append(ids, v.ItemID)
+		}
+	}
+	items, err := s.items.ItemsByID(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("digest: read items of issue %d: %w", iss.ID, err)
+	}
 	for i := range iss.Items {
-		iss.Items[i].Item = items[iss.Items[i].ItemID]
-		iss.Items[i].Class = classes[iss.Items[i].ItemID]
+		it := &iss.Items[i]
+		it.Item = items[it.ItemID]
+		it.Class = classes[it.ItemID]
+		it.Versions = nil
+		for _, v := range versions[it.ItemID] {
+			var ok bool
+			if v.Item, ok = items[v.ItemID]; ok {
+				it.Versions = append(it.Versions, v)
+			}
+		}
+		sortVersions(it.Versions)
 	}
 	return nil
+}
+
+// issueVersions reads the versions attached to an issue's entries, by entry.
+func (s *Store) issueVersions(ctx context.Context, issueID int64) (map[int64][]StoryVersion, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT item_id, lead_id, how, reason, score, confirmed_by FROM issue_versions WHERE issue_id = ?`, issueID)
+	if err != nil {
+		return nil, fmt.Errorf("digest: read versions of issue %d: %w", issueID, err)
+	}
+	defer rows.Close()
+	out := map[int64][]StoryVersion{}
+	for rows.Next() {
+		var v StoryVersion
+		var lead int64
+		if err := rows.Scan(&v.ItemID, &lead, &v.How, &v.Reason, &v.Score, &v.ConfirmedBy); err != nil {
+			return nil, err
+		}
+		out[lead] = append(out[lead], v)
+	}
+	return out, rows.Err()
+}
+
+// sortVersions orders versions Vietnamese first, then English, then by
+// publication.
+func sortVersions(vs []StoryVersion) {
+	rank := func(l string) int {
+		switch l {
+		case "vi":
+			return 0
+		case "en":
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(vs, func(i, j int) bool {
+		a, b := vs[i].Item, vs[j].Item
+		if ra, rb := rank(a.Language), rank(b.Language); ra != rb {
+			return ra < rb
+		}
+		if !a.Published().Equal(b.Published()) {
+			return a.Published().Before(b.Published())
+		}
+		return vs[i].ItemID < vs[j].ItemID
+	})
 }
 
 // Sections groups an issue's items by section in the order of themes (items

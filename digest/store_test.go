@@ -2,6 +2,7 @@ package digest_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -46,6 +47,7 @@ type fixture struct {
 	poller *feeds.Poller
 	issues *digest.Store
 	d      digest.Digest
+	db     *sql.DB
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -66,13 +68,14 @@ func newFixture(t *testing.T) *fixture {
 	if err := fs.SyncSources(ctx, []feeds.Source{
 		{Name: "A", URL: srv.URL + "/a", Language: "vi", Timezone: "Asia/Ho_Chi_Minh", AllowPrivate: true},
 		{Name: "B", URL: srv.URL + "/b", Language: "en", Timezone: "Asia/Ho_Chi_Minh", AllowPrivate: true},
+		{Name: "C", URL: srv.URL + "/c", Language: "en", Timezone: "Asia/Ho_Chi_Minh", AllowPrivate: true},
 	}); err != nil {
 		t.Fatal(err)
 	}
 	d := digest.Digest{Key: "weekly", Schedule: "0 8 * * FRI", MaxPerSection: 2}
 	d.Defaults("Asia/Ho_Chi_Minh", []string{"diaspora", "fdi", "china"})
 	return &fixture{t: t, portal: p, feeds: fs, poller: feeds.NewPoller(feeds.Config{}, fs, slog.New(slog.NewTextHandler(io.Discard, nil))),
-		issues: digest.NewStore(db, fs), d: d}
+		issues: digest.NewStore(db, fs), d: d, db: db}
 }
 
 // classifyByTitle stands in for the theme rules: the title names its theme.

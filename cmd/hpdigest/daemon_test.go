@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -194,6 +196,42 @@ func TestDemoServe(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("GET %s: %d", u, resp.StatusCode)
 		}
+	}
+	// The staff area, in English, with the printed login: the issue's
+	// page shows each edition's coverage.
+	var login []string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(line); len(f) >= 6 && f[0] == "staff" && f[1] == "area" {
+			login = []string{strings.Trim(f[3], "("), strings.Trim(f[5], ")")}
+		}
+	}
+	if login == nil {
+		t.Fatalf("no staff login printed:\n%s", out.String())
+	}
+	jar, _ := cookiejar.New(nil)
+	staffClient := &http.Client{Jar: jar}
+	get := func(u string) string {
+		t.Helper()
+		resp, err := staffClient.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	form := get(base + "/staff/login")
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(form)
+	if csrf == nil {
+		t.Fatalf("no login form:\n%s", form)
+	}
+	resp, err := staffClient.PostForm(base+"/staff/login", url.Values{"csrf": {csrf[1]}, "email": {login[0]}, "password": {login[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if page := get(base + "/staff/lang?to=en&back=/staff/issues/1"); !strings.Contains(page, "English edition: 6 of 8 stories in English") {
+		t.Errorf("the issue's staff page has no coverage line:\n%s", page)
 	}
 	cancel()
 	select {

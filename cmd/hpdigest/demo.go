@@ -25,9 +25,10 @@ import (
 	"github.com/haiphong/hpdigest/web/staff"
 )
 
-// The demo's sample feeds, written for the project (not real news). Dates
-// are template calls ("hours ago") so the items always fall inside the
-// digest's window.
+// The demo's sample feeds, written for the project (not real news): some
+// stories in both languages (one story for the daemon, each reader gets
+// their language's version), others in one. Dates are template calls
+// ("hours ago") so the items always fall inside the digest's window.
 //
 //go:embed demo/*.rss demo/*.atom
 var demoFeeds embed.FS
@@ -116,7 +117,7 @@ func runDemo(ctx context.Context, stdout io.Writer, log *slog.Logger, serve bool
 	}
 	fmt.Fprintf(stdout, "\nHai Phong Digest demo\n")
 	fmt.Fprintf(stdout, "  sample feeds served at  %s\n", base)
-	fmt.Fprintf(stdout, "  issue #%d: %d items included\n", res.Issue.Number, len(res.Issue.Included()))
+	fmt.Fprintf(stdout, "  issue #%d: %d stories included\n", res.Issue.Number, len(res.Issue.Included()))
 	for _, sec := range res.Issue.Sections(cfg.Digests[0].Themes) {
 		n := 0
 		for _, it := range sec.Items {
@@ -129,6 +130,16 @@ func runDemo(ctx context.Context, stdout io.Writer, log *slog.Logger, serve bool
 			note = fmt.Sprintf(" (%d more kept in the draft for staff, not sent)", left)
 		}
 		fmt.Fprintf(stdout, "    %-9s %d%s\n", sec.Theme, n, note)
+	}
+	// Each edition's share of stories in its language (the staff area
+	// shows the same as a meter).
+	for _, ed := range []struct{ lang, name string }{{"vi", "Vietnamese"}, {"en", "English"}} {
+		c := digest.CoverageOf(res.Issue, ed.lang, cfg.Digests[0].OtherLanguage)
+		rest := ""
+		if c.Missing > 0 {
+			rest = fmt.Sprintf(" (%d with a language badge)", c.Missing)
+		}
+		fmt.Fprintf(stdout, "  %s edition: %d of %d stories in %s%s\n", ed.name, c.InLanguage(), c.Stories, ed.name, rest)
 	}
 	fmt.Fprintf(stdout, "  recipients: %d sent, %d failed, %d skipped\n", s.Sent, s.Failed, s.Skipped)
 	fmt.Fprintf(stdout, "  emails (.eml, open them in a mail client): %s\n", abs(demoOutbox))

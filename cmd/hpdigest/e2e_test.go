@@ -439,10 +439,60 @@ func TestDemo(t *testing.T) {
 	if len(files) != len(demoSubscribers) {
 		t.Errorf("demo wrote %d .eml files, want %d (one per sample subscriber)\n%s", len(files), len(demoSubscribers), out.String())
 	}
-	for _, want := range []string{"outbox", demoDB} {
+	for _, want := range []string{"outbox", demoDB, "English edition: 6 of 8 stories in English (2 with a language badge)"} {
 		if !strings.Contains(out.String(), want) {
-			t.Errorf("demo output does not say where %s is:\n%s", want, out.String())
+			t.Errorf("demo output does not say %q:\n%s", want, out.String())
 		}
+	}
+	// David reads English: the stories published in both languages in
+	// English, linked to the Vietnamese version; the Vietnamese-only ones
+	// with a badge. Lan reads Vietnamese: the same stories in Vietnamese.
+	mailOf := func(to string) (subject, text, html string) {
+		t.Helper()
+		f, err := os.Open(filepath.Join("outbox", "1-"+to+".eml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		msg, err := mail.ReadMessage(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		subject, _ = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+		text, html = parts(t, msg)
+		return subject, text, html
+	}
+	subject, text, html := mailOf("4-david.le@example.us")
+	for _, want := range []string{
+		"Hai Phong expatriates in Japan return home for Homeland Spring 2026",
+		"DEEP C industrial park welcomes 200 million USD FDI project",
+		"Hai Phong and China's Guangxi sign 2026 cooperation memorandum",
+		"Bản tiếng Việt: http",
+		"[Tiếng Việt] Kiều hối về Hải Phòng tăng mạnh trong 10 tháng",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("David's mail lacks %q:\n%s", want, text)
+		}
+	}
+	if !strings.Contains(html, `title="This story is only available in Vietnamese">Tiếng Việt</span>`) {
+		t.Error("David's HTML mail has no language badge on the Vietnamese-only stories")
+	}
+	for _, vi := range []string{"Khu công nghiệp DEEP C đón thêm", "Kiều bào Hải Phòng tại Nhật Bản về quê"} {
+		if strings.Contains(text, vi) {
+			t.Errorf("David gets the Vietnamese title %q of a story published in English", vi)
+		}
+	}
+	if !strings.HasSuffix(subject, ": Hai Phong expatriates in Japan return home for Homeland Spring 2026") {
+		t.Errorf("David's subject %q: want the first story in English", subject)
+	}
+	_, text, _ = mailOf("1-lan.nguyen@example.jp")
+	for _, want := range []string{"Khu công nghiệp DEEP C đón thêm dự án vốn FDI 200 triệu USD", "Also in English: http", "[In English] Remittances from overseas Vietnamese"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("Lan's mail lacks %q", want)
+		}
+	}
+	if strings.Contains(text, "DEEP C industrial park welcomes") {
+		t.Error("Lan gets the English title of a story published in Vietnamese")
 	}
 	// The demo can be run again: it starts afresh.
 	if code := run(context.Background(), []string{"-demo"}, &out, io.Discard); code != 0 {

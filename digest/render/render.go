@@ -24,9 +24,12 @@
 //
 //	.Lang .OtherLang .Subject .DigestName .Number .DateLong .Preheader
 //	.Note          []string paragraphs of the editor's note
-//	.Sections      each .Key .Name .Items; an item has .Title .TitleLang
-//	               .Summary .SummaryLang .URL .Source .Date and .Image
-//	               (.URL .Alt .Width .Height) or nil
+//	.Sections      each .Key .Name .Items; an item (the story as the
+//	               reader of .Lang gets it) has .Title .TitleLang .Summary
+//	               .SummaryLang .URL .Source .Date, .Image (.URL .Alt
+//	               .Width .Height) or nil, .Badge .BadgeTitle (a story
+//	               not in .Lang), .Translated (a staff translation) and
+//	               .Also (.URL .Label .Lang: the other language's version)
 //	.Count .WebURL .Sender (.Name .PostalAddress .WebsiteURL)
 //	.P             per-reader placeholders: .Greeting .Email .Unsubscribe
 //	               .Preferences (email only; Personalise fills them)
@@ -36,7 +39,7 @@
 // s "class"... (class and inlined style attributes from styles.css), css
 // (the @media rules, one per <style>), mso "open"|"close" (Outlook ghost
 // table), preheaderPad, wrap width indent text, rule n "=", upper, add,
-// lines, thumbWidth, thumbHeight.
+// lines, thumbWidth, thumbHeight, badge.
 package render
 
 import (
@@ -80,7 +83,9 @@ func (l Localized) overridden(lang string) bool {
 	return (lang == "vi" && l.VI != "") || (lang == "en" && l.EN != "")
 }
 
-// Item is one story as shown in the digest.
+// Item is one story as shown in the digest: its lead as published (the
+// Default texts, URL, Source, Language), the staff's titles and summaries
+// per language, and the story's other versions.
 type Item struct {
 	Title       Localized
 	Summary     Localized // plain text
@@ -94,6 +99,22 @@ type Item struct {
 	// and a 16:9 box is assumed when the size is unknown.
 	ImageAlt                string
 	ImageWidth, ImageHeight int
+	// Versions are the same story as published in another language or by
+	// another source. A reader gets the version in their language (see
+	// Issue.OtherLanguage), with a link to the other language's.
+	Versions []Version
+}
+
+// Version is a story as one portal published it.
+type Version struct {
+	Language    string
+	Title       string
+	Summary     string // plain text
+	SummaryHTML string // used when Summary is empty
+	URL         string
+	Source      string
+	Published   time.Time
+	ImageURL    string
 }
 
 // Section is one theme's items, in display order.
@@ -114,6 +135,11 @@ type Issue struct {
 	Sections  []Section      // in theme order; empty sections are skipped
 	WebURL    string         // absolute URL of the web version, without language
 	Sender    Sender
+	// OtherLanguage is what a reader gets of a story that has no version
+	// in their language: "badge" (the default, also for ""): the story in
+	// its language, marked; "translated_only": only once staff translated
+	// it; "omit": not at all, translated or not.
+	OtherLanguage string
 }
 
 // Sender identifies who sends the digest (the footer's postal address).

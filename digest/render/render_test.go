@@ -72,9 +72,10 @@ func TestGolden(t *testing.T) {
 
 func TestSubjectAndDates(t *testing.T) {
 	r := newRenderer(t)
+	// The subject names the first story the reader gets in their language.
 	for lang, want := range map[string]string{
-		"vi": "Bản tin Hải Phòng số 12 – Thứ Sáu, 20/11/2026",
-		"en": "Hai Phong Digest #12 – Friday, 20 November 2026",
+		"vi": "Bản tin Hải Phòng số 12 – Thứ Sáu, 20/11/2026: Hải Phòng gặp mặt kiều bào nhân dịp Tết cổ truyền",
+		"en": "Hai Phong Digest #12 – Friday, 20 November 2026: Hai Phong meets overseas Vietnamese ahead of Tet",
 	} {
 		v, err := r.Variant(fixedIssue(), lang, nil)
 		if err != nil {
@@ -99,8 +100,13 @@ func TestSubjectAndDates(t *testing.T) {
 	// A Vietnamese reader's issue with the midnight boundary in Hai Phong.
 	iss := fixedIssue()
 	iss.Date = iss.Date.Add(17 * time.Hour).UTC() // 01:00 Saturday in Hai Phong, Friday in UTC
-	if got := r.Subject(iss, "vi"); !strings.HasSuffix(got, "Thứ Bảy, 21/11/2026") {
+	if got := r.Subject(iss, "vi"); !strings.Contains(got, "số 12 – Thứ Bảy, 21/11/2026: ") {
 		t.Errorf("subject %q: date not in the digest's time zone", got)
+	}
+	// An issue without stories: the subject with the date alone.
+	iss.Sections = nil
+	if got := r.Subject(iss, "vi"); !strings.HasSuffix(got, "số 12 – Thứ Bảy, 21/11/2026") {
+		t.Errorf("subject of an empty issue %q: want the date, in the digest's time zone", got)
 	}
 }
 

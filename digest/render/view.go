@@ -4,6 +4,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -47,6 +48,18 @@ type itemView struct {
 	Summary, SummaryLang string
 	URL, Source, Date    string
 	Image                *imageView
+	// Badge names the story's language when the reader gets it in that
+	// language, not theirs ("Tiếng Việt"); BadgeTitle says so in words.
+	Badge, BadgeTitle string
+	// Also links the story's version in the other language.
+	Also *alsoView
+	// Translated says that the editors translated the title and summary,
+	// and the language of the original the link leads to.
+	Translated string
+}
+
+type alsoView struct {
+	URL, Label, Lang string
 }
 
 type imageView struct {
@@ -63,6 +76,9 @@ const thumbWidth = 120
 
 // Summaries are cut at about this many characters.
 const summaryMax = 220
+
+// The story title in a subject line is cut at about this many characters.
+const subjectTitleMax = 70
 
 // OtherLanguage is the language a reader of lang can switch to.
 func OtherLanguage(lang string) string { return templates.OtherLanguage(lang) }
@@ -97,23 +113,33 @@ func (r *Renderer) page(iss *Issue, lang string, themes []string, web bool) *pag
 		want[k] = true
 	}
 	var titles []string
+	lead := "" // the first story in the reader's language, else the first
 	for _, sec := range iss.Sections {
 		if len(themes) > 0 && !want[sec.Theme.Key] {
 			continue
 		}
 		sv := sectionView{Key: sec.Theme.Key, Name: nfc(themeName(sec.Theme, lang))}
 		for _, it := range sec.Items {
-			iv := r.item(it, lang, loc)
-			if iv.Title == "" {
+			iv, ok := r.item(it, lang, iss.OtherLanguage, loc)
+			if !ok || iv.Title == "" {
 				continue
 			}
 			sv.Items = append(sv.Items, iv)
 			titles = append(titles, iv.Title)
+			if lead == "" && iv.Badge == "" {
+				lead = iv.Title
+			}
 		}
 		if len(sv.Items) > 0 {
 			p.Sections = append(p.Sections, sv)
 			p.Count += len(sv.Items)
 		}
+	}
+	if lead == "" && len(titles) > 0 {
+		lead = titles[0]
+	}
+	if lead != "" {
+		p.Subject, _ = r.cat.t(lang, "subject_story", "digest", p.DigestName, "number", iss.Number, "date", p.DateLong, "title", truncate(lead, subjectTitleMax))
 	}
 	var pre string
 	if len(p.Note) > 0 {
@@ -134,30 +160,119 @@ func themeName(t theme.Theme, lang string) string {
 	return t.Key
 }
 
-func (r *Renderer) item(it Item, lang string, loc *time.Location) itemView {
-	iv := itemView{
-		Title:  oneLine(it.Title.In(lang)),
-		URL:    safeURL(it.URL),
-		Source: oneLine(it.Source),
-		Date:   r.cat.date(lang, "date_short", it.Published, loc),
+// storyVersion is one language's text of a story as the page shows it.
+type storyVersion struct {
+	Version
+	sources []string // every source of the language, the version's first
+	lead    bool     // the story's lead (the staff's texts apply to it)
+}
+
+// versions returns the story's versions by language, the lead first: one
+// per language (its first), with the sources of all of that language's.
+func (it Item) versions() []storyVersion {
+	all := append([]Version{{Language: it.Language, Title: it.Title.Default, Summary: it.Summary.Default,
+		SummaryHTML: it.SummaryHTML, URL: it.URL, Source: it.Source, Published: it.Published, ImageURL: it.ImageURL}}, it.Versions...)
+	var out []storyVersion
+	for i, v := range all {
+		v.Language = itemLanguage(v.Language)
+		at := -1
+		for j := range out {
+			if out[j].Language == v.Language {
+				at = j
+			}
+		}
+		if at < 0 {
+			out = append(out, storyVersion{Version: v, lead: i == 0})
+			at = len(out) - 1
+		}
+		if src := oneLine(v.Source); src != "" && !slices.Contains(out[at].sources, src) {
+			out[at].sources = append(out[at].sources, src)
+		}
 	}
-	itemLang := strings.ToLower(it.Language)
-	if !langTag.MatchString(itemLang) {
-		itemLang = ""
+	return out
+}
+
+// itemLanguage is a story's language tag in lower case, "" if it is not one.
+func itemLanguage(l string) string {
+	l = strings.ToLower(l)
+	if !langTag.MatchString(l) {
+		return ""
 	}
-	if itemLang != "" && itemLang != lang && !it.Title.overridden(lang) {
-		iv.TitleLang = itemLang
+	return l
+}
+
+// item is the story as a reader of lang gets it (ok=false: not at all,
+// under the issue's mode): the version published in lang, else the staff's
+// translation (not under "omit"), else ("badge" only) the story in its own
+// language with a badge.
+func (r *Renderer) item(it Item, lang, mode string, loc *time.Location) (itemView, bool) {
+	vs := it.versions()
+	lead := vs[0]
+	var native *storyVersion
+	for i := range vs {
+		if vs[i].Language == lang || vs[i].Language == "" && vs[i].lead {
+			native = &vs[i]
+			break
+		}
 	}
-	sum := it.Summary.In(lang)
-	sumOverridden := it.Summary.overridden(lang)
-	if strings.TrimSpace(sum) == "" && it.SummaryHTML != "" {
-		sum = htmltext.String(it.SummaryHTML)
+	translated := it.Title.overridden(lang)
+	var iv itemView
+	var shown storyVersion
+	switch {
+	case native != nil:
+		shown = *native
+		iv.Title, iv.Summary = shown.Title, shown.Summary
+		if translated {
+			iv.Title = it.Title.In(lang)
+		}
+		if it.Summary.overridden(lang) {
+			iv.Summary = it.Summary.In(lang)
+		}
+		for _, o := range vs {
+			if o.Language != lang && o.Language != "" && safeURL(o.URL) != "" && r.cat.msg(lang, "also_"+o.Language) != "" {
+				iv.Also = &alsoView{URL: safeURL(o.URL), Label: r.cat.msg(lang, "also_"+o.Language), Lang: o.Language}
+				break
+			}
+		}
+	case translated && mode != digest.OtherLanguageOmit:
+		shown = lead
+		iv.Title, iv.Summary = it.Title.In(lang), ""
+		if it.Summary.overridden(lang) {
+			iv.Summary = it.Summary.In(lang)
+		}
+		shown.SummaryHTML = ""
+		iv.Translated, _ = r.cat.t(lang, "translated_note", "language", r.cat.msg(lang, "language_"+lead.Language))
+	case mode == "" || mode == digest.OtherLanguageBadge:
+		shown = lead
+		iv.Title, iv.TitleLang = shown.Title, shown.Language
+		iv.Summary, iv.SummaryLang = it.Summary.In(lang), shown.Language
+		if it.Summary.overridden(lang) {
+			iv.SummaryLang = ""
+		}
+		iv.Badge = r.cat.msg(lang, "lang_badge_"+shown.Language)
+		if iv.Badge != "" {
+			iv.BadgeTitle, _ = r.cat.t(lang, "lang_badge_title", "language", r.cat.msg(lang, "language_"+shown.Language))
+		}
+	default:
+		return itemView{}, false
+	}
+	iv.Title = oneLine(iv.Title)
+	iv.URL = safeURL(shown.URL)
+	iv.Source = strings.Join(shown.sources, ", ")
+	iv.Date = r.cat.date(lang, "date_short", shown.Published, loc)
+	sum := iv.Summary
+	if strings.TrimSpace(sum) == "" && shown.SummaryHTML != "" {
+		sum = htmltext.String(shown.SummaryHTML)
 	}
 	iv.Summary = truncate(oneLine(sum), summaryMax)
-	if iv.Summary != "" && itemLang != "" && itemLang != lang && !sumOverridden {
-		iv.SummaryLang = itemLang
+	if iv.Summary == "" {
+		iv.SummaryLang = ""
 	}
-	if u := safeURL(it.ImageURL); u != "" && strings.HasPrefix(strings.ToLower(u), "http") {
+	image := shown.ImageURL
+	if image == "" {
+		image = it.ImageURL
+	}
+	if u := safeURL(image); u != "" && strings.HasPrefix(strings.ToLower(u), "http") {
 		img := &imageView{URL: u, Alt: oneLine(it.ImageAlt), Width: contentWidth, Height: contentWidth * 9 / 16}
 		if img.Alt == "" {
 			// Not the title: it sits right next to the picture, and a
@@ -169,14 +284,14 @@ func (r *Renderer) item(it Item, lang string, loc *time.Location) itemView {
 				img.Alt = r.cat.msg(lang, "image_alt_plain")
 			}
 		}
-		if it.ImageWidth > 0 && it.ImageHeight > 0 {
+		if it.ImageWidth > 0 && it.ImageHeight > 0 && image == it.ImageURL {
 			h := contentWidth * it.ImageHeight / it.ImageWidth
 			// Keep odd shapes within reason; CSS height:auto keeps the real ratio.
 			img.Height = min(max(h, contentWidth/4), contentWidth)
 		}
 		iv.Image = img
 	}
-	return iv
+	return iv, true
 }
 
 // langTag accepts simple BCP 47 tags ("vi", "en", "zh-hans").
@@ -254,6 +369,13 @@ func (r *Renderer) funcs(lang string) map[string]any {
 		// rule n: a line of n box-drawing dashes for the text part.
 		"rule":  func(n int, ch string) string { return strings.Repeat(ch, n) },
 		"lines": func(s string) []string { return strings.Split(s, "\n") },
+		// badge: a language badge as the text part writes it, "[Tiếng Việt] ".
+		"badge": func(b string) string {
+			if b == "" {
+				return ""
+			}
+			return "[" + b + "] "
+		},
 	}
 }
 

@@ -33,6 +33,35 @@ func (r *Renderer) WebPage(iss *Issue, lang string, opt WebOptions) ([]byte, err
 	return b.Bytes(), nil
 }
 
+// OutlineSection is one section of an issue as a reader of one language
+// gets it (for feeds and lists of an issue's stories).
+type OutlineSection struct {
+	Name  string
+	Items []OutlineItem
+}
+
+// OutlineItem is one story of an outline: the title the reader gets, its
+// link, and the title's language when it is not the reader's.
+type OutlineItem struct {
+	Title, URL, Lang string
+}
+
+// Outline lists the sections and stories of iss as the web version in lang
+// shows them (the reader's version of each story, the issue's mode for
+// stories without one).
+func (r *Renderer) Outline(iss *Issue, lang string) []OutlineSection {
+	p := r.page(iss, lang, nil, true)
+	out := make([]OutlineSection, 0, len(p.Sections))
+	for _, sec := range p.Sections {
+		os := OutlineSection{Name: sec.Name}
+		for _, it := range sec.Items {
+			os.Items = append(os.Items, OutlineItem{Title: it.Title, URL: it.URL, Lang: it.TitleLang})
+		}
+		out = append(out, os)
+	}
+	return out
+}
+
 // ArchiveIssue is one past issue in the archive page.
 type ArchiveIssue struct {
 	Number int

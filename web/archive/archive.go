@@ -26,7 +26,6 @@ import (
 	"github.com/haiphong/hpdigest/digest"
 	"github.com/haiphong/hpdigest/digest/render"
 	"github.com/haiphong/hpdigest/templates"
-	"golang.org/x/text/unicode/norm"
 )
 
 // IssueSummary is one sent issue as the archive lists it.
@@ -348,13 +347,14 @@ func (h *Handler) entryHTML(iss *render.Issue, l string, items int) string {
 		count = h.r.T(l, "stories_one", "count", items)
 	}
 	b.WriteString("<p>" + html.EscapeString(h.r.T(l, "feed_entry_count", "count", count)) + "</p>")
-	for _, sec := range iss.Sections {
-		if len(sec.Items) == 0 {
-			continue
-		}
-		b.WriteString("<h2>" + html.EscapeString(norm.NFC.String(sec.Theme.Name(l))) + "</h2><ul>")
+	// Each story as a reader of l gets it: their language's version.
+	for _, sec := range h.r.Outline(iss, l) {
+		b.WriteString("<h2>" + html.EscapeString(sec.Name) + "</h2><ul>")
 		for _, it := range sec.Items {
-			title := html.EscapeString(norm.NFC.String(it.Title.In(l)))
+			title := html.EscapeString(it.Title)
+			if it.Lang != "" {
+				title = `<span lang="` + html.EscapeString(it.Lang) + `">` + title + "</span>"
+			}
 			if u, err := url.Parse(it.URL); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
 				b.WriteString(`<li><a href="` + html.EscapeString(it.URL) + `">` + title + "</a></li>")
 			} else {

@@ -3,8 +3,6 @@ package staff
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -40,43 +38,8 @@ func TestBrowserCurateApproveSend(t *testing.T) {
 	const newTitle = "Hải Phòng hút 2 tỷ USD vốn FDI (biên tập)"
 	const note = "Kính gửi bà con kiều bào: số này có tin về học bổng."
 
-	// navigate runs actions that load a page and checks it arrived.
-	navigate := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		res, err := chromedp.RunResponse(ctx, steps...)
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		if res.Status != 200 {
-			t.Fatalf("%s: HTTP %d at %s", what, res.Status, res.URL)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("%s: %v", sel, err)
-		}
-		return s
-	}
-	shot := func(name string, width int64) {
-		t.Helper()
-		opts := []chromedp.EmulateViewportOption{chromedp.EmulatePortrait}
-		if width < 600 {
-			opts = append(opts, chromedp.EmulateMobile)
-		}
-		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900, opts...)); err != nil {
-			t.Fatal(err)
-		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		file := filepath.Join(dir, fmt.Sprintf("%s-%d.png", name, width))
-		if err := os.WriteFile(file, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tab := browser{t: t, ctx: ctx, dir: dir}
+	navigate, text, shot := tab.navigate, tab.text, tab.shot
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1100, 900)); err != nil {
 		t.Fatal(err)
 	}

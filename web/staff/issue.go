@@ -150,6 +150,13 @@ type issueView struct {
 	AddURL         string
 	// Delivery counts of an issue being sent or sent.
 	Delivery *deliver.Summary
+	// Coverage is each edition's share of stories in its language;
+	// CoverageWarning says, before approval, which editions lack some.
+	Coverage        []coverageView
+	CoverageWarning []string
+	// Pairings are the pairings of stories the rules suggest (drafts,
+	// on the curation page).
+	Pairings []pairingView
 }
 
 type keptEdit struct{ TitleVI, TitleEN, SummaryVI, SummaryEN string }
@@ -172,7 +179,7 @@ func (h *Handler) loadIssue(w http.ResponseWriter, r *http.Request, s *session) 
 	return iss, h.shownDigest(iss.Digest), true
 }
 
-func (h *Handler) buildIssueView(ctx context.Context, d digest.Digest, iss *digest.Issue) (*issueView, error) {
+func (h *Handler) buildIssueView(ctx context.Context, lang string, d digest.Digest, iss *digest.Issue) (*issueView, error) {
 	v := &issueView{Digest: d, Issue: iss, Loc: d.Location(), Editable: iss.Editable(), Kept: map[int64]keptEdit{}}
 	v.NoteVI, v.NoteEN = iss.NoteVI, iss.NoteEN
 	v.Themes = append(append([]string(nil), d.Themes...), theme.Other)
@@ -208,6 +215,10 @@ func (h *Handler) buildIssueView(ctx context.Context, d digest.Digest, iss *dige
 		}
 		v.Delivery = &sum
 	}
+	v.Coverage = h.coverage(lang, d, iss)
+	if iss.Status == digest.StatusDraft {
+		v.CoverageWarning = h.coverageWarning(lang, d, iss)
+	}
 	var err error
 	v.Audit, err = h.auditLog(ctx, iss.ID, 30)
 	return v, err
@@ -224,7 +235,10 @@ func (h *Handler) issuePage(w http.ResponseWriter, r *http.Request, s *session) 
 // showIssue renders the curation page; keep (if not nil) puts back what the
 // editor typed into the forms after a failed save.
 func (h *Handler) showIssue(w http.ResponseWriter, r *http.Request, s *session, status int, d digest.Digest, iss *digest.Issue, errMsg string, keep func(*issueView)) {
-	v, err := h.buildIssueView(r.Context(), d, iss)
+	v, err := h.buildIssueView(r.Context(), h.lang(r), d, iss)
+	if err == nil && iss.Editable() {
+		v.Pairings, err = h.pairings(r.Context(), v)
+	}
 	if err != nil {
 		h.internal(w, r, s, err)
 		return
@@ -570,6 +584,11 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, s *session) {
 		h.audit(r.Context(), s.Email, "approve", id, "")
 		if iss, ierr := h.a.Digests.Issue(r.Context(), id); ierr == nil {
 			msg = h.tr(h.lang(r), "done.approved", "time", h.fmtTime(h.lang(r), h.sendTime(d, iss), d.Location()))
+			// Approval warns, and does not block, when an edition lacks
+			// stories in its language.
+			if w := h.coverageWarning(h.lang(r), d, iss); len(w) > 0 {
+				msg += " " + strings.Join(w, " ")
+			}
 		}
 	}
 	h.editResult(w, r, s, id, err, msg, "", nil)
@@ -712,7 +731,7 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 			return
 		default:
 			c.Issue = iss
-			if c.View, err = h.buildIssueView(ctx, d, iss); err != nil {
+			if c.View, err = h.buildIssueView(ctx, h.lang(r), d, iss); err != nil {
 				h.internal(w, r, s, err)
 				return
 			}

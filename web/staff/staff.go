@@ -1,6 +1,7 @@
 // Package staff is the staff area of the daemon's web server: log in,
 // curate the weekly issue (include, exclude, reorder, move, edit, add by
-// URL, editor's note), preview it as readers get it, send a test copy,
+// URL, editor's note; stories' versions, pairings and translations, and
+// each edition's coverage), preview it as readers get it, send a test copy,
 // approve, reschedule or send it, look at history, subscribers and feed
 // health, and see how the theme rules score on their own decisions, with
 // the phrases those decisions support. Pages are server-rendered from
@@ -151,6 +152,11 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.handle(mux, "POST /staff/issues/{id}/items/{item}/order", h.reorder)
 	h.handle(mux, "POST /staff/issues/{id}/items/{item}/edit", h.editItem)
 	h.handle(mux, "POST /staff/issues/{id}/add", h.addItem)
+	h.handle(mux, "POST /staff/issues/{id}/items/{item}/confirm", h.confirmVersion)
+	h.handle(mux, "POST /staff/issues/{id}/items/{item}/split", h.splitVersion)
+	h.handle(mux, "POST /staff/issues/{id}/items/{item}/translate", h.translate)
+	h.handle(mux, "POST /staff/issues/{id}/merge", h.mergeStories)
+	h.handle(mux, "POST /staff/issues/{id}/keep-apart", h.keepApart)
 	h.handle(mux, "POST /staff/issues/{id}/approve", h.approve)
 	h.handle(mux, "POST /staff/issues/{id}/unapprove", h.unapprove)
 	h.handle(mux, "POST /staff/issues/{id}/reschedule", h.reschedule)
@@ -397,6 +403,8 @@ func (h *Handler) funcs(lang string) template.FuncMap {
 			return s
 		},
 		"add": func(a, b int) int { return a + b },
+		// langName "en": a language's name in the page's language.
+		"langName": func(of string) string { return h.langName(lang, of) },
 	}
 }
 
