@@ -62,3 +62,44 @@ func TestFetchHealthyRespectsBackoff(t *testing.T) {
 		t.Errorf("warning repeats or lacks the feed's name and URL: %s", line)
 	}
 }
+
+// The schedule and the fetch before a send share their feeds: a fetch that
+// finds the feed being fetched waits for that fetch instead of asking the
+// portal a second time, and the first fetch reports the new items.
+func TestConcurrentFetchesOfAFeedJoin(t *testing.T) {
+	var requests atomic.Int32
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		arrived <- struct{}{}
+		<-release
+		fmt.Fprint(w, rssItems("j", 2))
+	}))
+	defer srv.Close()
+	st := newTestStore(t)
+	sync1(t, st, Source{Name: "slow", URL: srv.URL + "/feed"})
+	p := NewPoller(Config{}, st, nil)
+	ctx := context.Background()
+
+	first := make(chan Report)
+	go func() { first <- p.FetchAll(ctx) }()
+	<-arrived
+	second := make(chan Report)
+	go func() { second <- p.FetchHealthy(ctx) }()
+	select {
+	case r := <-second:
+		t.Fatalf("the second fetch returned while the first was still running: %+v", r.Feeds)
+	case <-time.After(100 * time.Millisecond): // it waits (no timing is asserted beyond that)
+	}
+	close(release)
+	a, b := byName(<-first)["slow"], byName(<-second)["slow"]
+	if requests.Load() != 1 {
+		t.Errorf("the portal was asked %d times, want once", requests.Load())
+	}
+	if a.Joined || len(a.NewItems) != 2 || a.Err != nil {
+		t.Errorf("first fetch: %+v, want the 2 new items", a)
+	}
+	if !b.Joined || len(b.NewItems) != 0 || b.Err != nil {
+		t.Errorf("second fetch: %+v, want joined, no items of its own", b)
+	}
+}

@@ -44,6 +44,10 @@ type FeedResult struct {
 	// BackingOff is set (to the time of its next try) when FetchHealthy
 	// left the feed alone because it is backing off after errors.
 	BackingOff time.Time
+	// Joined is set when another fetch of the feed was already running:
+	// this one waited for it to end instead of fetching the feed again, and
+	// that fetch reported its new items.
+	Joined bool
 }
 
 // Report is the outcome of one poll round.
@@ -87,6 +91,10 @@ type Poller struct {
 	// observe, if set, is told of every fetch (see Observe).
 	observe func(FeedResult, time.Duration)
 	clock   clock.Clock
+	// fetching holds the feeds being fetched now, each with a channel
+	// closed when its fetch ends: the schedule (Run) and the fetch before
+	// a send (FetchHealthy) never fetch one feed at once.
+	fetching map[string]chan struct{}
 }
 
 // NewPoller makes a poller; zero Config fields take defaults.
@@ -96,7 +104,8 @@ func NewPoller(cfg Config, st *Store, log *slog.Logger) *Poller {
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Poller{cfg: cfg, store: st, log: log,
-		global: make(chan struct{}, cfg.Concurrency), hosts: map[string]chan struct{}{}, now: time.Now, clock: clock.Real}
+		global: make(chan struct{}, cfg.Concurrency), hosts: map[string]chan struct{}{}, now: time.Now, clock: clock.Real,
+		fetching: map[string]chan struct{}{}}
 	p.client, p.privateClient = p.newClient(true), p.newClient(false)
 	return p
 }
@@ -209,6 +218,30 @@ func (p *Poller) Run(ctx context.Context, onNew func(context.Context, []Item)) {
 	}
 }
 
+// begin marks the feed as being fetched and returns the function that ends
+// that. When the feed is being fetched already, it waits for that fetch to
+// end (or ctx) and reports false.
+func (p *Poller) begin(ctx context.Context, name string) (end func(), ok bool) {
+	p.mu.Lock()
+	if running, busy := p.fetching[name]; busy {
+		p.mu.Unlock()
+		select {
+		case <-running:
+		case <-ctx.Done():
+		}
+		return nil, false
+	}
+	done := make(chan struct{})
+	p.fetching[name] = done
+	p.mu.Unlock()
+	return func() {
+		p.mu.Lock()
+		delete(p.fetching, name)
+		p.mu.Unlock()
+		close(done)
+	}, true
+}
+
 // fetchState is what a successful fetch leaves for the next conditional GET.
 type fetchState struct {
 	ETag, LastModified, BodyHash string
@@ -227,6 +260,12 @@ type response struct {
 // fetchOne fetches, parses and stores one feed and records its health.
 func (p *Poller) fetchOne(ctx context.Context, f feedRow) (res FeedResult) {
 	res = FeedResult{Name: f.Name, URL: f.URL}
+	end, ok := p.begin(ctx, f.Name)
+	if !ok {
+		res.Joined = true
+		return res
+	}
+	defer end()
 	began := time.Now()
 	defer func() { p.observed(res, time.Since(began)) }()
 	defer func() {
