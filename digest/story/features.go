@@ -39,6 +39,8 @@ type doc struct {
 	distinct []quantity
 	money    []quantity // the distinct amounts of money
 	dates    []quantity // the days of the event it names ("20/10", not "until 20/10")
+	years    []quantity // the years it names
+	times    []quantity // the days of the event it names with a time of day ("chiều 9/6")
 	figures  [qDate + 1][]quantity
 	// named[c][0] are the distinctive entities of conflict kind c (country,
 	// place, action) its title names; named[c][1] all of them (see
@@ -242,6 +244,12 @@ func (x *doc) index(d *Detector) {
 		}
 		if q.kind == qDate && q.unit == "" {
 			x.dates = append(x.dates, q)
+		}
+		if q.kind == qYear {
+			x.years = append(x.years, q)
+		}
+		if q.kind == qDate && strings.HasPrefix(q.unit, dateAt) {
+			x.times = append(x.times, q)
 		}
 		if q.title || q.kind == qOrdinal {
 			x.figures[q.kind] = append(x.figures[q.kind], q)

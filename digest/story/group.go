@@ -555,6 +555,23 @@ func (gr *grouper) blockingKeys(x *doc) []uint64 {
 			}
 		}
 	}
+	// A day of the event with each place the item names (the home city
+	// left out) and with its publisher: the vi and en reports of one
+	// reception may share little else ("Thâm Quyến" / "Shenzhen", 17 Aug).
+	for _, q := range x.quants {
+		if q.kind != qDate || q.unit == dateUntil {
+			continue
+		}
+		date := strconv.Itoa(int(q.value))
+		if x.edition >= 0 {
+			key(true, "de\x00"+date+"\x00"+strconv.Itoa(x.edition))
+		}
+		for _, h := range x.ents {
+			if e := gr.d.gaz.entries[h.entry]; e.kind == kindPlace && e.weight > kindWeights[kindCommon] {
+				key(true, "dp\x00"+date+"\x00"+strconv.Itoa(int(h.entry)))
+			}
+		}
+	}
 	// The words of the news two versions in different languages share
 	// ("câu lạc bộ" = "club") in their titles, the commonest left out.
 	for _, t := range x.terms {

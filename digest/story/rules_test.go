@@ -106,7 +106,7 @@ func TestEventDates(t *testing.T) {
 	if got := figures(d, "en", "licensed on Oct. 15, 2026"); got != "date 15 Oct; year 2026" {
 		t.Errorf("an abbreviated month: %s", got)
 	}
-	if got := figures(d, "vi", "Sáng 14-3-2027, tại Seoul, tỷ số 2-1"); got != "date 14 Mar; number 2; number 1" {
+	if got := figures(d, "vi", "Sáng 14-3-2027, tại Seoul, tỷ số 2-1"); got != "date 14 Mar; date morning 14 Mar; number 2; number 1" {
 		t.Errorf("a hyphenated date: %s", got)
 	}
 
