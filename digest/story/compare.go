@@ -80,7 +80,7 @@ type pairScore struct {
 	vetoed bool
 	// specific: some evidence for it names this event rather than its
 	// setting (the same article, an amount, a proper name, a company, a
-	// named event, a count of something: "320 visitors"); against: some
+	// count of something: "320 visitors"); against: some
 	// evidence counts against it; titles: the two titles themselves name
 	// different events or partners.
 	specific, against, titles bool
@@ -98,9 +98,12 @@ func (d *Detector) score(a, b *doc) pairScore {
 
 // specificKinds is the evidence that names one event rather than its
 // setting: places, countries, bodies, topics, actions, wording and dates
-// are shared by other events of the same week too.
+// are shared by other events of the same week too, and a named recurring
+// event (the China–ASEAN Expo, the Vietnam Summer Camp) by every event of
+// one trip or programme: the expo's stand and the leaders' meeting on its
+// sidelines, the camp's opening in Hanoi and its visit to Hai Phong.
 var specificKinds = map[string]bool{"link": true, "amount": true, "name": true,
-	kindCompany.String(): true, kindEvent.String(): true}
+	kindCompany.String(): true}
 
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
 
@@ -603,12 +606,35 @@ func (p *pair) entities() {
 	p.entityConflict(4, againstSector, "different products")
 	// A title that names no action stands for its lead's; two leads that
 	// name different actions say little (a lead mentions several things),
-	// so at least one title must name what happened.
-	if (p.a.titleAction || p.b.titleAction) && (p.otherDays || !p.sidesOfOneEvent()) {
+	// so at least one title must name what happened. Sides of one event
+	// (a visit, its reception, a signing at it) are one event only when
+	// the items do not report different days or times of it; when they
+	// do, two titles naming different actions are different events even
+	// if one lead mentions the other's ("hội kiến ... nhất trí" against
+	// "trao 9 thỏa thuận hợp tác" the next day).
+	switch {
+	case p.otherDays && p.a.titleAction && p.b.titleAction:
+		if ta, tb := p.a.named[2][1], p.b.named[2][1]; !sharesEntry(ta, tb) {
+			p.entityAgainst(ta, tb, againstAction, kindAction, "different events")
+			p.titles = true
+		}
+	case (p.a.titleAction || p.b.titleAction) && (p.otherDays || !p.sidesOfOneEvent()):
 		if !p.entityConflict(2, againstAction, "different events") && p.a.titleAction && p.b.titleAction {
 			p.titleActionsDiffer()
 		}
 	}
+}
+
+// sharesEntry reports whether two lists of hits name one entity.
+func sharesEntry(a, b []entHit) bool {
+	for _, h := range a {
+		for _, g := range b {
+			if h.entry == g.entry {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // titleActionsDiffer subtracts againstTitleActions when both titles name

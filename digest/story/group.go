@@ -356,8 +356,10 @@ func (gr *grouper) why(b blockage) string {
 // a pair across them that rules the join out. Every pair across must be
 // a plausible match: at least a suggestion, or, for a version with its
 // own angle, a weaker pair that shares something specific to the event
-// (the same article, an amount, a proper name, a company, a named event)
-// and has nothing against it. A pair ruled out (dates, one feed), below
+// (the same article, an amount, a proper name, a company; not a named
+// recurring event, which every event of one trip or programme shares) and
+// has nothing against it. A pair ruled out (another day, year or edition
+// of the event, dates, one feed), below
 // zero, or weak with evidence against or with only the setting in common
 // (the city, the partner country, the topic, the week) blocks the join,
 // so A≈B and B≈C never put an A and a C that disagree together, and a

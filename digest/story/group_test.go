@@ -199,6 +199,19 @@ func TestBlockingLosesNoStory(t *testing.T) {
 		t.Fatalf("setup: the two items should be one story through the name: %s", dec.Explanation)
 	}
 	sets["sentence-start name"] = []Item{opening, inside}
+	// The vi and en editions of one report share the partner city and
+	// the day of the reception and little else: blocking must pick the
+	// pair by the day with the place (and the publisher).
+	hosts := vi("r1", "Phó Chủ tịch UBND thành phố tiếp đoàn công tác thành phố Thâm Quyến",
+		"Chiều 17/8, Phó Chủ tịch UBND thành phố tiếp đoàn công tác thành phố Thâm Quyến do Phó Thị trưởng Hoàng Mẫn dẫn đầu; hai bên trao đổi về công nghệ cao và kinh tế số.")
+	hosted := en("r2", "Hai Phong, Shenzhen explore cooperation in high-tech sector",
+		"A Vice Chairman of the Hai Phong People's Committee on August 17 received a delegation from China's Shenzhen city led by Vice Mayor Huang Min, discussing the digital economy.")
+	hosts.URL, hosted.URL = "https://www.vietnamplus.vn/tiep-doan-tham-quyen-post1335777.vnp", "https://en.vietnamplus.vn/hai-phong-shenzhen-explore-cooperation-post375877.vnp"
+	hosts.Published, hosted.Published = day(17), day(18)
+	if dec := d.Compare(hosts, hosted); !dec.Same {
+		t.Fatalf("setup: the two editions should be one story: %s", dec.Explanation)
+	}
+	sets["day and place"] = []Item{hosts, hosted}
 	for name, items := range sets {
 		docs := make([]*doc, len(items))
 		for i, it := range items {
