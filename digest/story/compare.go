@@ -451,9 +451,10 @@ func (p *pair) numbers() {
 	p.occurrence(p.differ(qOrdinal, a.figures[qOrdinal], b.figures[qOrdinal], againstOrdinals, "different editions"))
 	p.occurrence(p.differ(qPeriod, a.figures[qPeriod], b.figures[qPeriod], againstPeriods, "different periods"))
 	if ya, yb := a.figures[qYear], b.figures[qYear]; len(ya) > 0 || len(yb) > 0 {
-		// A year one title names against the other's title, or its lead
-		// when its title names none ("Trại hè Việt Nam 2026" / "the 2027
-		// Vietnam Summer Camp").
+		// A year one title names against the other's title, or, when its
+		// title names none, the years its lead writes in a name ("Trại hè
+		// Việt Nam 2026" / "the 2027 Vietnam Summer Camp"; not "up 12%
+		// from 2026").
 		if len(ya) == 0 {
 			ya = a.years
 		}

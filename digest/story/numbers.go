@@ -18,6 +18,10 @@ const (
 	dateAt = "at "
 )
 
+// yearNamed tags a year a lead writes as part of a name ("the 2027
+// Vietnam Summer Camp"), see namedYears.
+const yearNamed = "name"
+
 // timesOfDay before a date (or "ngày", "nay" or "of" and a date) say at
 // what time of that day the event happened, by language. Evening and
 // night are one. ASCII-folded.

@@ -249,6 +249,9 @@ func TestAnotherOccurrenceIsAnotherStory(t *testing.T) {
 			en("f", "Hai Phong delegation meets Vietnamese community in RoK", "On the evening of June 9, the delegation met representatives of the Vietnamese community in Seoul."), ""},
 		{"an undated camp of 2026 against the 2027 camp its lead names", camp2026, camp("2027"), "they report different years (2026 / 2027)"},
 		{"the same camp", camp2026, camp("2026"), ""},
+		{"a year of comparison in a lead is not the year of the event",
+			vi("x8", "Xuất khẩu 8 tháng năm 2027 của Hải Phòng tăng 13,8%", ""),
+			en("e8", "Hai Phong's exports up 13.8% in eight months", "Exports reached 38 billion USD, up 13.8% from the same period of 2026."), ""},
 		{"two editions of the fair",
 			vi("x", "Hải Phòng quảng bá sản phẩm tại Hội chợ Trung Quốc – ASEAN lần thứ 23", "Gian hàng của thành phố giới thiệu nước mắm Cát Hải."),
 			en("y", "Hai Phong showcases products at 24th China-ASEAN Expo", "The city promotes Cat Hai fish sauce."), "they report different editions (23rd / 24th)"},
@@ -324,5 +327,16 @@ func TestNamedEventsAndCreditsAreSetting(t *testing.T) {
 	wvr := d.prepare(en("w", "Overseas Vietnamese in Poland visit Hai Phong", "WVR - A delegation of overseas Vietnamese businesspeople from Poland visited the city."))
 	if !wvr.partners[partnerName].empty() {
 		t.Errorf("the outlet's credit is who acts: %s", wvr.partnerList(partnerName))
+	}
+}
+
+// "Hà" is one of the commonest syllables of Vietnamese names (Thanh Hà,
+// Hà Nội, Thu Hà), not the hectare's abbreviation: a name that ends with
+// it is compared whole.
+func TestNamesEndingInHa(t *testing.T) {
+	d := Default()
+	dec := d.Compare(vi("a", "Xuất khẩu lô vải thiều Thanh Hà đầu tiên sang Nhật Bản", ""), en("b", "First batch of Thanh Ha lychees shipped to Japan", ""))
+	if !slices.Contains(shared(dec), "name:Thanh Hà") {
+		t.Errorf("'Thanh Hà' = 'Thanh Ha' not shared: %s", dec.Explanation)
 	}
 }

@@ -48,7 +48,7 @@ east west northern southern eastern western central capital island bay region ar
 global asia europe mr mrs ms dr prof excellency standing permanent sister friendship free expo fair ceremony
 plant factory factories route routes flight flights ship ships container first second third fourth fifth
 one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred thousand
-million billion usd vnd eur teu dwt mw km ha fdi grdp gdp oda ceo mou mous rd covid english
+million billion usd vnd eur teu dwt mw km fdi grdp gdp oda ceo mou mous rd covid english
 i ii iii iv v vi vii viii ix x xi xii
 
 ong ba gan hon khoang pho chu tong lanh ban so bo cuc uy thu dai hoi khu cong ty tap tinh huyen xa
