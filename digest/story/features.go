@@ -154,7 +154,7 @@ func (d *Detector) prepare(it Item) *doc {
 	var covered [2][]bool
 	var commonCovered [2][]bool
 	seen := map[int32]int{} // entry -> index in x.ents
-	var eventEnds []bool        // the lead's words that end a named event
+	var eventEnds []bool    // the lead's words that end a named event
 	for f := range 2 {
 		w := fields[f]
 		covered[f] = make([]bool, w.Len())
