@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Evidence is one reason for or against two items being one story.
@@ -79,7 +80,7 @@ type pairScore struct {
 	vetoed bool
 	// specific: some evidence for it names this event rather than its
 	// setting (the same article, an amount, a proper name, a company, a
-	// named event, a count of something: "320 visitors"); against: some
+	// count of something: "320 visitors"); against: some
 	// evidence counts against it; titles: the two titles themselves name
 	// different events or partners.
 	specific, against, titles bool
@@ -97,9 +98,12 @@ func (d *Detector) score(a, b *doc) pairScore {
 
 // specificKinds is the evidence that names one event rather than its
 // setting: places, countries, bodies, topics, actions, wording and dates
-// are shared by other events of the same week too.
+// are shared by other events of the same week too, and a named recurring
+// event (the China–ASEAN Expo, the Vietnam Summer Camp) by every event of
+// one trip or programme: the expo's stand and the leaders' meeting on its
+// sidelines, the camp's opening in Hanoi and its visit to Hai Phong.
 var specificKinds = map[string]bool{"link": true, "amount": true, "name": true,
-	kindCompany.String(): true, kindEvent.String(): true}
+	kindCompany.String(): true}
 
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
 
@@ -116,6 +120,8 @@ type pair struct {
 	// see pairScore
 	specific, against, titles bool
 	money                     float64 // the weight of the amounts in common
+	// otherDays: both items name days of their events, and none in common
+	otherDays bool
 }
 
 func (p *pair) add(kind, text string, w float64) {
@@ -206,6 +212,8 @@ func (p *pair) run() {
 				p.veto = fmt.Sprintf("published %d days apart (more than %d)", p.days, p.d.cfg.MaxDaysApart)
 			}
 		}
+	} else {
+		p.eventFarFromPublication()
 	}
 	sameLang := a.Lang == b.Lang
 	titleSim, bodySim := 0.0, 0.0
@@ -239,6 +247,9 @@ func (p *pair) run() {
 	}
 
 	p.numbers()
+	if p.vetoed && !p.explain {
+		return
+	}
 	p.entities()
 	p.names()
 	p.partners()
@@ -272,6 +283,46 @@ func (p *pair) run() {
 		p.terms(sameLang)
 		p.titlesAgree()
 	}
+}
+
+// eventFarFromPublication vetoes a pair of which one item has no date
+// but names the day of its event, and the other was published more than
+// MaxDaysApart days from that day (taken in the year that puts it
+// nearest): the undated report of a licence handed over on 8 October is
+// not the story of a groundbreaking reported on 12 November.
+func (p *pair) eventFarFromPublication() {
+	x, o := p.a, p.b
+	if x.day != noDay {
+		x, o = o, x
+	}
+	if o.day == noDay || len(x.dates) == 0 {
+		return
+	}
+	apart := math.MaxInt
+	for _, q := range x.dates {
+		apart = min(apart, daysFrom(o.day, int(q.value)))
+	}
+	if apart <= p.d.cfg.MaxDaysApart {
+		return
+	}
+	p.vetoed = true
+	if p.explain {
+		p.veto = fmt.Sprintf("%s has no date; its event (%s) and the publication of %s are %d days apart (more than %d)",
+			x.ID, quantityList(x.dates), o.ID, apart, p.d.cfg.MaxDaysApart)
+	}
+}
+
+// daysFrom counts the days between day (a day number) and a date written
+// month*100 + day, in the year that puts them nearest.
+func daysFrom(day, date int) int {
+	t := time.Unix(int64(day)*86400, 0).UTC()
+	nearest := math.MaxInt
+	for y := t.Year() - 1; y <= t.Year()+1; y++ {
+		d := time.Date(y, time.Month(date/100), date%100, 0, 0, 0, 0, time.UTC)
+		n := int(d.Unix()/86400) - day
+		nearest = min(nearest, max(n, -n))
+	}
+	return nearest
 }
 
 // dice is the share of keys two sorted sets have in common.
@@ -392,11 +443,75 @@ func (p *pair) numbers() {
 		p.differ(qMoney, a.money, b.money, againstAmountsBody, "different amounts")
 	}
 	p.differ(qPercent, a.figures[qPercent], b.figures[qPercent], againstPercents, "different percentages")
-	p.differ(qOrdinal, a.figures[qOrdinal], b.figures[qOrdinal], againstOrdinals, "different editions")
-	p.differ(qPeriod, a.figures[qPeriod], b.figures[qPeriod], againstPeriods, "different periods")
-	p.differ(qYear, a.figures[qYear], b.figures[qYear], againstYears, "different years")
-	p.differ(qDate, a.dates, b.dates, againstDates, "different dates")
 	p.differentCounts()
+
+	// Another occurrence of what recurs: another edition (any ordinal of
+	// either text), period, year or day of the event. Such items are never
+	// one story, and nothing joins their stories (see occurrence).
+	p.occurrence(p.differ(qOrdinal, a.figures[qOrdinal], b.figures[qOrdinal], againstOrdinals, "different editions"))
+	p.occurrence(p.differ(qPeriod, a.figures[qPeriod], b.figures[qPeriod], againstPeriods, "different periods"))
+	if ya, yb := a.figures[qYear], b.figures[qYear]; len(ya) > 0 || len(yb) > 0 {
+		// A year one title names against the other's title, or, when its
+		// title names none, the years its lead writes in a name ("Trại hè
+		// Việt Nam 2026" / "the 2027 Vietnam Summer Camp"; not "up 12%
+		// from 2026").
+		if len(ya) == 0 {
+			ya = a.years
+		}
+		if len(yb) == 0 {
+			yb = b.years
+		}
+		p.occurrence(p.differ(qYear, ya, yb, againstYears, "different years"))
+	}
+	p.otherDays = p.differ(qDate, a.dates, b.dates, againstDates, "different dates") || p.differentTimes()
+	p.occurrence(p.otherDays)
+}
+
+// differentTimes subtracts againstDates when the items name one day of
+// their events at different times of it, and no time in common on that
+// day: a delegation's working session in the afternoon and its meeting
+// with the community that evening ("chiều 9/6" / "tối 9/6").
+func (p *pair) differentTimes() bool {
+	a, b := p.a, p.b
+	if len(a.times) == 0 || len(b.times) == 0 {
+		return false
+	}
+	var agreed []float64 // days both name at one time
+	for _, q := range a.times {
+		if slices.ContainsFunc(b.times, func(o quantity) bool { return o.unit == q.unit && o.value == q.value }) {
+			agreed = append(agreed, q.value)
+		}
+	}
+	for _, qa := range a.times {
+		if slices.Contains(agreed, qa.value) {
+			continue
+		}
+		for _, qb := range b.times {
+			if qb.value == qa.value {
+				text := ""
+				if p.explain {
+					text = fmt.Sprintf("different times of day (%s / %s)", qa.String(), qb.String())
+				}
+				p.add("figures", text, againstDates)
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// occurrence vetoes a pair whose items report different occurrences of
+// what they are about (the evidence just added, when differs): two
+// editions of a fair, two years of a summer camp, two days of one
+// delegation's trip, two periods of the statistics.
+func (p *pair) occurrence(differs bool) {
+	if !differs || p.vetoed {
+		return
+	}
+	p.vetoed = true
+	if p.explain {
+		p.veto = "they report " + p.ev[len(p.ev)-1].Text
+	}
 }
 
 // differ subtracts w when both items state figures of kind k (ta, tb) and
@@ -492,12 +607,35 @@ func (p *pair) entities() {
 	p.entityConflict(4, againstSector, "different products")
 	// A title that names no action stands for its lead's; two leads that
 	// name different actions say little (a lead mentions several things),
-	// so at least one title must name what happened.
-	if (p.a.titleAction || p.b.titleAction) && !p.sidesOfOneEvent() {
+	// so at least one title must name what happened. Sides of one event
+	// (a visit, its reception, a signing at it) are one event only when
+	// the items do not report different days or times of it; when they
+	// do, two titles naming different actions are different events even
+	// if one lead mentions the other's ("hội kiến ... nhất trí" against
+	// "trao 9 thỏa thuận hợp tác" the next day).
+	switch {
+	case p.otherDays && p.a.titleAction && p.b.titleAction:
+		if ta, tb := p.a.named[2][1], p.b.named[2][1]; !sharesEntry(ta, tb) {
+			p.entityAgainst(ta, tb, againstAction, kindAction, "different events")
+			p.titles = true
+		}
+	case (p.a.titleAction || p.b.titleAction) && (p.otherDays || !p.sidesOfOneEvent()):
 		if !p.entityConflict(2, againstAction, "different events") && p.a.titleAction && p.b.titleAction {
 			p.titleActionsDiffer()
 		}
 	}
+}
+
+// sharesEntry reports whether two lists of hits name one entity.
+func sharesEntry(a, b []entHit) bool {
+	for _, h := range a {
+		for _, g := range b {
+			if h.entry == g.entry {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // titleActionsDiffer subtracts againstTitleActions when both titles name

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,8 @@ type doc struct {
 	distinct []quantity
 	money    []quantity // the distinct amounts of money
 	dates    []quantity // the days of the event it names ("20/10", not "until 20/10")
+	years    []quantity // the years its title names and those its lead writes in a name
+	times    []quantity // the days of the event it names with a time of day ("chiều 9/6")
 	figures  [qDate + 1][]quantity
 	// named[c][0] are the distinctive entities of conflict kind c (country,
 	// place, action) its title names; named[c][1] all of them (see
@@ -151,10 +154,12 @@ func (d *Detector) prepare(it Item) *doc {
 	var covered [2][]bool
 	var commonCovered [2][]bool
 	seen := map[int32]int{} // entry -> index in x.ents
+	var eventEnds []bool    // the lead's words that end a named event
 	for f := range 2 {
 		w := fields[f]
 		covered[f] = make([]bool, w.Len())
 		commonCovered[f] = make([]bool, w.Len())
+		eventEnds = make([]bool, w.Len())
 		for _, m := range d.entities.longestMatches(w, nil, titleCase[f]) {
 			e := d.entities.entry[m.Phrase]
 			ge := d.gaz.entries[e]
@@ -164,6 +169,7 @@ func (d *Detector) prepare(it Item) *doc {
 					commonCovered[f][i] = true
 				}
 			}
+			eventEnds[m.End-1] = ge.kind == kindEvent
 			if f == 1 && ge.kind == kindAction && planned(w, m.Start) {
 				continue // what is to happen is not what the item reports
 			}
@@ -177,6 +183,7 @@ func (d *Detector) prepare(it Item) *doc {
 		}
 	}
 	sort.Slice(x.ents, func(i, j int) bool { return x.ents[i].entry < x.ents[j].entry })
+	namedYears(fields[1], eventEnds, x.quants)
 	for f := range 2 {
 		for _, m := range d.terms.longestMatches(fields[f], covered[f], titleCase[f]) {
 			x.terms = append(x.terms, termHit{entry: d.terms.entry[m.Phrase], title: f == 0})
@@ -190,6 +197,30 @@ func (d *Detector) prepare(it Item) *doc {
 	x.titleSh = sortUnique(x.titleSh)
 	x.bodySh = sortUnique(x.bodySh)
 	return x
+}
+
+// namedYears tags the years of the lead w that are written as part of a
+// name: after a capitalised word or a named event, or before a capitalised
+// word ("Trại hè Việt Nam 2027", "Xuân Quê hương 2027", "the 2027 Vietnam
+// Summer Camp"), not a year of comparison ("so với cùng kỳ năm 2026",
+// "up 12% from 2026"). eventEnds marks the words that end a named event.
+func namedYears(w theme.Words, eventEnds []bool, qs []quantity) {
+	for i := range w.Len() {
+		t := w.At(i)
+		if len(t.ASCII) != 4 || !hasDigit(t.ASCII) || !slices.ContainsFunc(qs, func(q quantity) bool { return !q.title && q.kind == qYear && strconv.Itoa(int(q.value)) == t.ASCII }) {
+			continue
+		}
+		before := i > 0 && !t.Break && (w.At(i-1).Title && !functionWords[w.At(i-1).ASCII] || eventEnds[i-1])
+		after := i+1 < w.Len() && !w.At(i+1).Break && w.At(i+1).Title
+		if !before && !after {
+			continue
+		}
+		for k := range qs {
+			if !qs[k].title && qs[k].kind == qYear && strconv.Itoa(int(qs[k].value)) == t.ASCII {
+				qs[k].unit = yearNamed
+			}
+		}
+	}
 }
 
 // conflictKinds are the entity kinds two titles must not disagree on; a
@@ -242,6 +273,12 @@ func (x *doc) index(d *Detector) {
 		}
 		if q.kind == qDate && q.unit == "" {
 			x.dates = append(x.dates, q)
+		}
+		if q.kind == qYear && (q.title || q.unit == yearNamed) {
+			x.years = append(x.years, q)
+		}
+		if q.kind == qDate && strings.HasPrefix(q.unit, dateAt) {
+			x.times = append(x.times, q)
 		}
 		if q.title || q.kind == qOrdinal {
 			x.figures[q.kind] = append(x.figures[q.kind], q)

@@ -356,8 +356,10 @@ func (gr *grouper) why(b blockage) string {
 // a pair across them that rules the join out. Every pair across must be
 // a plausible match: at least a suggestion, or, for a version with its
 // own angle, a weaker pair that shares something specific to the event
-// (the same article, an amount, a proper name, a company, a named event)
-// and has nothing against it. A pair ruled out (dates, one feed), below
+// (the same article, an amount, a proper name, a company; not a named
+// recurring event, which every event of one trip or programme shares) and
+// has nothing against it. A pair ruled out (another day, year or edition
+// of the event, dates, one feed), below
 // zero, or weak with evidence against or with only the setting in common
 // (the city, the partner country, the topic, the week) blocks the join,
 // so A≈B and B≈C never put an A and a C that disagree together, and a
@@ -552,6 +554,23 @@ func (gr *grouper) blockingKeys(x *doc) []uint64 {
 				if k := gr.d.gaz.entries[o.entry].kind; k == kindCountry || k == kindCommunity {
 					key(false, "a\x00"+strconv.Itoa(int(h.entry))+"\x00"+strconv.Itoa(int(o.entry)))
 				}
+			}
+		}
+	}
+	// A day of the event with each place the item names (the home city
+	// left out) and with its publisher: the vi and en reports of one
+	// reception may share little else ("Thâm Quyến" / "Shenzhen", 17 Aug).
+	for _, q := range x.quants {
+		if q.kind != qDate || q.unit == dateUntil {
+			continue
+		}
+		date := strconv.Itoa(int(q.value))
+		if x.edition >= 0 {
+			key(true, "de\x00"+date+"\x00"+strconv.Itoa(x.edition))
+		}
+		for _, h := range x.ents {
+			if e := gr.d.gaz.entries[h.entry]; e.kind == kindPlace && e.weight > kindWeights[kindCommon] {
+				key(true, "dp\x00"+date+"\x00"+strconv.Itoa(int(h.entry)))
 			}
 		}
 	}

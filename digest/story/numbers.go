@@ -12,7 +12,23 @@ import (
 const (
 	dateUntil   = "until"   // the end of what runs until then
 	dateWeekday = "weekday" // "on Thursday", dated from the publication day
+	// dateAt and a time of day ("at afternoon"): the day of the event
+	// again, when the text says at what time of it ("chiều 17/8", "the
+	// afternoon of July 13")
+	dateAt = "at "
 )
+
+// yearNamed tags a year a lead writes as part of a name ("the 2027
+// Vietnam Summer Camp"), see namedYears.
+const yearNamed = "name"
+
+// timesOfDay before a date (or "ngày", "nay" or "of" and a date) say at
+// what time of that day the event happened, by language. Evening and
+// night are one. ASCII-folded.
+var timesOfDay = map[string]map[string]string{
+	"vi": {"sang": "morning", "trua": "noon", "chieu": "afternoon", "toi": "evening", "dem": "evening"},
+	"en": {"morning": "morning", "noon": "noon", "afternoon": "afternoon", "evening": "evening", "night": "evening"},
+}
 
 // dayWords come before a day of the month: "ngày 14-3", "sáng 14-3".
 // ASCII-folded.
@@ -197,6 +213,9 @@ var vietnameseOrdinals = map[string]float64{
 	"hai": 2, "ba": 3, "tu": 4, "nam": 5, "sau": 6, "bay": 7, "tam": 8, "chin": 9, "muoi": 10,
 }
 
+// yearPartOrdinals before "half" or "quarter" (English).
+var yearPartOrdinals = map[string]float64{"first": 1, "second": 2, "third": 3, "fourth": 4}
+
 var romanNumerals = map[string]float64{
 	"ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10,
 	"xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16, "xvii": 17, "xviii": 18,
@@ -272,6 +291,21 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		}
 		return ""
 	}
+	// addDate adds a date that starts at lexeme i, and, for the day of the
+	// event, the time of day the words before it name.
+	addDate := func(i int, tag string, v float64) {
+		add(qDate, tag, v)
+		if tag != "" {
+			return
+		}
+		w := word(i - 1)
+		if w == "ngay" || w == "nay" || w == "of" {
+			w = word(i - 2)
+		}
+		if at, ok := timesOfDay[lang][w]; ok {
+			add(qDate, dateAt+at, v)
+		}
+	}
 	// rangeEnd reads "-27" after lexeme i: the last day of a range.
 	rangeEnd := func(i int) (float64, bool) {
 		if i+2 < len(lx) && lx[i+1].text == "-" && lx[i+1].glued && lx[i+2].num && lx[i+2].glued {
@@ -280,9 +314,42 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		}
 		return 0, false
 	}
+	// addPart adds the n-th half ("H") or quarter ("Q") of a year: the
+	// first ones are the periods the statistics count from January ("H1"
+	// = "6 tháng đầu năm" = six months), the others parts of their own.
+	addPart := func(part string, n float64) {
+		switch {
+		case n == 1 && part == "H":
+			add(qPeriod, "months", 6)
+		case n == 1 && part == "Q":
+			add(qPeriod, "months", 3)
+		default:
+			add(qPeriod, part, n)
+		}
+	}
 	for i := 0; i < len(lx); i++ {
 		l := lx[i]
 		if l.word {
+			// Parts of the year: "first half", "third quarter", "nửa đầu
+			// năm", "quý III".
+			if n, ok := yearPartOrdinals[l.text]; ok && lang == "en" && (word(i+1) == "half" || word(i+1) == "quarter") && n <= 4 {
+				addPart(strings.ToUpper(word(i + 1)[:1]), n)
+				i++
+				continue
+			}
+			if l.text == "nua" && lang == "vi" && word(i+2) == "nam" && (word(i+1) == "dau" || word(i+1) == "cuoi") {
+				addPart("H", map[string]float64{"dau": 1, "cuoi": 2}[word(i+1)])
+				i += 2
+				continue
+			}
+			if n, ok := romanNumerals[word(i+1)]; l.text == "quy" && lang == "vi" && (ok && n <= 4 || word(i+1) == "i") {
+				if word(i+1) == "i" {
+					n = 1
+				}
+				addPart("Q", n)
+				i++
+				continue
+			}
 			// Number and ordinal words of English; "lần thứ ba"; "October 20".
 			if v, ok := englishOrdinals[l.text]; ok && lang == "en" {
 				add(qOrdinal, "", v)
@@ -294,11 +361,11 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 			}
 			if m, ok := monthNames[l.text]; ok && n < len(lx) && lx[n].num && !lx[n].glued {
 				if d, ok := parseNumber(lx[n].text, lang); ok && d >= 1 && d <= 31 && d == math.Trunc(d) {
-					tag := dateTag(i)
-					add(qDate, tag, float64(m*100)+d)
+					tag, start := dateTag(i), i
+					addDate(start, tag, float64(m*100)+d)
 					i = n
 					if d2, ok := rangeEnd(i); ok && d2 > d { // "December 26-27"
-						add(qDate, tag, float64(m*100)+d2)
+						addDate(start, tag, float64(m*100)+d2)
 						i += 2
 					}
 					continue
@@ -343,6 +410,14 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		if !l.num {
 			continue
 		}
+		// "H1", "Q3": a half or a quarter of the year; "quý 3".
+		codeGoesOn := i+1 < len(lx) && lx[i+1].glued && (lx[i+1].word || lx[i+1].num) // "H1N1"
+		if v, ok := parseNumber(l.text, lang); ok && i > 0 && v == math.Trunc(v) && v >= 1 &&
+			(l.glued && !lx[i-1].glued && !codeGoesOn && (lx[i-1].text == "h" && v <= 2 || lx[i-1].text == "q" && v <= 4) ||
+				!l.glued && lang == "vi" && lx[i-1].text == "quy" && v <= 4) {
+			addPart(map[string]string{"h": "H", "q": "Q", "quy": "Q"}[lx[i-1].text], v)
+			continue
+		}
 		// A number glued to a word is part of a name or code ("post1071203",
 		// "G20"), unless the word is a currency ("VND6.4", "USD1.2").
 		currency := ""
@@ -365,7 +440,7 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		if lang == "vi" && dayWords[word(i-1)] && i+2 < len(lx) && lx[i+1].text == "-" && lx[i+1].glued && lx[i+2].num && lx[i+2].glued &&
 			!(i+3 < len(lx) && lx[i+3].text == "/") {
 			if m, ok := parseNumber(lx[i+2].text, lang); ok && m >= 1 && m <= 12 && m == math.Trunc(m) && v >= 1 && v <= 31 && v == math.Trunc(v) {
-				add(qDate, dateTag(i-1), m*100+v)
+				addDate(i, dateTag(i-1), m*100+v)
 				i += 2
 				if i+2 < len(lx) && lx[i+1].text == "-" && lx[i+1].glued && lx[i+2].num && lx[i+2].glued {
 					i += 2 // the year
@@ -392,10 +467,10 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 					// "26-27/12": the first day too
 					if d1, ok := parseNumber(lx[i-2].text, lang); ok && d1 >= 1 && d1 < v && d1 == math.Trunc(d1) {
 						start = i - 2
-						add(qDate, dateTag(start), m*100+d1)
+						addDate(start, dateTag(start), m*100+d1)
 					}
 				}
-				add(qDate, dateTag(start), m*100+v)
+				addDate(start, dateTag(start), m*100+v)
 			}
 			i = j
 			continue
@@ -431,7 +506,7 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 			continue
 		}
 		if m, ok := monthNames[word(i+1)]; ok && !lx[i+1].glued && v >= 1 && v <= 31 && v == math.Trunc(v) {
-			add(qDate, dateTag(i), float64(m*100)+v) // "15 October"
+			addDate(i, dateTag(i), float64(m*100)+v) // "15 October"
 			i++
 			continue
 		}
@@ -441,7 +516,7 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		if word(i-1) == "ngay" && word(i+1) == "thang" && i+2 < len(lx) && lx[i+2].num {
 			// "ngày 20 tháng 10"
 			if m, ok := parseNumber(lx[i+2].text, lang); ok && m >= 1 && m <= 12 && v >= 1 && v <= 31 {
-				add(qDate, dateTag(i-1), m*100+v)
+				addDate(i, dateTag(i-1), m*100+v)
 				i += 2
 				continue
 			}
@@ -551,12 +626,19 @@ func (q quantity) String() string {
 	case qOrdinal:
 		return ordinal(int(q.value))
 	case qPeriod:
+		if q.unit == "H" || q.unit == "Q" {
+			return q.unit + fmtNum(q.value)
+		}
 		return fmtNum(q.value) + " " + q.unit
 	case qYear:
 		return strconv.Itoa(int(q.value))
 	case qDate:
 		m := int(q.value) / 100
-		return strconv.Itoa(int(q.value)%100) + " " + [...]string{"", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}[m]
+		day := strconv.Itoa(int(q.value)%100) + " " + [...]string{"", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}[m]
+		if at, ok := strings.CutPrefix(q.unit, dateAt); ok {
+			return at + " " + day // "afternoon 9 Jun"
+		}
+		return day
 	}
 	return scaled(q.value)
 }

@@ -106,7 +106,7 @@ func TestEventDates(t *testing.T) {
 	if got := figures(d, "en", "licensed on Oct. 15, 2026"); got != "date 15 Oct; year 2026" {
 		t.Errorf("an abbreviated month: %s", got)
 	}
-	if got := figures(d, "vi", "Sáng 14-3-2027, tại Seoul, tỷ số 2-1"); got != "date 14 Mar; number 2; number 1" {
+	if got := figures(d, "vi", "Sáng 14-3-2027, tại Seoul, tỷ số 2-1"); got != "date 14 Mar; date morning 14 Mar; number 2; number 1" {
 		t.Errorf("a hyphenated date: %s", got)
 	}
 
@@ -205,5 +205,138 @@ func TestMoreEditions(t *testing.T) {
 	b.URL = "https://haiphong.gov.vn/en/news/hai-phong-meets-overseas-vietnamese-812419.html"
 	if !hasKind(shared(d.Compare(a, b)), "edition", "one article (812419)") {
 		t.Error("the portal's news pages in both languages are not one article")
+	}
+}
+
+func on(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 9, 0, 0, 0, vietnamTime) }
+
+// Another occurrence of what recurs is another story whatever else the
+// items share: another day (or time of one day) of one trip, another year
+// of a summer camp, another edition of a fair, another period of the
+// statistics. The pair is ruled out, with the reason; the same occurrence
+// told in each language's way is not.
+func TestAnotherOccurrenceIsAnotherStory(t *testing.T) {
+	d := Default()
+	dated := func(it Item, t time.Time) Item { it.Published = t; return it }
+	undated := func(it Item) Item { it.Published = time.Time{}; return it }
+	meeting := dated(vi("m", "Bí thư Thành ủy Hải Phòng hội kiến Bí thư Khu ủy Quảng Tây",
+		"Chiều 17/9, nhân dịp dự Hội chợ Trung Quốc – ASEAN lần thứ 24 tại Nam Ninh, hai bên nhất trí thúc đẩy kết nối đường sắt, đường biển."), on(2027, 9, 17))
+	signing := dated(vi("s", "Hải Phòng trao 9 thỏa thuận hợp tác trị giá 1,2 tỷ USD tại Nam Ninh",
+		"Chiều 18/9, bên lề Hội chợ Trung Quốc – ASEAN lần thứ 24, thành phố tổ chức hội nghị xúc tiến đầu tư tại Nam Ninh (Quảng Tây)."), on(2027, 9, 18))
+	camp2026 := undated(vi("c6", "Trại sinh Trại hè Việt Nam 2026 trải nghiệm tại Hải Phòng",
+		"Khoảng 120 thanh thiếu niên kiều bào tham gia Trại hè Việt Nam 2026 đã đến thăm cảng Lạch Huyện và đảo Cát Bà."))
+	camp := func(year string) Item {
+		return dated(en("c7", "Overseas Vietnamese youths explore Hai Phong during summer camp",
+			"Some 130 young overseas Vietnamese taking part in the "+year+" Vietnam Summer Camp visited Lach Huyen deep-water port and the Cat Ba archipelago."), on(2027, 7, 25))
+	}
+	licence := undated(vi("l", "Trao giấy chứng nhận đầu tư dự án lốp xe 750 triệu USD tại KCN Nam Đình Vũ",
+		"Ngày 8/10, Ban Quản lý Khu kinh tế Hải Phòng trao giấy chứng nhận đầu tư cho dự án lốp xe vốn Trung Quốc."))
+	groundbreaking := func(t time.Time) Item {
+		return dated(vi("g", "Động thổ dự án lốp xe vốn Trung Quốc 750 triệu USD", "Dự án tại KCN Nam Đình Vũ có công suất 12 triệu lốp mỗi năm."), t)
+	}
+	cases := []struct {
+		name string
+		a, b Item
+		veto string // "" when the pair must not be ruled out
+	}{
+		{"a meeting and the signing of the next day, on one trip", meeting, signing, "they report different dates (17 Sep / 18 Sep)"},
+		{"a working session in the afternoon, a meeting that evening",
+			vi("w", "Lãnh đạo thành phố làm việc với Tập đoàn LG tại Seoul", "Chiều 9/6, đoàn công tác thành phố đã làm việc với lãnh đạo Tập đoàn LG."),
+			vi("e", "Lãnh đạo Hải Phòng gặp mặt cộng đồng người Việt tại Hàn Quốc", "Tối 9/6, đoàn công tác thành phố đã gặp mặt đại diện cộng đồng người Việt tại Seoul."),
+			"they report different times of day (evening 9 Jun / afternoon 9 Jun)"},
+		{"one evening in each language's words",
+			vi("e", "Lãnh đạo Hải Phòng gặp mặt cộng đồng người Việt tại Hàn Quốc", "Tối 9/6, đoàn công tác thành phố đã gặp mặt đại diện cộng đồng người Việt tại Seoul."),
+			en("f", "Hai Phong delegation meets Vietnamese community in RoK", "On the evening of June 9, the delegation met representatives of the Vietnamese community in Seoul."), ""},
+		{"an undated camp of 2026 against the 2027 camp its lead names", camp2026, camp("2027"), "they report different years (2026 / 2027)"},
+		{"the same camp", camp2026, camp("2026"), ""},
+		{"a year of comparison in a lead is not the year of the event",
+			vi("x8", "Xuất khẩu 8 tháng năm 2027 của Hải Phòng tăng 13,8%", ""),
+			en("e8", "Hai Phong's exports up 13.8% in eight months", "Exports reached 38 billion USD, up 13.8% from the same period of 2026."), ""},
+		{"two editions of the fair",
+			vi("x", "Hải Phòng quảng bá sản phẩm tại Hội chợ Trung Quốc – ASEAN lần thứ 23", "Gian hàng của thành phố giới thiệu nước mắm Cát Hải."),
+			en("y", "Hai Phong showcases products at 24th China-ASEAN Expo", "The city promotes Cat Hai fish sauce."), "they report different editions (23rd / 24th)"},
+		{"two periods of the statistics",
+			vi("h", "6 tháng, Hải Phòng thu hút 2,46 tỷ USD vốn FDI", ""), en("p", "Hai Phong's FDI tops 3.6 billion USD in eight months", ""),
+			"they report different periods (6 months / 8 months)"},
+		{"the first half in each language's words",
+			vi("h", "6 tháng, Hải Phòng thu hút 2,46 tỷ USD vốn FDI", ""), en("q", "Chinese investors lead FDI inflows into Hai Phong in H1", ""), ""},
+		{"an undated licence of 8 October against a groundbreaking reported in November",
+			licence, groundbreaking(on(2026, 11, 12)), "l has no date; its event (8 Oct) and the publication of g are 35 days apart (more than 7)"},
+		{"an undated report of 8 October against a report of 10 October", licence, groundbreaking(on(2026, 10, 10)), ""},
+	}
+	for _, c := range cases {
+		dec := d.Compare(c.a, c.b)
+		if dec.Veto != c.veto || c.veto != "" && (dec.Same || !strings.Contains(dec.Explanation, c.veto)) {
+			t.Errorf("%s: veto %q, want %q\n  %s", c.name, dec.Veto, c.veto, dec.Explanation)
+		}
+	}
+	// The different days keep the different events: a signing is one event
+	// with a meeting only on one day.
+	if got := against(d.Compare(meeting, signing)); !hasKind(got, "action", "different events") {
+		t.Errorf("a meeting and the next day's signing are sides of one event: %v", got)
+	}
+	if got := shared(d.Compare(vi("h", "6 tháng, Hải Phòng thu hút 2,46 tỷ USD vốn FDI", ""), en("q", "Chinese investors lead FDI inflows into Hai Phong in H1", ""))); !slices.Contains(got, "number:6 months") {
+		t.Errorf("'6 tháng' and 'H1' are not one period: %v", got)
+	}
+}
+
+// A join never bridges two occurrences: a version that names no day of its
+// event, close to both the meeting and the next day's signing of one trip,
+// joins at most one of them, and the two stay apart.
+func TestGroupNeverBridgesOccurrences(t *testing.T) {
+	d := Default()
+	meeting := vi("m", "Bí thư Thành ủy Hải Phòng hội kiến Bí thư Khu ủy Quảng Tây",
+		"Chiều 17/9, nhân dịp dự Hội chợ Trung Quốc – ASEAN lần thứ 24 tại Nam Ninh, Bí thư Thành ủy Hải Phòng hội kiến Bí thư Khu ủy Quảng Tây; hai bên nhất trí thúc đẩy kết nối đường sắt và hợp tác công nghiệp điện tử.")
+	signing := vi("s", "Hải Phòng trao 9 thỏa thuận hợp tác trị giá 1,2 tỷ USD tại Nam Ninh",
+		"Chiều 18/9, bên lề Hội chợ Trung Quốc – ASEAN lần thứ 24, UBND thành phố tổ chức hội nghị xúc tiến đầu tư tại Nam Ninh (Quảng Tây, Trung Quốc).")
+	vague := en("v", "Hai Phong, Guangxi Party chiefs agree to boost rail and sea links",
+		"Nanning (VNA) – The Secretary of the Hai Phong Party Committee met the Secretary of the Guangxi Party Committee on the sidelines of the 24th China-ASEAN Expo in Nanning, agreeing to boost rail and sea connectivity and cooperation in electronics.")
+	meeting.Published, signing.Published, vague.Published = on(2027, 9, 17), on(2027, 9, 18), on(2027, 9, 19)
+	if dec := d.Compare(vague, signing); !dec.Same {
+		t.Fatalf("setup: the vague version should match the signing by itself: %s", dec.Explanation)
+	}
+	if dec := d.Compare(vague, meeting); !dec.Same {
+		t.Fatalf("setup: the vague version should match the meeting: %s", dec.Explanation)
+	}
+	g := mustGroup(t, d, []Item{signing, vague, meeting}, Constraints{})
+	if s, _ := g.StoryOf("m"); slices.Contains(s.Items, "s") {
+		t.Errorf("the meeting and the next day's signing joined: %v", storiesOf(g))
+	}
+	for _, s := range g.Suggestions {
+		if s.A == "m" && s.B == "s" {
+			t.Errorf("two days of one trip suggested as one story: %s", s.Explanation)
+		}
+	}
+}
+
+// A named recurring event is the setting of every event of one trip or
+// programme, not one of them: sharing it alone does not make a weak pair
+// plausible for a join. News agencies' credits are not who acts.
+func TestNamedEventsAndCreditsAreSetting(t *testing.T) {
+	d := Default()
+	booth := d.prepare(vi("b", "Gian hàng Hải Phòng thu hút khách tại Hội chợ Trung Quốc – ASEAN", "Gian hàng giới thiệu nước mắm Cát Hải tại Nam Ninh."))
+	talks := d.prepare(en("t", "Hai Phong leaders in Nanning for China-ASEAN Expo", "City leaders are in Nanning for the expo."))
+	if s := d.score(booth, talks); s.specific {
+		t.Errorf("the expo's name is specific to one of its events: %+v", s)
+	}
+	x := d.prepare(en("a", "Hai Phong lures nearly 2.5 billion USD in FDI in first half",
+		"Hai Phong (VNA) – The northern port city attracted 2.46 billion USD in foreign direct investment in the first six months."))
+	if !x.partners[partnerName].empty() {
+		t.Errorf("the agency's credit is who acts: %s", x.partnerList(partnerName))
+	}
+	wvr := d.prepare(en("w", "Overseas Vietnamese in Poland visit Hai Phong", "WVR - A delegation of overseas Vietnamese businesspeople from Poland visited the city."))
+	if !wvr.partners[partnerName].empty() {
+		t.Errorf("the outlet's credit is who acts: %s", wvr.partnerList(partnerName))
+	}
+}
+
+// "Hà" is one of the commonest syllables of Vietnamese names (Thanh Hà,
+// Hà Nội, Thu Hà), not the hectare's abbreviation: a name that ends with
+// it is compared whole.
+func TestNamesEndingInHa(t *testing.T) {
+	d := Default()
+	dec := d.Compare(vi("a", "Xuất khẩu lô vải thiều Thanh Hà đầu tiên sang Nhật Bản", ""), en("b", "First batch of Thanh Ha lychees shipped to Japan", ""))
+	if !slices.Contains(shared(dec), "name:Thanh Hà") {
+		t.Errorf("'Thanh Hà' = 'Thanh Ha' not shared: %s", dec.Explanation)
 	}
 }

@@ -22,9 +22,15 @@
 // story, while a missed one only shows two versions side by side. Who acts
 // counts as much as what is shared: an amount, a donation or a visit of
 // another company, country or community (overseas Vietnamese) is another
-// event. Grouping therefore joins two groups only through a pair that is
-// the same story, when their stories name no different partners, no pair
-// across them is ruled out, has more evidence against than for, or has
+// event. So does another occurrence of what recurs: two items that name
+// different days (or times of one day), years, editions or periods of
+// their events are never one story — the meeting and the signing of one
+// trip on two days, the summer camps of two years, two editions of a
+// fair, two periods of the statistics. Grouping therefore joins two
+// groups only through a pair that is the same story, when their stories
+// name no different partners, no pair across them is ruled out (so no
+// item of either reports another occurrence than an item of the other),
+// has more evidence against than for, or has
 // titles naming different events or partners (unless it is a match by
 // itself), and every pair across is a plausible match: at least a
 // suggestion, or weaker but sharing something specific to the event (an
@@ -136,7 +142,9 @@ type Detector struct {
 
 // oneEventActions are gazetteer actions (by key) that are two sides of
 // one event: a delegation's visit, its reception by the hosts, the
-// meeting, the conference where they meet.
+// meeting, the conference where they meet, what they sign there — on one
+// day: a meeting and a signing two items report on different days are
+// two events of one trip.
 var oneEventActions = [][2]string{
 	{"visit", "reception"}, {"meeting", "reception"}, {"meeting", "visit"}, {"meeting", "conference"},
 	{"signing", "reception"}, {"signing", "visit"}, {"signing", "meeting"}, {"signing", "conference"},

@@ -20,7 +20,8 @@ se cua cho duoc mot nay nhieu rat cung dang con ma thi nen vi bi tu tren duoi
 // notNames are never part of a proper name even when capitalised: the
 // words of Title Case headlines, titles and common nouns of officials and
 // bodies, Roman numerals ("quý IV"), Vietnamese words that open bodies'
-// names. ASCII-folded.
+// names, the credits of news agencies and outlets ("Hai Phong (VNA) –",
+// "WVR - "), which say who reports, not who acts. ASCII-folded.
 var notNames = wordSet(`
 attend attends attended host hosts hosted hold holds held open opens opened sign signs signed boost boosts
 welcome welcomes welcomed launch launches launched receive receives received visit visits visited celebrate
@@ -47,11 +48,12 @@ east west northern southern eastern western central capital island bay region ar
 global asia europe mr mrs ms dr prof excellency standing permanent sister friendship free expo fair ceremony
 plant factory factories route routes flight flights ship ships container first second third fourth fifth
 one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred thousand
-million billion usd vnd eur teu dwt mw km ha fdi grdp gdp oda ceo mou mous rd covid english
+million billion usd vnd eur teu dwt mw km fdi grdp gdp oda ceo mou mous rd covid english
 i ii iii iv v vi vii viii ix x xi xii
 
 ong ba gan hon khoang pho chu tong lanh ban so bo cuc uy thu dai hoi khu cong ty tap tinh huyen xa
 kcn kkt ubnd hdnd tp tnhh cp ttxvn qd nq kl tw ct ftz sez epz iz
+vna vns wvr vov vgp vir
 `)
 
 // placeWords before a name make it a place: "in Warsaw", "tại
