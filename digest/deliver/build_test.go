@@ -292,3 +292,24 @@ func BenchmarkBuildMessage(b *testing.B) {
 	}
 	b.SetBytes(int64(buf.Len()))
 }
+
+// The quick check of plain addresses agrees with mail.ParseAddress: what
+// it passes, the parser returns as it is.
+func TestPlainAddressAgreesWithParser(t *testing.T) {
+	for _, a := range []string{"u1@example.org", "doc-gia.12@example.com.au", "a+b@x.vn", "o'brien@ie.example", "x@y",
+		"", "@x.org", "a@", "a..b@x.org", ".a@x.org", "a.@x.org", "a b@x.org", "a@-x.org", "a@x-.org", "a@x..org",
+		"Name <a@x.org>", "a@x.org>", "ngườidùng@x.vn", "a@b@c", "\"q\"@x.org", "a@[127.0.0.1]"} {
+		if !plainAddress(a) {
+			continue
+		}
+		p, err := mail.ParseAddress(a)
+		if err != nil || p.Address != a || p.Name != "" {
+			t.Errorf("%q: plain, but the parser says %v %v", a, p, err)
+		}
+	}
+	for _, a := range []string{"u1@example.org", "doc-gia.12@example.com.au", "a+b@x.vn"} {
+		if !plainAddress(a) {
+			t.Errorf("%q: not plain", a)
+		}
+	}
+}

@@ -343,6 +343,8 @@ type run struct {
 	allDone  chan struct{}
 	global   *rate.Limiter
 	counters *counters
+	waiting  atomic.Int32  // workers waiting for an outcome to be recorded
+	wake     chan struct{} // tells the recorder that one started waiting
 	fatal    error
 	fatalMu  sync.Mutex
 	cancel   context.CancelFunc
@@ -366,10 +368,11 @@ func (e *Engine) pass(parent context.Context, job Job, c *counters) error {
 		nworkers += rl.workers
 	}
 	r := &run{e: e, job: job, ctx: ctx, cancel: cancel, counters: c,
-		tasks:   make(chan *task),
+		tasks:   make(chan *task, 2*nworkers), // a few ready, so that the dispatcher is woken less
 		orphans: make(chan *task, nworkers+1),
-		results: make(chan result, nworkers),
+		results: make(chan result, 2*nworkers),
 		allDone: make(chan struct{}),
+		wake:    make(chan struct{}, 1),
 	}
 	if e.cfg.RatePerSec > 0 {
 		r.global = rate.NewLimiter(rate.Limit(e.cfg.RatePerSec), 1)
@@ -387,6 +390,12 @@ func (e *Engine) pass(parent context.Context, job Job, c *counters) error {
 	close(r.tasks)
 	go func() { r.inflight.Wait(); close(r.allDone) }()
 	workers.Wait()
+	for t := range r.tasks { // left when the send stopped: their rows stay due
+		r.drop(t)
+	}
+	for len(r.orphans) > 0 {
+		r.drop(<-r.orphans)
+	}
 	close(r.results)
 	<-recDone
 	if r.fatal != nil {
@@ -468,11 +477,15 @@ func (e *Engine) dueRows(ctx context.Context, issueID, after int64, limit int) (
 	return out, rows.Err()
 }
 
-// record writes row transitions in batches (group commit: whatever arrived
-// while the last batch was being written, one UPDATE per 32 rows) and
-// acknowledges each to its worker once it is durable: a worker takes its
-// next message only after the previous one is recorded, so at most one
-// message per worker can be sent but unrecorded when the process dies.
+// record writes row transitions in batches and acknowledges each to its
+// worker once it is durable: a worker completes its next message only
+// after the previous one is recorded, so at most one message per worker
+// can be sent but unrecorded when the process dies.
+//
+// Group commit: a batch is whatever arrived until a worker waits for an
+// outcome (a worker goes on with its next message's envelope and data
+// meanwhile), maxLinger passed or maxBatch outcomes are there; one UPDATE
+// writes 32 rows.
 //
 // The WAL is checkpointed beside the recorder, in the background, every
 // checkpointEvery batches: left to SQLite, the automatic checkpoint (at
@@ -483,6 +496,23 @@ func (r *run) record() {
 	var ckpt sync.WaitGroup
 	var ckptRunning atomic.Bool
 	defer ckpt.Wait()
+	linger := time.NewTimer(maxLinger)
+	defer linger.Stop()
+	w, err := r.e.newOutcomeWriter()
+	if err != nil {
+		r.e.log.Error("deliver: cannot record results; stopping", "err", err)
+		r.setFatal(err)
+		for x := range r.results { // nothing more is sent; the rows stay due
+			if x.ack != nil {
+				x.ack <- err
+			}
+			if x.task {
+				r.inflight.Done()
+			}
+		}
+		return
+	}
+	defer w.close()
 	sinceCkpt := 0
 	for {
 		first, ok := <-r.results
@@ -501,19 +531,23 @@ func (r *run) record() {
 			}()
 		}
 		batch = append(batch[:0], first)
-	drain:
-		for len(batch) < maxBatch {
+		batch = r.drain(batch, maxBatch)
+		for r.waiting.Load() == 0 && len(batch) < maxBatch {
+			// Nobody needs an outcome yet: gather more, without being
+			// woken for each (a worker has one outcome in flight at most).
+			linger.Reset(maxLinger)
+			timedOut := false
 			select {
-			case x, ok := <-r.results:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, x)
-			default: // no lingering: measured slower than committing what is there
-				break drain
+			case <-r.wake:
+			case <-linger.C:
+				timedOut = true
+			}
+			batch = r.drain(batch, maxBatch)
+			if timedOut {
+				break
 			}
 		}
-		err := r.e.writeResults(batch)
+		err := w.write(batch)
 		r.e.commits.Add(1)
 		if err != nil {
 			r.e.log.Error("deliver: cannot record results; stopping", "err", err)
@@ -533,6 +567,26 @@ func (r *run) record() {
 		}
 	}
 }
+
+// drain adds the outcomes that are there, up to max.
+func (r *run) drain(batch []result, max int) []result {
+	for len(batch) < max {
+		select {
+		case x, ok := <-r.results:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, x)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// maxLinger is how long the recorder gathers outcomes while no worker
+// waits for one.
+const maxLinger = 2 * time.Millisecond
 
 // checkpointEvery is how many outcome batches go by between background
 // WAL checkpoints (a batch writes two or three pages; SQLite's automatic
@@ -561,46 +615,58 @@ func updateRowsSQL(n int) string {
 	return b.String()
 }
 
-// updateStmt returns the prepared statement for n outcomes.
-func (e *Engine) updateStmt(ctx context.Context, n int) (*sql.Stmt, error) {
-	e.stmtMu.Lock()
-	defer e.stmtMu.Unlock()
-	if e.updStmts == nil {
-		e.updStmts = map[int]*sql.Stmt{}
-	}
-	if st := e.updStmts[n]; st != nil {
-		return st, nil
-	}
-	st, err := e.db.PrepareContext(ctx, updateRowsSQL(n))
-	if err != nil {
-		return nil, err
-	}
-	e.updStmts[n] = st
-	return st, nil
+// outcomeWriter records outcomes on a connection of its own for the
+// whole pass, so that the connection's page cache stays valid from one
+// commit to the next (a pooled connection that another one wrote behind
+// reloads it), with a statement per batch size prepared on it once.
+type outcomeWriter struct {
+	e     *Engine
+	conn  *sql.Conn
+	stmts map[int]*sql.Stmt
+	args  []any
 }
 
-// writeResults records a batch of outcomes: up to maxRowsPerUpdate rows of
-// one issue per UPDATE statement, each in autocommit mode (no BEGIN and
+func (e *Engine) newOutcomeWriter() (*outcomeWriter, error) {
+	conn, err := e.db.Conn(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("deliver: connection for outcomes: %w", err)
+	}
+	return &outcomeWriter{e: e, conn: conn, stmts: map[int]*sql.Stmt{}}, nil
+}
+
+func (w *outcomeWriter) close() {
+	for _, st := range w.stmts {
+		st.Close()
+	}
+	w.conn.Close()
+}
+
+// write records a batch of outcomes: up to maxRowsPerUpdate rows of one
+// issue per UPDATE statement, each in autocommit mode (no BEGIN and
 // COMMIT round trips; the statement's rows change together or not at all).
-func (e *Engine) writeResults(batch []result) error {
+func (w *outcomeWriter) write(batch []result) error {
 	ctx := context.Background() // recording must finish even when the send is being stopped
-	now := e.now().Unix()
-	args := make([]any, 0, 12*min(len(batch), maxRowsPerUpdate)+1)
+	now := w.e.now().Unix()
 	for len(batch) > 0 {
 		n := 1
 		for n < len(batch) && n < maxRowsPerUpdate && batch[n].issueID == batch[0].issueID {
 			n++
 		}
-		st, err := e.updateStmt(ctx, n)
-		if err != nil {
-			return err
+		st := w.stmts[n]
+		if st == nil {
+			var err error
+			if st, err = w.conn.PrepareContext(ctx, updateRowsSQL(n)); err != nil {
+				return err
+			}
+			w.stmts[n] = st
 		}
-		args = args[:0]
+		args := w.args[:0]
 		for _, x := range batch[:n] {
 			args = append(args, x.sid, x.state, x.attempts, x.code, x.text, x.errMsg, x.relay, x.msgID,
 				x.next, x.until, x.sentAt, now)
 		}
 		args = append(args, batch[0].issueID)
+		w.args = args
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return err
 		}
