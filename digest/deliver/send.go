@@ -596,6 +596,24 @@ const checkpointEvery = 100
 // maxRowsPerUpdate is how many outcomes one UPDATE statement records.
 const maxRowsPerUpdate = 32
 
+// sentRowsSQL records n messages of one issue sent through one relay on
+// their first try (see sentPlainly), the values joined to the rows by
+// subscriber id.
+func sentRowsSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`UPDATE deliveries SET state = 'sent', attempts = v.column2, smtp_code = 250, smtp_text = v.column3,
+		last_error = '', relay = ?, message_id = v.column4, next_attempt_at = 0, retry_until_at = 0, sent_at = v.column5, updated_at = ?
+		FROM (VALUES `)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?)")
+	}
+	b.WriteString(`) AS v WHERE deliveries.issue_id = ? AND deliveries.subscriber_id = v.column1`)
+	return b.String()
+}
+
 // updateRowsSQL records n outcomes of one issue in one statement, the
 // values joined to the rows by subscriber id.
 func updateRowsSQL(n int) string {
@@ -620,10 +638,11 @@ func updateRowsSQL(n int) string {
 // commit to the next (a pooled connection that another one wrote behind
 // reloads it), with a statement per batch size prepared on it once.
 type outcomeWriter struct {
-	e     *Engine
-	conn  *sql.Conn
-	stmts map[int]*sql.Stmt
-	args  []any
+	e           *Engine
+	conn        *sql.Conn
+	stmts       map[string]*sql.Stmt
+	args        []any
+	sent, other []result
 }
 
 func (e *Engine) newOutcomeWriter() (*outcomeWriter, error) {
@@ -631,7 +650,7 @@ func (e *Engine) newOutcomeWriter() (*outcomeWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("deliver: connection for outcomes: %w", err)
 	}
-	return &outcomeWriter{e: e, conn: conn, stmts: map[int]*sql.Stmt{}}, nil
+	return &outcomeWriter{e: e, conn: conn, stmts: map[string]*sql.Stmt{}}, nil
 }
 
 func (w *outcomeWriter) close() {
@@ -641,36 +660,74 @@ func (w *outcomeWriter) close() {
 	w.conn.Close()
 }
 
-// write records a batch of outcomes: up to maxRowsPerUpdate rows of one
-// issue per UPDATE statement, each in autocommit mode (no BEGIN and
-// COMMIT round trips; the statement's rows change together or not at all).
+// write records a batch of outcomes: up to maxRowsPerUpdate rows per
+// UPDATE statement, each in autocommit mode (no BEGIN and COMMIT round
+// trips; the statement's rows change together or not at all). Messages
+// sent on their first try, nearly all of them, go by a statement that
+// binds only what differs per row.
 func (w *outcomeWriter) write(batch []result) error {
-	ctx := context.Background() // recording must finish even when the send is being stopped
+	sent, other := w.sent[:0], w.other[:0]
+	for _, x := range batch {
+		if sentPlainly(x) {
+			sent = append(sent, x)
+		} else {
+			other = append(other, x)
+		}
+	}
+	w.sent, w.other = sent, other
 	now := w.e.now().Unix()
-	for len(batch) > 0 {
+	sameIssue := func(a, b result) bool { return a.issueID == b.issueID }
+	sameRelay := func(a, b result) bool { return a.issueID == b.issueID && a.relay == b.relay }
+	err := w.exec(sent, sameRelay, sentRowsSQL,
+		func(args []any, x result) []any { return append(args, x.relay, now) },
+		func(args []any, x result) []any { return append(args, x.sid, x.attempts, x.text, x.msgID, x.sentAt) },
+		func(args []any, x result) []any { return append(args, x.issueID) })
+	if err != nil {
+		return err
+	}
+	return w.exec(other, sameIssue, updateRowsSQL,
+		func(args []any, x result) []any { return args },
+		func(args []any, x result) []any {
+			return append(args, x.sid, x.state, x.attempts, x.code, x.text, x.errMsg, x.relay, x.msgID, x.next, x.until, x.sentAt, now)
+		},
+		func(args []any, x result) []any { return append(args, x.issueID) })
+}
+
+// sentPlainly reports an outcome sentRowsSQL records as it is.
+func sentPlainly(x result) bool {
+	return x.state == StateSent && x.code == 250 && x.errMsg == "" && x.next == 0 && x.until == 0 && x.relay != "" && x.msgID != ""
+}
+
+// exec writes rows in statements of up to maxRowsPerUpdate rows that
+// together says may share one; sql makes the statement for n rows, whose
+// parameters are head's, each row's, then tail's.
+func (w *outcomeWriter) exec(rows []result, together func(a, b result) bool, sql func(n int) string,
+	head, row, tail func([]any, result) []any) error {
+	ctx := context.Background() // recording must finish even when the send is being stopped
+	for len(rows) > 0 {
 		n := 1
-		for n < len(batch) && n < maxRowsPerUpdate && batch[n].issueID == batch[0].issueID {
+		for n < len(rows) && n < maxRowsPerUpdate && together(rows[n], rows[0]) {
 			n++
 		}
-		st := w.stmts[n]
+		q := sql(n)
+		st := w.stmts[q]
 		if st == nil {
 			var err error
-			if st, err = w.conn.PrepareContext(ctx, updateRowsSQL(n)); err != nil {
+			if st, err = w.conn.PrepareContext(ctx, q); err != nil {
 				return err
 			}
-			w.stmts[n] = st
+			w.stmts[q] = st
 		}
-		args := w.args[:0]
-		for _, x := range batch[:n] {
-			args = append(args, x.sid, x.state, x.attempts, x.code, x.text, x.errMsg, x.relay, x.msgID,
-				x.next, x.until, x.sentAt, now)
+		args := head(w.args[:0], rows[0])
+		for _, x := range rows[:n] {
+			args = row(args, x)
 		}
-		args = append(args, batch[0].issueID)
+		args = tail(args, rows[0])
 		w.args = args
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return err
 		}
-		batch = batch[n:]
+		rows = rows[n:]
 	}
 	return nil
 }
