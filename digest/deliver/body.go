@@ -23,7 +23,7 @@ import (
 //
 // For DKIM the Body keeps the canonical form of its literal text and the
 // body hash state after the text before the first slot: a message's body
-// hash then covers only the rest.
+// hash then covers only the rest (a Body without slots is hashed once).
 type Body struct {
 	boundary string
 	segs     [][]byte // wire form between slots: MIME part headers and encoded literal text
@@ -34,6 +34,7 @@ type Body struct {
 	dkimOnce sync.Once
 	canon    [][]byte    // segs in relaxed canonical form (RFC 6376 §3.4.4)
 	prefix   hash.Cloner // SHA-256 of canon[0]
+	shared   []byte      // the body hash, when no slot makes it differ
 }
 
 // BodyPart is one part of a Body: literal text (UTF-8, line breaks LF or
@@ -125,6 +126,9 @@ func (b *Body) prepareDKIM() {
 		h := sha256.New()
 		h.Write(b.canon[0])
 		b.prefix = h.(hash.Cloner)
+		if len(b.slots) == 0 {
+			b.shared = h.Sum(nil)
+		}
 	})
 }
 
@@ -133,6 +137,9 @@ func (b *Body) prepareDKIM() {
 // (canonicalised here, they are short) and the literals' canonical forms.
 func (b *Body) bodyHash(body []byte, marks []int) ([]byte, error) {
 	b.prepareDKIM()
+	if len(b.slots) == 0 { // nothing differs between readers: one hash for all
+		return b.shared, nil
+	}
 	c, err := b.prefix.Clone()
 	if err != nil {
 		return nil, err

@@ -200,17 +200,9 @@ func newTokens() tokens {
 	return tokens{p, p + sufGreeting, p + sufEmail, p + sufUnsub, p + sufPrefs}
 }
 
-// Slots of the per-recipient values (see Variant.Values): the text
-// part's, then the same values HTML-escaped for the HTML part.
-const (
-	SlotGreeting = iota
-	SlotEmail
-	SlotUnsubscribe
-	SlotPreferences
-	slotsPerPart
-	// SlotCount is the number of values Variant.Values returns.
-	SlotCount = 2 * slotsPerPart
-)
+// slotsPerPart is the number of per-recipient values of a part (see
+// Variant.Values): greeting, address, unsubscribe and preferences links.
+const slotsPerPart = 4
 
 // Part is a variant's text or HTML as literal text with the per-recipient
 // values between: Slots[i], an index into Variant.Values, goes between
@@ -384,10 +376,11 @@ func (r *Renderer) Variant(iss *Issue, lang string, themes []string) (*Variant, 
 // what Personalise returns. The parts are shared: do not change them.
 func (v *Variant) Parts() (text, html Part) { return v.parts[0], v.parts[1] }
 
-// Values returns the per-recipient values of the slots (SlotCount of
-// them): those of the text part, then the same HTML-escaped. URLs that
-// are not http(s) or mailto are dropped (the link then points nowhere
-// rather than somewhere unexpected).
+// Values returns the per-recipient values of the slots: greeting,
+// address, unsubscribe and preferences links for the text part, then the
+// same HTML-escaped for the HTML part. URLs that are not http(s) or mailto
+// are dropped (the link then points nowhere rather than somewhere
+// unexpected).
 func (v *Variant) Values(rc Recipient) []string {
 	name := cleanLine(rc.Name, 80)
 	greeting := v.greet[1]
