@@ -439,7 +439,7 @@ func checkSoak(t *testing.T, s *sim, mb *mailbox, p *portal, readers map[string]
 		}
 	}
 
-	for _, d := range a.Cfg.Digests {
+	for _, d := range a.Cfg().Digests {
 		issues, err := a.Digests.Issues(ctx, d.Key, "")
 		if err != nil {
 			t.Fatal(err)
@@ -520,7 +520,7 @@ func checkSoak(t *testing.T, s *sim, mb *mailbox, p *portal, readers map[string]
 			if twice > 0 {
 				t.Logf("%s #%d: %d readers got it twice after the kill -9", d.Key, iss.Number, twice)
 			}
-			if workers := max(a.Cfg.SMTP.Workers, 1); twice > workers {
+			if workers := max(a.Cfg().SMTP.Workers, 1); twice > workers {
 				t.Errorf("%s #%d: %d readers got it twice; a kill -9 can leave at most one per connection (%d)", d.Key, iss.Number, twice, workers)
 			}
 		}

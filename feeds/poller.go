@@ -87,6 +87,8 @@ type Poller struct {
 	// observe, if set, is told of every fetch (see Observe).
 	observe func(FeedResult, time.Duration)
 	clock   clock.Clock
+	// wake makes Run read the feeds table again at once (see Wake).
+	wake chan struct{}
 }
 
 // NewPoller makes a poller; zero Config fields take defaults.
@@ -96,7 +98,8 @@ func NewPoller(cfg Config, st *Store, log *slog.Logger) *Poller {
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Poller{cfg: cfg, store: st, log: log,
-		global: make(chan struct{}, cfg.Concurrency), hosts: map[string]chan struct{}{}, now: time.Now, clock: clock.Real}
+		global: make(chan struct{}, cfg.Concurrency), hosts: map[string]chan struct{}{}, now: time.Now, clock: clock.Real,
+		wake: make(chan struct{}, 1)}
 	p.client, p.privateClient = p.newClient(true), p.newClient(false)
 	return p
 }
@@ -205,7 +208,17 @@ func (p *Poller) Run(ctx context.Context, onNew func(context.Context, []Item)) {
 				onNew(ctx, r.NewItems)
 			}
 		case <-p.clock.After(wait):
+		case <-p.wake:
 		}
+	}
+}
+
+// Wake makes Run look at the feeds at once instead of at its next due
+// time: after SyncSources added a feed (due now) or changed one.
+func (p *Poller) Wake() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
 	}
 }
 

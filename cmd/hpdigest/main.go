@@ -207,7 +207,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, ok := runOps(ctx, cfg, f.opsFlags, stdout, stderr); ok {
 		return code
 	}
-	opts := app.Options{Log: log, ThrowawayLinkKey: !slices.Contains(need, config.NeedLinkKeys)}
+	opts := app.Options{Log: log, ThrowawayLinkKey: !slices.Contains(need, config.NeedLinkKeys), Needs: need}
 	if f.dryRun {
 		opts.DryRunDir = cfg.OutboxDir
 	}

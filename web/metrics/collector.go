@@ -150,8 +150,7 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descEvents, float64(s.events.Bounces), "bounce")
 	gauge(descEvents, float64(s.events.Complaints), "complaint")
 	gauge(descEvents, float64(s.events.Unsubscribes), "unsubscribe")
-	if c.src.Backups != nil {
-		b := c.src.Backups()
+	if b := c.backups(); b.Scheduled {
 		if !b.LastSuccess.IsZero() {
 			gauge(descBackupLast, float64(b.LastSuccess.Unix()))
 		}
@@ -162,6 +161,13 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descHeartbeat, float64(t.Unix()))
 		}
 	}
+}
+
+func (c *dbCollector) backups() BackupState {
+	if c.src.Backups == nil {
+		return BackupState{}
+	}
+	return c.src.Backups()
 }
 
 // sendDue is the first time the digest's send schedule fired after its
