@@ -20,7 +20,9 @@ var templateLookups = map[string]int{"T": 1}
 
 // tr returns message key in lang with {digest} and the name, value pairs of
 // args filled in.
-func (h *Handler) tr(lang, key string, args ...any) string { return h.trIn(h.current(), lang, key, args...) }
+func (h *Handler) tr(lang, key string, args ...any) string {
+	return h.trIn(h.current(), lang, key, args...)
+}
 
 // trIn is tr with the messages of lk.
 func (h *Handler) trIn(lk *look, lang, key string, args ...any) string {
