@@ -245,9 +245,30 @@ func (e *Engine) summary(ctx context.Context, issueID int64) (Summary, error) {
 	return s, nil
 }
 
-// markFinished records that no row of the issue is left to send.
+// markFinished records that no row of the issue is left to send, with the
+// issue's final counts (which the history reads from then on).
 func (e *Engine) markFinished(ctx context.Context, issueID int64) error {
-	if _, err := e.db.ExecContext(ctx, `UPDATE delivery_jobs SET finished_at = ? WHERE issue_id = ? AND finished_at = 0`, e.now().Unix(), issueID); err != nil {
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("deliver: mark issue %d finished: %w", issueID, err)
+	}
+	defer tx.Rollback()
+	now := e.now().Unix()
+	res, err := tx.ExecContext(ctx, `UPDATE delivery_jobs SET finished_at = ? WHERE issue_id = ? AND finished_at = 0`, now, issueID)
+	if err != nil {
+		return fmt.Errorf("deliver: mark issue %d finished: %w", issueID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // marked already
+	}
+	t, err := e.countOutbox(ctx, tx, issueID)
+	if err != nil {
+		return err
+	}
+	if err := storeTotals(ctx, tx, issueID, now, t, OutcomeCounts{}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("deliver: mark issue %d finished: %w", issueID, err)
 	}
 	return nil
@@ -256,6 +277,14 @@ func (e *Engine) markFinished(ctx context.Context, issueID int64) error {
 // Status returns the outbox counts of an issue without sending anything;
 // it only reads.
 func (e *Engine) Status(ctx context.Context, issueID int64) (Summary, error) {
+	t, ok, err := e.storedTotals(ctx, issueID)
+	if err != nil {
+		return Summary{}, err
+	}
+	if ok && !t.Folded.IsZero() {
+		return Summary{IssueID: issueID, Total: t.Total, Sent: t.Sent, Failed: t.Failed, Retry: t.Retry,
+			Skipped: t.Skipped, Pending: t.Pending, Done: true, Folded: t.Folded}, nil
+	}
 	return e.summary(ctx, issueID)
 }
 
@@ -288,6 +317,8 @@ func (e *Engine) RequeueFailed(ctx context.Context, issueID int64, includeBounce
 	if !includeBounces {
 		q += ` AND NOT (smtp_code >= 500 AND last_error LIKE 'RCPT%')`
 	}
+	// The rows of a folded issue are being deleted, or gone: left alone.
+	q += ` AND NOT EXISTS (SELECT 1 FROM delivery_totals WHERE issue_id = deliveries.issue_id AND folded_at <> 0)`
 	res, err := e.db.ExecContext(ctx, q, e.now().Unix(), issueID)
 	if err != nil {
 		return 0, fmt.Errorf("deliver: requeue failed: %w", err)
