@@ -291,8 +291,11 @@ func (e *Engine) Status(ctx context.Context, issueID int64) (Summary, error) {
 // Unfinished lists the issues whose outbox still has pending or retry rows
 // (or whose outbox creation was interrupted): the daemon calls Send for each
 // at start-up to resume after a crash.
-func (e *Engine) Unfinished(ctx context.Context) ([]int64, error) {
-	rows, err := e.db.QueryContext(ctx, `SELECT issue_id FROM delivery_jobs WHERE finished_at = 0 ORDER BY issue_id`)
+func (e *Engine) Unfinished(ctx context.Context) ([]int64, error) { return Unfinished(ctx, e.db) }
+
+// Unfinished is Engine.Unfinished on a database of its own (-vacuum).
+func Unfinished(ctx context.Context, db *sql.DB) ([]int64, error) {
+	rows, err := db.QueryContext(ctx, `SELECT issue_id FROM delivery_jobs WHERE finished_at = 0 ORDER BY issue_id`)
 	if err != nil {
 		return nil, fmt.Errorf("deliver: list unfinished: %w", err)
 	}
