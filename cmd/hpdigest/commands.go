@@ -96,6 +96,9 @@ func deliveryStatus(ctx context.Context, a *app.App, f *flags, stdout io.Writer)
 	}
 	fmt.Fprintf(stdout, "%s issue #%d (%s): %d recipients: %d sent, %d failed, %d to retry, %d pending, %d skipped\n",
 		d.Key, iss.Number, iss.Status, s.Total, s.Sent, s.Failed, s.Retry, s.Pending, s.Skipped)
+	if !s.Folded.IsZero() {
+		fmt.Fprintf(stdout, "its outbox was folded into these counts on %s (retention.outbox): the recipients are no longer listed\n", s.Folded.Format("2006-01-02"))
+	}
 	later, err := a.Engine.IssueOutcomes(ctx, []int64{iss.ID})
 	if err != nil {
 		return err

@@ -223,20 +223,26 @@ type OutcomeCounts struct {
 func (e *Engine) IssueOutcomes(ctx context.Context, issueIDs []int64) (map[int64]OutcomeCounts, error) {
 	out := make(map[int64]OutcomeCounts, len(issueIDs))
 	for _, id := range issueIDs {
-		c, folded, err := e.foldedOutcomes(ctx, id)
+		c, err := ReportCounts(ctx, e.db, id)
 		if err != nil {
 			return nil, err
-		}
-		if !folded {
-			if c, err = countOutcomes(ctx, e.db, id); err != nil {
-				return nil, err
-			}
 		}
 		if c != (OutcomeCounts{}) {
 			out[id] = c
 		}
 	}
 	return out, nil
+}
+
+// ReportCounts counts the deliveries of an issue that reports came back
+// about (each once per kind), or returns the counts kept with it once
+// retention folded it: for the history, -delivery-status and monitoring.
+func ReportCounts(ctx context.Context, db *sql.DB, issueID int64) (OutcomeCounts, error) {
+	c, folded, err := foldedOutcomes(ctx, db, issueID)
+	if err != nil || folded {
+		return c, err
+	}
+	return countOutcomes(ctx, db, issueID)
 }
 
 // countOutcomes counts the deliveries of an issue that reports came back

@@ -130,9 +130,9 @@ func (e *Engine) foldCounts(ctx context.Context, issueID int64, before time.Time
 }
 
 // foldedOutcomes returns the report counts kept with a folded issue.
-func (e *Engine) foldedOutcomes(ctx context.Context, issueID int64) (OutcomeCounts, bool, error) {
+func foldedOutcomes(ctx context.Context, db *sql.DB, issueID int64) (OutcomeCounts, bool, error) {
 	var c OutcomeCounts
-	err := e.db.QueryRowContext(ctx, `SELECT hard_bounces, soft_bounces, delayed, complaints FROM delivery_totals
+	err := db.QueryRowContext(ctx, `SELECT hard_bounces, soft_bounces, delayed, complaints FROM delivery_totals
 		WHERE issue_id = ? AND folded_at <> 0`, issueID).Scan(&c.HardBounces, &c.SoftBounces, &c.Delayed, &c.Complaints)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, false, nil
