@@ -114,6 +114,13 @@ title_en = "Hai Phong Flash"
 schedule = %q
 window = "2h"
 require_approval = %v
+
+# The shortest retention accepted: runs of more than four weeks fold old
+# outboxes and prune old items nightly while everything else goes on.
+[retention]
+outbox = "720h"
+items = "720h"
+reader_events = "1440h"
 `, s.dbPath, zone, s.smtp.Host, s.smtp.Port, fetchTimeout, feedInterval, maxBackoff, weeklySpec, ph.weeklyApproval, flashSpec, ph.flashApproval)
 }
 
@@ -412,7 +419,7 @@ func TestSoak(t *testing.T) {
 		sleepUntil(end)
 		synctest.Wait()
 
-		checkSoak(t, s, mb, p, readers, crashed)
+		checkSoak(t, s, mb, p, readers, crashed, weeks)
 		s.stop()
 		if *soakLog != "" {
 			if err := os.WriteFile(*soakLog, []byte(s.logs.String()), 0o644); err != nil {
@@ -425,7 +432,7 @@ func TestSoak(t *testing.T) {
 }
 
 // checkSoak asserts what the weeks must have kept true.
-func checkSoak(t *testing.T, s *sim, mb *mailbox, p *portal, readers map[string]*reader, crashed map[int64]bool) {
+func checkSoak(t *testing.T, s *sim, mb *mailbox, p *portal, readers map[string]*reader, crashed map[int64]bool, weeks int) {
 	ctx := context.Background()
 	a := s.app
 	for _, b := range mb.bad {
@@ -610,8 +617,38 @@ func checkSoak(t *testing.T, s *sim, mb *mailbox, p *portal, readers map[string]
 		t.Error("no conditional GET was answered 304")
 	}
 
-	// The logs read clearly.
+	// Retention: in a run of more than five weeks, the outboxes of the
+	// issues sent more than 30 days before its end are folded into their
+	// counts, which the history still reads.
 	logs := s.logs.String()
+	if weeks > 5 {
+		folded := 0
+		for _, key := range []string{"weekly", "flash"} {
+			issues, _ := a.Digests.Issues(ctx, key, "")
+			var ids []int64
+			for _, iss := range issues {
+				ids = append(ids, iss.ID)
+			}
+			totals, err := a.Engine.IssueTotals(ctx, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, iss := range issues {
+				if tot := totals[iss.ID]; !tot.Folded.IsZero() {
+					folded++
+					if tot.Total == 0 || tot.Sent+tot.Skipped+tot.Failed != tot.Total {
+						t.Errorf("%s #%d folded into counts that do not add up: %+v", key, iss.Number, tot)
+					}
+				}
+			}
+		}
+		if folded == 0 || !strings.Contains(logs, `msg="retention applied"`) {
+			t.Errorf("no outbox was folded by retention in %d weeks (%d folded)", weeks, folded)
+		}
+		t.Logf("retention folded the outboxes of %d issues", folded)
+	}
+
+	// The logs read clearly.
 	for _, line := range strings.Split(logs, "\n") {
 		if strings.Contains(line, "level=ERROR") || strings.Contains(line, "(all feeds)") {
 			t.Errorf("log: %s", line)
