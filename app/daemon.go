@@ -79,13 +79,13 @@ func (a *App) Run(ctx context.Context, parts ...web.Registrar) error {
 	sched := newScheduler(ctx, a, &wg)
 	sched.apply(scheduled)
 	a.reload.running(sched, site)
-	defer a.reload.running(nil, nil)
 
 	var runErr error
 	select {
 	case <-ctx.Done():
 	case runErr = <-errc:
 	}
+	a.reload.running(nil, nil) // a reload from now on starts no schedule (after one in progress ends)
 	a.Log.Info("stopping: waiting for running jobs")
 	wg.Wait()
 	a.Log.Info("stopped")

@@ -126,9 +126,7 @@ func (a *App) reloadLocked(ctx context.Context, cur *config.Config) error {
 	// Apply.
 	a.cfg.Store(next)
 	a.renderer.Store(renderer)
-	if err := a.Classifier.Reload(themes); err != nil { // checked above
-		a.Log.Error("reload: themes", "err", err)
-	}
+	a.reloadThemes(next, themes)
 	a.Subscribers.Configure(next.Subscribers)
 	a.Subscribers.SetThemes(next.ThemeKeys())
 	if err := a.Feeds.SyncSources(ctx, next.Feeds); err != nil {
@@ -165,4 +163,21 @@ func (a *App) reloadLocked(ctx context.Context, cur *config.Config) error {
 	a.Log.Info("configuration reloaded", "file", next.File(), "feeds", len(next.Feeds), "digests", len(next.Digests),
 		"themes", len(next.Themes), "needs_restart", len(restart))
 	return nil
+}
+
+// reloadThemes makes the classifier use the themes of next with the
+// phrases of the rules file, read again under the lock staff additions
+// take (one added since the check is kept); prepared are the themes
+// checked before, used if the file cannot be read now.
+func (a *App) reloadThemes(next *config.Config, prepared []theme.Theme) {
+	a.rulesMu.Lock()
+	defer a.rulesMu.Unlock()
+	themes, err := Themes(next, nil) // logged when checked
+	if err == nil {
+		err = a.Classifier.Reload(themes)
+	}
+	if err != nil {
+		a.Log.Warn("reload: the rules file changed while reloading; using the phrases read before", "err", err)
+		_ = a.Classifier.Reload(prepared) // compiled once already
+	}
 }
