@@ -4,8 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/haiphong/hpdigest/store"
 )
 
 // ForgetItems is the digest's part of deleting old items: of the items
@@ -17,23 +18,14 @@ func ForgetItems(ctx context.Context, tx *sql.Tx, ids []int64) ([]int64, error) 
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	in, args := idList(ids)
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT item_id FROM issue_items WHERE item_id IN (`+in+`)`, args...)
+	in, args := store.InList(ids)
+	inIssues, err := store.IDs(ctx, tx, `SELECT DISTINCT item_id FROM issue_items WHERE item_id IN (`+in+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("digest: find items in no issue: %w", err)
 	}
 	placed := map[int64]bool{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
+	for _, id := range inIssues {
 		placed[id] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	var free []int64
 	for _, id := range ids {
@@ -44,7 +36,7 @@ func ForgetItems(ctx context.Context, tx *sql.Tx, ids []int64) ([]int64, error) 
 	if len(free) == 0 {
 		return nil, nil
 	}
-	in, args = idList(free)
+	in, args = store.InList(free)
 	for _, table := range []string{"item_themes", "item_labels"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE item_id IN (`+in+`)`, args...); err != nil {
 			return nil, fmt.Errorf("digest: forget items: %s: %w", table, err)
@@ -61,12 +53,4 @@ func (s *Store) PruneSkippedSends(ctx context.Context, before time.Time) (int64,
 		return 0, fmt.Errorf("digest: prune skipped sends: %w", err)
 	}
 	return res.RowsAffected()
-}
-
-func idList(ids []int64) (string, []any) {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return strings.TrimSuffix(strings.Repeat("?,", len(ids)), ","), args
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/haiphong/hpdigest/store"
@@ -23,21 +22,12 @@ const prunedMigration = `CREATE TABLE items_pruned (
 // OldItems returns the ids of up to limit items above afterID, in id
 // order, that were first seen and are dated before before.
 func (s *Store) OldItems(ctx context.Context, before time.Time, afterID int64, limit int) ([]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM items WHERE id > ? AND sort_at < ? AND first_seen_at < ? ORDER BY id LIMIT ?`,
+	ids, err := store.IDs(ctx, s.db, `SELECT id FROM items WHERE id > ? AND sort_at < ? AND first_seen_at < ? ORDER BY id LIMIT ?`,
 		afterID, store.Unix(before), store.Unix(before), limit)
 	if err != nil {
 		return nil, fmt.Errorf("feeds: list old items: %w", err)
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // DeleteItems deletes the items ids in tx (the caller's transaction, in
@@ -47,7 +37,7 @@ func DeleteItems(ctx context.Context, tx *sql.Tx, ids []int64, now time.Time) (i
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	in, args := idList(ids)
+	in, args := store.InList(ids)
 	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO items_pruned (feed_id, guid, pruned_at)
 		SELECT feed_id, guid, ? FROM items WHERE id IN (`+in+`)`, append([]any{now.Unix()}, args...)...); err != nil {
 		return 0, fmt.Errorf("feeds: remember pruned items: %w", err)
@@ -57,13 +47,4 @@ func DeleteItems(ctx context.Context, tx *sql.Tx, ids []int64, now time.Time) (i
 		return 0, fmt.Errorf("feeds: delete items: %w", err)
 	}
 	return res.RowsAffected()
-}
-
-// idList is the placeholders and arguments of an IN (...) list.
-func idList(ids []int64) (string, []any) {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return strings.TrimSuffix(strings.Repeat("?,", len(ids)), ","), args
 }

@@ -247,7 +247,7 @@ func ReportCounts(ctx context.Context, db *sql.DB, issueID int64) (OutcomeCounts
 
 // countOutcomes counts the deliveries of an issue that reports came back
 // about, each once per kind.
-func countOutcomes(ctx context.Context, q querier, issueID int64) (OutcomeCounts, error) {
+func countOutcomes(ctx context.Context, q store.Querier, issueID int64) (OutcomeCounts, error) {
 	var c OutcomeCounts
 	rows, err := q.QueryContext(ctx, `SELECT kind, COUNT(DISTINCT subscriber_id) FROM delivery_events WHERE issue_id = ? GROUP BY kind`, issueID)
 	if err != nil {

@@ -78,20 +78,11 @@ func (e *Engine) FoldOutbox(ctx context.Context, before time.Time) (FoldReport, 
 }
 
 func (e *Engine) issueIDs(ctx context.Context, query string, args ...any) ([]int64, error) {
-	rows, err := e.db.QueryContext(ctx, query, args...)
+	ids, err := store.IDs(ctx, e.db, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("deliver: list issues: %w", err)
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // foldCounts stores an issue's final counts as folded, in one transaction

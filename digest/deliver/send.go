@@ -295,20 +295,11 @@ func (e *Engine) Unfinished(ctx context.Context) ([]int64, error) { return Unfin
 
 // Unfinished is Engine.Unfinished on a database of its own (-vacuum).
 func Unfinished(ctx context.Context, db *sql.DB) ([]int64, error) {
-	rows, err := db.QueryContext(ctx, `SELECT issue_id FROM delivery_jobs WHERE finished_at = 0 ORDER BY issue_id`)
+	ids, err := store.IDs(ctx, db, `SELECT issue_id FROM delivery_jobs WHERE finished_at = 0 ORDER BY issue_id`)
 	if err != nil {
 		return nil, fmt.Errorf("deliver: list unfinished: %w", err)
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // RequeueFailed puts an issue's failed rows back to pending ("resend to

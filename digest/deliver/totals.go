@@ -117,12 +117,7 @@ func (e *Engine) storedTotals(ctx context.Context, issueID int64) (Totals, bool,
 	return t, true, nil
 }
 
-// querier is a database or a transaction.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-func (e *Engine) countOutbox(ctx context.Context, q querier, issueID int64) (Totals, error) {
+func (e *Engine) countOutbox(ctx context.Context, q store.Querier, issueID int64) (Totals, error) {
 	var t Totals
 	rows, err := q.QueryContext(ctx, `SELECT state, COUNT(*), SUM(state = 'failed' AND smtp_code >= 500 AND last_error LIKE 'RCPT%')
 		FROM deliveries WHERE issue_id = ? GROUP BY state`, issueID)
