@@ -165,7 +165,7 @@ func (c *Config) applyDefaults() {
 		c.Database = "hpdigest.db"
 	}
 	if c.ThemesRulesFile == "" {
-		c.ThemesRulesFile = strings.TrimSuffix(c.Database, filepath.Ext(c.Database)) + ".rules.toml"
+		c.ThemesRulesFile = rulesFileBeside(c.Database)
 	}
 	if c.Timezone == "" {
 		c.Timezone = "Asia/Ho_Chi_Minh"
@@ -203,6 +203,11 @@ func (c *Config) applyDefaults() {
 			c.Feeds[i].Timezone = c.Timezone
 		}
 	}
+}
+
+// rulesFileBeside is the default themes_rules_file of a database.
+func rulesFileBeside(database string) string {
+	return strings.TrimSuffix(database, filepath.Ext(database)) + ".rules.toml"
 }
 
 // resolveSecrets reads the secrets named in the file from the environment;

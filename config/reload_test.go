@@ -90,6 +90,9 @@ func TestKeepRestartOnly(t *testing.T) {
 	if next.Feeds[0].Interval != 40*time.Minute {
 		t.Errorf("a feed's interval was not taken from the file: %v", next.Feeds[0].Interval)
 	}
+	if next.ThemesRulesFile != "x.rules.toml" || next.Backup.Dir != "backups" {
+		t.Errorf("what defaults to beside the database moved with the new path: %q %q", next.ThemesRulesFile, next.Backup.Dir)
+	}
 	if next.File() != "test.toml" {
 		t.Errorf("File() = %q", next.File())
 	}

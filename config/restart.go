@@ -3,6 +3,7 @@ package config
 import (
 	"reflect"
 
+	"github.com/haiphong/hpdigest/store/backup"
 	"github.com/haiphong/hpdigest/subscribers"
 )
 
@@ -52,6 +53,16 @@ func RestartOnly() []string {
 // values of the settings that need a restart, and returns the keys of
 // those that differ in c's file. The rest of c is what the reload applies.
 func (c *Config) KeepRestartOnly(running *Config) []string {
+	// What defaults to a place beside the database stays beside the one
+	// in use.
+	if c.Database != running.Database {
+		if c.ThemesRulesFile == rulesFileBeside(c.Database) {
+			c.ThemesRulesFile = rulesFileBeside(running.Database)
+		}
+		if c.Backup.Dir == backup.DefaultDir(c.Database) {
+			c.Backup.Dir = backup.DefaultDir(running.Database)
+		}
+	}
 	var changed []string
 	for _, r := range restartOnly {
 		next := reflect.ValueOf(r.at(c)).Elem()
