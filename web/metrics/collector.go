@@ -72,7 +72,7 @@ var (
 	descSendRate      = desc("hpdigest_send_rate_per_second", "Messages of the digest's newest issue sent per second over the last minute.", "digest")
 	descRateLimit     = desc("hpdigest_send_rate_limit_per_second", "The configured sending limit (0: none).")
 	descSubscribers   = desc("hpdigest_subscribers", "Subscribers by status and language.", "status", "language")
-	descEvents        = desc("hpdigest_subscriber_events", "Recorded reader events by kind (bounce, complaint, unsubscribe); forgetting a reader removes theirs.", "kind")
+	descEvents        = desc("hpdigest_subscriber_events", "Recorded reader events by kind (bounce, complaint, unsubscribe); forgetting a reader removes theirs, and retention.reader_events the old ones.", "kind")
 	descBackupLast    = desc("hpdigest_backup_last_success_timestamp_seconds", "When the newest scheduled backup was taken (unix time).")
 	descBackupFails   = desc("hpdigest_backup_failures_total", "Scheduled backups that failed since the daemon started.")
 	descHeartbeat     = desc("hpdigest_scheduler_heartbeat_timestamp_seconds", "The daemon's scheduler's last heartbeat (unix time).")
