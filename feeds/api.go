@@ -70,6 +70,7 @@ func Migrations() store.Migration {
 		// A feed of the office network (allow_private in the config) may
 		// be fetched from a private address; others never are.
 		`ALTER TABLE feeds ADD COLUMN allow_private INTEGER NOT NULL DEFAULT 0;`,
+		prunedMigration,
 	}}
 }
 
@@ -402,6 +403,11 @@ func (s *Store) ingest(ctx context.Context, f feedRow, items []Item, fs fetchSta
 		return nil, err
 	}
 	defer byGUID.Close()
+	pruned, err := tx.PrepareContext(ctx, `SELECT EXISTS (SELECT 1 FROM items_pruned WHERE feed_id = ? AND guid = ?)`)
+	if err != nil {
+		return nil, err
+	}
+	defer pruned.Close()
 	byLink, err := tx.PrepareContext(ctx, `SELECT id FROM items WHERE feed_id = ? AND url = ? AND title = ? LIMIT 1`)
 	if err != nil {
 		return nil, err
@@ -446,6 +452,13 @@ func (s *Store) ingest(ctx context.Context, f feedRow, items []Item, fs fetchSta
 			continue
 		case !errors.Is(err, sql.ErrNoRows):
 			return nil, fmt.Errorf("feeds: read items of %q: %w", f.Name, err)
+		}
+		var gone bool
+		if err := pruned.QueryRowContext(ctx, f.ID, it.GUID).Scan(&gone); err != nil {
+			return nil, fmt.Errorf("feeds: read items of %q: %w", f.Name, err)
+		}
+		if gone { // deleted by retention, long since
+			continue
 		}
 		if it.URL != "" {
 			// The same story under a new GUID (portals re-generating ids).
