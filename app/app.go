@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/haiphong/hpdigest/config"
 	"github.com/haiphong/hpdigest/digest"
@@ -40,26 +41,30 @@ type Options struct {
 	// Clock is what the daemon reads the time from and sleeps on (default
 	// the system clock; tests simulate weeks with their own).
 	Clock clock.Clock
+	// Needs are the parts of the config the command checked with Require
+	// at start; a reload checks the new file for the same.
+	Needs []config.Need
 }
 
 // App is the running daemon's state.
 type App struct {
-	Cfg    *config.Config
 	Log    *slog.Logger
 	DB     *sql.DB
 	Feeds  *feeds.Store
 	Poller *feeds.Poller
 	// Classifier sorts items into themes.
-	Classifier *theme.Classifier
-	// Stories finds the items that report one event, across feeds and
-	// languages.
-	Stories     *story.Detector
+	Classifier  *theme.Classifier
 	Digests     *digest.Store
 	Subscribers *subscribers.Store
 	Tokens      *subscribers.Tokens
-	Renderer    *render.Renderer
 	Engine      *deliver.Engine
 	DryRun      bool
+
+	// cfg and renderer are replaced whole by a reload (see Reload): read
+	// them through Cfg and Renderer, once per job, and keep what was read.
+	cfg      atomic.Pointer[config.Config]
+	renderer atomic.Pointer[render.Renderer]
+	reload   reloads
 
 	rulesMu sync.Mutex // one change of the rules file at a time
 
@@ -106,16 +111,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	tfs, err := templates.FS(cfg.TemplatesDir)
+	renderer, err := newRenderer(cfg)
 	if err != nil {
-		return nil, cfg.Explain("templates_dir", err)
-	}
-	renderer, err := render.New(tfs)
-	if err != nil {
-		if cfg.TemplatesDir != "" {
-			return nil, cfg.Explain("templates_dir", err)
-		}
-		return nil, fmt.Errorf("templates: %w", err)
+		return nil, err
 	}
 	if w := store.PermissionWarning(cfg.Database); w != "" {
 		log.Warn("database readable by others", "warning", w)
@@ -129,12 +127,33 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		lock.Close()
 		return nil, err
 	}
-	a := &App{Cfg: cfg, Log: log, DB: db, Classifier: classifier, Stories: stories, Renderer: renderer, lock: lock, clock: clock.Or(opts.Clock), gate: newSendGate()}
+	a := &App{Log: log, DB: db, Classifier: classifier, lock: lock, clock: clock.Or(opts.Clock), gate: newSendGate()}
+	a.cfg.Store(cfg)
+	a.renderer.Store(renderer)
+	a.reload.needs = opts.Needs
 	if err := a.init(ctx, opts); err != nil {
 		a.Close()
 		return nil, err
 	}
+	a.Digests.SetStories(stories) // same-story detection; a reload replaces it
 	return a, nil
+}
+
+// newRenderer parses the email templates (with the overrides of
+// templates_dir) and checks them on sample data.
+func newRenderer(cfg *config.Config) (*render.Renderer, error) {
+	tfs, err := templates.FS(cfg.TemplatesDir)
+	if err != nil {
+		return nil, cfg.Explain("templates_dir", err)
+	}
+	renderer, err := render.New(tfs)
+	if err != nil {
+		if cfg.TemplatesDir != "" {
+			return nil, cfg.Explain("templates_dir", err)
+		}
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	return renderer, nil
 }
 
 func (a *App) init(ctx context.Context, opts Options) error {
@@ -142,22 +161,21 @@ func (a *App) init(ctx context.Context, opts Options) error {
 		return err
 	}
 	a.Feeds = feeds.NewStore(a.DB)
-	if err := a.Feeds.SyncSources(ctx, a.Cfg.Feeds); err != nil {
+	if err := a.Feeds.SyncSources(ctx, a.Cfg().Feeds); err != nil {
 		return fmt.Errorf("feeds: %w", err)
 	}
-	a.Poller = feeds.NewPoller(a.Cfg.Fetch, a.Feeds, a.Log)
+	a.Poller = feeds.NewPoller(a.Cfg().Fetch, a.Feeds, a.Log)
 	a.Poller.SetClock(a.clock)
 	a.Digests = digest.NewStore(a.DB, a.Feeds)
 	a.Digests.SetClock(a.clock.Now)
-	a.Digests.SetStories(a.Stories)
 	a.Subscribers = subscribers.NewStore(a.DB)
 	a.Subscribers.SetClock(a.clock.Now)
-	a.Subscribers.Configure(a.Cfg.Subscribers)
-	a.Subscribers.SetThemes(a.Cfg.ThemeKeys())
+	a.Subscribers.Configure(a.Cfg().Subscribers)
+	a.Subscribers.SetThemes(a.Cfg().ThemeKeys())
 	a.Subscribers.SetRemoveHook(func(ctx context.Context, tx *sql.Tx, id int64, _ string) error {
 		return deliver.Forget(ctx, tx, id) // the outbox keeps no address of a forgotten reader
 	})
-	keys := a.Cfg.Subscribers.Keys
+	keys := a.Cfg().Subscribers.Keys
 	switch {
 	case opts.ThrowawayLinkKey:
 		secret, err := randomSecret()
@@ -180,7 +198,7 @@ func (a *App) init(ctx context.Context, opts Options) error {
 		a.DryRun = true
 		a.Engine = deliver.NewDirEngine(a.DB, opts.DryRunDir, a.Log)
 	} else {
-		a.Engine = deliver.NewSMTPEngine(a.DB, a.Cfg.SMTP, a.Log)
+		a.Engine = deliver.NewSMTPEngine(a.DB, a.Cfg().SMTP, a.Log)
 	}
 	// Envelope senders are signed with the link-signing keys: a key
 	// retired for links stops vouching for bounces at the same time.
@@ -193,10 +211,19 @@ func (a *App) init(ctx context.Context, opts Options) error {
 		return fmt.Errorf("verp: %w", err)
 	}
 	a.Engine.SetVERP(verp)
-	a.Engine.ExternalCheckpoints = a.Cfg.Backup.Litestream
+	a.Engine.ExternalCheckpoints = a.Cfg().Backup.Litestream
 	a.Engine.SetClock(a.clock)
 	return nil
 }
+
+// Cfg is the configuration in use. A reload replaces it with a new one
+// and never changes the one returned: a job that reads it once sees one
+// consistent configuration from start to end.
+func (a *App) Cfg() *config.Config { return a.cfg.Load() }
+
+// Renderer renders issues with the templates in use (replaced by a
+// reload that changes them).
+func (a *App) Renderer() *render.Renderer { return a.renderer.Load() }
 
 // tokenSecret returns the link-signing secret generated on first start and
 // kept in the database (used when the config names no keys), so links in

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/haiphong/hpdigest/config"
 	"github.com/haiphong/hpdigest/digest"
 	"github.com/haiphong/hpdigest/digest/deliver"
 	"github.com/haiphong/hpdigest/feeds"
@@ -19,18 +20,11 @@ import (
 // staff rescheduled to a time now past.
 const resumeEvery = "@every 1m"
 
-// ErrReloadUnsupported is Reload's answer until the daemon can apply a
-// changed config without a restart.
-var ErrReloadUnsupported = errors.New("reloading the configuration is not supported yet; restart the daemon to apply a changed config")
-
-// Reload is what SIGHUP asks for: apply the config file again. It is not
-// supported yet: the daemon keeps running with the config read at start.
-func (a *App) Reload(ctx context.Context) error { return ErrReloadUnsupported }
-
 // Run is the daemon: it serves HTTP, polls every feed on its own schedule,
 // assembles drafts and sends issues on each digest's cron schedule, and
 // resumes interrupted sends, until ctx is cancelled (SIGINT/SIGTERM). Work
 // in progress is allowed to finish: a send drains its in-flight messages.
+// parts are web pages served beside those of SetSite.
 //
 // One issue per scheduled send, ever: a send tick that comes while the
 // digest's previous send is still running is skipped (logged and recorded
@@ -38,39 +32,30 @@ func (a *App) Reload(ctx context.Context) error { return ErrReloadUnsupported }
 // only continues an issue that is being sent (or one staff rescheduled);
 // it never assembles a new one.
 func (a *App) Run(ctx context.Context, parts ...web.Registrar) error {
-	var jobs []job
-	for _, d := range a.Cfg.Digests {
-		if d.DraftSchedule != "" {
-			jobs = append(jobs, job{name: "digest " + d.Key + ": draft_schedule", spec: withTZ(d.DraftSchedule, d.Timezone), exclusive: true,
-				run: func(ctx context.Context, _ time.Time) { a.scheduledDraft(ctx, d) }})
-		}
-		jobs = append(jobs, job{name: "digest " + d.Key + ": schedule", spec: withTZ(d.Schedule, d.Timezone),
-			run: func(ctx context.Context, tick time.Time) { a.scheduledSend(ctx, d, tick) }})
+	cfg := a.Cfg()
+	scheduled, err := parseJobs(a.jobs(cfg))
+	if err != nil {
+		return err
 	}
-	jobs = append(jobs,
-		job{name: "resume", spec: resumeEvery, exclusive: true, run: func(ctx context.Context, _ time.Time) { a.resumeSends(ctx) }},
-		job{name: "purge", spec: withTZ("30 3 * * *", a.Cfg.Timezone), exclusive: true, run: func(ctx context.Context, _ time.Time) { a.purge(ctx) }},
-	)
-	opsJobs, opsParts, stopOps, err := a.startOps(ctx) // heartbeat, backups, metrics: ops.go
+	opsParts, stopOps, err := a.startOps(ctx) // heartbeat, metrics: ops.go
 	if err != nil {
 		return err
 	}
 	defer stopOps()
-	parts = append(parts, opsParts...)
-	scheduled, err := parseJobs(append(jobs, opsJobs...))
+	site, err := a.newSite(cfg, a.Renderer(), append(parts, opsParts...))
 	if err != nil {
 		return err
 	}
 
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
-	if a.Cfg.HTTP.Listen != "" {
+	if cfg.HTTP.Listen != "" {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			h := web.StrictTransport(a.Cfg.HTTP.BaseURL, web.Handler(a.DB, a.Log, parts...))
-			err := web.Serve(ctx, a.Cfg.HTTP.Listen, h, func(addr net.Addr) {
-				a.Log.Info("http server listening", "addr", addr.String(), "base_url", a.Cfg.HTTP.BaseURL)
+			h := web.StrictTransport(cfg.HTTP.BaseURL, site)
+			err := web.Serve(ctx, cfg.HTTP.Listen, h, func(addr net.Addr) {
+				a.Log.Info("http server listening", "addr", addr.String(), "base_url", cfg.HTTP.BaseURL)
 			})
 			if err != nil {
 				select {
@@ -80,7 +65,7 @@ func (a *App) Run(ctx context.Context, parts ...web.Registrar) error {
 			}
 		}()
 	}
-	a.Log.Info("daemon started", "digests", len(a.Cfg.Digests), "feeds", len(a.Cfg.Feeds))
+	a.Log.Info("daemon started", "digests", len(cfg.Digests), "feeds", len(cfg.Feeds))
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -91,17 +76,62 @@ func (a *App) Run(ctx context.Context, parts ...web.Registrar) error {
 		defer wg.Done()
 		a.resumeSends(ctx)
 	}()
-	a.runSchedules(ctx, &wg, scheduled)
+	sched := newScheduler(ctx, a, &wg)
+	sched.apply(scheduled)
+	a.reload.running(sched, site)
 
 	var runErr error
 	select {
 	case <-ctx.Done():
 	case runErr = <-errc:
 	}
+	a.reload.running(nil, nil) // a reload from now on starts no schedule (after one in progress ends)
 	a.Log.Info("stopping: waiting for running jobs")
 	wg.Wait()
 	a.Log.Info("stopped")
 	return runErr
+}
+
+// jobs are the daemon's schedules for cfg. A job finds its digest by key
+// when it runs, so a reload that changes a digest's settings but not its
+// schedule keeps the job's loop and the next run uses the new settings.
+func (a *App) jobs(cfg *config.Config) []job {
+	var jobs []job
+	for _, d := range cfg.Digests {
+		key := d.Key
+		if d.DraftSchedule != "" {
+			jobs = append(jobs, job{name: "digest " + key + ": draft_schedule", spec: withTZ(d.DraftSchedule, d.Timezone), exclusive: true,
+				run: func(ctx context.Context, _ time.Time) {
+					if d, ok := a.digest(key); ok {
+						a.scheduledDraft(ctx, d)
+					}
+				}})
+		}
+		jobs = append(jobs, job{name: "digest " + key + ": schedule", spec: withTZ(d.Schedule, d.Timezone),
+			run: func(ctx context.Context, tick time.Time) {
+				if d, ok := a.digest(key); ok {
+					a.scheduledSend(ctx, d, tick)
+				}
+			}})
+	}
+	jobs = append(jobs,
+		job{name: "resume", spec: resumeEvery, exclusive: true, run: func(ctx context.Context, _ time.Time) { a.resumeSends(ctx) }},
+		job{name: "purge", spec: withTZ("30 3 * * *", cfg.Timezone), exclusive: true, run: func(ctx context.Context, _ time.Time) { a.purge(ctx) }},
+		job{name: "retention.schedule", spec: withTZ(cfg.Retention.Schedule, cfg.Timezone), exclusive: true,
+			run: func(ctx context.Context, _ time.Time) { a.scheduledRetention(ctx) }},
+	)
+	return append(jobs, a.opsJobs(cfg)...)
+}
+
+// digest is the configured digest with key, as the configuration in use
+// says now.
+func (a *App) digest(key string) (digest.Digest, bool) {
+	for _, d := range a.Cfg().Digests {
+		if d.Key == key {
+			return d, true
+		}
+	}
+	return digest.Digest{}, false
 }
 
 func withTZ(spec, tz string) string {
@@ -208,7 +238,7 @@ func (a *App) logSend(ctx context.Context, d digest.Digest, res SendResult, err 
 // past. It never assembles a new issue, and leaves a digest alone while a
 // send of it is running.
 func (a *App) resumeSends(ctx context.Context) {
-	for _, d := range a.Cfg.Digests {
+	for _, d := range a.Cfg().Digests {
 		if open, err := a.Digests.OpenIssueHeader(ctx, d.Key); err != nil || !a.resumable(d, open) {
 			continue // the cheap check; decided again under the lock
 		}

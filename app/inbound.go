@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/haiphong/hpdigest/config"
 	"github.com/haiphong/hpdigest/digest/deliver"
 	"github.com/haiphong/hpdigest/digest/deliver/inbound"
 	"github.com/haiphong/hpdigest/subscribers"
@@ -16,10 +18,12 @@ import (
 // InboundProcessor parses and acts on mail that comes back to the list
 // (bounces, complaints, auto-replies, unsubscribe requests): the SMTP
 // listener, the IMAP poller and the -inbound-mail pipe all use it.
-func (a *App) InboundProcessor() *inbound.Processor {
+func (a *App) InboundProcessor() *inbound.Processor { return a.inboundProcessor(a.Cfg().Inbound) }
+
+func (a *App) inboundProcessor(cfg inbound.Config) *inbound.Processor {
 	return &inbound.Processor{
 		Parser: &inbound.Parser{
-			BounceLocalPart: a.Cfg.Inbound.BounceLocalPart,
+			BounceLocalPart: cfg.BounceLocalPart,
 			FindTokens:      subscribers.FindTokens,
 		},
 		Handler: inbound.HandlerFunc(a.handleInbound),
@@ -239,13 +243,14 @@ func (a *App) recordComplaint(ctx context.Context, r *inbound.Report) error {
 
 // StartInbound binds the SMTP listener and starts it and the IMAP poller,
 // when configured; they run until ctx is cancelled. wait blocks until both
-// have stopped. A listener that cannot bind fails here, at start-up.
+// have stopped. A listener that cannot bind fails here, at start-up. A
+// reload that changes [inbound] restarts both with the new settings, the
+// listener on the socket bound here (inbound.listen needs a restart).
 func (a *App) StartInbound(ctx context.Context) (wait func(), err error) {
-	var wg sync.WaitGroup
-	cfg := a.Cfg.Inbound
-	proc := a.InboundProcessor()
+	cfg := a.Cfg().Inbound
+	r := &inboundRunner{a: a, ctx: ctx, cfg: cfg}
 	if cfg.Listen != "" {
-		l, err := inbound.NewListener(cfg, proc)
+		l, err := inbound.NewListener(cfg, a.InboundProcessor())
 		if err != nil {
 			return nil, err
 		}
@@ -253,20 +258,78 @@ func (a *App) StartInbound(ctx context.Context) (wait func(), err error) {
 		if err != nil {
 			return nil, err
 		}
-		wg.Add(1)
+		r.socket = newSharedListener(ln)
 		go func() {
-			defer wg.Done()
-			if err := l.Serve(ctx, ln); err != nil {
-				a.Log.Error("inbound listener stopped", "err", err)
+			<-ctx.Done()
+			r.socket.Close()
+		}()
+		r.start(cfg, l)
+	} else {
+		r.start(cfg, nil)
+	}
+	a.reload.mu.Lock()
+	a.reload.inbound = r
+	a.reload.mu.Unlock()
+	return r.wg.Wait, nil
+}
+
+// inboundRunner runs the inbound SMTP listener and IMAP poller; a reload
+// replaces them (a generation) with ones of the new settings.
+type inboundRunner struct {
+	a      *App
+	ctx    context.Context // the daemon's
+	socket *sharedListener // nil without a listener
+	cfg    inbound.Config  // of the running generation
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// start runs a generation: the listener l (nil: none) on the shared
+// socket and the IMAP poller of cfg. The previous generation, if any, is
+// then stopped: a connection it is serving gets a few seconds to finish,
+// and a message cut short is answered 451, which MTAs retry.
+func (r *inboundRunner) start(cfg inbound.Config, l *inbound.Listener) {
+	ctx, stop := context.WithCancel(r.ctx)
+	if l != nil && r.socket != nil {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			if err := l.Serve(ctx, r.socket.Share()); err != nil && ctx.Err() == nil {
+				r.a.Log.Error("inbound listener stopped", "err", err)
 			}
 		}()
 	}
 	if cfg.IMAP.Host != "" {
-		wg.Add(1)
+		r.wg.Add(1)
 		go func() {
-			defer wg.Done()
-			inbound.NewPoller(cfg.IMAP, proc, cfg.MaxMessageBytes).Run(ctx)
+			defer r.wg.Done()
+			inbound.NewPoller(cfg.IMAP, r.a.InboundProcessor(), cfg.MaxMessageBytes).Run(ctx)
 		}()
 	}
-	return wg.Wait, nil
+	if r.stop != nil {
+		r.stop()
+	}
+	r.cfg, r.stop = cfg, stop
+}
+
+// prepareInbound checks the [inbound] section of next and returns how to
+// apply it, or nil when there is nothing to do (unchanged, or outside the
+// daemon). The caller holds a.reload.mu.
+func (a *App) prepareInbound(next *config.Config) (func(), error) {
+	r := a.reload.inbound
+	if r == nil || reflect.DeepEqual(r.cfg, next.Inbound) {
+		return nil, nil
+	}
+	cfg := next.Inbound
+	var l *inbound.Listener
+	if r.socket != nil {
+		var err error
+		if l, err = inbound.NewListener(cfg, a.inboundProcessor(cfg)); err != nil {
+			return nil, next.Explain("inbound", err)
+		}
+	}
+	return func() {
+		r.start(cfg, l)
+		a.Log.Info("reload: inbound mail restarted with the new settings")
+	}, nil
 }

@@ -234,7 +234,7 @@ password_env = "HPDIGEST_TEST_IMAP_PASSWORD"
 
 	poll := func() inbound.PollResult {
 		t.Helper()
-		res, err := inbound.NewPoller(ia.a.Cfg.Inbound.IMAP, ia.a.InboundProcessor(), ia.a.Cfg.Inbound.MaxMessageBytes).Poll(context.Background())
+		res, err := inbound.NewPoller(ia.a.Cfg().Inbound.IMAP, ia.a.InboundProcessor(), ia.a.Cfg().Inbound.MaxMessageBytes).Poll(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -243,8 +243,8 @@ password_env = "HPDIGEST_TEST_IMAP_PASSWORD"
 	if res := poll(); res.Processed != 3 || res.Deferred != 0 {
 		t.Fatalf("first poll: %+v\n%s", res, ia.logs.String())
 	}
-	if n, moved := imapCount(t, dc, "INBOX"), imapCount(t, dc, ia.a.Cfg.Inbound.IMAP.MoveTo); n != 0 || moved != 3 {
-		t.Errorf("INBOX holds %d, %s holds %d; want 0 and 3", n, ia.a.Cfg.Inbound.IMAP.MoveTo, moved)
+	if n, moved := imapCount(t, dc, "INBOX"), imapCount(t, dc, ia.a.Cfg().Inbound.IMAP.MoveTo); n != 0 || moved != 3 {
+		t.Errorf("INBOX holds %d, %s holds %d; want 0 and 3", n, ia.a.Cfg().Inbound.IMAP.MoveTo, moved)
 	}
 	if res := poll(); res.Processed != 0 {
 		t.Errorf("second poll processed %d", res.Processed)

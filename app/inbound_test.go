@@ -123,7 +123,7 @@ func (ia *inboundApp) send(issueID int64) {
 		Compose: func(_ context.Context, r deliver.Recipient) (*deliver.Message, error) {
 			return &deliver.Message{FromName: "Hai Phong Digest", FromAddress: "digest@haiphong.example.org", To: r.Email,
 				Subject: fmt.Sprintf("Hai Phong Digest no. %d", issueID), Text: "Xin chào", MessageIDDomain: "haiphong.example.org",
-				Headers: map[string]string{"List-Unsubscribe": "<" + ia.a.Cfg.HTTP.BaseURL + "/unsubscribe/" + ia.a.Tokens.Sign(subscribers.PurposeUnsubscribe, r.SubscriberID) + ">"}}, nil
+				Headers: map[string]string{"List-Unsubscribe": "<" + ia.a.Cfg().HTTP.BaseURL + "/unsubscribe/" + ia.a.Tokens.Sign(subscribers.PurposeUnsubscribe, r.SubscriberID) + ">"}}, nil
 		}})
 	if err != nil || sum.Failed > 0 {
 		ia.t.Fatalf("send issue %d: %+v %v", issueID, sum, err)

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/haiphong/hpdigest/config"
 	"github.com/haiphong/hpdigest/digest"
 	"github.com/haiphong/hpdigest/store/backup"
 	"github.com/haiphong/hpdigest/web"
@@ -26,34 +27,40 @@ type ops struct {
 	health         healthCache
 }
 
-// startOps returns the daemon's operational jobs for its scheduler (the
-// heartbeat /healthz reads, scheduled backups), starts the metrics
-// listener when one is configured, and returns the parts it adds to the
-// main web server (/healthz; /metrics when served there; the request
-// observer) and a function that stops the metrics listener and waits for it.
-func (a *App) startOps(ctx context.Context) ([]job, []web.Registrar, func(), error) {
-	a.beat()
+// opsJobs are the daemon's operational schedules for cfg: the heartbeat
+// /healthz reads, and the scheduled backups.
+func (a *App) opsJobs(cfg *config.Config) []job {
 	jobs := []job{{name: "heartbeat", spec: fmt.Sprintf("@every %s", heartbeatEvery), exclusive: true,
 		run: func(context.Context, time.Time) { a.beat() }}}
-	if spec := a.Cfg.Backup.Schedule; spec != "" {
-		jobs = append(jobs, job{name: "backup.schedule", spec: withTZ(spec, a.Cfg.Timezone), exclusive: true,
+	if spec := cfg.Backup.Schedule; spec != "" {
+		jobs = append(jobs, job{name: "backup.schedule", spec: withTZ(spec, cfg.Timezone), exclusive: true,
 			run: func(ctx context.Context, _ time.Time) { a.scheduledBackup(ctx) }})
 	}
+	return jobs
+}
+
+// startOps starts the metrics listener when one is configured, and
+// returns the parts it adds to the main web server (/healthz; /metrics
+// when served there; the request observer) and a function that stops the
+// metrics listener and waits for it.
+func (a *App) startOps(ctx context.Context) ([]web.Registrar, func(), error) {
+	a.beat()
+	cfg := a.Cfg()
 	parts := []web.Registrar{healthPart{a}}
 	wait := func() {}
-	if !a.Cfg.Metrics.Enabled() {
-		return jobs, parts, wait, nil
+	if !cfg.Metrics.Enabled() {
+		return parts, wait, nil
 	}
 	m := a.newMetrics()
 	a.ops.metrics = m
 	a.Poller.Observe(m.ObserveFetch)
 	parts = append(parts, m)
-	if addr := a.Cfg.Metrics.Listen; addr != "" {
+	if addr := cfg.Metrics.Listen; addr != "" {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("metrics.listen: %w", err)
+			return nil, nil, fmt.Errorf("metrics.listen: %w", err)
 		}
-		a.Log.Info("metrics listening", "addr", ln.Addr().String(), "token", a.Cfg.Metrics.Token != "")
+		a.Log.Info("metrics listening", "addr", ln.Addr().String(), "token", cfg.Metrics.Token != "")
 		sctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() {
@@ -64,27 +71,32 @@ func (a *App) startOps(ctx context.Context) ([]job, []web.Registrar, func(), err
 		}()
 		wait = func() { stop(); <-done }
 	}
-	return jobs, parts, wait, nil
+	return parts, wait, nil
 }
 
 func (a *App) newMetrics() *metrics.Metrics {
+	// Each function reads the configuration in use at the time: a reload
+	// shows in the next scrape.
 	src := metrics.Sources{
 		DB:          a.DB,
 		Feeds:       a.Feeds,
 		Digests:     a.Digests,
 		Subscribers: a.Subscribers,
-		Schedules:   func() []digest.Digest { return a.Cfg.Digests },
-		RateLimit:   func() float64 { return a.Cfg.SMTP.RatePerSec },
+		Schedules:   func() []digest.Digest { return a.Cfg().Digests },
+		RateLimit:   func() float64 { return a.Cfg().SMTP.RatePerSec },
 		Heartbeat:   a.lastBeat,
 		Log:         a.Log,
+		Backups: func() metrics.BackupState {
+			cfg := a.Cfg()
+			if cfg.Backup.Schedule == "" {
+				return metrics.BackupState{}
+			}
+			last, _ := backup.Latest(cfg.Backup.Dir, cfg.Database)
+			return metrics.BackupState{Scheduled: true, LastSuccess: last, Failures: a.ops.backupFailures.Load()}
+		},
 	}
-	if a.Cfg.Backup.Schedule != "" {
-		src.Backups = func() metrics.BackupState {
-			last, _ := backup.Latest(a.Cfg.Backup.Dir, a.Cfg.Database)
-			return metrics.BackupState{LastSuccess: last, Failures: a.ops.backupFailures.Load()}
-		}
-	}
-	return metrics.New(src, metrics.Options{Token: a.Cfg.Metrics.Token, OnMainServer: a.Cfg.Metrics.OnMainServer()})
+	cfg := a.Cfg()
+	return metrics.New(src, metrics.Options{Token: cfg.Metrics.Token, OnMainServer: cfg.Metrics.OnMainServer()})
 }
 
 func (a *App) beat() { a.ops.heartbeat.Store(a.clock.Now().UnixNano()) }
@@ -100,10 +112,11 @@ func (a *App) lastBeat() time.Time {
 // scheduledBackup is the [backup] schedule's job: a failure is logged and
 // counted (hpdigest_backup_failures_total), never fatal.
 func (a *App) scheduledBackup(ctx context.Context) {
-	info, removed, err := backup.Scheduled(ctx, a.DB, a.Cfg.Database, a.Cfg.Backup, time.Now())
+	cfg := a.Cfg()
+	info, removed, err := backup.Scheduled(ctx, a.DB, cfg.Database, cfg.Backup, time.Now())
 	if err != nil {
 		a.ops.backupFailures.Add(1)
-		a.Log.Error("scheduled backup failed", "dir", a.Cfg.Backup.Dir, "err", err)
+		a.Log.Error("scheduled backup failed", "dir", cfg.Backup.Dir, "err", err)
 		return
 	}
 	a.Log.Info("backup written", "file", info.Path, "bytes", info.Size, "took", info.Took.Round(time.Millisecond), "removed_old", len(removed))

@@ -30,7 +30,7 @@ func Themes(cfg *config.Config, log *slog.Logger) ([]theme.Theme, error) {
 // ReloadRules reads the rules file again and makes the classifier use the
 // configured themes with its phrases.
 func (a *App) ReloadRules() error {
-	themes, err := Themes(a.Cfg, a.Log)
+	themes, err := Themes(a.Cfg(), a.Log)
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (a *App) AddPhrase(p theme.AddedPhrase) error {
 	if _, err := theme.New(theme.WithPhrase(a.Classifier.Themes(), p.Theme, theme.Phrase{Text: p.Text, Weight: p.Weight})); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadPhrase, err)
 	}
-	if err := theme.AddToRulesFile(a.Cfg.ThemesRulesFile, p); err != nil {
+	if err := theme.AddToRulesFile(a.Cfg().ThemesRulesFile, p); err != nil {
 		return fmt.Errorf("themes_rules_file: %w", err)
 	}
 	return a.ReloadRules()
@@ -58,7 +58,7 @@ func (a *App) AddPhrase(p theme.AddedPhrase) error {
 // Suggestions proposes phrases for the themes from the staff's own
 // decisions, with the labelled items they were drawn from.
 func (a *App) Suggestions(ctx context.Context) ([]theme.Suggestion, []theme.Labelled, error) {
-	items, err := a.Digests.LabelledItems(ctx, a.Cfg.ThemeKeys())
+	items, err := a.Digests.LabelledItems(ctx, a.Cfg().ThemeKeys())
 	if err != nil {
 		return nil, nil, err
 	}

@@ -124,7 +124,7 @@ func (a *App) sendIssue(ctx context.Context, d digest.Digest, iss *digest.Issue)
 		Stopped: stops.Stopped,
 	}
 	if hour, minute, ok, _ := d.LocalTime(); ok {
-		job.Local = &deliver.LocalDelivery{Hour: hour, Minute: minute, DefaultTimezone: a.Cfg.Subscribers.DefaultTimezone}
+		job.Local = &deliver.LocalDelivery{Hour: hour, Minute: minute, DefaultTimezone: a.Cfg().Subscribers.DefaultTimezone}
 	}
 	sum, err := a.Engine.Send(ctx, job)
 	res := SendResult{Issue: iss, Summary: sum}
@@ -191,6 +191,7 @@ func (a *App) composer(d digest.Digest, iss *digest.Issue) func(context.Context,
 	}
 	var mu sync.Mutex
 	variants := map[string]*mailVariant{}
+	renderer := a.Renderer() // the templates the send started with, to its end
 	return func(ctx context.Context, r deliver.Recipient) (*deliver.Message, error) {
 		lang := r.Language
 		if lang != "vi" && lang != "en" {
@@ -201,7 +202,7 @@ func (a *App) composer(d digest.Digest, iss *digest.Issue) func(context.Context,
 		mu.Lock()
 		mv, ok := variants[key]
 		if !ok {
-			v, err := a.Renderer.Variant(a.RenderIssue(d, iss, selected), lang, nil)
+			v, err := renderer.Variant(a.RenderIssue(d, iss, selected), lang, nil)
 			if err != nil {
 				mu.Unlock()
 				return nil, fmt.Errorf("render %s: %w", key, err)
@@ -239,8 +240,8 @@ func (a *App) MessageFor(d digest.Digest, v *render.Variant, r deliver.Recipient
 // listMessage is the message of variant v for r without its body (sender,
 // recipient, subject, list headers), and the recipient's values for it.
 func (a *App) listMessage(d digest.Digest, v *render.Variant, r deliver.Recipient) (*deliver.Message, render.Recipient) {
-	base := a.Cfg.HTTP.BaseURL
-	sender := a.Cfg.Sender
+	cfg := a.Cfg()
+	base, sender := cfg.HTTP.BaseURL, cfg.Sender
 	unsubToken := a.Tokens.Sign(subscribers.PurposeUnsubscribe, r.SubscriberID)
 	unsubURL := base + "/unsubscribe/" + unsubToken
 	rc := render.Recipient{
@@ -287,6 +288,7 @@ func selection(d digest.Digest, chosen []string) []string {
 // chose themes: included items only, each in its own section if chosen, else
 // in the first chosen theme it also carries; items of no chosen theme left out.
 func (a *App) RenderIssue(d digest.Digest, iss *digest.Issue, chosen []string) *render.Issue {
+	cfg := a.Cfg()
 	loc := d.Location()
 	date := iss.SendingAt
 	if date.IsZero() {
@@ -300,8 +302,8 @@ func (a *App) RenderIssue(d digest.Digest, iss *digest.Issue, chosen []string) *
 		Date:      date.In(loc),
 		Location:  loc,
 		Note:      render.Localized{Default: firstNonEmpty(iss.NoteVI, iss.NoteEN), VI: iss.NoteVI, EN: iss.NoteEN},
-		WebURL:    a.Cfg.HTTP.BaseURL + "/issues/" + fmt.Sprint(iss.ID),
-		Sender:    render.Sender{Name: a.Cfg.Sender.Name, PostalAddress: a.Cfg.Sender.PostalAddress, WebsiteURL: a.Cfg.Sender.WebsiteURL},
+		WebURL:    cfg.HTTP.BaseURL + "/issues/" + fmt.Sprint(iss.ID),
+		Sender:    render.Sender{Name: cfg.Sender.Name, PostalAddress: cfg.Sender.PostalAddress, WebsiteURL: cfg.Sender.WebsiteURL},
 		// Each reader gets the version of a story in their language.
 		OtherLanguage: d.OtherLanguage,
 	}

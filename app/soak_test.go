@@ -119,6 +119,13 @@ title_en = "Hai Phong Flash"
 schedule = %q
 window = "2h"
 require_approval = %v
+
+# The shortest retention accepted: runs of more than four weeks fold old
+# outboxes and prune old items nightly while everything else goes on.
+[retention]
+outbox = "720h"
+items = "720h"
+reader_events = "1440h"
 `, s.dbPath, zone, s.smtp.Host, s.smtp.Port, fetchTimeout, feedInterval, maxBackoff, weeklySpec, ph.weeklyApproval, flashSpec, ph.flashApproval)
 }
 
@@ -553,7 +560,7 @@ func TestSoak(t *testing.T) {
 		sleepUntil(end)
 		synctest.Wait()
 
-		checkSoak(t, s, mb, p, readers, crashed)
+		checkSoak(t, s, mb, p, readers, crashed, weeks)
 		checkVersions(t, s, mb, readers, paired, late)
 		s.stop()
 		if *soakLog != "" {
@@ -567,7 +574,7 @@ func TestSoak(t *testing.T) {
 }
 
 // checkSoak asserts what the weeks must have kept true.
-func checkSoak(t *testing.T, s *sim, mb *mailbox, p *portal, readers map[string]*reader, crashed map[int64]bool) {
+func checkSoak(t *testing.T, s *sim, mb *mailbox, p *portal, readers map[string]*reader, crashed map[int64]bool, weeks int) {
 	ctx := context.Background()
 	a := s.app
 	for _, b := range mb.bad {
@@ -581,7 +588,7 @@ func checkSoak(t *testing.T, s *sim, mb *mailbox, p *portal, readers map[string]
 		}
 	}
 
-	for _, d := range a.Cfg.Digests {
+	for _, d := range a.Cfg().Digests {
 		issues, err := a.Digests.Issues(ctx, d.Key, "")
 		if err != nil {
 			t.Fatal(err)
@@ -662,7 +669,7 @@ func checkSoak(t *testing.T, s *sim, mb *mailbox, p *portal, readers map[string]
 			if twice > 0 {
 				t.Logf("%s #%d: %d readers got it twice after the kill -9", d.Key, iss.Number, twice)
 			}
-			if workers := max(a.Cfg.SMTP.Workers, 1); twice > workers {
+			if workers := max(a.Cfg().SMTP.Workers, 1); twice > workers {
 				t.Errorf("%s #%d: %d readers got it twice; a kill -9 can leave at most one per connection (%d)", d.Key, iss.Number, twice, workers)
 			}
 		}
@@ -752,8 +759,38 @@ func checkSoak(t *testing.T, s *sim, mb *mailbox, p *portal, readers map[string]
 		t.Error("no conditional GET was answered 304")
 	}
 
-	// The logs read clearly.
+	// Retention: in a run of more than five weeks, the outboxes of the
+	// issues sent more than 30 days before its end are folded into their
+	// counts, which the history still reads.
 	logs := s.logs.String()
+	if weeks > 5 {
+		folded := 0
+		for _, key := range []string{"weekly", "flash"} {
+			issues, _ := a.Digests.Issues(ctx, key, "")
+			var ids []int64
+			for _, iss := range issues {
+				ids = append(ids, iss.ID)
+			}
+			totals, err := a.Engine.IssueTotals(ctx, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, iss := range issues {
+				if tot := totals[iss.ID]; !tot.Folded.IsZero() {
+					folded++
+					if tot.Total == 0 || tot.Sent+tot.Skipped+tot.Failed != tot.Total {
+						t.Errorf("%s #%d folded into counts that do not add up: %+v", key, iss.Number, tot)
+					}
+				}
+			}
+		}
+		if folded == 0 || !strings.Contains(logs, `msg="retention applied"`) {
+			t.Errorf("no outbox was folded by retention in %d weeks (%d folded)", weeks, folded)
+		}
+		t.Logf("retention folded the outboxes of %d issues", folded)
+	}
+
+	// The logs read clearly.
 	for _, line := range strings.Split(logs, "\n") {
 		if strings.Contains(line, "level=ERROR") || strings.Contains(line, "(all feeds)") {
 			t.Errorf("log: %s", line)
@@ -817,7 +854,7 @@ func checkVersions(t *testing.T, s *sim, mb *mailbox, readers map[string]*reader
 	// in an issue (not even left out for lack of room).
 	ctx := context.Background()
 	placed := map[int64]int{} // item → issue number
-	for _, d := range s.app.Cfg.Digests {
+	for _, d := range s.app.Cfg().Digests {
 		issues, err := s.app.Digests.Issues(ctx, d.Key, "")
 		if err != nil {
 			t.Fatal(err)

@@ -58,7 +58,7 @@ func TestSplicedMessagesReadAsPersonalised(t *testing.T) {
 		if lang == "" {
 			lang = "vi"
 		}
-		v, err := a.Renderer.Variant(a.RenderIssue(d, iss, selection(d, r.Themes)), lang, nil)
+		v, err := a.Renderer().Variant(a.RenderIssue(d, iss, selection(d, r.Themes)), lang, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

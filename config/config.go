@@ -67,6 +67,8 @@ type Config struct {
 	Inbound inbound.Config `toml:"inbound"`
 	// DNSCheck configures -check-dns.
 	DNSCheck dnscheck.Config `toml:"dns_check"`
+	// Retention bounds the database: old items, outbox rows, reader events.
+	Retention Retention `toml:"retention"`
 }
 
 // HTTP is the [http] section.
@@ -147,6 +149,9 @@ func (c *Config) Explain(key string, err error) error {
 	return c.explain(&KeyError{key, err.Error()})
 }
 
+// File is the path the config was loaded from ("" for one built in code).
+func (c *Config) File() string { return c.file }
+
 // Default returns a config with every default filled in and no feeds: the
 // base of the demo and of tests.
 func Default() *Config {
@@ -160,7 +165,7 @@ func (c *Config) applyDefaults() {
 		c.Database = "hpdigest.db"
 	}
 	if c.ThemesRulesFile == "" {
-		c.ThemesRulesFile = strings.TrimSuffix(c.Database, filepath.Ext(c.Database)) + ".rules.toml"
+		c.ThemesRulesFile = rulesFileBeside(c.Database)
 	}
 	if c.Timezone == "" {
 		c.Timezone = "Asia/Ho_Chi_Minh"
@@ -192,11 +197,17 @@ func (c *Config) applyDefaults() {
 	c.Staff.Defaults()
 	c.Backup.Defaults(c.Database)
 	c.Inbound.Defaults(c.BounceAddress(), c.Sender.UnsubscribeAddress)
+	c.Retention.defaults()
 	for i := range c.Feeds {
 		if c.Feeds[i].Timezone == "" {
 			c.Feeds[i].Timezone = c.Timezone
 		}
 	}
+}
+
+// rulesFileBeside is the default themes_rules_file of a database.
+func rulesFileBeside(database string) string {
+	return strings.TrimSuffix(database, filepath.Ext(database)) + ".rules.toml"
 }
 
 // resolveSecrets reads the secrets named in the file from the environment;
@@ -432,6 +443,13 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("staff: %w", err)
 	}
 	if err := c.Metrics.Validate(c.HTTP.Listen); err != nil {
+		return err
+	}
+	var longestWindow time.Duration
+	for _, d := range c.Digests {
+		longestWindow = max(longestWindow, d.Window)
+	}
+	if err := c.Retention.validate(c.Subscribers.SoftBounceWindow, longestWindow); err != nil {
 		return err
 	}
 	return c.Backup.Validate()

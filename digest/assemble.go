@@ -57,7 +57,7 @@ func (s *Store) Assemble(ctx context.Context, d Digest, classify func(feeds.Item
 	}
 	var grouping *story.Grouping
 	var fresh []preparedItem
-	if s.stories != nil {
+	if s.stories.Load() != nil {
 		pool := make([]feeds.Item, 0, len(candidates)+len(p.order))
 		inPool := make(map[int64]bool, cap(pool))
 		for _, it := range candidates {

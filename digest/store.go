@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/haiphong/hpdigest/digest/story"
@@ -122,7 +123,7 @@ type Store struct {
 	db      *sql.DB
 	items   ItemSource
 	now     func() time.Time
-	stories *story.Detector // nil: no same-story detection
+	stories atomic.Pointer[story.Detector] // nil: no same-story detection
 }
 
 // NewStore wraps an open database (migrations applied) and the item source.

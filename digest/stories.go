@@ -47,7 +47,7 @@ type StoryVersion struct {
 
 // SetStories turns same-story detection on (nil turns it off: every item
 // is its own story, and only the same link or text joins items).
-func (s *Store) SetStories(d *story.Detector) { s.stories = d }
+func (s *Store) SetStories(d *story.Detector) { s.stories.Store(d) }
 
 // storyItem is what the detector reads of an item.
 func storyItem(it feeds.Item) story.Item {
@@ -65,30 +65,30 @@ func keyItem(k string) int64 {
 // SaveSignals extracts and stores the signals same-story detection reads
 // of an item; the daemon calls it when it classifies a new item.
 func (s *Store) SaveSignals(ctx context.Context, it feeds.Item) error {
-	if s.stories == nil {
+	det := s.stories.Load()
+	if det == nil {
 		return nil
 	}
-	p := s.stories.Prepare(storyItem(it))
-	return s.writeSignals(ctx, s.db, []preparedItem{{it.ID, p}})
+	return s.writeSignals(ctx, s.db, []preparedItem{{it.ID, det.Prepare(storyItem(it)), det.PreparedVersion()}})
 }
 
 type preparedItem struct {
-	id int64
-	p  *story.Prepared
+	id      int64
+	p       *story.Prepared
+	version string // the detector's PreparedVersion
 }
 
 func (s *Store) writeSignals(ctx context.Context, db execer, fresh []preparedItem) error {
 	if len(fresh) == 0 {
 		return nil
 	}
-	version := s.stories.PreparedVersion()
 	for _, f := range fresh {
 		data, err := f.p.MarshalBinary()
 		if err != nil {
 			return fmt.Errorf("digest: signals of item %d: %w", f.id, err)
 		}
 		if _, err := db.ExecContext(ctx, `INSERT INTO item_signals (item_id, version, data) VALUES (?, ?, ?)
-			ON CONFLICT (item_id) DO UPDATE SET version = excluded.version, data = excluded.data`, f.id, version, data); err != nil {
+			ON CONFLICT (item_id) DO UPDATE SET version = excluded.version, data = excluded.data`, f.id, f.version, data); err != nil {
 			return fmt.Errorf("digest: save signals of item %d: %w", f.id, err)
 		}
 	}
@@ -98,8 +98,8 @@ func (s *Store) writeSignals(ctx context.Context, db execer, fresh []preparedIte
 // prepared returns the items' signals from their stored encodings,
 // extracting afresh those missing or stale; fresh lists the new ones, for
 // the caller to store.
-func (s *Store) prepared(ctx context.Context, items []feeds.Item) (out []*story.Prepared, fresh []preparedItem, err error) {
-	version := s.stories.PreparedVersion()
+func (s *Store) prepared(ctx context.Context, det *story.Detector, items []feeds.Item) (out []*story.Prepared, fresh []preparedItem, err error) {
+	version := det.PreparedVersion()
 	stored := make(map[int64][]byte, len(items))
 	ids := make([]int64, len(items))
 	for i, it := range items {
@@ -130,14 +130,14 @@ func (s *Store) prepared(ctx context.Context, items []feeds.Item) (out []*story.
 	for i, it := range items {
 		data, ok := stored[it.ID]
 		if !ok {
-			out[i] = s.stories.Prepare(storyItem(it))
-			fresh = append(fresh, preparedItem{it.ID, out[i]})
+			out[i] = det.Prepare(storyItem(it))
+			fresh = append(fresh, preparedItem{it.ID, out[i], version})
 			continue
 		}
-		p, stale := s.stories.Restore(storyItem(it), data)
+		p, stale := det.Restore(storyItem(it), data)
 		out[i] = p
 		if stale {
-			fresh = append(fresh, preparedItem{it.ID, p})
+			fresh = append(fresh, preparedItem{it.ID, p, version})
 		}
 	}
 	return out, fresh, nil
@@ -173,7 +173,8 @@ func (s *Store) constraints(ctx context.Context, ids map[int64]bool) (story.Cons
 // group sorts items into stories with the staff's decisions; fresh are
 // the signals it had to extract, for the caller to store.
 func (s *Store) group(ctx context.Context, items []feeds.Item) (*story.Grouping, []preparedItem, error) {
-	prepared, fresh, err := s.prepared(ctx, items)
+	det := s.stories.Load() // one detector for the whole grouping, also across a reload
+	prepared, fresh, err := s.prepared(ctx, det, items)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -185,7 +186,7 @@ func (s *Store) group(ctx context.Context, items []feeds.Item) (*story.Grouping,
 	if err != nil {
 		return nil, nil, err
 	}
-	g, err := s.stories.GroupPrepared(prepared, c)
+	g, err := det.GroupPrepared(prepared, c)
 	if err != nil {
 		return nil, nil, fmt.Errorf("digest: stories: %w", err)
 	}
@@ -424,7 +425,7 @@ const MaxSuggestions = 30
 // now find to be one (when a later item joined them). Nil when same-story
 // detection is off.
 func (s *Store) Suggestions(ctx context.Context, iss *Issue) ([]Suggestion, error) {
-	if s.stories == nil {
+	if s.stories.Load() == nil {
 		return nil, nil
 	}
 	entryOf := map[int64]int64{}

@@ -71,6 +71,7 @@ func Migrations() store.Migration {
 		// A feed of the office network (allow_private in the config) may
 		// be fetched from a private address; others never are.
 		`ALTER TABLE feeds ADD COLUMN allow_private INTEGER NOT NULL DEFAULT 0;`,
+		prunedMigration,
 	}}
 }
 
@@ -437,6 +438,9 @@ func (s *Store) ingest(ctx context.Context, f feedRow, items []Item, fs fetchSta
 			}
 			continue
 		}
+		if known.pruned[it.GUID] { // deleted by retention, long since
+			continue
+		}
 		// The same story under a new GUID (portals re-generating ids).
 		if it.URL != "" && known.byLink[linkTitle{it.URL, it.Title}] {
 			continue
@@ -507,11 +511,13 @@ type storyItem struct {
 
 // knownSet is what the database holds that a fetch's items may match: by
 // GUID and by link and title (this feed's items), by story key (any
-// feed's, oldest first); items stored during the fetch are added.
+// feed's, oldest first), and the GUIDs of this feed's items deleted by
+// retention; items stored during the fetch are added.
 type knownSet struct {
 	byGUID  map[string]storedItem
 	byLink  map[linkTitle]bool
 	byStory map[string][]storyItem
+	pruned  map[string]bool
 }
 
 func (k *knownSet) add(it Item, hash, key string) {
@@ -524,10 +530,11 @@ func (k *knownSet) add(it Item, hash, key string) {
 	}
 }
 
-// knownItems reads, in three queries, the stored items that items may
-// match.
+// knownItems reads, in four queries, the stored items that items may
+// match and the deleted ones they must not bring back.
 func knownItems(ctx context.Context, tx *sql.Tx, feedID int64, items []Item) (*knownSet, error) {
-	k := &knownSet{byGUID: map[string]storedItem{}, byLink: map[linkTitle]bool{}, byStory: map[string][]storyItem{}}
+	k := &knownSet{byGUID: map[string]storedItem{}, byLink: map[linkTitle]bool{}, byStory: map[string][]storyItem{},
+		pruned: map[string]bool{}}
 	var guids, urls, keys []string
 	for _, it := range items {
 		guids = append(guids, it.GUID)
@@ -586,6 +593,15 @@ func knownItems(ctx context.Context, tx *sql.Tx, feedID int64, items []Item) (*k
 				k.byStory[key] = append(k.byStory[key], si)
 				return err
 			})
+	}
+	if err == nil {
+		err = query(`SELECT guid FROM items_pruned WHERE feed_id = ? AND guid IN (SELECT value FROM json_each(?))`, guids,
+			func(r *sql.Rows) error {
+				var guid string
+				err := r.Scan(&guid)
+				k.pruned[guid] = true
+				return err
+			}, feedID)
 	}
 	return k, err
 }

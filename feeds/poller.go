@@ -95,6 +95,8 @@ type Poller struct {
 	// closed when its fetch ends: the schedule (Run) and the fetch before
 	// a send (FetchHealthy) never fetch one feed at once.
 	fetching map[string]chan struct{}
+	// wake makes Run read the feeds table again at once (see Wake).
+	wake chan struct{}
 }
 
 // NewPoller makes a poller; zero Config fields take defaults.
@@ -105,7 +107,7 @@ func NewPoller(cfg Config, st *Store, log *slog.Logger) *Poller {
 	}
 	p := &Poller{cfg: cfg, store: st, log: log,
 		global: make(chan struct{}, cfg.Concurrency), hosts: map[string]chan struct{}{}, now: time.Now, clock: clock.Real,
-		fetching: map[string]chan struct{}{}}
+		fetching: map[string]chan struct{}{}, wake: make(chan struct{}, 1)}
 	p.client, p.privateClient = p.newClient(true), p.newClient(false)
 	return p
 }
@@ -214,6 +216,7 @@ func (p *Poller) Run(ctx context.Context, onNew func(context.Context, []Item)) {
 				onNew(ctx, r.NewItems)
 			}
 		case <-p.clock.After(wait):
+		case <-p.wake:
 		}
 	}
 }
@@ -240,6 +243,15 @@ func (p *Poller) begin(ctx context.Context, name string) (end func(), ok bool) {
 		p.mu.Unlock()
 		close(done)
 	}, true
+}
+
+// Wake makes Run look at the feeds at once instead of at its next due
+// time: after SyncSources added a feed (due now) or changed one.
+func (p *Poller) Wake() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
 }
 
 // fetchState is what a successful fetch leaves for the next conditional GET.

@@ -65,7 +65,7 @@ func secondProcess(t *testing.T, s *Store) *Store {
 	}
 	t.Cleanup(func() { db.Close() })
 	other := NewStore(db)
-	other.SetThemes(s.themes)
+	other.SetThemes(s.Themes())
 	return other
 }
 

@@ -39,10 +39,10 @@ func (s *Store) ValidateRequest(req SubscribeRequest) (SubscribeRequest, error) 
 	if req.Email, err = NormalizeEmail(req.Email); err != nil {
 		return req, err
 	}
-	if req.Language, err = NormalizeLanguage(req.Language, s.cfg.DefaultLanguage); err != nil {
+	if req.Language, err = NormalizeLanguage(req.Language, s.Config().DefaultLanguage); err != nil {
 		return req, err
 	}
-	if req.Themes, err = ParseThemes(strings.Join(req.Themes, " "), s.themes); err != nil {
+	if req.Themes, err = ParseThemes(strings.Join(req.Themes, " "), s.Themes()); err != nil {
 		return req, err
 	}
 	return req, nil
@@ -120,7 +120,7 @@ func (s *Store) subscribe(ctx context.Context, req SubscribeRequest) (SubscribeR
 	// Take the mailbox's confirmation slot if its last one is old enough.
 	r, err := tx.ExecContext(ctx, `INSERT INTO subscriber_confirm_slots (mailbox, sent_at) VALUES (?, ?)
 		ON CONFLICT (mailbox) DO UPDATE SET sent_at = excluded.sent_at WHERE sent_at <= ?`,
-		Mailbox(cur.Email), now.Unix(), now.Add(-s.cfg.ConfirmResendInterval).Unix())
+		Mailbox(cur.Email), now.Unix(), now.Add(-s.Config().ConfirmResendInterval).Unix())
 	if err != nil {
 		return res, err
 	}
@@ -227,7 +227,7 @@ func LinksFor(base string, t *Tokens, id int64) Links {
 // (data minimisation; their confirmation links have long expired) and
 // returns how many went. Only rows that were never confirmed are touched.
 func (s *Store) PurgePending(ctx context.Context) (int, error) {
-	cutoff := s.now().Add(-s.cfg.PendingExpiry).Unix()
+	cutoff := s.now().Add(-s.Config().PendingExpiry).Unix()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
@@ -242,7 +242,7 @@ func (s *Store) PurgePending(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	n, _ := res.RowsAffected()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM subscriber_confirm_slots WHERE sent_at < ?`, s.now().Add(-s.cfg.ConfirmResendInterval).Unix()); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM subscriber_confirm_slots WHERE sent_at < ?`, s.now().Add(-s.Config().ConfirmResendInterval).Unix()); err != nil {
 		return 0, err
 	}
 	return int(n), tx.Commit()

@@ -96,12 +96,12 @@ func (s *Store) RecordReport(ctx context.Context, id int64, r Report) (ReportRes
 			now.Unix(), id).Scan(&res.Count); err != nil {
 			return res, err
 		}
-		detail = fmt.Sprintf("%d/%d: %s", res.Count, s.cfg.BounceLimit, r.Detail)
-		if res.Count >= s.cfg.BounceLimit && status != Bounced {
+		detail = fmt.Sprintf("%d/%d: %s", res.Count, s.Config().BounceLimit, r.Detail)
+		if res.Count >= s.Config().BounceLimit && status != Bounced {
 			becomes, why = Bounced, fmt.Sprintf("%d hard bounces: %s", res.Count, r.Detail)
 		}
 	case EventSoftBounce:
-		since := now.Add(-s.cfg.SoftBounceWindow).Unix()
+		since := now.Add(-s.Config().SoftBounceWindow).Unix()
 		if confirmedAt >= since {
 			since = confirmedAt + 1 // what came before (re)confirming does not count
 		}
@@ -109,9 +109,9 @@ func (s *Store) RecordReport(ctx context.Context, id int64, r Report) (ReportRes
 			id, EventSoftBounce, since).Scan(&res.Count); err != nil {
 			return res, err
 		}
-		detail = fmt.Sprintf("%d/%d in %s: %s", res.Count, s.cfg.SoftBounceLimit, formatWindow(s.cfg.SoftBounceWindow), r.Detail)
-		if res.Count >= s.cfg.SoftBounceLimit && (status == Confirmed || status == Pending) {
-			becomes, why = Bounced, fmt.Sprintf("%d soft bounces in %s: %s", res.Count, formatWindow(s.cfg.SoftBounceWindow), r.Detail)
+		detail = fmt.Sprintf("%d/%d in %s: %s", res.Count, s.Config().SoftBounceLimit, formatWindow(s.Config().SoftBounceWindow), r.Detail)
+		if res.Count >= s.Config().SoftBounceLimit && (status == Confirmed || status == Pending) {
+			becomes, why = Bounced, fmt.Sprintf("%d soft bounces in %s: %s", res.Count, formatWindow(s.Config().SoftBounceWindow), r.Detail)
 		}
 	case EventComplained:
 		if status == Confirmed || status == Pending {

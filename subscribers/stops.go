@@ -171,3 +171,22 @@ func (s *Store) PruneChanges(ctx context.Context) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM subscriber_changes WHERE at < unixepoch() - 2*86400`)
 	return err
 }
+
+// PruneEvents deletes the events on readers (subscribed, confirmed,
+// bounced, ...) recorded before before, a few thousand per transaction,
+// and returns how many went. Without it they are kept as long as their
+// reader.
+func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := s.db.ExecContext(ctx, `DELETE FROM subscriber_events WHERE id IN (SELECT id FROM subscriber_events WHERE at < ? LIMIT 5000)`, before.Unix())
+		if err != nil {
+			return total, fmt.Errorf("subscribers: prune events: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		if n < 5000 {
+			return total, nil
+		}
+	}
+}

@@ -48,7 +48,7 @@ func TestStopWatchSeesChangesOfThisAndOtherProcesses(t *testing.T) {
 	if _, err := s.UpdatePreferences(ctx, ids[1], Prefs{Language: "vi", Paused: true}); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < s.cfg.BounceLimit; i++ {
+	for i := 0; i < s.Config().BounceLimit; i++ {
 		if err := s.RecordBounce(ctx, ids[2], "550 no such user"); err != nil {
 			t.Fatal(err)
 		}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/haiphong/hpdigest/store"
@@ -141,9 +142,11 @@ func Migrations() store.Migration {
 
 // Store reads and writes subscribers.
 type Store struct {
-	db       *sql.DB
-	cfg      Config
-	themes   []string
+	db *sql.DB
+	// cfg and themes are replaced whole (a configuration reload) while
+	// requests read them.
+	cfg      atomic.Pointer[Config]
+	themes   atomic.Pointer[[]string]
 	now      func() time.Time
 	onRemove RemoveHook
 
@@ -162,27 +165,35 @@ func (s *Store) SetRemoveHook(h RemoveHook) { s.onRemove = h }
 // NewStore wraps an open database (migrations already applied).
 func NewStore(db *sql.DB) *Store {
 	s := &Store{db: db, now: time.Now}
-	s.cfg.Defaults()
+	s.Configure(Config{})
 	return s
 }
 
 // Configure applies the [subscribers] settings (bounce limit, defaults).
 func (s *Store) Configure(cfg Config) {
 	cfg.Defaults()
-	s.cfg = cfg
+	s.cfg.Store(&cfg)
 }
 
 // SetThemes restricts theme keys to known ones (import, forms, CLI).
-func (s *Store) SetThemes(keys []string) { s.themes = append([]string(nil), keys...) }
+func (s *Store) SetThemes(keys []string) {
+	keys = append([]string(nil), keys...)
+	s.themes.Store(&keys)
+}
 
 // Themes returns the known theme keys (nil if not restricted).
-func (s *Store) Themes() []string { return s.themes }
+func (s *Store) Themes() []string {
+	if p := s.themes.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
 
 // SetClock replaces the clock (tests).
 func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
 // Config returns the settings in use.
-func (s *Store) Config() Config { return s.cfg }
+func (s *Store) Config() Config { return *s.cfg.Load() }
 
 // ErrExists is returned by Add for an address already on the list.
 var ErrExists = errors.New("subscriber already exists")
@@ -235,10 +246,10 @@ func (s *Store) clean(sub *Subscriber) error {
 	if sub.Name, err = CleanName(sub.Name); err != nil {
 		return err
 	}
-	if sub.Language, err = NormalizeLanguage(sub.Language, s.cfg.DefaultLanguage); err != nil {
+	if sub.Language, err = NormalizeLanguage(sub.Language, s.Config().DefaultLanguage); err != nil {
 		return err
 	}
-	if sub.Themes, err = ParseThemes(strings.Join(sub.Themes, " "), s.themes); err != nil {
+	if sub.Themes, err = ParseThemes(strings.Join(sub.Themes, " "), s.Themes()); err != nil {
 		return err
 	}
 	if err := checkTimezone(sub.Timezone); err != nil {
@@ -568,10 +579,10 @@ func (s *Store) RecordBounce(ctx context.Context, id int64, reason string) error
 	if err != nil {
 		return err
 	}
-	if err := addEvent(ctx, tx, id, EventBounce, fmt.Sprintf("%d/%d: %s", count, s.cfg.BounceLimit, reason), now); err != nil {
+	if err := addEvent(ctx, tx, id, EventBounce, fmt.Sprintf("%d/%d: %s", count, s.Config().BounceLimit, reason), now); err != nil {
 		return err
 	}
-	if count >= s.cfg.BounceLimit && status != Bounced {
+	if count >= s.Config().BounceLimit && status != Bounced {
 		if _, err := setStatus(ctx, tx, id, Bounced, reason, now); err != nil {
 			return err
 		}
@@ -613,7 +624,7 @@ func (s *Store) updatePreferences(ctx context.Context, id int64, p Prefs) (Subsc
 	if err != nil || lang == "" {
 		return Subscriber{}, fmt.Errorf("language must be vi or en")
 	}
-	themes, err := ParseThemes(strings.Join(p.Themes, " "), s.themes)
+	themes, err := ParseThemes(strings.Join(p.Themes, " "), s.Themes())
 	if err != nil {
 		return Subscriber{}, err
 	}

@@ -61,6 +61,15 @@ type Key struct {
 	fromEnv bool // Secret was read from SecretEnv
 }
 
+// Written is the key as the config file writes it: without a secret read
+// from the environment.
+func (k Key) Written() Key {
+	if k.fromEnv {
+		k.Secret, k.fromEnv = "", false
+	}
+	return k
+}
+
 // Tokens signs and verifies URL tokens: HMAC-SHA256 over purpose, subscriber
 // id, issue time and key id.
 //

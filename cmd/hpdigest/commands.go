@@ -21,7 +21,7 @@ import (
 )
 
 func pickDigest(a *app.App, key string) (digest.Digest, error) {
-	d, ok := a.Cfg.Digest(key)
+	d, ok := a.Cfg().Digest(key)
 	if !ok {
 		return d, fmt.Errorf("no digest %q in the config", key)
 	}
@@ -56,7 +56,7 @@ func sendSummary(a *app.App, d digest.Digest, res app.SendResult, err error, std
 	fmt.Fprintf(stdout, "%s issue #%d: %d recipients: %d sent, %d failed, %d to retry, %d skipped (nothing for their themes or no longer subscribed)\n",
 		d.Key, res.Issue.Number, s.Total, s.Sent, s.Failed, s.Retry, s.Skipped)
 	if a.DryRun {
-		fmt.Fprintf(stdout, "dry run: messages written to %s\n", a.Cfg.OutboxDir)
+		fmt.Fprintf(stdout, "dry run: messages written to %s\n", a.Cfg().OutboxDir)
 	}
 	if err != nil {
 		return reportErr(stderr, err)
@@ -96,6 +96,9 @@ func deliveryStatus(ctx context.Context, a *app.App, f *flags, stdout io.Writer)
 	}
 	fmt.Fprintf(stdout, "%s issue #%d (%s): %d recipients: %d sent, %d failed, %d to retry, %d pending, %d skipped\n",
 		d.Key, iss.Number, iss.Status, s.Total, s.Sent, s.Failed, s.Retry, s.Pending, s.Skipped)
+	if !s.Folded.IsZero() {
+		fmt.Fprintf(stdout, "its outbox was folded into these counts on %s (retention.outbox): the recipients are no longer listed\n", s.Folded.Format("2006-01-02"))
+	}
 	later, err := a.Engine.IssueOutcomes(ctx, []int64{iss.ID})
 	if err != nil {
 		return err
@@ -141,7 +144,7 @@ func preview(ctx context.Context, a *app.App, f *flags, stdout io.Writer) error 
 	if f.previewThemes != "" {
 		chosen = splitList(f.previewThemes)
 	}
-	v, err := a.Renderer.Variant(a.RenderIssue(d, iss, chosen), f.lang, nil)
+	v, err := a.Renderer().Variant(a.RenderIssue(d, iss, chosen), f.lang, nil)
 	if err != nil {
 		return err
 	}
@@ -163,7 +166,7 @@ func listFeeds(ctx context.Context, a *app.App, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	loc, err := time.LoadLocation(a.Cfg.Timezone)
+	loc, err := time.LoadLocation(a.Cfg().Timezone)
 	if err != nil {
 		loc = time.UTC
 	}
@@ -171,14 +174,12 @@ func listFeeds(ctx context.Context, a *app.App, stdout io.Writer) error {
 }
 
 func runDaemon(ctx context.Context, a *app.App) error {
-	parts, err := siteParts(a)
-	if err != nil {
-		return err
-	}
-	staffArea, err := staff.New(ctx, a, a.Cfg.Staff)
+	a.SetSite((&site{a: a}).build)
+	staffArea, err := staff.New(ctx, a, a.Cfg().Staff)
 	if err != nil {
 		return fmt.Errorf("staff area: %w", err)
 	}
+	a.OnReload(staffArea)
 	ctx, cancel := context.WithCancel(ctx)
 	waitInbound, err := a.StartInbound(ctx) // the SMTP listener and IMAP poller, when configured
 	if err != nil {
@@ -189,7 +190,7 @@ func runDaemon(ctx context.Context, a *app.App) error {
 	defer cancel() // runs first: stops them when the daemon stops for any reason
 	stopHangup := onHangup(ctx, a)
 	defer stopHangup()
-	err = a.Run(ctx, append(parts, staffArea)...)
+	err = a.Run(ctx, staffArea)
 	staffArea.Wait() // sends started from the staff area drain too
 	return err
 }
@@ -204,7 +205,7 @@ func createStaff(ctx context.Context, a *app.App, email, name string, stdin io.R
 	if err := staff.CreateAccount(ctx, a.DB, email, name, pw); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "staff account %s is ready: log in at %s/staff/\n", email, a.Cfg.HTTP.BaseURL)
+	fmt.Fprintf(stdout, "staff account %s is ready: log in at %s/staff/\n", email, a.Cfg().HTTP.BaseURL)
 	return nil
 }
 
@@ -248,7 +249,7 @@ func evalThemes(path, configPath string, stdout io.Writer) error {
 // exportLabels writes the staff's decisions about items as a labelled set
 // that -eval-themes reads.
 func exportLabels(ctx context.Context, a *app.App, path string, stdout io.Writer) error {
-	items, err := a.Digests.LabelledItems(ctx, a.Cfg.ThemeKeys())
+	items, err := a.Digests.LabelledItems(ctx, a.Cfg().ThemeKeys())
 	if err != nil {
 		return err
 	}

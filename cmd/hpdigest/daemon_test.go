@@ -56,29 +56,49 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // cancelling stop is what SIGINT/SIGTERM do in main.
 func startDaemon(t *testing.T, edit func(string) string) (smtp *smtptest.Server, httpAddr string, logs *syncBuffer, stop func() int) {
 	t.Helper()
+	d := startDaemonWith(t, edit, nil)
+	return d.smtp, d.addr, d.logs, d.stop
+}
+
+// runningDaemon is a daemon started by startDaemonWith.
+type runningDaemon struct {
+	smtp    *smtptest.Server
+	addr    string // of the HTTP server
+	logs    *syncBuffer
+	cfgPath string
+	stop    func() int
+}
+
+// startDaemonWith is startDaemon that also lets prepare set up the SMTP
+// server before the daemon starts, and tells where the config file is.
+func startDaemonWith(t *testing.T, edit func(string) string, prepare func(*smtptest.Server)) *runningDaemon {
+	t.Helper()
 	dir := t.TempDir()
-	smtp = smtptest.Start(t)
-	cfgPath := writeConfig(t, dir, feedServer(t).URL, smtp)
+	d := &runningDaemon{smtp: smtptest.Start(t)}
+	if prepare != nil {
+		prepare(d.smtp)
+	}
+	d.cfgPath = writeConfig(t, dir, feedServer(t).URL, d.smtp)
 	// Port 0: the daemon listens on a port the system picks and logs it, so
 	// no other process can take the port between picking and listening.
-	data, _ := os.ReadFile(cfgPath)
+	data, _ := os.ReadFile(d.cfgPath)
 	cfg := strings.Replace(string(data), "[http]\n", "[http]\nlisten = \"127.0.0.1:0\"\n", 1)
-	os.WriteFile(cfgPath, []byte(edit(cfg)), 0o644)
-	if code, _, errOut := cli(t, "-config", cfgPath, "-add-subscriber", "lan@example.jp"); code != 0 {
+	os.WriteFile(d.cfgPath, []byte(edit(cfg)), 0o644)
+	if code, _, errOut := cli(t, "-config", d.cfgPath, "-add-subscriber", "lan@example.jp"); code != 0 {
 		t.Fatal(errOut)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	logs = &syncBuffer{}
+	d.logs = &syncBuffer{}
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"-config", cfgPath}, io.Discard, logs) }()
+	go func() { done <- run(ctx, []string{"-config", d.cfgPath}, io.Discard, d.logs) }()
 	t.Cleanup(cancel)
 	waitFor(t, "the HTTP server", func() bool {
-		if m := reListening.FindStringSubmatch(logs.String()); m != nil {
-			httpAddr = m[1]
+		if m := reListening.FindStringSubmatch(d.logs.String()); m != nil {
+			d.addr = m[1]
 		}
-		return httpAddr != ""
+		return d.addr != ""
 	})
-	return smtp, httpAddr, logs, func() int {
+	d.stop = func() int {
 		cancel()
 		select {
 		case code := <-done:
@@ -88,6 +108,7 @@ func startDaemon(t *testing.T, edit func(string) string) (smtp *smtptest.Server,
 			return -1
 		}
 	}
+	return d
 }
 
 func TestDaemonSendsOnScheduleServesHealthAndStopsCleanly(t *testing.T) {

@@ -57,7 +57,7 @@ func inboundMail(ctx context.Context, a *app.App, stdin io.Reader) int {
 	if env.To == "" {
 		env.To = os.Getenv("RECIPIENT")
 	}
-	return a.InboundProcessor().Pipe(ctx, stdin, env, a.Cfg.Inbound.MaxMessageBytes)
+	return a.InboundProcessor().Pipe(ctx, stdin, env, a.Cfg().Inbound.MaxMessageBytes)
 }
 
 // dkimKeygen is -dkim-keygen SELECTOR: a new key file, never over an

@@ -160,7 +160,7 @@ func serveDemo(ctx context.Context, a *app.App, site net.Listener, stdout io.Wri
 	if err != nil {
 		return err
 	}
-	staffArea, err := staff.New(ctx, a, a.Cfg.Staff)
+	staffArea, err := staff.New(ctx, a, a.Cfg().Staff)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func serveDemo(ctx context.Context, a *app.App, site net.Listener, stdout io.Wri
 	if err := staff.CreateAccount(ctx, a.DB, "editor@localhost", "Biên tập viên (demo)", pw); err != nil {
 		return err
 	}
-	base := a.Cfg.HTTP.BaseURL
+	base := a.Cfg().HTTP.BaseURL
 	fmt.Fprintf(stdout, "\nServing the demo site until Ctrl-C:\n")
 	fmt.Fprintf(stdout, "  issue #1 on the web  %s/issues/1\n", base)
 	fmt.Fprintf(stdout, "  archive              %s/issues\n", base)

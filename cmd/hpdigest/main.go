@@ -218,7 +218,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, ok := runOps(ctx, cfg, f.opsFlags, stdout, stderr); ok {
 		return code
 	}
-	opts := app.Options{Log: log, ThrowawayLinkKey: !slices.Contains(need, config.NeedLinkKeys)}
+	opts := app.Options{Log: log, ThrowawayLinkKey: !slices.Contains(need, config.NeedLinkKeys), Needs: need}
 	if f.dryRun {
 		opts.DryRunDir = cfg.OutboxDir
 	}
@@ -258,7 +258,8 @@ func daemon(f *flags) bool {
 	oneOff := f.sendNow || f.resendFailed != 0 || f.deliveryStatus != 0 || f.fetchNow || f.preview != "" ||
 		f.listFeeds || f.reenableFeed != "" || f.addSubscriber != "" || f.listSubscribers ||
 		f.removeSubscriber != "" || f.forget != "" || f.exportSubscriber != "" || f.inboundMail ||
-		f.importCSV != "" || f.exportCSV != "" || f.createStaff != "" || f.reclassify || f.exportLabels != ""
+		f.importCSV != "" || f.exportCSV != "" || f.createStaff != "" || f.reclassify || f.exportLabels != "" ||
+		f.backup != "" || f.restore != "" || f.vacuum
 	return !oneOff
 }
 

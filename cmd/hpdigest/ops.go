@@ -16,14 +16,16 @@ import (
 // file before (and without) the application opening it.
 type opsFlags struct {
 	backup, restore string
+	vacuum          bool
 }
 
 func (o *opsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.backup, "backup", "", "write a consistent copy of the database to the new `file` (mode 0600) while the daemon runs, and check it")
+	fs.BoolVar(&o.vacuum, "vacuum", false, "give the space retention freed back to the file system (SQLite VACUUM; refused while an issue is being sent)")
 	fs.StringVar(&o.restore, "restore", "", "replace the database with the backup `file` (checked first; refused while the daemon or another hpdigest command runs); the old database is kept as DATABASE.before-restore")
 }
 
-// runOps runs -backup or -restore; ok is false when neither was asked for.
+// runOps runs -backup, -restore or -vacuum; ok is false when none was asked for.
 func runOps(ctx context.Context, cfg *config.Config, o opsFlags, stdout, stderr io.Writer) (code int, ok bool) {
 	switch {
 	case o.backup != "":
@@ -34,6 +36,8 @@ func runOps(ctx context.Context, cfg *config.Config, o opsFlags, stdout, stderr 
 		return reportErr(stderr, err), true
 	case o.restore != "":
 		return reportErr(stderr, app.Restore(ctx, cfg, o.restore, stdout, staff.Migrations())), true
+	case o.vacuum:
+		return reportErr(stderr, app.Vacuum(ctx, cfg, stdout)), true
 	}
 	return 0, false
 }

@@ -10,8 +10,9 @@ import (
 )
 
 // onHangup keeps SIGHUP from stopping the daemon (also under nohup, which
-// would have it ignored silently): each one asks the app to reload its
-// configuration, and the answer is logged. stop ends the handling.
+// would have it ignored silently): each one makes the app read its
+// configuration file again and apply it (app.Reload logs what changed, or
+// why the file was rejected). stop ends the handling.
 func onHangup(ctx context.Context, a *app.App) (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -24,11 +25,8 @@ func onHangup(ctx context.Context, a *app.App) (stop func()) {
 			case <-quit:
 				return
 			case <-hup:
-				if err := a.Reload(ctx); err != nil {
-					a.Log.Warn("SIGHUP received: the configuration was not reloaded; the daemon keeps running with the one read at start", "reason", err)
-				} else {
-					a.Log.Info("SIGHUP received: configuration reloaded")
-				}
+				a.Log.Info("SIGHUP received: reading the configuration again", "file", a.Cfg().File())
+				_ = a.Reload(ctx) // logged there: what changed, or why the file was rejected
 			}
 		}
 	}()

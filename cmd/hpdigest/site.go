@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/haiphong/hpdigest/app"
+	"github.com/haiphong/hpdigest/config"
 	"github.com/haiphong/hpdigest/digest"
 	"github.com/haiphong/hpdigest/digest/render"
 	"github.com/haiphong/hpdigest/templates"
@@ -14,10 +15,23 @@ import (
 	"github.com/haiphong/hpdigest/web/public"
 )
 
-// siteParts builds the daemon's web pages: the public pages (subscribe,
-// confirm, preferences, unsubscribe), the issue archive and the staff area.
+// siteParts builds the web pages of the configuration in use: the public
+// pages (subscribe, confirm, preferences, unsubscribe) and the issue archive.
 func siteParts(a *app.App) ([]web.Registrar, error) {
-	cfg := a.Cfg
+	return (&site{a: a}).build(a.Cfg(), a.Renderer())
+}
+
+// site builds the daemon's configurable pages (app.SiteBuilder): at start,
+// and for each reload before it is applied. The reader pages of every
+// build share the rate limits of the first.
+type site struct {
+	a      *app.App
+	limits *public.Limits
+}
+
+// build makes the pages of cfg, with r rendering the issues.
+func (s *site) build(cfg *config.Config, r *render.Renderer) ([]web.Registrar, error) {
+	a := s.a
 	tfs, err := templates.FS(cfg.TemplatesDir)
 	if err != nil {
 		return nil, err
@@ -33,7 +47,8 @@ func siteParts(a *app.App) ([]web.Registrar, error) {
 			Name: cfg.Sender.Name, Address: cfg.Sender.Address, ReplyTo: cfg.Sender.ReplyTo,
 			MessageIDDomain: cfg.Sender.Domain(),
 		},
-		Log: a.Log,
+		Log:    a.Log,
+		Limits: s.limits,
 	}
 	if d, ok := cfg.Digest(""); ok {
 		deps.DigestName = render.Localized{Default: d.Title("en"), VI: d.Title("vi"), EN: d.Title("en")}
@@ -42,7 +57,10 @@ func siteParts(a *app.App) ([]web.Registrar, error) {
 	if err != nil {
 		return nil, fmt.Errorf("public pages: %w", err)
 	}
-	arch, err := archive.New(archiveSource{a}, a.Renderer, cfg.HTTP.BaseURL)
+	if s.limits == nil {
+		s.limits = pub.Limits()
+	}
+	arch, err := archive.New(archiveSource{a}, r, cfg.HTTP.BaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("archive: %w", err)
 	}
@@ -88,7 +106,7 @@ func (s archiveSource) RenderIssue(ctx context.Context, id int64) (*render.Issue
 	if err != nil {
 		return nil, err
 	}
-	d, ok := s.a.Cfg.Digest(iss.Digest)
+	d, ok := s.a.Cfg().Digest(iss.Digest)
 	if !ok {
 		return nil, fmt.Errorf("issue %d belongs to digest %q, no longer configured: %w", id, iss.Digest, archive.ErrNotFound)
 	}

@@ -178,6 +178,9 @@ type Summary struct {
 	NextAt                                       time.Time // earliest time a pending/retry row is due (zero if none)
 	Done                                         bool      // every row is final
 	Final                                        bool      // Send's own result (the last Progress call)
+	// Folded is when retention folded the rows into counts (see
+	// FoldOutbox); zero while they are kept.
+	Folded time.Time
 }
 
 // Remaining is the number of rows still to send (pending or retry).
@@ -232,6 +235,7 @@ func Migrations() store.Migration {
 		ALTER TABLE delivery_jobs ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;`,
 		totalsMigration,
 		outcomesMigration,
+		totalsFinalMigration,
 	}}
 }
 

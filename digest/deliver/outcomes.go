@@ -218,43 +218,58 @@ type OutcomeCounts struct {
 }
 
 // IssueOutcomes counts the reported outcomes of these issues (issues
-// without any are missing).
+// without any are missing); for an issue folded by retention, the counts
+// kept with it.
 func (e *Engine) IssueOutcomes(ctx context.Context, issueIDs []int64) (map[int64]OutcomeCounts, error) {
 	out := make(map[int64]OutcomeCounts, len(issueIDs))
 	for _, id := range issueIDs {
-		rows, err := e.db.QueryContext(ctx, `SELECT kind, COUNT(DISTINCT subscriber_id) FROM delivery_events WHERE issue_id = ? GROUP BY kind`, id)
-		if err != nil {
-			return nil, fmt.Errorf("deliver: count outcomes of issue %d: %w", id, err)
-		}
-		var c OutcomeCounts
-		found := false
-		for rows.Next() {
-			var kind string
-			var n int
-			if err := rows.Scan(&kind, &n); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			found = true
-			switch kind {
-			case OutcomeHardBounce:
-				c.HardBounces = n
-			case OutcomeSoftBounce:
-				c.SoftBounces = n
-			case OutcomeDelayed:
-				c.Delayed = n
-			case OutcomeComplaint:
-				c.Complaints = n
-			}
-		}
-		err = rows.Err()
-		rows.Close()
+		c, err := ReportCounts(ctx, e.db, id)
 		if err != nil {
 			return nil, err
 		}
-		if found {
+		if c != (OutcomeCounts{}) {
 			out[id] = c
 		}
 	}
 	return out, nil
+}
+
+// ReportCounts counts the deliveries of an issue that reports came back
+// about (each once per kind), or returns the counts kept with it once
+// retention folded it: for the history, -delivery-status and monitoring.
+func ReportCounts(ctx context.Context, db *sql.DB, issueID int64) (OutcomeCounts, error) {
+	c, folded, err := foldedOutcomes(ctx, db, issueID)
+	if err != nil || folded {
+		return c, err
+	}
+	return countOutcomes(ctx, db, issueID)
+}
+
+// countOutcomes counts the deliveries of an issue that reports came back
+// about, each once per kind.
+func countOutcomes(ctx context.Context, q store.Querier, issueID int64) (OutcomeCounts, error) {
+	var c OutcomeCounts
+	rows, err := q.QueryContext(ctx, `SELECT kind, COUNT(DISTINCT subscriber_id) FROM delivery_events WHERE issue_id = ? GROUP BY kind`, issueID)
+	if err != nil {
+		return c, fmt.Errorf("deliver: count outcomes of issue %d: %w", issueID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind string
+		var n int
+		if err := rows.Scan(&kind, &n); err != nil {
+			return c, err
+		}
+		switch kind {
+		case OutcomeHardBounce:
+			c.HardBounces = n
+		case OutcomeSoftBounce:
+			c.SoftBounces = n
+		case OutcomeDelayed:
+			c.Delayed = n
+		case OutcomeComplaint:
+			c.Complaints = n
+		}
+	}
+	return c, rows.Err()
 }

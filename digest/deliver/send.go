@@ -245,9 +245,30 @@ func (e *Engine) summary(ctx context.Context, issueID int64) (Summary, error) {
 	return s, nil
 }
 
-// markFinished records that no row of the issue is left to send.
+// markFinished records that no row of the issue is left to send, with the
+// issue's final counts (which the history reads from then on).
 func (e *Engine) markFinished(ctx context.Context, issueID int64) error {
-	if _, err := e.db.ExecContext(ctx, `UPDATE delivery_jobs SET finished_at = ? WHERE issue_id = ? AND finished_at = 0`, e.now().Unix(), issueID); err != nil {
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("deliver: mark issue %d finished: %w", issueID, err)
+	}
+	defer tx.Rollback()
+	now := e.now().Unix()
+	res, err := tx.ExecContext(ctx, `UPDATE delivery_jobs SET finished_at = ? WHERE issue_id = ? AND finished_at = 0`, now, issueID)
+	if err != nil {
+		return fmt.Errorf("deliver: mark issue %d finished: %w", issueID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // marked already
+	}
+	t, err := e.countOutbox(ctx, tx, issueID)
+	if err != nil {
+		return err
+	}
+	if err := storeTotals(ctx, tx, issueID, now, t, OutcomeCounts{}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("deliver: mark issue %d finished: %w", issueID, err)
 	}
 	return nil
@@ -256,27 +277,29 @@ func (e *Engine) markFinished(ctx context.Context, issueID int64) error {
 // Status returns the outbox counts of an issue without sending anything;
 // it only reads.
 func (e *Engine) Status(ctx context.Context, issueID int64) (Summary, error) {
+	t, ok, err := e.storedTotals(ctx, issueID)
+	if err != nil {
+		return Summary{}, err
+	}
+	if ok && !t.Folded.IsZero() {
+		return Summary{IssueID: issueID, Total: t.Total, Sent: t.Sent, Failed: t.Failed, Retry: t.Retry,
+			Skipped: t.Skipped, Pending: t.Pending, Done: true, Folded: t.Folded}, nil
+	}
 	return e.summary(ctx, issueID)
 }
 
 // Unfinished lists the issues whose outbox still has pending or retry rows
 // (or whose outbox creation was interrupted): the daemon calls Send for each
 // at start-up to resume after a crash.
-func (e *Engine) Unfinished(ctx context.Context) ([]int64, error) {
-	rows, err := e.db.QueryContext(ctx, `SELECT issue_id FROM delivery_jobs WHERE finished_at = 0 ORDER BY issue_id`)
+func (e *Engine) Unfinished(ctx context.Context) ([]int64, error) { return Unfinished(ctx, e.db) }
+
+// Unfinished is Engine.Unfinished on a database of its own (-vacuum).
+func Unfinished(ctx context.Context, db *sql.DB) ([]int64, error) {
+	ids, err := store.IDs(ctx, db, `SELECT issue_id FROM delivery_jobs WHERE finished_at = 0 ORDER BY issue_id`)
 	if err != nil {
 		return nil, fmt.Errorf("deliver: list unfinished: %w", err)
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // RequeueFailed puts an issue's failed rows back to pending ("resend to
@@ -288,6 +311,8 @@ func (e *Engine) RequeueFailed(ctx context.Context, issueID int64, includeBounce
 	if !includeBounces {
 		q += ` AND NOT (smtp_code >= 500 AND last_error LIKE 'RCPT%')`
 	}
+	// The rows of a folded issue are being deleted, or gone: left alone.
+	q += ` AND NOT EXISTS (SELECT 1 FROM delivery_totals WHERE issue_id = deliveries.issue_id AND folded_at <> 0)`
 	res, err := e.db.ExecContext(ctx, q, e.now().Unix(), issueID)
 	if err != nil {
 		return 0, fmt.Errorf("deliver: requeue failed: %w", err)

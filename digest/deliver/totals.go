@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/haiphong/hpdigest/store"
 )
 
 // totalsMigration keeps the counts of each finished send, so that the
@@ -28,46 +31,72 @@ WHEN old.state IN ('sent', 'failed', 'skipped') AND new.state IS NOT old.state B
 	DELETE FROM delivery_totals WHERE issue_id = new.issue_id;
 END;`
 
+// totalsFinalMigration makes the kept counts final: a send stores them when
+// it finishes (and retention when it folds the rows away), so reading them
+// never writes. It adds the reports' counts, which outlive the rows they
+// were filed on once folded, and takes the counts of every finished send
+// that has none yet. The trigger no longer drops the counts of a folded
+// issue (it has no rows left to change).
+const totalsFinalMigration = `ALTER TABLE delivery_totals ADD COLUMN hard_bounces INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE delivery_totals ADD COLUMN soft_bounces INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE delivery_totals ADD COLUMN delayed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE delivery_totals ADD COLUMN complaints INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE delivery_totals ADD COLUMN folded_at INTEGER NOT NULL DEFAULT 0; -- 0: the rows are kept
+INSERT OR IGNORE INTO delivery_totals (issue_id, finished_at, total, sent, failed, retry, skipped, pending, rejected)
+	SELECT j.issue_id, j.finished_at, COUNT(*), COALESCE(SUM(d.state = 'sent'), 0), COALESCE(SUM(d.state = 'failed'), 0),
+		COALESCE(SUM(d.state = 'retry'), 0), COALESCE(SUM(d.state = 'skipped'), 0), COALESCE(SUM(d.state = 'pending'), 0),
+		COALESCE(SUM(d.state = 'failed' AND d.smtp_code >= 500 AND d.last_error LIKE 'RCPT%'), 0)
+	FROM delivery_jobs j JOIN deliveries d ON d.issue_id = j.issue_id
+	WHERE j.finished_at <> 0 GROUP BY j.issue_id;
+DROP TRIGGER delivery_totals_stale;
+CREATE TRIGGER delivery_totals_stale AFTER UPDATE OF state ON deliveries
+WHEN old.state IN ('sent', 'failed', 'skipped') AND new.state IS NOT old.state BEGIN
+	DELETE FROM delivery_totals WHERE issue_id = new.issue_id AND folded_at = 0;
+END;`
+
 // Totals are the outcome counts of one issue's outbox.
 type Totals struct {
 	Total, Sent, Failed, Retry, Skipped, Pending int
 	// Rejected are the failed rows refused with a 5xx at RCPT: addresses
 	// that bounce (a resend of the failed rows leaves them out).
 	Rejected int
+	// Folded is when retention folded the issue's rows into these counts
+	// (zero while the rows are kept).
+	Folded time.Time
+}
+
+const totalsCols = `total, sent, failed, retry, skipped, pending, rejected, folded_at`
+
+func scanTotals(sc interface{ Scan(...any) error }, t *Totals) error {
+	var folded int64
+	if err := sc.Scan(&t.Total, &t.Sent, &t.Failed, &t.Retry, &t.Skipped, &t.Pending, &t.Rejected, &folded); err != nil {
+		return err
+	}
+	t.Folded = store.Time(folded)
+	return nil
 }
 
 // IssueTotals returns the counts of the outboxes of these issues (issues
-// never sent are missing). A finished send is counted once and remembered;
-// one still going on is counted each time.
+// never sent are missing). It only reads: a finished send's counts were
+// stored when it finished (or when its rows were folded); one still going
+// on is counted from its rows.
 func (e *Engine) IssueTotals(ctx context.Context, issueIDs []int64) (map[int64]Totals, error) {
 	out := make(map[int64]Totals, len(issueIDs))
 	for _, id := range issueIDs {
-		var finished int64
-		var cachedAt sql.NullInt64
-		var t Totals
-		err := e.db.QueryRowContext(ctx, `SELECT j.finished_at, c.finished_at,
-				COALESCE(c.total, 0), COALESCE(c.sent, 0), COALESCE(c.failed, 0), COALESCE(c.retry, 0),
-				COALESCE(c.skipped, 0), COALESCE(c.pending, 0), COALESCE(c.rejected, 0)
-			FROM delivery_jobs j LEFT JOIN delivery_totals c ON c.issue_id = j.issue_id WHERE j.issue_id = ?`, id).
-			Scan(&finished, &cachedAt, &t.Total, &t.Sent, &t.Failed, &t.Retry, &t.Skipped, &t.Pending, &t.Rejected)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
+		t, ok, err := e.storedTotals(ctx, id)
 		if err != nil {
-			return nil, fmt.Errorf("deliver: read totals of issue %d: %w", id, err)
+			return nil, err
 		}
-		if finished == 0 || !cachedAt.Valid {
-			if t, err = e.countOutbox(ctx, id); err != nil {
-				return nil, err
+		if !ok {
+			var exists bool
+			if err := e.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM delivery_jobs WHERE issue_id = ?)`, id).Scan(&exists); err != nil {
+				return nil, fmt.Errorf("deliver: read totals of issue %d: %w", id, err)
 			}
-			if finished != 0 {
-				if _, err := e.db.ExecContext(ctx, `INSERT INTO delivery_totals (issue_id, finished_at, total, sent, failed, retry, skipped, pending, rejected)
-					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (issue_id) DO UPDATE SET finished_at = excluded.finished_at,
-					total = excluded.total, sent = excluded.sent, failed = excluded.failed, retry = excluded.retry,
-					skipped = excluded.skipped, pending = excluded.pending, rejected = excluded.rejected`,
-					id, finished, t.Total, t.Sent, t.Failed, t.Retry, t.Skipped, t.Pending, t.Rejected); err != nil {
-					return nil, fmt.Errorf("deliver: keep totals of issue %d: %w", id, err)
-				}
+			if !exists {
+				continue
+			}
+			if t, err = e.countOutbox(ctx, e.db, id); err != nil {
+				return nil, err
 			}
 		}
 		out[id] = t
@@ -75,9 +104,22 @@ func (e *Engine) IssueTotals(ctx context.Context, issueIDs []int64) (map[int64]T
 	return out, nil
 }
 
-func (e *Engine) countOutbox(ctx context.Context, issueID int64) (Totals, error) {
+// storedTotals returns the counts stored for an issue, if any.
+func (e *Engine) storedTotals(ctx context.Context, issueID int64) (Totals, bool, error) {
 	var t Totals
-	rows, err := e.db.QueryContext(ctx, `SELECT state, COUNT(*), SUM(state = 'failed' AND smtp_code >= 500 AND last_error LIKE 'RCPT%')
+	err := scanTotals(e.db.QueryRowContext(ctx, `SELECT `+totalsCols+` FROM delivery_totals WHERE issue_id = ?`, issueID), &t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, false, nil
+	}
+	if err != nil {
+		return t, false, fmt.Errorf("deliver: read totals of issue %d: %w", issueID, err)
+	}
+	return t, true, nil
+}
+
+func (e *Engine) countOutbox(ctx context.Context, q store.Querier, issueID int64) (Totals, error) {
+	var t Totals
+	rows, err := q.QueryContext(ctx, `SELECT state, COUNT(*), SUM(state = 'failed' AND smtp_code >= 500 AND last_error LIKE 'RCPT%')
 		FROM deliveries WHERE issue_id = ? GROUP BY state`, issueID)
 	if err != nil {
 		return t, fmt.Errorf("deliver: count outbox of issue %d: %w", issueID, err)
@@ -105,4 +147,22 @@ func (e *Engine) countOutbox(ctx context.Context, issueID int64) (Totals, error)
 		}
 	}
 	return t, rows.Err()
+}
+
+// storeTotals writes an issue's counts in tx (outcome counts too when
+// folding).
+func storeTotals(ctx context.Context, tx *sql.Tx, issueID, finishedAt int64, t Totals, o OutcomeCounts) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO delivery_totals (issue_id, finished_at, total, sent, failed, retry, skipped, pending, rejected,
+			hard_bounces, soft_bounces, delayed, complaints, folded_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (issue_id) DO UPDATE SET finished_at = excluded.finished_at,
+		total = excluded.total, sent = excluded.sent, failed = excluded.failed, retry = excluded.retry,
+		skipped = excluded.skipped, pending = excluded.pending, rejected = excluded.rejected,
+		hard_bounces = excluded.hard_bounces, soft_bounces = excluded.soft_bounces, delayed = excluded.delayed,
+		complaints = excluded.complaints, folded_at = excluded.folded_at`,
+		issueID, finishedAt, t.Total, t.Sent, t.Failed, t.Retry, t.Skipped, t.Pending, t.Rejected,
+		o.HardBounces, o.SoftBounces, o.Delayed, o.Complaints, store.Unix(t.Folded))
+	if err != nil {
+		return fmt.Errorf("deliver: keep totals of issue %d: %w", issueID, err)
+	}
+	return nil
 }

@@ -347,8 +347,10 @@ func dice(a, b []uint64) float64 {
 }
 
 // matchQuantity finds q among b's quantities: exact (or money within
-// rounding: approx), or only as a number with different units (weak).
-func matchQuantity(q quantity, bs []quantity) (exact, approx, weak bool) {
+// rounding: approx), as the same edition counted the other way (edition:
+// "12th anniversary" = "12 years of ties"), or only as a number with
+// different units (weak).
+func matchQuantity(q quantity, bs []quantity) (exact, approx, edition, weak bool) {
 	for _, o := range bs {
 		switch {
 		case q.kind == qMoney && o.kind == qMoney && q.unit == o.unit:
@@ -361,7 +363,7 @@ func matchQuantity(q quantity, bs []quantity) (exact, approx, weak bool) {
 		case q.kind == qOrdinal && o.kind == qPeriod && o.unit == "years",
 			q.kind == qPeriod && q.unit == "years" && o.kind == qOrdinal:
 			// "12th anniversary" = "12 years of sister-city ties"
-			exact = exact || q.value == o.value
+			edition = edition || q.value == o.value
 		case q.kind == o.kind && q.unit == o.unit && q.kind != qBare:
 			e, _ := closeValues(q.value, o.value, q.kind)
 			exact = exact || e
@@ -381,7 +383,7 @@ func (p *pair) numbers() {
 	total := 0.0
 	moneyFound := false
 	for _, q := range a.distinct {
-		exact, approx, weak := matchQuantity(q, b.distinct)
+		exact, approx, edition, weak := matchQuantity(q, b.distinct)
 		w, kind := 0.0, "number"
 		switch {
 		case q.kind == qMoney && (exact || approx):
@@ -412,6 +414,9 @@ func (p *pair) numbers() {
 			}
 		case q.kind == qOrdinal && exact:
 			w = wOrdinal
+		case edition:
+			// One weight whichever item says "12th" and which "12 years".
+			w = wPeriod
 		case q.kind == qPeriod && exact:
 			w = wPeriod
 		case q.kind == qDate && exact:
@@ -521,12 +526,12 @@ func (p *pair) differ(k qkind, ta, tb []quantity, w float64, what string) bool {
 		return false
 	}
 	for _, q := range ta {
-		if e, ap, _ := matchQuantity(q, p.b.quants); e || ap || (k == qYear && hasValue(p.b.quants, q)) {
+		if e, ap, ed, _ := matchQuantity(q, p.b.quants); e || ap || ed || (k == qYear && hasValue(p.b.quants, q)) {
 			return false
 		}
 	}
 	for _, q := range tb {
-		if e, ap, _ := matchQuantity(q, p.a.quants); e || ap || (k == qYear && hasValue(p.a.quants, q)) {
+		if e, ap, ed, _ := matchQuantity(q, p.a.quants); e || ap || ed || (k == qYear && hasValue(p.a.quants, q)) {
 			return false
 		}
 	}

@@ -2,8 +2,6 @@ package story
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,32 +29,17 @@ type Labelled struct {
 func ReadLabelled(r io.Reader) ([]Labelled, error) {
 	var out []Labelled
 	ids := map[string]int{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		var raw struct {
-			ID        *string `json:"id"`
-			Lang      *string `json:"lang"`
-			Title     *string `json:"title"`
-			Summary   *string `json:"summary"`
-			Published *string `json:"published"`
-			Story     *string `json:"story"`
-			URL       string  `json:"url"`
-			Source    string  `json:"source"`
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		if err := dec.Decode(&raw); err != nil {
-			return nil, fmt.Errorf("line %d: %v", line, err)
-		}
-		if dec.More() {
-			return nil, fmt.Errorf("line %d: more than one JSON value", line)
-		}
+	type rawLine struct {
+		ID        *string `json:"id"`
+		Lang      *string `json:"lang"`
+		Title     *string `json:"title"`
+		Summary   *string `json:"summary"`
+		Published *string `json:"published"`
+		Story     *string `json:"story"`
+		URL       string  `json:"url"`
+		Source    string  `json:"source"`
+	}
+	err := theme.ReadJSONLines(r, func(line int, raw rawLine) error {
 		str := func(p *string) string {
 			if p == nil {
 				return ""
@@ -66,15 +49,15 @@ func ReadLabelled(r io.Reader) ([]Labelled, error) {
 		id, lang := str(raw.ID), strings.ToLower(str(raw.Lang))
 		switch {
 		case id == "":
-			return nil, fmt.Errorf("line %d: missing id", line)
+			return fmt.Errorf("line %d: missing id", line)
 		case raw.Lang == nil:
-			return nil, fmt.Errorf("line %d (%s): missing lang", line, id)
+			return fmt.Errorf("line %d (%s): missing lang", line, id)
 		case lang != "vi" && lang != "en":
-			return nil, fmt.Errorf("line %d (%s): lang %q: want vi or en", line, id, *raw.Lang)
+			return fmt.Errorf("line %d (%s): lang %q: want vi or en", line, id, *raw.Lang)
 		case raw.Title == nil && raw.Summary == nil:
-			return nil, fmt.Errorf("line %d (%s): missing title", line, id)
+			return fmt.Errorf("line %d (%s): missing title", line, id)
 		case str(raw.Title) == "" && str(raw.Summary) == "":
-			return nil, fmt.Errorf("line %d (%s): no title and no summary", line, id)
+			return fmt.Errorf("line %d (%s): no title and no summary", line, id)
 		}
 		it := Labelled{Item: Item{ID: id, Lang: lang, Title: str(raw.Title), Summary: str(raw.Summary), URL: raw.URL, Source: raw.Source}}
 		if raw.Story != nil {
@@ -84,18 +67,19 @@ func ReadLabelled(r io.Reader) ([]Labelled, error) {
 			p := strings.TrimSpace(*raw.Published)
 			t, err := parseDate(p)
 			if err != nil {
-				return nil, fmt.Errorf("line %d (%s): published %q: want YYYY-MM-DD", line, it.ID, p)
+				return fmt.Errorf("line %d (%s): published %q: want YYYY-MM-DD", line, it.ID, p)
 			}
 			it.Published = t
 		}
 		if prev, ok := ids[it.ID]; ok {
-			return nil, fmt.Errorf("line %d: id %q already used on line %d", line, it.ID, prev)
+			return fmt.Errorf("line %d: id %q already used on line %d", line, it.ID, prev)
 		}
 		ids[it.ID] = line
 		out = append(out, it)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("line %d: %v", line+1, err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, errors.New("no labelled items")

@@ -191,7 +191,8 @@ func TestReadLabelledErrorsNameTheLine(t *testing.T) {
 		{`{"id":"1","lang":"vi","title":"A","published":"8/10/2026"}`, `line 1 (1): published "8/10/2026": want YYYY-MM-DD`},
 		{`{"id":"1","lang":"vi","title":"A"}` + "\n\n" + `{"id":"1","lang":"en","title":"B"}`, `line 3: id "1" already used on line 1`},
 		{`{"id":"1","lang":"vi","title":"A"} {"id":"2"}`, "line 1: more than one JSON value"},
-		{`[1,2]`, "line 1: json: cannot unmarshal array into Go value of type struct"},
+		{`[1,2]`, "line 1: want a JSON object, got array"},
+		{`{"id":1,"lang":"vi","title":"A"}`, `line 1: field "id": got number`},
 		{"\n\n", "no labelled items"},
 	}
 	for _, c := range cases {

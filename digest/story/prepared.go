@@ -158,7 +158,7 @@ func (d *Detector) decode(it Item, data []byte) (*Prepared, error) {
 		h.title = r.bool()
 		h.market = r.bool()
 		h.text = r.str()
-		if int(h.entry) >= len(d.gaz.entries) || len(x.ents) > 0 && h.entry <= x.ents[len(x.ents)-1].entry {
+		if h.entry < 0 || int(h.entry) >= len(d.gaz.entries) || len(x.ents) > 0 && h.entry <= x.ents[len(x.ents)-1].entry {
 			return nil, errors.New("bad entity")
 		}
 		x.ents = append(x.ents, h)
@@ -166,7 +166,7 @@ func (d *Detector) decode(it Item, data []byte) (*Prepared, error) {
 	for range r.count(2) {
 		t := termHit{entry: int32(r.uvarint())}
 		t.title = r.bool()
-		if int(t.entry) >= len(d.gaz.entries) || d.gaz.entries[t.entry].kind != kindTerm ||
+		if t.entry < 0 || int(t.entry) >= len(d.gaz.entries) || d.gaz.entries[t.entry].kind != kindTerm ||
 			len(x.terms) > 0 && t.entry <= x.terms[len(x.terms)-1].entry {
 			return nil, errors.New("bad term")
 		}

@@ -2,8 +2,6 @@ package theme
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,50 +29,36 @@ type Labelled struct {
 func ReadLabelled(r io.Reader, known map[string]bool) ([]Labelled, error) {
 	var out []Labelled
 	ids := map[string]int{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		var raw struct {
-			Labelled
-			Labels *[]string `json:"labels"` // nil: the field is missing
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		if err := dec.Decode(&raw); err != nil {
-			return nil, fmt.Errorf("line %d: %v", line, err)
-		}
-		if dec.More() {
-			return nil, fmt.Errorf("line %d: more than one JSON value", line)
-		}
+	type rawLine struct {
+		Labelled
+		Labels *[]string `json:"labels"` // nil: the field is missing
+	}
+	err := ReadJSONLines(r, func(line int, raw rawLine) error {
 		it := raw.Labelled
 		if it.ID == "" {
-			return nil, fmt.Errorf("line %d: missing id", line)
+			return fmt.Errorf("line %d: missing id", line)
 		}
 		if raw.Labels == nil {
-			return nil, fmt.Errorf("line %d (%s): missing labels ([] for an item of no theme)", line, it.ID)
+			return fmt.Errorf("line %d (%s): missing labels ([] for an item of no theme)", line, it.ID)
 		}
 		it.Labels = *raw.Labels
 		if prev, ok := ids[it.ID]; ok {
-			return nil, fmt.Errorf("line %d: id %q already used on line %d", line, it.ID, prev)
+			return fmt.Errorf("line %d: id %q already used on line %d", line, it.ID, prev)
 		}
 		ids[it.ID] = line
 		if strings.TrimSpace(it.Title) == "" && strings.TrimSpace(it.Summary) == "" {
-			return nil, fmt.Errorf("line %d (%s): no title and no summary", line, it.ID)
+			return fmt.Errorf("line %d (%s): no title and no summary", line, it.ID)
 		}
 		for _, l := range append(append([]string(nil), it.Labels...), it.Option...) {
 			if l != Other && !known[l] {
-				return nil, fmt.Errorf("line %d (%s): unknown theme %q", line, it.ID, l)
+				return fmt.Errorf("line %d (%s): unknown theme %q", line, it.ID, l)
 			}
 		}
 		out = append(out, it)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("line %d: %v", line+1, err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, errors.New("no labelled items")

@@ -200,3 +200,17 @@ func TestEvaluateFileNamesTheFile(t *testing.T) {
 		t.Error("missing file: no error")
 	}
 }
+
+// A labelled file from elsewhere with the wrong shape names the line and
+// what is wrong, in words rather than Go types.
+func TestReadLabelledShapeErrors(t *testing.T) {
+	known := map[string]bool{"fdi": true}
+	for data, want := range map[string]string{
+		`["fdi"]`:                               "line 1: want a JSON object, got array",
+		`{"id":"1","title":"A","labels":"fdi"}`: `line 1: field "labels": got string`,
+	} {
+		if _, err := ReadLabelled(strings.NewReader(data), known); err == nil || err.Error() != want {
+			t.Errorf("%s: got %v, want %q", data, err, want)
+		}
+	}
+}

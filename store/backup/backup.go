@@ -46,12 +46,16 @@ const DefaultKeep = 7
 // Defaults fills the directory (beside the database at dbPath) and Keep.
 func (c *Config) Defaults(dbPath string) {
 	if c.Dir == "" {
-		c.Dir = filepath.Join(filepath.Dir(dbPath), "backups")
+		c.Dir = DefaultDir(dbPath)
 	}
 	if c.Keep == 0 {
 		c.Keep = DefaultKeep
 	}
 }
+
+// DefaultDir is where scheduled backups go unless dir says: "backups"
+// beside the database at dbPath.
+func DefaultDir(dbPath string) string { return filepath.Join(filepath.Dir(dbPath), "backups") }
 
 // Validate checks the section; errors name the key ("backup.schedule: ...").
 func (c Config) Validate() error {

@@ -47,8 +47,9 @@ type snapshot struct {
 	took    time.Duration
 	feeds   []feeds.FeedStat
 	digests []digest.DigestStat
-	outbox  map[string]deliver.OutboxCounts // by digest: its latest mailed issue
-	sending map[string]bool                 // by digest: that issue is still going out
+	outbox  map[string]deliver.OutboxCounts  // by digest: its latest mailed issue
+	reports map[string]deliver.OutcomeCounts // by digest: reports filed since on that issue's deliveries
+	sending map[string]bool                  // by digest: that issue is still going out
 	themes  map[string]int
 	subs    []subscribers.StatusCount
 	events  subscribers.EventCounts
@@ -67,10 +68,11 @@ var (
 	descLastSent      = desc("hpdigest_digest_last_sent_timestamp_seconds", "When the digest's newest issue finished sending (unix time).", "digest")
 	descSendDue       = desc("hpdigest_digest_send_due_timestamp_seconds", "The first scheduled send time after the digest's last issue went out (unix time): in the past by more than a send takes means a scheduled send was missed.", "digest")
 	descDeliveries    = desc("hpdigest_issue_deliveries", "Outbox rows of the digest's newest mailed issue, by state (pending, sent, retry, failed = bounced at SMTP time, skipped).", "digest", "state")
+	descReports       = desc("hpdigest_issue_reports", "Deliveries of the digest's newest mailed issue that mail came back about after the relay accepted them, by kind (hard_bounce, soft_bounce, complaint; each delivery once per kind).", "digest", "kind")
 	descSendRate      = desc("hpdigest_send_rate_per_second", "Messages of the digest's newest issue sent per second over the last minute.", "digest")
 	descRateLimit     = desc("hpdigest_send_rate_limit_per_second", "The configured sending limit (0: none).")
 	descSubscribers   = desc("hpdigest_subscribers", "Subscribers by status and language.", "status", "language")
-	descEvents        = desc("hpdigest_subscriber_events", "Recorded reader events by kind (bounce, complaint, unsubscribe); forgetting a reader removes theirs.", "kind")
+	descEvents        = desc("hpdigest_subscriber_events", "Recorded reader events by kind (bounce, complaint, unsubscribe); forgetting a reader removes theirs, and retention.reader_events the old ones.", "kind")
 	descBackupLast    = desc("hpdigest_backup_last_success_timestamp_seconds", "When the newest scheduled backup was taken (unix time).")
 	descBackupFails   = desc("hpdigest_backup_failures_total", "Scheduled backups that failed since the daemon started.")
 	descHeartbeat     = desc("hpdigest_scheduler_heartbeat_timestamp_seconds", "The daemon's scheduler's last heartbeat (unix time).")
@@ -135,6 +137,11 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			gauge(descSendRate, rate, d.Digest)
 		}
+		if r, ok := s.reports[d.Digest]; ok {
+			gauge(descReports, float64(r.HardBounces), d.Digest, "hard_bounce")
+			gauge(descReports, float64(r.SoftBounces), d.Digest, "soft_bounce")
+			gauge(descReports, float64(r.Complaints), d.Digest, "complaint")
+		}
 	}
 	for key, d := range schedules {
 		if due, ok := c.sendDue(d, s.digests); ok {
@@ -150,8 +157,7 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descEvents, float64(s.events.Bounces), "bounce")
 	gauge(descEvents, float64(s.events.Complaints), "complaint")
 	gauge(descEvents, float64(s.events.Unsubscribes), "unsubscribe")
-	if c.src.Backups != nil {
-		b := c.src.Backups()
+	if b := c.backups(); b.Scheduled {
 		if !b.LastSuccess.IsZero() {
 			gauge(descBackupLast, float64(b.LastSuccess.Unix()))
 		}
@@ -162,6 +168,13 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descHeartbeat, float64(t.Unix()))
 		}
 	}
+}
+
+func (c *dbCollector) backups() BackupState {
+	if c.src.Backups == nil {
+		return BackupState{}
+	}
+	return c.src.Backups()
 }
 
 // sendDue is the first time the digest's send schedule fired after its
@@ -218,7 +231,7 @@ func (c *dbCollector) refreshLocked(ctx context.Context) {
 }
 
 func (c *dbCollector) read(ctx context.Context, now time.Time) (*snapshot, error) {
-	s := &snapshot{at: now, outbox: map[string]deliver.OutboxCounts{}, sending: map[string]bool{}}
+	s := &snapshot{at: now, outbox: map[string]deliver.OutboxCounts{}, sending: map[string]bool{}, reports: map[string]deliver.OutcomeCounts{}}
 	var err error
 	if s.feeds, err = c.src.Feeds.FeedStats(ctx); err != nil {
 		return nil, err
@@ -247,6 +260,10 @@ func (c *dbCollector) read(ctx context.Context, now time.Time) (*snapshot, error
 		}
 		s.outbox[d.Digest] = o
 		s.sending[d.Digest] = !finished
+		// Reports keep coming for weeks after the send: read each time.
+		if s.reports[d.Digest], err = deliver.ReportCounts(ctx, c.src.DB, d.LatestMailedID); err != nil {
+			return nil, err
+		}
 	}
 	for id := range c.outbox {
 		if !seen[id] {

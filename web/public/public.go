@@ -83,7 +83,13 @@ type Deps struct {
 	ClientEvery  time.Duration
 	AddressBurst int
 	AddressEvery time.Duration
+	// Limits, when set, are the tables of a handler this one replaces (a
+	// reload of the configuration): what clients used up carries over.
+	Limits *Limits
 }
+
+// Limits are a handler's rate-limit tables (see Deps.Limits).
+type Limits struct{ byClient, byAddr *clientlimit.Table }
 
 // Handler serves the public pages.
 type Handler struct {
@@ -140,8 +146,12 @@ func New(d Deps) (*Handler, error) {
 		d.AddressEvery = 20 * time.Minute
 	}
 	d.BaseURL = strings.TrimRight(d.BaseURL, "/")
-	h := &Handler{d: d, prefix: strings.TrimRight(u.Path, "/"), pages: map[string]*htmltemplate.Template{},
-		byClient: clientlimit.New(d.ClientEvery, d.ClientBurst), byAddr: clientlimit.New(d.AddressEvery, d.AddressBurst)}
+	h := &Handler{d: d, prefix: strings.TrimRight(u.Path, "/"), pages: map[string]*htmltemplate.Template{}}
+	if d.Limits != nil {
+		h.byClient, h.byAddr = d.Limits.byClient, d.Limits.byAddr
+	} else {
+		h.byClient, h.byAddr = clientlimit.New(d.ClientEvery, d.ClientBurst), clientlimit.New(d.AddressEvery, d.AddressBurst)
+	}
 	if h.cat, err = templates.LoadCatalog(d.Templates, catalogFile); err != nil {
 		return nil, fmt.Errorf("public: %w", err)
 	}
@@ -192,6 +202,10 @@ var templateLookups = map[string]int{"t": 2}
 
 // ServeHTTP serves the routes on their own mux (tests, or mounting alone).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// Limits returns the handler's rate-limit tables, for Deps.Limits of the
+// handler that replaces it.
+func (h *Handler) Limits() *Limits { return &Limits{byClient: h.byClient, byAddr: h.byAddr} }
 
 // URL returns the public address of a path under the base ("/subscribe").
 func (h *Handler) URL(path string) string { return h.d.BaseURL + path }

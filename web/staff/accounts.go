@@ -143,6 +143,11 @@ func syncAccounts(ctx context.Context, db *sql.DB, accounts []Account) error {
 		if err != nil {
 			return err
 		}
+		// A new password ends the sessions opened with the old one.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_sessions WHERE account_id IN
+			(SELECT id FROM staff_accounts WHERE email = ? AND password_hash <> ?)`, email, a.PasswordHash); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO staff_accounts (email, name, password_hash, source, created_at, updated_at)
 			VALUES (?, ?, ?, 'config', ?, ?)
 			ON CONFLICT (email) DO UPDATE SET name = excluded.name, password_hash = excluded.password_hash,
@@ -286,8 +291,8 @@ func (h *Handler) countFailure(ctx context.Context, email, client string, now ti
 		return time.Time{}, err
 	}
 	var until time.Time
-	if h.cfg.MaxFailures > 0 && failures >= h.cfg.MaxFailures {
-		d := h.cfg.Lockout << min(lockouts, 10)
+	if cfg := h.current().cfg; cfg.MaxFailures > 0 && failures >= cfg.MaxFailures {
+		d := cfg.Lockout << min(lockouts, 10)
 		if d > 24*time.Hour || d <= 0 {
 			d = 24 * time.Hour
 		}
@@ -318,7 +323,7 @@ func (h *Handler) newSession(ctx context.Context, a account) (string, error) {
 		return "", err
 	}
 	_, err := h.db.ExecContext(ctx, `INSERT INTO staff_sessions (token_sha256, account_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		hashToken(tok), a.ID, randomToken(), now.Unix(), now.Add(h.cfg.SessionLifetime).Unix())
+		hashToken(tok), a.ID, randomToken(), now.Unix(), now.Add(h.current().cfg.SessionLifetime).Unix())
 	return tok, err
 }
 

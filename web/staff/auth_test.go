@@ -339,7 +339,7 @@ func TestConfigAccountsSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.h.cfg = h2.cfg
+	e.h.look.Store(h2.current())
 	if r := c.get("/staff/"); r.status != http.StatusSeeOther {
 		t.Errorf("removed account still logged in: %d", r.status)
 	}

@@ -127,7 +127,7 @@ func (h *Handler) overviewCharts(ctx context.Context, lang string) ([]chartView,
 		}
 		name := z.Timezone
 		if name == "" {
-			name = h.tr(lang, "chart.zones.none", "zone", h.a.Cfg.Subscribers.DefaultTimezone)
+			name = h.tr(lang, "chart.zones.none", "zone", h.a.Cfg().Subscribers.DefaultTimezone)
 		}
 		byZone.Labels = append(byZone.Labels, name)
 		zs.Values = append(zs.Values, float64(z.Readers))
@@ -230,10 +230,10 @@ func (h *Handler) historyCharts(ctx context.Context, lang string, issues []*dige
 	issue := h.tr(lang, "chart.issue")
 	out := []chartView{view(sends, issue), view(after, issue)}
 
-	if len(h.a.Cfg.Digests) == 0 {
+	if len(h.a.Cfg().Digests) == 0 {
 		return out, nil
 	}
-	d := h.a.Cfg.Digests[0]
+	d := h.a.Cfg().Digests[0]
 	weeks, err := h.a.Digests.ThemeWeeks(ctx, d.Key, h.now(), themeWeeks)
 	if err != nil {
 		return nil, err

@@ -21,13 +21,18 @@ var templateLookups = map[string]int{"T": 1}
 // tr returns message key in lang with {digest} and the name, value pairs of
 // args filled in.
 func (h *Handler) tr(lang, key string, args ...any) string {
-	return h.cat.T(lang, key, append([]any{"digest", h.digestTitle(lang)}, args...)...)
+	return h.trIn(h.current(), lang, key, args...)
+}
+
+// trIn is tr with the messages of lk.
+func (h *Handler) trIn(lk *look, lang, key string, args ...any) string {
+	return lk.cat.T(lang, key, append([]any{"digest", h.digestTitle(lang)}, args...)...)
 }
 
 // digestTitle is the name of the first configured digest in lang.
 func (h *Handler) digestTitle(lang string) string {
-	if len(h.a.Cfg.Digests) > 0 {
-		return h.a.Cfg.Digests[0].Title(lang)
+	if len(h.a.Cfg().Digests) > 0 {
+		return h.a.Cfg().Digests[0].Title(lang)
 	}
 	return ""
 }
@@ -35,12 +40,17 @@ func (h *Handler) digestTitle(lang string) string {
 // fmtTime shows a time as staff read it: weekday, day/month/year and hour
 // in the digest's zone.
 func (h *Handler) fmtTime(lang string, t time.Time, loc *time.Location) string {
+	return h.fmtTimeIn(h.current(), lang, t, loc)
+}
+
+// fmtTimeIn is fmtTime with the messages of lk.
+func (h *Handler) fmtTimeIn(lk *look, lang string, t time.Time, loc *time.Location) string {
 	if t.IsZero() {
-		return h.tr(lang, "never")
+		return h.trIn(lk, lang, "never")
 	}
 	t = t.In(loc)
 	wd := ""
-	if names := h.cat.List(lang, "weekdays"); len(names) == 7 {
+	if names := lk.cat.List(lang, "weekdays"); len(names) == 7 {
 		wd = names[t.Weekday()] + " "
 	}
 	if lang == "en" {
@@ -49,9 +59,9 @@ func (h *Handler) fmtTime(lang string, t time.Time, loc *time.Location) string {
 	return wd + t.Format("02/01/2006 15:04 MST")
 }
 
-func (h *Handler) fmtDate(lang string, t time.Time, loc *time.Location) string {
+func (h *Handler) fmtDate(lk *look, lang string, t time.Time, loc *time.Location) string {
 	if t.IsZero() {
-		return h.tr(lang, "never")
+		return h.trIn(lk, lang, "never")
 	}
 	if lang == "en" {
 		return t.In(loc).Format("2 Jan 2006")

@@ -19,7 +19,7 @@ import (
 
 // digestByKey returns the configured digest.
 func (h *Handler) digestByKey(key string) (digest.Digest, bool) {
-	for _, d := range h.a.Cfg.Digests {
+	for _, d := range h.a.Cfg().Digests {
 		if d.Key == key {
 			return d, true
 		}
@@ -50,14 +50,14 @@ func (h *Handler) liveDigest(iss *digest.Issue) (digest.Digest, error) {
 func (h *Handler) shownDigest(key string) digest.Digest {
 	d, ok := h.digestByKey(key)
 	if !ok {
-		d = digest.Digest{Key: key, Timezone: h.a.Cfg.Timezone}
-		d.Defaults(h.a.Cfg.Timezone, h.a.Cfg.ThemeKeys())
+		d = digest.Digest{Key: key, Timezone: h.a.Cfg().Timezone}
+		d.Defaults(h.a.Cfg().Timezone, h.a.Cfg().ThemeKeys())
 	}
 	return d
 }
 
 func (h *Handler) themeName(lang, key string) string {
-	for _, t := range h.a.Cfg.Themes {
+	for _, t := range h.a.Cfg().Themes {
 		if t.Key == key {
 			if lang == "en" && t.NameEN != "" {
 				return t.NameEN
@@ -720,7 +720,7 @@ type dashboardData struct {
 func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
 	var data dashboardData
-	for _, d := range h.a.Cfg.Digests {
+	for _, d := range h.a.Cfg().Digests {
 		c := digestCard{Digest: d, Loc: d.Location(), NextDraft: nextRun(d.DraftSchedule, d.Timezone, h.now())}
 		iss, err := h.a.Digests.OpenIssue(ctx, d.Key)
 		switch {

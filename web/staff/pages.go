@@ -16,7 +16,7 @@ import (
 )
 
 func (h *Handler) testTimeout() time.Duration {
-	if t := h.a.Cfg.SMTP.Timeout; t > 0 {
+	if t := h.a.Cfg().SMTP.Timeout; t > 0 {
 		return 2 * t
 	}
 	return time.Minute
@@ -110,7 +110,7 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
 	for _, iss := range sent {
 		d, ok := h.digestByKey(iss.Digest)
 		if !ok {
-			d = digest.Digest{Key: iss.Digest, Timezone: h.a.Cfg.Timezone}
+			d = digest.Digest{Key: iss.Digest, Timezone: h.a.Cfg().Timezone}
 		}
 		row := historyRow{Issue: iss, Digest: d, Loc: d.Location(), WebURL: fmt.Sprintf("%s/issues/%d", strings.TrimSuffix(h.prefix, "/staff"), iss.ID), Totals: totals[iss.ID]}
 		row.Deliverability = deliverability(row.Totals, outcomes[iss.ID])
@@ -145,7 +145,7 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
 	for _, sk := range skipped {
 		d, ok := h.digestByKey(sk.Digest)
 		if !ok {
-			d = digest.Digest{Key: sk.Digest, Timezone: h.a.Cfg.Timezone}
+			d = digest.Digest{Key: sk.Digest, Timezone: h.a.Cfg().Timezone}
 		}
 		data.Skipped = append(data.Skipped, skippedRow{SkippedSend: sk, Loc: d.Location()})
 	}

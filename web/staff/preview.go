@@ -64,7 +64,7 @@ func (c previewChoice) Has(t string) bool {
 // preferences links signed for no subscriber, so clicking them in a preview
 // or a test copy changes nothing.
 func (h *Handler) compose(d digest.Digest, iss *digest.Issue, c previewChoice, to, name string) (*deliver.Message, *render.Variant, error) {
-	v, err := h.a.Renderer.Variant(h.a.RenderIssue(d, iss, c.Themes), c.Lang, nil)
+	v, err := h.a.Renderer().Variant(h.a.RenderIssue(d, iss, c.Themes), c.Lang, nil)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -168,7 +168,7 @@ func TestRemovedDigestCannotBeApprovedRescheduledOrSent(t *testing.T) {
 	c := e.client()
 	csrf := c.login(aliceEmail, password)
 	iss := e.issue()
-	e.a.Cfg.Digests[0].Key = "weekly-2027" // the config now names another digest
+	e.a.Cfg().Digests[0].Key = "weekly-2027" // the config now names another digest
 	want := tr("vi", "err.no_digest", "weekly")
 	for _, action := range []struct {
 		path string

@@ -17,8 +17,8 @@ import (
 // that an override that names an unknown field or calls a function wrongly
 // stops the daemon at start-up, naming its file and line, instead of
 // failing on an editor's first request.
-func (h *Handler) selfTest() error {
-	for lang, pages := range h.pages {
+func (h *Handler) selfTest(lk *look) error {
+	for lang, pages := range lk.pages {
 		for name, t := range pages {
 			for _, p := range h.samplePages(name) {
 				p.Lang, p.OtherLang, p.Path = lang, "en", h.prefix+"/"
@@ -92,8 +92,8 @@ func (h *Handler) samplePages(name string) []page {
 
 // sampleDigest is the first configured digest, or one with defaults.
 func (h *Handler) sampleDigest() digest.Digest {
-	if len(h.a.Cfg.Digests) > 0 {
-		return h.a.Cfg.Digests[0]
+	if len(h.a.Cfg().Digests) > 0 {
+		return h.a.Cfg().Digests[0]
 	}
 	return h.shownDigest("weekly")
 }

@@ -24,9 +24,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/haiphong/hpdigest/app"
+	"github.com/haiphong/hpdigest/config"
 	"github.com/haiphong/hpdigest/store"
 	"github.com/haiphong/hpdigest/templates"
 	"github.com/haiphong/hpdigest/web/clientlimit"
@@ -41,14 +43,11 @@ const (
 // Handler serves the staff area. Register adds its routes to a mux.
 type Handler struct {
 	a      *app.App
-	cfg    Config
 	prefix string // the area's path: /staff under the base URL's path
 	db     *sql.DB
 	log    *slog.Logger
 	secure bool // cookies only over https
-	cat    *templates.Catalog
-	pages  map[string]map[string]*template.Template // lang → page → template
-	static fs.FS
+	look   atomic.Pointer[look]
 	now    func() time.Time
 	// noCharts leaves the charts out of the overview and history pages
 	// (benchmarks measure what the charts cost).
@@ -66,6 +65,18 @@ type Handler struct {
 	imports imports         // CSV imports running now
 }
 
+// look is the part of the area a configuration reload replaces whole: the
+// [staff] settings, the messages, the page templates and the static files.
+type look struct {
+	cfg    Config
+	cat    *templates.Catalog
+	pages  map[string]map[string]*template.Template // lang → page → template
+	static fs.FS
+}
+
+// current is the look in use.
+func (h *Handler) current() *look { return h.look.Load() }
+
 // New builds the staff area: it applies the staff migrations and makes the
 // accounts of cfg match the database. ctx should be the daemon's context: a
 // send started from the web runs under it, so a shutdown interrupts it like
@@ -81,21 +92,16 @@ func New(ctx context.Context, a *app.App, cfg Config) (*Handler, error) {
 	if err := syncAccounts(ctx, a.DB, cfg.Accounts); err != nil {
 		return nil, fmt.Errorf("staff: %w", err)
 	}
-	tfs, err := templates.FS(a.Cfg.TemplatesDir)
-	if err != nil {
-		return nil, fmt.Errorf("staff: templates_dir: %w", err)
-	}
-	base, err := url.Parse(a.Cfg.HTTP.BaseURL)
+	base, err := url.Parse(a.Cfg().HTTP.BaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("staff: http.base_url: %w", err)
 	}
 	h := &Handler{
 		a:      a,
 		prefix: strings.TrimRight(base.Path, "/") + "/staff",
-		cfg:    cfg,
 		db:     a.DB,
 		log:    a.Log,
-		secure: strings.HasPrefix(strings.ToLower(a.Cfg.HTTP.BaseURL), "https://"),
+		secure: strings.HasPrefix(strings.ToLower(a.Cfg().HTTP.BaseURL), "https://"),
 		now:    time.Now,
 		base:   ctx,
 		// Ten failed logins per network, then one more every six seconds:
@@ -107,24 +113,74 @@ func New(ctx context.Context, a *app.App, cfg Config) (*Handler, error) {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
-	if h.cat, err = templates.LoadCatalog(tfs, catalogFile); err != nil {
+	lk, err := h.newLook(a.Cfg(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	h.look.Store(lk)
+	return h, nil
+}
+
+// newLook reads the messages, templates and static files of cfg's
+// templates_dir (over the embedded ones) and runs every page on sample
+// data, so that a broken override stops the start, or a reload, naming
+// its file and line.
+func (h *Handler) newLook(cfg *config.Config, staffCfg Config) (_ *look, err error) {
+	tfs, err := templates.FS(cfg.TemplatesDir)
+	if err != nil {
+		return nil, fmt.Errorf("staff: templates_dir: %w", err)
+	}
+	lk := &look{cfg: staffCfg}
+	if lk.cat, err = templates.LoadCatalog(tfs, catalogFile); err != nil {
 		return nil, fmt.Errorf("staff: %w", err)
 	}
-	err = h.parseTemplates(tfs)
+	err = h.parseTemplates(tfs, lk)
 	if err == nil {
-		err = h.selfTest()
+		if h.current() == nil {
+			h.look.Store(lk) // the first look: helpers the sample pages call read messages through h
+			defer func() {
+				if err != nil {
+					h.look.Store(nil)
+				}
+			}()
+		}
+		err = h.selfTest(lk)
 	}
-	if err != nil && a.Cfg.TemplatesDir != "" {
-		return nil, a.Cfg.Explain("templates_dir", err) // an override is at fault
+	if err != nil && cfg.TemplatesDir != "" {
+		return nil, cfg.Explain("templates_dir", err) // an override is at fault
 	}
 	if err != nil {
 		return nil, err
 	}
-	h.static, err = fs.Sub(tfs, "web/staff/static")
+	if lk.static, err = fs.Sub(tfs, "web/staff/static"); err != nil {
+		return nil, err
+	}
+	return lk, nil
+}
+
+// PrepareReload checks the [staff] section and the templates of next
+// (app.Reloader); commit makes the accounts listed there match the
+// database (a removed account is disabled and its sessions end; so do the
+// sessions of an account whose password changed) and uses the new
+// settings and templates from the next request on. Sessions and the
+// login throttle carry over.
+func (h *Handler) PrepareReload(ctx context.Context, next *config.Config) (func() error, error) {
+	cfg := next.Staff
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("staff: %w", err)
+	}
+	lk, err := h.newLook(next, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return h, nil
+	return func() error {
+		h.look.Store(lk)
+		if err := syncAccounts(context.WithoutCancel(ctx), h.db, cfg.Accounts); err != nil {
+			return fmt.Errorf("staff: accounts: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 // Wait blocks until the sends started from the web have finished (for
@@ -135,7 +191,8 @@ func (h *Handler) Wait() { h.sends.Wait() }
 // public base URL (https://example.org/tin gives /tin/staff/). Patterns
 // are written from /staff; route puts them in place.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle(h.route("GET /staff/static/"), h.secureHeaders(http.StripPrefix(h.prefix+"/static/", staticFiles(h.static)), false))
+	static := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { staticFiles(h.current().static).ServeHTTP(w, r) })
+	mux.Handle(h.route("GET /staff/static/"), h.secureHeaders(http.StripPrefix(h.prefix+"/static/", static), false))
 	mux.Handle(h.route("GET /staff"), http.RedirectHandler(h.prefix+"/", http.StatusMovedPermanently))
 	mux.Handle(h.route("GET /staff/login"), h.secureHeaders(http.HandlerFunc(h.loginPage), false))
 	mux.Handle(h.route("POST /staff/login"), h.secureHeaders(http.HandlerFunc(h.login), false))
@@ -299,13 +356,13 @@ func (h *Handler) lang(r *http.Request) string {
 			}
 		}
 	}
-	return h.cfg.Language
+	return h.current().cfg.Language
 }
 
 func (h *Handler) switchLang(w http.ResponseWriter, r *http.Request) {
 	to := r.URL.Query().Get("to")
 	if to != "vi" && to != "en" {
-		to = h.cfg.Language
+		to = h.current().cfg.Language
 	}
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: to, Path: h.prefix, MaxAge: 365 * 24 * 3600,
 		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
@@ -332,7 +389,7 @@ type page struct {
 	Data            any
 }
 
-func (h *Handler) parseTemplates(tfs fs.FS) error {
+func (h *Handler) parseTemplates(tfs fs.FS, lk *look) error {
 	names, err := fs.Glob(tfs, "web/staff/*.page.tmpl")
 	if err != nil {
 		return err
@@ -344,10 +401,10 @@ func (h *Handler) parseTemplates(tfs fs.FS) error {
 	if err != nil {
 		return fmt.Errorf("staff: template: %w", err)
 	}
-	h.pages = map[string]map[string]*template.Template{}
+	lk.pages = map[string]map[string]*template.Template{}
 	for _, lang := range uiLanguages {
-		h.pages[lang] = map[string]*template.Template{}
-		base, err := template.New("layout").Funcs(h.funcs(lang)).Parse(string(layout))
+		lk.pages[lang] = map[string]*template.Template{}
+		base, err := template.New("layout").Funcs(h.funcs(lang, lk)).Parse(string(layout))
 		if err != nil {
 			return fmt.Errorf("staff: template web/staff/layout.tmpl: %w", err)
 		}
@@ -361,36 +418,38 @@ func (h *Handler) parseTemplates(tfs fs.FS) error {
 				return fmt.Errorf("staff: template %s: %w", n, err)
 			}
 			for _, tt := range t.Templates() {
-				if err := h.cat.CheckTree(tt.Tree, templateLookups); err != nil {
+				if err := lk.cat.CheckTree(tt.Tree, templateLookups); err != nil {
 					return fmt.Errorf("staff: %w", err)
 				}
 			}
 			key := strings.TrimSuffix(strings.TrimPrefix(n, "web/staff/"), ".page.tmpl")
-			h.pages[lang][key] = t
+			lk.pages[lang][key] = t
 		}
 	}
 	return nil
 }
 
-func (h *Handler) funcs(lang string) template.FuncMap {
+// funcs are the template functions of the pages of lk in lang.
+func (h *Handler) funcs(lang string, lk *look) template.FuncMap {
+	tr := func(key string, args ...any) string { return h.trIn(lk, lang, key, args...) }
 	return template.FuncMap{
-		"T": func(key string, args ...any) string { return h.tr(lang, key, args...) },
+		"T": tr,
 		"time": func(t time.Time, loc *time.Location) string {
 			if loc == nil {
 				loc = h.location()
 			}
-			return h.fmtTime(lang, t, loc)
+			return h.fmtTimeIn(lk, lang, t, loc)
 		},
-		"date":      func(t time.Time) string { return h.fmtDate(lang, t, h.location()) },
+		"date":      func(t time.Time) string { return h.fmtDate(lk, lang, t, h.location()) },
 		"themeName": func(key string) string { return h.themeName(lang, key) },
 		// word "audit" .Action: a recorded action or event in words, or as
 		// recorded when the catalogue has no words for it.
 		"word": func(group, key string) string {
 			k := group + "." + strings.ReplaceAll(key, " ", "_")
-			if !h.cat.Has(k) {
+			if !lk.cat.Has(k) {
 				return key
 			}
-			return h.tr(lang, k)
+			return tr(k)
 		},
 		"join": strings.Join,
 		// pct writes a rate as a percentage with two decimals, in the
@@ -409,7 +468,7 @@ func (h *Handler) funcs(lang string) template.FuncMap {
 }
 
 func (h *Handler) location() *time.Location {
-	loc, err := time.LoadLocation(h.a.Cfg.Timezone)
+	loc, err := time.LoadLocation(h.a.Cfg().Timezone)
 	if err != nil {
 		return time.UTC
 	}
@@ -429,7 +488,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *session, sta
 			p.Flash = h.takeFlash(r.Context(), s)
 		}
 	}
-	t, ok := h.pages[lang][name]
+	t, ok := h.current().pages[lang][name]
 	if !ok {
 		h.log.Error("staff: no template", "page", name)
 		http.Error(w, "missing template", http.StatusInternalServerError)
@@ -548,7 +607,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.showLogin(w, r, http.StatusInternalServerError, email, next, h.tr(lang, "err.internal"))
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: h.prefix, MaxAge: int(h.cfg.SessionLifetime / time.Second),
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: h.prefix, MaxAge: int(h.current().cfg.SessionLifetime / time.Second),
 		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: h.prefix + "/login", MaxAge: -1})
 	h.audit(r.Context(), a.Email, "login", 0, "")

@@ -40,7 +40,7 @@ func TestCurationDecisionsExportAsLabels(t *testing.T) {
 	act("Trao học bổng", "move", url.Values{"theme": {"other"}})
 
 	var got bytes.Buffer
-	items, err := e.a.Digests.LabelledItems(context.Background(), e.a.Cfg.ThemeKeys())
+	items, err := e.a.Digests.LabelledItems(context.Background(), e.a.Cfg().ThemeKeys())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,12 +126,12 @@ func TestAcceptedPhraseSortsNewItems(t *testing.T) {
 	if page := c.get(r.location); !strings.Contains(page.body, tr("vi", "themes.added", "LG Display", "Đầu tư nước ngoài")) {
 		t.Errorf("no confirmation after adding:\n%s", page.body)
 	}
-	rules, err := os.ReadFile(e.a.Cfg.ThemesRulesFile)
+	rules, err := os.ReadFile(e.a.Cfg().ThemesRulesFile)
 	if err != nil || !strings.Contains(string(rules), `text = "LG Display"`) || !strings.Contains(string(rules), aliceEmail) {
-		t.Fatalf("rules file %s: %v\n%s", e.a.Cfg.ThemesRulesFile, err, rules)
+		t.Fatalf("rules file %s: %v\n%s", e.a.Cfg().ThemesRulesFile, err, rules)
 	}
-	if len(e.a.Cfg.Themes[1].Phrases) != 2 {
-		t.Errorf("the config's own fdi rules changed: %+v", e.a.Cfg.Themes[1].Phrases)
+	if len(e.a.Cfg().Themes[1].Phrases) != 2 {
+		t.Errorf("the config's own fdi rules changed: %+v", e.a.Cfg().Themes[1].Phrases)
 	}
 
 	late(story)
@@ -154,14 +154,14 @@ func TestAcceptedPhraseSortsNewItems(t *testing.T) {
 		t.Error("the accepted phrase is still suggested")
 	}
 	// A bad phrase is refused and nothing is written.
-	before, _ := os.ReadFile(e.a.Cfg.ThemesRulesFile)
+	before, _ := os.ReadFile(e.a.Cfg().ThemesRulesFile)
 	if r := c.post("/staff/themes/phrases", url.Values{"csrf": {csrf}, "theme": {"fdi"}, "phrase": {" ,;; "}}); r.status != http.StatusBadRequest {
 		t.Errorf("a phrase without words: %d", r.status)
 	}
 	if r := c.post("/staff/themes/phrases", url.Values{"csrf": {csrf}, "theme": {"nope"}, "phrase": {"x"}}); r.status != http.StatusBadRequest {
 		t.Errorf("an unknown theme: %d", r.status)
 	}
-	if after, _ := os.ReadFile(e.a.Cfg.ThemesRulesFile); !bytes.Equal(before, after) {
+	if after, _ := os.ReadFile(e.a.Cfg().ThemesRulesFile); !bytes.Equal(before, after) {
 		t.Error("a refused phrase changed the rules file")
 	}
 }
