@@ -104,7 +104,7 @@ type smtpConn struct {
 	c          *smtp.Client
 	pipelining bool // RFC 2920: MAIL, RCPT and DATA go out in one write
 	smtputf8   bool
-	end        string // the end of the data Start left for End
+	data       []byte // the data Start left for End
 }
 
 // Send sends one message.
@@ -115,9 +115,11 @@ func (sc *smtpConn) Send(env Envelope, data []byte) (string, error) {
 	return sc.End()
 }
 
-// Start sends the envelope and the data, with the end of the data (in the
-// same write) when complete says so; otherwise the server takes the
-// message only once End sends that.
+// Start sends the envelope and, when complete says the message may be
+// completed now, the data with its end in the same write; otherwise End
+// sends them, once it may (the server then waits in its DATA state: the
+// data and its end go out in one write either way, which costs both sides
+// less than the data now and its end later).
 func (sc *smtpConn) Start(env Envelope, data []byte, complete func() bool) error {
 	c := sc.c
 	if err := c.UpdateDeadline(sc.t.timeout); err != nil {
@@ -133,25 +135,31 @@ func (sc *smtpConn) Start(env Envelope, data []byte, complete func() bool) error
 	} else if err := sc.envelope(env); err != nil {
 		return err
 	}
-	end, err := writeDotStuffed(c.Text.W, data, complete())
-	if err != nil {
+	if !complete() {
+		sc.data = data
+		return nil
+	}
+	return sc.writeData(data)
+}
+
+// writeData writes a message's data and its end.
+func (sc *smtpConn) writeData(data []byte) error {
+	if err := writeDotStuffed(sc.c.Text.W, data); err != nil {
 		return &SendError{Stage: "WRITE", Text: err.Error(), Err: err}
 	}
-	sc.end = end
 	return nil
 }
 
-// End ends the data (unless Start did) and returns the server's reply.
+// End sends the data and its end (unless Start did) and returns the
+// server's reply.
 func (sc *smtpConn) End() (string, error) {
-	t := sc.c.Text
-	if sc.end != "" {
-		t.W.WriteString(sc.end)
-		sc.end = ""
-		if err := t.W.Flush(); err != nil {
-			return "", &SendError{Stage: "WRITE", Text: err.Error(), Err: err}
+	if data := sc.data; data != nil {
+		sc.data = nil
+		if err := sc.writeData(data); err != nil {
+			return "", err
 		}
 	}
-	_, reply, err := t.ReadResponse(250)
+	_, reply, err := sc.c.Text.ReadResponse(250)
 	if err != nil {
 		return "", smtpErr("DATA", err)
 	}
@@ -255,12 +263,11 @@ func isASCII(s string) bool {
 }
 
 // writeDotStuffed writes a message as SMTP DATA content (CRLF line ends,
-// a leading dot doubled: RFC 5321 §4.5.2) and flushes it. With withEnd the
-// end-of-data line follows; otherwise it is returned, to be written
-// later. One pass over the line ends finds both bare LFs and lines
+// a leading dot doubled: RFC 5321 §4.5.2) with the end-of-data line, and
+// flushes it. One pass over the line ends finds both bare LFs and lines
 // starting with a dot; a message with neither (every message the builder
 // makes) goes out in one write. It may write into b's spare capacity.
-func writeDotStuffed(w *bufio.Writer, b []byte, withEnd bool) (end string, err error) {
+func writeDotStuffed(w *bufio.Writer, b []byte) error {
 	if len(b) > 0 && b[0] == '.' {
 		w.WriteByte('.')
 	}
@@ -283,23 +290,17 @@ func writeDotStuffed(w *bufio.Writer, b []byte, withEnd bool) (end string, err e
 			from = i
 		}
 	}
-	end = ".\r\n"
+	end := ".\r\n"
 	if !bytes.HasSuffix(b, []byte("\n")) {
 		end = "\r\n.\r\n"
 	}
-	rest := b[from:]
-	switch {
-	case !withEnd:
-		w.Write(rest) // a large write into an empty buffer goes to the connection as it is
-	case cap(rest)-len(rest) >= len(end):
+	if rest := b[from:]; cap(rest)-len(rest) >= len(end) {
 		w.Write(append(rest, end...)) // in the same write
-		end = ""
-	default:
+	} else {
 		w.Write(rest)
 		w.WriteString(end)
-		end = ""
 	}
-	return end, w.Flush()
+	return w.Flush()
 }
 
 // reset aborts the transaction after a refused command so the connection

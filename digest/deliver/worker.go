@@ -22,12 +22,11 @@ type Transport interface {
 }
 
 // stagedConn is a Conn that sends a message in two steps: Start sends
-// the envelope and the data, and the end of the data too if complete
-// (asked once the server took the envelope) says the message may be
-// completed now; End sends the end of the data if Start did not, and
-// returns the server's reply. The server takes the message only with the
-// end of its data; Abort drops the connection instead, and with it the
-// message.
+// the envelope, and the data with its end too if complete (asked once the
+// server took the envelope) says the message may be completed now; End
+// sends the data and its end if Start did not, and returns the server's
+// reply. The server takes the message only with the end of its data;
+// Abort drops the connection instead, and with it the message.
 type stagedConn interface {
 	Conn
 	Start(env Envelope, data []byte, complete func() bool) error
@@ -141,7 +140,7 @@ func (rl *relay) waitPaused(ctx context.Context, e *Engine) error {
 //
 // A worker hands each outcome to the recorder and goes on with its next
 // message while the outcome is being written (render it, and on a
-// stagedConn send its envelope and data), but it completes no message
+// stagedConn send its envelope), but it completes no message
 // until the previous outcome is durable: at most one message per worker is
 // ever on the wire or sent-but-unrecorded.
 func (r *run) work(rl *relay) {
@@ -272,9 +271,9 @@ func (r *run) work(rl *relay) {
 		var reply string
 		var err error
 		if sc, ok := c.(stagedConn); ok {
-			// The envelope and the data go out while the previous outcome
-			// is being recorded; the end of the data, which completes the
-			// message, only once it is durable.
+			// The envelope goes out while the previous outcome is being
+			// recorded; the data and its end, which completes the
+			// message, once it is durable.
 			if err = sc.Start(env, t.buf.Bytes(), recorded); err == nil {
 				if awaitAck() != nil { // recording failed: the send stops
 					sc.Abort()
