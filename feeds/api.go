@@ -408,13 +408,8 @@ func (s *Store) ingest(ctx context.Context, f feedRow, items []Item, fs fetchSta
 		return nil, err
 	}
 	defer update.Close()
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO items (id, feed_id, guid, url, story_key, story_id, title, summary_html,
-		summary_text, image_url, language, published_at, first_seen_at, sort_at, content_hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return nil, err
-	}
-	defer insert.Close()
+	insert := &itemInserter{tx: tx, stmts: map[int]*sql.Stmt{}}
+	defer insert.close()
 	// New items get the ids SQLite would give them, taken here so that an
 	// item that starts a story is stored with its story (itself) in one
 	// write: the transaction holds the write lock, nobody else inserts.
@@ -431,6 +426,9 @@ func (s *Store) ingest(ctx context.Context, f feedRow, items []Item, fs fetchSta
 		hash, hashBuf = contentHash(it, hashBuf)
 		if k, ok := known.byGUID[it.GUID]; ok {
 			if k.hash != hash { // corrected title or text: keep identity and dates
+				if err := insert.flush(ctx); err != nil { // the item may be one of this fetch's
+					return nil, fmt.Errorf("feeds: store item of %q: %w", f.Name, err)
+				}
 				if _, err := update.ExecContext(ctx, it.URL, it.Title, it.SummaryHTML, it.SummaryText, it.ImageURL, hash, k.id); err != nil {
 					return nil, fmt.Errorf("feeds: update item of %q: %w", f.Name, err)
 				}
@@ -462,7 +460,7 @@ func (s *Store) ingest(ctx context.Context, f feedRow, items []Item, fs fetchSta
 		if storyID == 0 { // a new story
 			storyID = it.ID
 		}
-		if _, err := insert.ExecContext(ctx, it.ID, f.ID, it.GUID, it.URL, key, storyID, it.Title, it.SummaryHTML,
+		if err := insert.add(ctx, it.ID, f.ID, it.GUID, it.URL, key, storyID, it.Title, it.SummaryHTML,
 			it.SummaryText, it.ImageURL, it.Language, store.Unix(it.PublishedAt), seen.Unix(),
 			it.Published().Unix(), hash); err != nil {
 			return nil, fmt.Errorf("feeds: store item of %q: %w", f.Name, err)
@@ -470,6 +468,9 @@ func (s *Store) ingest(ctx context.Context, f feedRow, items []Item, fs fetchSta
 		it.StoryID = storyID
 		known.add(it, hash, key)
 		fresh = append(fresh, it)
+	}
+	if err := insert.flush(ctx); err != nil {
+		return nil, fmt.Errorf("feeds: store item of %q: %w", f.Name, err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?, ttl_s = ?,
 		last_fetch_at = ?, last_success_at = ?, next_fetch_at = ?, error_count = 0, last_error = '', retry_after_at = 0
@@ -481,6 +482,59 @@ func (s *Store) ingest(ctx context.Context, f feedRow, items []Item, fs fetchSta
 	}
 	sort.SliceStable(fresh, func(i, j int) bool { return fresh[i].Published().Before(fresh[j].Published()) })
 	return fresh, nil
+}
+
+// itemInserter stores new items, up to itemsPerInsert of them per INSERT
+// statement (one statement per item was a third of storing a fetch).
+type itemInserter struct {
+	tx    *sql.Tx
+	stmts map[int]*sql.Stmt // by number of rows
+	args  []any
+	n     int
+}
+
+const itemsPerInsert = 32
+
+// add stores an item (its columns as insertItemsSQL lists them) with the
+// next statement.
+func (w *itemInserter) add(ctx context.Context, columns ...any) error {
+	w.args = append(w.args, columns...)
+	if w.n++; w.n == itemsPerInsert {
+		return w.flush(ctx)
+	}
+	return nil
+}
+
+// flush stores the items added since the last flush.
+func (w *itemInserter) flush(ctx context.Context) error {
+	if w.n == 0 {
+		return nil
+	}
+	st := w.stmts[w.n]
+	if st == nil {
+		var err error
+		if st, err = w.tx.PrepareContext(ctx, insertItemsSQL(w.n)); err != nil {
+			return err
+		}
+		w.stmts[w.n] = st
+	}
+	_, err := st.ExecContext(ctx, w.args...)
+	w.args, w.n = w.args[:0], 0
+	return err
+}
+
+func (w *itemInserter) close() {
+	for _, st := range w.stmts {
+		st.Close()
+	}
+}
+
+// insertItemsSQL stores n items.
+func insertItemsSQL(n int) string {
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	return `INSERT INTO items (id, feed_id, guid, url, story_key, story_id, title, summary_html,
+		summary_text, image_url, language, published_at, first_seen_at, sort_at, content_hash)
+		VALUES ` + strings.Repeat(row+", ", n-1) + row
 }
 
 // contentHash is a digest of what a reader sees of an item; buf is
