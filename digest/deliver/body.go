@@ -183,18 +183,7 @@ func appendRelaxedLines(dst, b []byte) []byte {
 		if plainLine(line) {
 			dst = append(dst, line...)
 		} else {
-			space := false
-			for _, c := range line {
-				if c == ' ' || c == '\t' {
-					space = true
-					continue
-				}
-				if space {
-					dst = append(dst, ' ')
-					space = false
-				}
-				dst = append(dst, c)
-			}
+			dst = appendCollapsed(dst, line, false)
 		}
 		dst = append(dst, '\r', '\n')
 	}

@@ -361,10 +361,16 @@ func appendRelaxedField(dst, f []byte) []byte {
 		dst = append(dst, c)
 	}
 	dst = append(dst, ':')
+	return appendCollapsed(dst, bytes.TrimLeft(f[i+1:], " \t\r\n"), true)
+}
+
+// appendCollapsed appends s with every run of white space (space and tab;
+// CR and LF too with unfold, as in a folded header field) made one space,
+// and none at the end.
+func appendCollapsed(dst, s []byte, unfold bool) []byte {
 	space := false
-	for _, c := range bytes.TrimLeft(f[i+1:], " \t\r\n") {
-		switch c {
-		case ' ', '\t', '\r', '\n':
+	for _, c := range s {
+		if c == ' ' || c == '\t' || unfold && (c == '\r' || c == '\n') {
 			space = true
 			continue
 		}

@@ -631,37 +631,28 @@ const maxRowsPerUpdate = 32
 // their first try (see sentPlainly), the values joined to the rows by
 // subscriber id.
 func sentRowsSQL(n int) string {
-	var b strings.Builder
-	b.WriteString(`UPDATE deliveries SET state = 'sent', attempts = v.column2, smtp_code = 250, smtp_text = v.column3,
+	return `UPDATE deliveries SET state = 'sent', attempts = v.column2, smtp_code = 250, smtp_text = v.column3,
 		last_error = '', relay = ?, message_id = v.column4, next_attempt_at = 0, retry_until_at = 0, sent_at = v.column5, updated_at = ?
-		FROM (VALUES `)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(?, ?, ?, ?, ?)")
-	}
-	b.WriteString(`) AS v WHERE deliveries.issue_id = ? AND deliveries.subscriber_id = v.column1`)
-	return b.String()
+		FROM ` + valuesByRow(n, 5)
 }
 
 // updateRowsSQL records n outcomes of one issue in one statement, the
 // values joined to the rows by subscriber id.
 func updateRowsSQL(n int) string {
-	var b strings.Builder
-	b.WriteString(`UPDATE deliveries SET state = v.column2, attempts = v.column3, smtp_code = v.column4, smtp_text = v.column5,
+	return `UPDATE deliveries SET state = v.column2, attempts = v.column3, smtp_code = v.column4, smtp_text = v.column5,
 		last_error = v.column6, relay = CASE WHEN v.column7 = '' THEN deliveries.relay ELSE v.column7 END,
 		message_id = CASE WHEN v.column8 = '' THEN deliveries.message_id ELSE v.column8 END,
 		next_attempt_at = v.column9, retry_until_at = v.column10, sent_at = v.column11, updated_at = v.column12
-		FROM (VALUES `)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-	}
-	b.WriteString(`) AS v WHERE deliveries.issue_id = ? AND deliveries.subscriber_id = v.column1`)
-	return b.String()
+		FROM ` + valuesByRow(n, 12)
+}
+
+// valuesByRow is the end of an UPDATE ... FROM of n rows of an issue: a
+// VALUES list of n rows of cols parameters each (the subscriber id first)
+// joined to the rows, then the issue id's parameter.
+func valuesByRow(n, cols int) string {
+	row := "(?" + strings.Repeat(", ?", cols-1) + ")"
+	return "(VALUES " + row + strings.Repeat(", "+row, n-1) +
+		") AS v WHERE deliveries.issue_id = ? AND deliveries.subscriber_id = v.column1"
 }
 
 // outcomeWriter records outcomes on a connection of its own for the
