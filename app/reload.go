@@ -70,7 +70,10 @@ func (a *App) Reload(ctx context.Context) error {
 	defer a.reload.mu.Unlock()
 	cur := a.Cfg()
 	err := a.reloadLocked(ctx, cur)
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		a.Log.Info("configuration not reloaded: the daemon is stopping", "file", cur.File(), "err", err)
+	case err != nil:
 		a.Log.Error("configuration not reloaded; the daemon keeps running with the one it had", "file", cur.File(), "err", err)
 	}
 	return err
@@ -128,7 +131,9 @@ func (a *App) reloadLocked(ctx context.Context, cur *config.Config) error {
 		return err
 	}
 
-	// Apply.
+	// Apply, to the end even if the daemon starts stopping meanwhile: a
+	// half-applied configuration would outlive the reload.
+	ctx = context.WithoutCancel(ctx)
 	a.cfg.Store(next)
 	a.renderer.Store(renderer)
 	a.reloadThemes(next, themes)

@@ -149,9 +149,11 @@ type pairedStory struct {
 // lateVersion is the English edition of a story, published after the
 // Vietnamese one may have been mailed.
 type lateVersion struct {
-	story int
-	link  string
-	at    time.Time
+	story  int
+	link   string
+	at     time.Time
+	looked bool  // looked up a day after publication
+	itemID int64 // what the daemon stored it as (0: not stored)
 }
 
 // story topics: the words the theme rules recognise.
@@ -275,7 +277,7 @@ func TestSoak(t *testing.T) {
 	p := newPortal("cong", "wvr", "slow", "flash")
 	nw := loadNews(t)
 	var paired []pairedStory
-	var late []lateVersion
+	var late []*lateVersion
 	mb := &mailbox{storyOf: p.storyOf}
 	smtp.Keep = mb.keep
 	started := time.Now()
@@ -316,6 +318,22 @@ func TestSoak(t *testing.T) {
 			r.id = sub.ID
 			readers[r.email] = r
 			order = append(order, r)
+		}
+
+		// The scheduled sends skipped because a send was running, by
+		// digest and tick.
+		skips := map[string]map[time.Time]bool{}
+		noteSkips := func(s *sim) {
+			list, err := s.app.Digests.SkippedSends(ctx, "", 10000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sk := range list {
+				if skips[sk.Digest] == nil {
+					skips[sk.Digest] = map[time.Time]bool{}
+				}
+				skips[sk.Digest][sk.TickAt] = true
+			}
 		}
 
 		// Events, in time order; each runs once the daemon is idle.
@@ -427,8 +445,24 @@ func TestSoak(t *testing.T) {
 				lateStory = p.publish("cong", pairB[0].title, pairB[0].summary)
 			})
 			add(at(w+1, sat, 10, 0, 0), "wvr publishes the English edition of a story mailed in Vietnamese", func() {
-				late = append(late, lateVersion{story: lateStory, link: p.publishVersion("wvr", lateStory, pairB[1].title, pairB[1].summary), at: time.Now()})
+				late = append(late, &lateVersion{story: lateStory, link: p.publishVersion("wvr", lateStory, pairB[1].title, pairB[1].summary), at: time.Now()})
 			})
+			// Looked up while it is young: retention later prunes items
+			// that are in no issue, as this one must be.
+			add(at(w+1, sun, 10, 0, 0), "the English edition published yesterday is looked up", func() {
+				lv := late[len(late)-1]
+				it, ok, err := s.app.Feeds.ItemByURL(ctx, lv.link)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lv.looked = true
+				if ok {
+					lv.itemID = it.ID
+				}
+			})
+			// Retention prunes the records of skipped sends after a while:
+			// they are noted while they are young.
+			add(at(w, mon, 12, 0, 0), "the scheduled sends skipped so far are noted", func() { noteSkips(s) })
 			// Monday morning: a story every 3 minutes for the flash digest,
 			// whose ticks (every 2 minutes) fire while sends run.
 			for m := 0; m < 60; m += 3 {
@@ -560,7 +594,8 @@ func TestSoak(t *testing.T) {
 		sleepUntil(end)
 		synctest.Wait()
 
-		checkSoak(t, s, mb, p, readers, crashed, weeks)
+		noteSkips(s)
+		checkSoak(t, s, mb, p, readers, crashed, skips, weeks)
 		checkVersions(t, s, mb, readers, paired, late)
 		s.stop()
 		if *soakLog != "" {
@@ -574,7 +609,7 @@ func TestSoak(t *testing.T) {
 }
 
 // checkSoak asserts what the weeks must have kept true.
-func checkSoak(t *testing.T, s *sim, mb *mailbox, p *portal, readers map[string]*reader, crashed map[int64]bool, weeks int) {
+func checkSoak(t *testing.T, s *sim, mb *mailbox, p *portal, readers map[string]*reader, crashed map[int64]bool, skips map[string]map[time.Time]bool, weeks int) {
 	ctx := context.Background()
 	a := s.app
 	for _, b := range mb.bad {
@@ -673,12 +708,9 @@ func checkSoak(t *testing.T, s *sim, mb *mailbox, p *portal, readers map[string]
 				t.Errorf("%s #%d: %d readers got it twice; a kill -9 can leave at most one per connection (%d)", d.Key, iss.Number, twice, workers)
 			}
 		}
-		skipped, err := a.Digests.SkippedSends(ctx, d.Key, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("%s: %d issues sent, %d scheduled sends skipped (a send was running)", d.Key, sent, len(skipped))
-		if d.Key == "flash" && len(skipped) == 0 {
+		skipped := len(skips[d.Key])
+		t.Logf("%s: %d issues sent, %d scheduled sends skipped (a send was running)", d.Key, sent, skipped)
+		if d.Key == "flash" && skipped == 0 {
 			t.Errorf("flash: no tick came during a send: the scenario did not happen")
 		}
 		if d.Key == "weekly" && sent == 0 {
@@ -816,7 +848,7 @@ func checkSoak(t *testing.T, s *sim, mb *mailbox, p *portal, readers map[string]
 // story with more versions, the first of its language), and that an
 // English edition published after its Vietnamese story was mailed was not
 // mailed again (checkSoak finds any story mailed in two issues).
-func checkVersions(t *testing.T, s *sim, mb *mailbox, readers map[string]*reader, paired []pairedStory, late []lateVersion) {
+func checkVersions(t *testing.T, s *sim, mb *mailbox, readers map[string]*reader, paired []pairedStory, late []*lateVersion) {
 	mails := mb.all()
 	delivered := 0
 	for _, ps := range paired {
@@ -888,14 +920,16 @@ func checkVersions(t *testing.T, s *sim, mb *mailbox, readers map[string]*reader
 		if !mailedBefore {
 			continue
 		}
+		if !lv.looked {
+			continue // published at the end of the run
+		}
 		sentBefore++
-		it, ok, err := s.app.Feeds.ItemByURL(ctx, lv.link)
-		if err != nil || !ok {
-			t.Errorf("the English edition %s was not stored: %v", lv.link, err)
+		if lv.itemID == 0 {
+			t.Errorf("the English edition %s was not stored a day after it came out", lv.link)
 			continue
 		}
-		if n, in := placed[it.ID]; in {
-			t.Errorf("story %d was mailed in Vietnamese, and its English edition %q, published after, was placed in issue #%d", lv.story, it.Title, n)
+		if n, in := placed[lv.itemID]; in {
+			t.Errorf("story %d was mailed in Vietnamese, and its English edition %s, published after, was placed in issue #%d", lv.story, lv.link, n)
 		}
 	}
 	t.Logf("%d English editions came out after their story was mailed in Vietnamese", sentBefore)

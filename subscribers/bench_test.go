@@ -128,3 +128,65 @@ func BenchmarkVerifyBaselineHMAC(b *testing.B) {
 		m.Sum(nil)
 	}
 }
+
+// searchRows is the size of the list the staff search benchmarks look in.
+const searchRows = 100000
+
+// searchStore holds searchRows readers with Vietnamese names.
+func searchStore(b *testing.B) *Store {
+	s := openStore(b)
+	ctx := context.Background()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for j := 0; j < searchRows; j++ {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO subscribers (email, name, language, themes, status, created_at, updated_at, status_at) VALUES (?, ?, ?, '', 'confirmed', 1, 1, 1)`,
+			fmt.Sprintf("reader%d@example%d.com", j, j%50), fmt.Sprintf("Nguyễn Văn Đức %d", j), []string{"vi", "en"}[j%2]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkSearch is the staff table's query: a page of 200 matches of a
+// name typed without marks, and the number of matches, among 100k readers.
+// The baseline reads every reader and matches in Go, as a table that
+// loads the whole list would.
+//
+//	go test ./subscribers -run '^$' -bench 'Search' -benchtime 5x -benchmem
+func BenchmarkSearch(b *testing.B) {
+	s := searchStore(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := s.Search(ctx, Search{Text: "duc 99", Limit: 200})
+		if err != nil || res.Matched != 1111 || len(res.Rows) != 200 {
+			b.Fatalf("%d matched, %d rows, %v", res.Matched, len(res.Rows), err)
+		}
+	}
+}
+
+func BenchmarkSearchBaselineListAll(b *testing.B) {
+	s := searchStore(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		all, err := s.List(ctx, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		matched := 0
+		for _, sub := range all {
+			if strings.Contains(strings.ToLower(sub.Name), "đức 99") {
+				matched++
+			}
+		}
+		if matched != 1111 {
+			b.Fatalf("%d matched", matched)
+		}
+	}
+}

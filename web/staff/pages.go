@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -154,8 +155,8 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
 
 // ---- subscribers ----
 
-// maxListed bounds the subscriber table; search narrows it.
-const maxListed = 200
+// listedPerPage is the number of subscribers a page of the table shows.
+const listedPerPage = 200
 
 type subscribersData struct {
 	Query, Status string
@@ -163,6 +164,8 @@ type subscribersData struct {
 	Counts        map[string]int
 	Rows          []subscribers.Subscriber
 	Matched       int
+	First, Last   int    // the rows shown, counted from 1
+	Prev, Next    string // links to the neighbouring pages ("" at either end)
 	Report        *subscribers.ImportReport
 	ImportError   string
 	Importing     []importView // imports running now (this editor's or another's)
@@ -174,7 +177,7 @@ func (h *Handler) subscribersPage(w http.ResponseWriter, r *http.Request, s *ses
 
 func (h *Handler) showSubscribers(w http.ResponseWriter, r *http.Request, s *session, status int, rep *subscribers.ImportReport, errMsg string) {
 	ctx := r.Context()
-	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	st := r.URL.Query().Get("status")
 	data := subscribersData{Query: q, Status: st, Report: rep, ImportError: errMsg, Importing: h.imports.running(),
 		Statuses: []string{subscribers.Confirmed, subscribers.Pending, subscribers.Unsubscribed, subscribers.Bounced}}
@@ -190,19 +193,36 @@ func (h *Handler) showSubscribers(w http.ResponseWriter, r *http.Request, s *ses
 		h.internal(w, r, s, err)
 		return
 	}
-	list, err := h.a.Subscribers.List(ctx, st)
+	pageNo, err := strconv.Atoi(r.URL.Query().Get("page"))
+	if err != nil || pageNo < 1 {
+		pageNo = 1
+	}
+	found, err := h.a.Subscribers.Search(ctx, subscribers.Search{Text: q, Status: st, Offset: (pageNo - 1) * listedPerPage, Limit: listedPerPage})
 	if err != nil {
 		h.internal(w, r, s, err)
 		return
 	}
-	for _, sub := range list {
-		if q != "" && !strings.Contains(strings.ToLower(sub.Email), q) && !strings.Contains(strings.ToLower(sub.Name), q) {
-			continue
+	data.Rows, data.Matched = found.Rows, found.Matched
+	if len(data.Rows) > 0 {
+		data.First = (pageNo-1)*listedPerPage + 1
+		data.Last = data.First + len(data.Rows) - 1
+	}
+	link := func(n int) string {
+		v := url.Values{}
+		if q != "" {
+			v.Set("q", q)
 		}
-		data.Matched++
-		if len(data.Rows) < maxListed {
-			data.Rows = append(data.Rows, sub)
+		if st != "" {
+			v.Set("status", st)
 		}
+		v.Set("page", strconv.Itoa(n))
+		return "/staff/subscribers?" + v.Encode()
+	}
+	if pageNo > 1 {
+		data.Prev = link(min(pageNo-1, max(1, (data.Matched+listedPerPage-1)/listedPerPage)))
+	}
+	if pageNo*listedPerPage < data.Matched {
+		data.Next = link(pageNo + 1)
 	}
 	h.render(w, r, s, status, "subscribers", page{Title: h.tr(h.lang(r), "sub.title"), Nav: "subscribers", Data: data})
 }

@@ -388,3 +388,45 @@ func TestFeedsPage(t *testing.T) {
 		t.Errorf("re-enable unknown feed: %d", r.status)
 	}
 }
+
+// The subscriber table shows a page at a time, with links to the
+// neighbouring pages that keep the search; a name is found without its
+// marks.
+func TestSubscribersPagePages(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	ctx := context.Background()
+	const n = 2*listedPerPage + 50
+	for i := range n {
+		if _, err := e.a.Subscribers.Add(ctx, subscribers.Subscriber{Email: fmt.Sprintf("r%03d@example.fr", i), Name: fmt.Sprintf("Nguyễn Đức %d", i), Language: "vi"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.a.Subscribers.Add(ctx, subscribers.Subscriber{Email: "john@example.us", Name: "John", Language: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client()
+	c.login(aliceEmail, password)
+
+	r := c.get("/staff/subscribers?q=nguyen+duc")
+	if !strings.Contains(r.body, tr("vi", "sub.showing", 1, listedPerPage, n)) {
+		t.Errorf("first page: lacks %q", tr("vi", "sub.showing", 1, listedPerPage, n))
+	}
+	if !strings.Contains(r.body, "r000@example.fr") || strings.Contains(r.body, fmt.Sprintf("r%03d@example.fr", listedPerPage)) || strings.Contains(r.body, "john@example.us") {
+		t.Error("first page: not the first matches only")
+	}
+	if strings.Contains(r.body, `rel="prev"`) || !strings.Contains(r.body, `rel="next" href="/staff/subscribers?page=2&amp;q=nguyen&#43;duc"`) {
+		t.Errorf("first page: links %q", between(r.body, `class="row pages"`, "</nav>"))
+	}
+	r = c.get("/staff/subscribers?page=3&q=nguyen+duc")
+	if !strings.Contains(r.body, tr("vi", "sub.showing", 2*listedPerPage+1, n, n)) || !strings.Contains(r.body, fmt.Sprintf("r%03d@example.fr", n-1)) {
+		t.Errorf("last page: lacks %q or the last match", tr("vi", "sub.showing", 2*listedPerPage+1, n, n))
+	}
+	if strings.Contains(r.body, `rel="next"`) || !strings.Contains(r.body, `rel="prev" href="/staff/subscribers?page=2&amp;q=nguyen&#43;duc"`) {
+		t.Errorf("last page: links %q", between(r.body, `class="row pages"`, "</nav>"))
+	}
+	// A page past the end offers the way back to the last one.
+	r = c.get("/staff/subscribers?page=9&q=nguyen+duc")
+	if !strings.Contains(r.body, `rel="prev" href="/staff/subscribers?page=3&amp;q=nguyen&#43;duc"`) {
+		t.Errorf("past the end: links %q", between(r.body, `class="row pages"`, "</nav>"))
+	}
+}

@@ -61,7 +61,7 @@ func (h *Handler) samplePages(name string) []page {
 		rep := &subscribers.ImportReport{Added: 1, Rejected: 2, Problems: []subscribers.LineError{{Line: 3, Err: fmt.Errorf("bad address")}},
 			SkippedLines: []subscribers.LineError{{Line: 4, Err: fmt.Errorf("repeated")}}, Lines: 4}
 		full.Data = subscribersData{Query: "q", Status: subscribers.Confirmed, Statuses: []string{subscribers.Confirmed, subscribers.Pending},
-			Counts: map[string]int{subscribers.Confirmed: 1}, Rows: []subscribers.Subscriber{sub}, Matched: 1, Report: rep, ImportError: "error",
+			Counts: map[string]int{subscribers.Confirmed: 1}, Rows: []subscribers.Subscriber{sub}, Matched: 1, First: 1, Last: 1, Prev: "/staff/subscribers?page=1", Report: rep, ImportError: "error",
 			Importing: []importView{{File: "a.csv", Who: "Lan", ImportProgress: subscribers.ImportProgress{Lines: 10, Added: 9}}}}
 		bare.Data = subscribersData{}
 	case "subscriber":
