@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -180,11 +181,16 @@ func (a *App) recipients(ctx context.Context, afterID int64, limit int) ([]deliv
 	return out, nil
 }
 
-// composer renders each variant (language × theme selection) once and
-// personalises it per recipient.
+// composer renders each variant (language × theme selection) once, encodes
+// its body once for sending, and personalises it per recipient: only the
+// recipient's values (greeting, address, links) are encoded per message.
 func (a *App) composer(d digest.Digest, iss *digest.Issue) func(context.Context, deliver.Recipient) (*deliver.Message, error) {
+	type mailVariant struct {
+		v    *render.Variant
+		body *deliver.Body
+	}
 	var mu sync.Mutex
-	variants := map[string]*render.Variant{}
+	variants := map[string]*mailVariant{}
 	renderer := a.Renderer() // the templates the send started with, to its end
 	return func(ctx context.Context, r deliver.Recipient) (*deliver.Message, error) {
 		lang := r.Language
@@ -194,38 +200,56 @@ func (a *App) composer(d digest.Digest, iss *digest.Issue) func(context.Context,
 		selected := selection(d, r.Themes)
 		key := lang + "|" + strings.Join(selected, ",")
 		mu.Lock()
-		v, ok := variants[key]
+		mv, ok := variants[key]
 		if !ok {
-			var err error
-			v, err = renderer.Variant(a.RenderIssue(d, iss, selected), lang, nil)
+			v, err := renderer.Variant(a.RenderIssue(d, iss, selected), lang, nil)
 			if err != nil {
 				mu.Unlock()
 				return nil, fmt.Errorf("render %s: %w", key, err)
 			}
-			variants[key] = v
+			text, html := v.Parts()
+			body, err := deliver.NewBody(deliver.BodyPart(text), deliver.BodyPart(html))
+			if err != nil {
+				mu.Unlock()
+				return nil, fmt.Errorf("render %s: %w", key, err)
+			}
+			mv = &mailVariant{v, body}
+			variants[key] = mv
 		}
 		mu.Unlock()
-		if v.Items == 0 {
+		if mv.v.Items == 0 {
 			return nil, nil // nothing in this issue for their themes
 		}
-		return a.MessageFor(d, v, r), nil
+		m, rc := a.listMessage(d, mv.v, r)
+		m.Body, m.Values = mv.body, mv.v.Values(rc)
+		return m, nil
 	}
 }
 
 // MessageFor personalises a rendered variant for one recipient and adds the
-// list headers: the exact message the daemon sends (the staff preview and
-// test copy use it too; subscriber id 0 gets links that match no reader).
+// list headers: the message the daemon sends, as a reader reads it (the
+// staff preview and test copy use it; subscriber id 0 gets links that
+// match no reader). The daemon encodes the variant once instead (see
+// composer); the two decode to the same message.
 func (a *App) MessageFor(d digest.Digest, v *render.Variant, r deliver.Recipient) *deliver.Message {
+	m, rc := a.listMessage(d, v, r)
+	m.HTML, m.Text = v.Personalise(rc)
+	return m
+}
+
+// listMessage is the message of variant v for r without its body (sender,
+// recipient, subject, list headers), and the recipient's values for it.
+func (a *App) listMessage(d digest.Digest, v *render.Variant, r deliver.Recipient) (*deliver.Message, render.Recipient) {
 	cfg := a.Cfg()
 	base, sender := cfg.HTTP.BaseURL, cfg.Sender
 	unsubToken := a.Tokens.Sign(subscribers.PurposeUnsubscribe, r.SubscriberID)
 	unsubURL := base + "/unsubscribe/" + unsubToken
-	html, text := v.Personalise(render.Recipient{
+	rc := render.Recipient{
 		Name:           r.Name,
 		Email:          r.Email,
 		UnsubscribeURL: unsubURL,
 		PreferencesURL: base + "/preferences/" + a.Tokens.Sign(subscribers.PurposePreferences, r.SubscriberID),
-	})
+	}
 	// RFC 6068: a space in a mailto query is %20, not "+".
 	mailto := "mailto:" + sender.UnsubscribeAddress + "?subject=" + strings.ReplaceAll(url.QueryEscape("unsubscribe "+unsubToken), "+", "%20")
 	return &deliver.Message{
@@ -235,16 +259,14 @@ func (a *App) MessageFor(d digest.Digest, v *render.Variant, r deliver.Recipient
 		To:              r.Email,
 		ToName:          r.Name,
 		Subject:         v.Subject,
-		Text:            text,
-		HTML:            html,
 		MessageIDDomain: sender.Domain(),
 		Headers: map[string]string{
-			"List-Id":               fmt.Sprintf("%s <%s.%s>", d.TitleEN, d.Key, sender.Domain()),
+			"List-Id":               d.TitleEN + " <" + d.Key + "." + sender.Domain() + ">",
 			"List-Unsubscribe":      "<" + unsubURL + ">, <" + mailto + ">",
 			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
 			"List-Archive":          "<" + base + "/issues>",
 		},
-	}
+	}, rc
 }
 
 // selection returns the digest's themes a reader chose (all of them when the
@@ -253,13 +275,9 @@ func selection(d digest.Digest, chosen []string) []string {
 	if len(chosen) == 0 {
 		return d.Themes
 	}
-	want := map[string]bool{}
-	for _, t := range chosen {
-		want[t] = true
-	}
 	var out []string
 	for _, t := range d.Themes {
-		if want[t] {
+		if slices.Contains(chosen, t) {
 			out = append(out, t)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -398,105 +399,78 @@ func (s *Store) ingest(ctx context.Context, f feedRow, items []Item, fs fetchSta
 		return nil, fmt.Errorf("feeds: store items of %q: %w", f.Name, err)
 	}
 	defer tx.Rollback()
-	byGUID, err := tx.PrepareContext(ctx, `SELECT id, content_hash FROM items WHERE feed_id = ? AND guid = ?`)
+	known, err := knownItems(ctx, tx, f.ID, items)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("feeds: read items of %q: %w", f.Name, err)
 	}
-	defer byGUID.Close()
-	pruned, err := tx.PrepareContext(ctx, `SELECT EXISTS (SELECT 1 FROM items_pruned WHERE feed_id = ? AND guid = ?)`)
-	if err != nil {
-		return nil, err
-	}
-	defer pruned.Close()
-	byLink, err := tx.PrepareContext(ctx, `SELECT id FROM items WHERE feed_id = ? AND url = ? AND title = ? LIMIT 1`)
-	if err != nil {
-		return nil, err
-	}
-	defer byLink.Close()
-	story, err := tx.PrepareContext(ctx, `SELECT story_id FROM items WHERE story_key = ? AND story_key <> '' AND (feed_id <> ? OR title = ?) ORDER BY id LIMIT 1`)
-	if err != nil {
-		return nil, err
-	}
-	defer story.Close()
 	update, err := tx.PrepareContext(ctx, `UPDATE items SET url = ?, title = ?, summary_html = ?, summary_text = ?, image_url = ?, content_hash = ? WHERE id = ?`)
 	if err != nil {
 		return nil, err
 	}
 	defer update.Close()
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO items (feed_id, guid, url, story_key, story_id, title, summary_html,
-		summary_text, image_url, language, published_at, first_seen_at, sort_at, content_hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return nil, err
+	insert := &itemInserter{tx: tx, stmts: map[int]*sql.Stmt{}}
+	defer insert.close()
+	// New items get the ids SQLite would give them, taken here so that an
+	// item that starts a story is stored with its story (itself) in one
+	// write: the transaction holds the write lock, nobody else inserts.
+	var lastID int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM items`).Scan(&lastID); err != nil {
+		return nil, fmt.Errorf("feeds: read items: %w", err)
 	}
-	defer insert.Close()
-	setStory, err := tx.PrepareContext(ctx, `UPDATE items SET story_id = id WHERE id = ?`)
-	if err != nil {
-		return nil, err
-	}
-	defer setStory.Close()
 
 	var fresh []Item
 	seen := now.UTC().Truncate(time.Second)
+	var hashBuf []byte
 	for _, it := range items {
-		hash := contentHash(it)
-		var id int64
-		var oldHash string
-		switch err := byGUID.QueryRowContext(ctx, f.ID, it.GUID).Scan(&id, &oldHash); {
-		case err == nil:
-			if oldHash != hash { // corrected title or text: keep identity and dates
-				if _, err := update.ExecContext(ctx, it.URL, it.Title, it.SummaryHTML, it.SummaryText, it.ImageURL, hash, id); err != nil {
+		var hash string
+		hash, hashBuf = contentHash(it, hashBuf)
+		if k, ok := known.byGUID[it.GUID]; ok {
+			if k.hash != hash { // corrected title or text: keep identity and dates
+				if err := insert.flush(ctx); err != nil { // the item may be one of this fetch's
+					return nil, fmt.Errorf("feeds: store item of %q: %w", f.Name, err)
+				}
+				if _, err := update.ExecContext(ctx, it.URL, it.Title, it.SummaryHTML, it.SummaryText, it.ImageURL, hash, k.id); err != nil {
 					return nil, fmt.Errorf("feeds: update item of %q: %w", f.Name, err)
 				}
+				known.byGUID[it.GUID] = storedItem{k.id, hash}
 			}
 			continue
-		case !errors.Is(err, sql.ErrNoRows):
-			return nil, fmt.Errorf("feeds: read items of %q: %w", f.Name, err)
 		}
-		var gone bool
-		if err := pruned.QueryRowContext(ctx, f.ID, it.GUID).Scan(&gone); err != nil {
-			return nil, fmt.Errorf("feeds: read items of %q: %w", f.Name, err)
-		}
-		if gone { // deleted by retention, long since
+		if known.pruned[it.GUID] { // deleted by retention, long since
 			continue
 		}
-		if it.URL != "" {
-			// The same story under a new GUID (portals re-generating ids).
-			switch err := byLink.QueryRowContext(ctx, f.ID, it.URL, it.Title).Scan(&id); {
-			case err == nil:
-				continue
-			case !errors.Is(err, sql.ErrNoRows):
-				return nil, fmt.Errorf("feeds: read items of %q: %w", f.Name, err)
-			}
+		// The same story under a new GUID (portals re-generating ids).
+		if it.URL != "" && known.byLink[linkTitle{it.URL, it.Title}] {
+			continue
 		}
 		key := storyKey(it.URL)
 		var storyID int64
-		if key != "" {
-			if err := story.QueryRowContext(ctx, key, f.ID, it.Title).Scan(&storyID); err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return nil, fmt.Errorf("feeds: read items: %w", err)
+		for _, c := range known.byStory[key] { // the first item of the story from another feed, or this feed's with the same title
+			if c.feedID != f.ID || c.title == it.Title {
+				storyID = c.storyID
+				break
 			}
 		}
 		it.FeedID, it.FeedName, it.FirstSeenAt = f.ID, f.Name, seen
 		if it.Language == "" {
 			it.Language = f.Lang
 		}
-		res, err := insert.ExecContext(ctx, f.ID, it.GUID, it.URL, key, storyID, it.Title, it.SummaryHTML,
-			it.SummaryText, it.ImageURL, it.Language, store.Unix(it.PublishedAt), seen.Unix(),
-			it.Published().Unix(), hash)
-		if err != nil {
-			return nil, fmt.Errorf("feeds: store item of %q: %w", f.Name, err)
-		}
-		if it.ID, err = res.LastInsertId(); err != nil {
-			return nil, err
-		}
-		if storyID == 0 {
-			if _, err := setStory.ExecContext(ctx, it.ID); err != nil {
-				return nil, err
-			}
+		lastID++
+		it.ID = lastID
+		if storyID == 0 { // a new story
 			storyID = it.ID
 		}
+		if err := insert.add(ctx, it.ID, f.ID, it.GUID, it.URL, key, storyID, it.Title, it.SummaryHTML,
+			it.SummaryText, it.ImageURL, it.Language, store.Unix(it.PublishedAt), seen.Unix(),
+			it.Published().Unix(), hash); err != nil {
+			return nil, fmt.Errorf("feeds: store item of %q: %w", f.Name, err)
+		}
 		it.StoryID = storyID
+		known.add(it, hash, key)
 		fresh = append(fresh, it)
+	}
+	if err := insert.flush(ctx); err != nil {
+		return nil, fmt.Errorf("feeds: store item of %q: %w", f.Name, err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?, ttl_s = ?,
 		last_fetch_at = ?, last_success_at = ?, next_fetch_at = ?, error_count = 0, last_error = '', retry_after_at = 0
@@ -510,13 +484,180 @@ func (s *Store) ingest(ctx context.Context, f feedRow, items []Item, fs fetchSta
 	return fresh, nil
 }
 
-func contentHash(it Item) string {
-	h := sha256.New()
-	for _, s := range []string{it.URL, it.Title, it.SummaryHTML, it.SummaryText, it.ImageURL} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
+// itemInserter stores new items, up to itemsPerInsert of them per INSERT
+// statement (one statement per item was a third of storing a fetch).
+type itemInserter struct {
+	tx    *sql.Tx
+	stmts map[int]*sql.Stmt // by number of rows
+	args  []any
+	n     int
+}
+
+const itemsPerInsert = 32
+
+// add stores an item (its columns as insertItemsSQL lists them) with the
+// next statement.
+func (w *itemInserter) add(ctx context.Context, columns ...any) error {
+	w.args = append(w.args, columns...)
+	if w.n++; w.n == itemsPerInsert {
+		return w.flush(ctx)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:12])
+	return nil
+}
+
+// flush stores the items added since the last flush.
+func (w *itemInserter) flush(ctx context.Context) error {
+	if w.n == 0 {
+		return nil
+	}
+	st := w.stmts[w.n]
+	if st == nil {
+		var err error
+		if st, err = w.tx.PrepareContext(ctx, insertItemsSQL(w.n)); err != nil {
+			return err
+		}
+		w.stmts[w.n] = st
+	}
+	_, err := st.ExecContext(ctx, w.args...)
+	w.args, w.n = w.args[:0], 0
+	return err
+}
+
+func (w *itemInserter) close() {
+	for _, st := range w.stmts {
+		st.Close()
+	}
+}
+
+// insertItemsSQL stores n items.
+func insertItemsSQL(n int) string {
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	return `INSERT INTO items (id, feed_id, guid, url, story_key, story_id, title, summary_html,
+		summary_text, image_url, language, published_at, first_seen_at, sort_at, content_hash)
+		VALUES ` + strings.Repeat(row+", ", n-1) + row
+}
+
+// contentHash is a digest of what a reader sees of an item; buf is
+// scratch space, returned for the next call.
+func contentHash(it Item, buf []byte) (string, []byte) {
+	buf = buf[:0]
+	for _, s := range []string{it.URL, it.Title, it.SummaryHTML, it.SummaryText, it.ImageURL} {
+		buf = append(append(buf, s...), 0)
+	}
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:12]), buf
+}
+
+// storedItem is an item as the database holds it.
+type storedItem struct {
+	id   int64
+	hash string
+}
+
+// linkTitle is an item's link and title.
+type linkTitle struct{ url, title string }
+
+// storyItem is one item of a story, as the story's lookup needs it.
+type storyItem struct {
+	storyID, feedID int64
+	title           string
+}
+
+// knownSet is what the database holds that a fetch's items may match: by
+// GUID and by link and title (this feed's items), by story key (any
+// feed's, oldest first), and the GUIDs of this feed's items deleted by
+// retention; items stored during the fetch are added.
+type knownSet struct {
+	byGUID  map[string]storedItem
+	byLink  map[linkTitle]bool
+	byStory map[string][]storyItem
+	pruned  map[string]bool
+}
+
+func (k *knownSet) add(it Item, hash, key string) {
+	k.byGUID[it.GUID] = storedItem{it.ID, hash}
+	if it.URL != "" {
+		k.byLink[linkTitle{it.URL, it.Title}] = true
+	}
+	if key != "" {
+		k.byStory[key] = append(k.byStory[key], storyItem{it.StoryID, it.FeedID, it.Title})
+	}
+}
+
+// knownItems reads, in four queries, the stored items that items may
+// match and the deleted ones they must not bring back.
+func knownItems(ctx context.Context, tx *sql.Tx, feedID int64, items []Item) (*knownSet, error) {
+	k := &knownSet{byGUID: map[string]storedItem{}, byLink: map[linkTitle]bool{}, byStory: map[string][]storyItem{},
+		pruned: map[string]bool{}}
+	var guids, urls, keys []string
+	for _, it := range items {
+		guids = append(guids, it.GUID)
+		if it.URL != "" {
+			urls = append(urls, it.URL)
+			if key := storyKey(it.URL); key != "" {
+				keys = append(keys, key)
+			}
+		}
+	}
+	// query runs q, whose last argument is list as a JSON array.
+	query := func(q string, list []string, scan func(*sql.Rows) error, args ...any) error {
+		if len(list) == 0 {
+			return nil
+		}
+		js, err := json.Marshal(list)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, q, append(args, string(js))...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	err := query(`SELECT guid, id, content_hash FROM items WHERE feed_id = ? AND guid IN (SELECT value FROM json_each(?))`, guids,
+		func(r *sql.Rows) error {
+			var guid string
+			var si storedItem
+			err := r.Scan(&guid, &si.id, &si.hash)
+			k.byGUID[guid] = si
+			return err
+		}, feedID)
+	if err == nil {
+		err = query(`SELECT url, title FROM items WHERE feed_id = ? AND url IN (SELECT value FROM json_each(?))`, urls,
+			func(r *sql.Rows) error {
+				var lt linkTitle
+				err := r.Scan(&lt.url, &lt.title)
+				k.byLink[lt] = true
+				return err
+			}, feedID)
+	}
+	if err == nil {
+		err = query(`SELECT story_key, story_id, feed_id, title FROM items WHERE story_key IN (SELECT value FROM json_each(?))
+			AND story_key <> '' ORDER BY id`, keys,
+			func(r *sql.Rows) error {
+				var key string
+				var si storyItem
+				err := r.Scan(&key, &si.storyID, &si.feedID, &si.title)
+				k.byStory[key] = append(k.byStory[key], si)
+				return err
+			})
+	}
+	if err == nil {
+		err = query(`SELECT guid FROM items_pruned WHERE feed_id = ? AND guid IN (SELECT value FROM json_each(?))`, guids,
+			func(r *sql.Rows) error {
+				var guid string
+				err := r.Scan(&guid)
+				k.pruned[guid] = true
+				return err
+			}, feedID)
+	}
+	return k, err
 }
 
 // ItemByURL returns the first stored item of the story at rawURL, from any

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,6 +32,39 @@ func BenchmarkParseLargeFeed(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(1000*b.N)/b.Elapsed().Seconds(), "items/s")
+}
+
+// BenchmarkIngestVsParse measures, round by round in turn, ingesting a
+// new 1000-item feed (fetched over loopback HTTP, parsed, normalised,
+// sanitised and stored in a SQLite file by the poller) and parsing and
+// normalising the same document in memory (BenchmarkParseLargeFeed's
+// work), and reports the ratio of their rates: 1 would mean fetching and
+// storing cost nothing.
+//
+//	go test ./feeds -run '^$' -bench IngestVsParse -benchtime 20x
+func BenchmarkIngestVsParse(b *testing.B) {
+	const n = 1000
+	in := feedstest.NewIngester(b)
+	var ingest, parse time.Duration
+	// The benchmark's clock runs throughout (the rates come from the two
+	// durations): with it stopped, b.Loop would go on far past -benchtime.
+	for i := 0; b.Loop(); i++ {
+		doc := feedstest.LargeFeed(i, n)
+		in.Serve(doc)
+		runtime.GC() // each starts clean of the other's garbage
+		start := time.Now()
+		in.Fetch(b, n)
+		ingest += time.Since(start)
+		runtime.GC()
+		start = time.Now()
+		if items, err := feeds.ParseDocument(doc, "application/rss+xml", "https://haiphong.example.vn/rss", "vi", ""); err != nil || len(items) != n {
+			b.Fatalf("%d items, %v", len(items), err)
+		}
+		parse += time.Since(start)
+	}
+	b.ReportMetric(float64(n*b.N)/ingest.Seconds(), "ingest-items/s")
+	b.ReportMetric(float64(n*b.N)/parse.Seconds(), "parse-items/s")
+	b.ReportMetric(parse.Seconds()/ingest.Seconds(), "ratio")
 }
 
 // BenchmarkPollRound: one FetchAll over 50 feeds. "304": every feed answers

@@ -211,3 +211,48 @@ func TestValidate(t *testing.T) {
 		t.Errorf("defaults: %+v", d)
 	}
 }
+
+// A fetch of more items than one INSERT statement stores keeps every item
+// as parsed, each its own story with the id it was reported with; the same
+// document fetched again adds nothing.
+func TestManyNewItemsStoredAsParsed(t *testing.T) {
+	const n = 2*itemsPerInsert + 5
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `<item><guid>g%d</guid><title>Tin số %d</title><link>https://a.vn/tin-%d.html</link><description>Nội dung %d</description></item>`, i, i, i, i)
+	}
+	fs := newFeedServer(t)
+	fs.set("/f", rss(b.String()))
+	st := newTestStore(t)
+	sync1(t, st, Source{Name: "f", URL: fs.URL + "/f"})
+	p := NewPoller(Config{}, st, nil)
+	ctx := context.Background()
+	r := p.FetchAll(ctx).Feeds[0]
+	if r.Err != nil || len(r.NewItems) != n {
+		t.Fatalf("first fetch: %v, %d new items, want %d", r.Err, len(r.NewItems), n)
+	}
+	var ids []int64
+	for _, it := range r.NewItems {
+		ids = append(ids, it.ID)
+	}
+	stored, err := st.ItemsByID(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != n {
+		t.Fatalf("%d items stored, want %d", len(stored), n)
+	}
+	for _, it := range r.NewItems {
+		got := stored[it.ID]
+		if got.GUID != it.GUID || got.Title != it.Title || got.URL != it.URL || got.SummaryText != it.SummaryText || got.StoryID != it.ID {
+			t.Errorf("item %d stored as %+v, fetched as %+v", it.ID, got, it)
+		}
+		if want := "Tin số " + strings.TrimPrefix(it.GUID, "g"); it.Title != want {
+			t.Errorf("item %s titled %q, want %q", it.GUID, it.Title, want)
+		}
+	}
+	fs.set("/f", rss(b.String()+" ")) // a changed body, the same items
+	if r := p.FetchAll(ctx).Feeds[0]; r.Err != nil || len(r.NewItems) != 0 {
+		t.Fatalf("second fetch: %v, %d new items, want none", r.Err, len(r.NewItems))
+	}
+}

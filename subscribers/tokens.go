@@ -6,8 +6,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -78,6 +80,7 @@ func (k Key) Written() Key {
 // verifies only for the purpose it was signed for.
 type Tokens struct {
 	keys []Key
+	macs []*sync.Pool // per key: HMAC-SHA256 states keyed with it (a send signs two tokens per reader)
 	now  func() time.Time
 }
 
@@ -100,7 +103,12 @@ func NewTokens(keys []Key) (*Tokens, error) {
 			return nil, fmt.Errorf("subscribers: token key %q: secret shorter than %d bytes", k.ID, MinSecretLen)
 		}
 	}
-	return &Tokens{keys: append([]Key(nil), keys...), now: time.Now}, nil
+	t := &Tokens{keys: append([]Key(nil), keys...), now: time.Now}
+	for _, k := range t.keys {
+		secret := []byte(k.Secret)
+		t.macs = append(t.macs, &sync.Pool{New: func() any { return hmac.New(sha256.New, secret) }})
+	}
+	return t, nil
 }
 
 // SetClock replaces the clock (tests).
@@ -116,7 +124,7 @@ func (t *Tokens) SignAt(purpose string, subscriberID int64, issued time.Time) st
 	k := t.keys[0]
 	id := strconv.FormatInt(subscriberID, 36)
 	iat := strconv.FormatInt(issued.Unix(), 36)
-	mac := computeMAC(k, purpose, id, iat)
+	mac := t.computeMAC(0, purpose, id, iat)
 	return k.ID + "." + id + "." + iat + "." + base64.RawURLEncoding.EncodeToString(mac)
 }
 
@@ -154,9 +162,10 @@ func (t *Tokens) CheckAt(token, purpose string, now time.Time) (Claims, error) {
 	}
 	kid, idS, iatS, macS := parts[0], parts[1], parts[2], parts[3]
 	var key *Key
+	ki := 0
 	for i := range t.keys {
 		if t.keys[i].ID == kid {
-			key = &t.keys[i]
+			key, ki = &t.keys[i], i
 			break
 		}
 	}
@@ -178,7 +187,7 @@ func (t *Tokens) CheckAt(token, purpose string, now time.Time) (Claims, error) {
 	if err != nil || len(mac) != macLen || len(macS) != base64.RawURLEncoding.EncodedLen(macLen) {
 		return Claims{}, ErrInvalidToken
 	}
-	if !hmac.Equal(mac, computeMAC(*key, purpose, idS, iatS)) {
+	if !hmac.Equal(mac, t.computeMAC(ki, purpose, idS, iatS)) {
 		return Claims{}, ErrInvalidToken
 	}
 	// Checked after the MAC so that an attacker learns nothing about keys.
@@ -195,9 +204,18 @@ func (t *Tokens) CheckAt(token, purpose string, now time.Time) (Claims, error) {
 	return Claims{SubscriberID: id, IssuedAt: issued, KeyID: kid}, nil
 }
 
-func computeMAC(k Key, purpose, id, iat string) []byte {
-	m := hmac.New(sha256.New, []byte(k.Secret))
+// computeMAC is the MAC of a token with key i.
+func (t *Tokens) computeMAC(i int, purpose, id, iat string) []byte {
+	m := t.macs[i].Get().(hash.Hash)
+	m.Reset()
 	// NUL separators: no field contains NUL, so no two inputs collide.
-	m.Write([]byte("hpdigest-token-v1\x00" + purpose + "\x00" + k.ID + "\x00" + id + "\x00" + iat))
-	return m.Sum(nil)[:macLen]
+	var buf [128]byte
+	in := append(buf[:0], "hpdigest-token-v1\x00"...)
+	in = append(append(in, purpose...), 0)
+	in = append(append(in, t.keys[i].ID...), 0)
+	in = append(append(in, id...), 0)
+	m.Write(append(in, iat...))
+	sum := m.Sum(make([]byte, 0, sha256.Size))[:macLen]
+	t.macs[i].Put(m)
+	return sum
 }

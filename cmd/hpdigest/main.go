@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -36,12 +37,13 @@ func main() {
 
 // flags holds the command line.
 type flags struct {
-	config   string
-	demo     bool
-	serve    bool
-	listen   string
-	version  bool
-	logLevel string
+	config     string
+	demo       bool
+	serve      bool
+	listen     string
+	version    bool
+	logLevel   string
+	cpuProfile string
 
 	sendNow, dryRun, force bool
 	resendFailed           int
@@ -82,6 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "with -demo -serve: the address to serve on")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole command to `file` (read it with go tool pprof)")
 
 	fs.BoolVar(&f.sendNow, "send-now", false, "fetch, build and send the digest's issue now, then exit (non-zero if any recipient failed)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "with -send-now: write .eml files to the config's outbox_dir instead of using SMTP")
@@ -164,6 +167,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if f.version {
 		fmt.Fprintln(stdout, "hpdigest", version())
 		return 0
+	}
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "hpdigest: -cpuprofile:", err)
+			return 2
+		}
+		defer stop()
 	}
 	if f.demo {
 		return reportErr(stderr, runDemo(ctx, stdout, log, f.serve, f.listen))
@@ -298,6 +309,19 @@ func command(ctx context.Context, a *app.App, f *flags, stdout, stderr io.Writer
 		return reportErr(stderr, err)
 	}
 	return reportErr(stderr, runDaemon(ctx, a))
+}
+
+// startCPUProfile profiles the process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func reportErr(stderr io.Writer, err error) int {

@@ -1,8 +1,6 @@
 package deliver
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -12,9 +10,7 @@ import (
 	"encoding/pem"
 	"flag"
 	"fmt"
-	"net"
 	"net/smtp"
-	"net/textproto"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -28,6 +24,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/haiphong/hpdigest/internal/postfixtest"
+	"github.com/haiphong/hpdigest/internal/sendbench"
 	"github.com/haiphong/hpdigest/store"
 )
 
@@ -41,8 +39,10 @@ var (
 
 // BenchmarkSend sends N personalised messages through the engine (outbox in
 // SQLite, recipients streamed from a SQLite table) to a loopback sink and,
-// in the same run, measures the sink's ceiling: bare net/smtp clients
+// in the same run, measures the sink's ceiling: a bare pipelined client
 // writing one pre-rendered message over the same number of connections.
+// It is the engine's unit benchmark; cmd/hpdigest's BenchmarkSendNow
+// measures the whole -send-now against a sink in its own process.
 //
 //	go test ./digest/deliver -run '^$' -bench Send -benchtime 1x [-deliver.n 100000] [-deliver.sink postfix]
 //
@@ -63,7 +63,7 @@ func BenchmarkSend(b *testing.B) {
 
 		ref := bareClient(b, port, workers, n/2, raw) // net/smtp, for reference
 		cpu0 := cpuTime()
-		c1 := rawClient(b, port, workers, n, raw, false)
+		c1 := ceiling(b, port, workers, n, raw)
 		cpuCeil := cpuTime() - cpu0
 		runtime.GC()
 		resetPeakRSS()
@@ -104,8 +104,7 @@ func BenchmarkSend(b *testing.B) {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		b.Logf("live heap after the send: %.1f MB", float64(ms.HeapAlloc)/(1<<20))
-		c2 := rawClient(b, port, workers, n, raw, false)
-		piped := rawClient(b, port, workers, n/2, raw, true) // PIPELINING, body too, for reference
+		c2 := ceiling(b, port, workers, n, raw)
 		rate = float64(n) / el.Seconds()
 		ceil = (c1 + c2) / 2
 		db.Close()
@@ -113,8 +112,8 @@ func BenchmarkSend(b *testing.B) {
 		b.Logf("outcome commits: %d (%.1f rows each)", e.commits.Load(), float64(n)/float64(e.commits.Load()))
 		b.Logf("process CPU per message (client + in-process sink, if any): engine %v, raw ceiling %v",
 			cpuEng/time.Duration(n), cpuCeil/time.Duration(n))
-		b.Logf("n=%d workers=%d sink=%s msg=%dB: engine %.0f msg/s (%.2fs), ceiling (raw client, before/after) %.0f / %.0f msg/s, ratio %.2f; net/smtp client %.0f msg/s (engine/net-smtp %.2f); raw client pipelining everything %.0f msg/s (engine/that %.2f); peak RSS %.0f MB, peak heap %.0f MB",
-			n, workers, *benchSink, len(raw), rate, el.Seconds(), c1, c2, rate/ceil, ref, rate/ref, piped, rate/piped, peakRSS, peakHeap)
+		b.Logf("n=%d workers=%d sink=%s msg=%dB: engine %.0f msg/s (%.2fs), ceiling (pipelined bare client, before/after) %.0f / %.0f msg/s, ratio %.2f; net/smtp client %.0f msg/s (engine/net-smtp %.2f); peak RSS %.0f MB, peak heap %.0f MB",
+			n, workers, *benchSink, len(raw), rate, el.Seconds(), c1, c2, rate/ceil, ref, rate/ref, peakRSS, peakHeap)
 	}
 	b.ReportMetric(rate, "msg/s")
 	b.ReportMetric(ceil, "ceiling-msg/s")
@@ -126,114 +125,24 @@ func BenchmarkSend(b *testing.B) {
 // benchSinkPort starts the sink -deliver.sink names and returns its port.
 func benchSinkPort(b *testing.B) int {
 	if *benchSink == "postfix" {
-		return smtpSink(b, "")
+		return postfixtest.Sink(b, "")
 	}
 	ts := newTestServer(b)
 	ts.keep, ts.bare = false, true
 	return ts.port
 }
 
-// rawClient is the ceiling: n copies of one pre-rendered, pre-dot-stuffed
-// message written over `workers` plain TCP connections (EHLO once, then
-// MAIL, RCPT, DATA, body per message, one command at a time), reading the
-// replies with net/textproto. Returns messages per second.
-func rawClient(tb testing.TB, port, workers, n int, raw []byte, pipeline bool) float64 {
-	var stuffed bytes.Buffer
-	bw := bufio.NewWriter(&stuffed)
-	writeDotStuffed(bw, raw)
-	body := stuffed.Bytes()
-	var left atomic.Int64
-	left.Store(int64(n))
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	start := time.Now()
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var tc *textproto.Conn
-			sent := 0
-			dial := func() error {
-				c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
-				if err != nil {
-					return err
-				}
-				tc = textproto.NewConn(c)
-				if _, _, err := tc.ReadResponse(220); err != nil {
-					return err
-				}
-				if err := tc.PrintfLine("EHLO bench.local"); err != nil {
-					return err
-				}
-				_, _, err = tc.ReadResponse(250)
-				return err
-			}
-			cmd := func(code int, line string) error {
-				if err := tc.PrintfLine("%s", line); err != nil {
-					return err
-				}
-				_, _, err := tc.ReadResponse(code)
-				return err
-			}
-			for left.Add(-1) >= 0 {
-				if tc == nil || sent == 1000 {
-					if tc != nil {
-						cmd(221, "QUIT")
-						tc.Close()
-					}
-					if err := dial(); err != nil {
-						errs <- err
-						return
-					}
-					sent = 0
-				}
-				if pipeline {
-					tc.W.WriteString("MAIL FROM:<digest@haiphong.example>\r\nRCPT TO:<u1@example.org>\r\nDATA\r\n")
-					tc.W.Write(body)
-					tc.W.Flush()
-					for _, code := range []int{250, 250, 354, 250} {
-						if _, _, err := tc.ReadResponse(code); err != nil {
-							errs <- err
-							return
-						}
-					}
-					sent++
-					continue
-				}
-				if err := cmd(250, "MAIL FROM:<digest@haiphong.example>"); err != nil {
-					errs <- err
-					return
-				}
-				if err := cmd(250, "RCPT TO:<u1@example.org>"); err != nil {
-					errs <- err
-					return
-				}
-				if err := cmd(354, "DATA"); err != nil {
-					errs <- err
-					return
-				}
-				tc.W.Write(body)
-				tc.W.Flush()
-				if _, _, err := tc.ReadResponse(250); err != nil {
-					errs <- err
-					return
-				}
-				sent++
-			}
-			if tc != nil {
-				cmd(221, "QUIT")
-				tc.Close()
-			}
-		}()
-	}
-	wg.Wait()
-	el := time.Since(start)
-	select {
-	case err := <-errs:
+// ceiling is the pipelined bare client of internal/sendbench sending n
+// copies of raw over `workers` connections of 1,000 messages each (the
+// engine's cap here); it returns messages per second.
+func ceiling(tb testing.TB, port, workers, n int, raw []byte) float64 {
+	c := sendbench.Ceiling{Addr: "127.0.0.1:" + strconv.Itoa(port), Conns: workers, PerConn: 1000,
+		From: "digest@haiphong.example", To: "u1@example.org", Message: raw}
+	el, err := c.Run(n)
+	if err != nil {
 		tb.Fatal(err)
-	default:
 	}
-	return float64(n) / el.Seconds()
+	return sendbench.Rate(n, el)
 }
 
 // bareClient sends n copies of raw over `workers` net/smtp connections and

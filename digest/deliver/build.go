@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"mime"
 	"net/mail"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,37 +28,57 @@ const (
 	maxQPLine     = 76 // RFC 2045 §6.7, including the soft break's "="
 )
 
+const (
+	ctPlain = "text/plain; charset=UTF-8"
+	ctHTML  = "text/html; charset=UTF-8"
+)
+
+// built is what appendMessage reports about a message it wrote.
+type built struct {
+	id        string // Message-ID, without brackets
+	bodyStart int    // offset of the body (after the empty line)
+	marks     []int  // a Body's message: where each value's encoding starts and ends
+}
+
 // buildMessage appends the wire form of m (CRLF line ends, not dot-stuffed)
 // to buf and returns its Message-ID without brackets.
 func buildMessage(buf *bytes.Buffer, m *Message, issueID, sid int64, now time.Time) (string, error) {
-	from, err := formatAddress(m.FromName, m.FromAddress)
+	b, info, err := appendMessage(buf.AvailableBuffer(), m, issueID, sid, now)
 	if err != nil {
-		return "", fmt.Errorf("from %q: %w", m.FromAddress, err)
+		return "", err
+	}
+	buf.Write(b) // b is buf's own spare capacity unless it outgrew it
+	return info.id, nil
+}
+
+// appendMessage appends the wire form of m to b. Offsets in the result
+// are from the start of the message (len(b) on entry).
+func appendMessage(b []byte, m *Message, issueID, sid int64, now time.Time) ([]byte, built, error) {
+	var info built
+	sh, err := senderHeadersOf(m)
+	if err != nil {
+		return b, info, err
 	}
 	to, err := formatAddress(m.ToName, m.To)
 	if err != nil {
-		return "", fmt.Errorf("to %q: %w", m.To, err)
+		return b, info, fmt.Errorf("to %q: %w", m.To, err)
 	}
-	var replyTo string
-	if m.ReplyTo != "" {
-		a, err := mail.ParseAddress(m.ReplyTo)
-		if err != nil {
-			return "", fmt.Errorf("reply-to %q: %w", m.ReplyTo, err)
-		}
-		replyTo = a.String()
-	}
-	keys := make([]string, 0, len(m.Headers))
+	var keyBuf [8]string
+	keys := keyBuf[:0]
 	for k := range m.Headers {
 		if !validFieldName(k) {
-			return "", fmt.Errorf("header %q: not a valid field name", k)
+			return b, info, fmt.Errorf("header %q: not a valid field name", k)
 		}
 		switch strings.ToLower(k) {
 		case "from", "to", "reply-to", "subject", "date", "message-id", "mime-version", "content-type", "content-transfer-encoding":
-			return "", fmt.Errorf("header %q: set by the engine", k)
+			return b, info, fmt.Errorf("header %q: set by the engine", k)
 		}
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	if m.Body != nil && m.Values == nil {
+		return b, info, errors.New("a message of a Body needs its Values")
+	}
 
 	domain := m.MessageIDDomain
 	if domain == "" {
@@ -76,65 +99,177 @@ func buildMessage(buf *bytes.Buffer, m *Message, issueID, sid int64, now time.Ti
 	idb = hex.AppendEncode(idb, rnd[:8])
 	idb = append(idb, '@')
 	idb = append(idb, domain...)
-	id := string(idb)
+	info.id = string(idb)
 
 	// Room for the worst case of quoted-printable (3 bytes per byte and soft
 	// breaks), so that the encoder never reallocates; the buffers are pooled.
-	buf.Grow(1024 + (len(m.Text)+len(m.HTML))*31/10)
-	b := buf.AvailableBuffer()
-	b = appendHeader(b, "Date", now.Format(time.RFC1123Z))
-	b = appendHeader(b, "From", from)
-	b = appendHeader(b, "To", to)
-	if replyTo != "" {
-		b = appendHeader(b, "Reply-To", replyTo)
+	need := 1024 + (len(m.Text)+len(m.HTML))*31/10
+	if m.Body != nil {
+		need = 1024 + m.Body.size
+		for _, v := range m.Values {
+			need += len(v)*31/10 + 3
+		}
 	}
-	b = appendHeader(b, "Subject", mime.QEncoding.Encode("UTF-8", cleanHeader(m.Subject)))
-	b = appendHeader(b, "Message-ID", "<"+id+">")
+	b = slices.Grow(b, need)
+	start := len(b)
+	b = appendHeader(b, "Date", formatDate(now))
+	b = appendHeader(b, "From", sh.from)
+	b = appendHeader(b, "To", to)
+	if sh.replyTo != "" {
+		b = appendHeader(b, "Reply-To", sh.replyTo)
+	}
+	b = appendHeader(b, "Subject", sh.subject)
+	b = appendHeader(b, "Message-ID", "<"+info.id+">")
 	b = appendHeader(b, "MIME-Version", "1.0")
 	for _, k := range keys {
 		b = appendHeader(b, k, cleanHeader(m.Headers[k]))
 	}
-	const plain, html = "text/plain; charset=UTF-8", "text/html; charset=UTF-8"
 	switch {
+	case m.Body != nil:
+		b = appendHeader(b, "Content-Type", m.Body.contentType())
+		b = append(b, "\r\n"...)
+		info.bodyStart = len(b) - start
+		var err error
+		if b, info.marks, err = m.Body.appendTo(b, m.Values, nil); err != nil {
+			return b, info, err
+		}
+		for i := range info.marks {
+			info.marks[i] -= start
+		}
 	case m.Text != "" && m.HTML != "":
 		boundary := hex.EncodeToString(rnd[8:])
 		b = appendHeader(b, "Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
-		b = append(b, "\r\n--"...)
+		b = append(b, "\r\n"...)
+		info.bodyStart = len(b) - start
+		b = append(b, "--"...)
 		b = append(b, boundary...)
-		b = append(b, "\r\nContent-Type: "+plain+"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"...)
+		b = append(b, "\r\nContent-Type: "+ctPlain+"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"...)
 		b = appendQP(b, m.Text)
 		b = append(b, "\r\n--"...)
 		b = append(b, boundary...)
-		b = append(b, "\r\nContent-Type: "+html+"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"...)
+		b = append(b, "\r\nContent-Type: "+ctHTML+"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"...)
 		b = appendQP(b, m.HTML)
 		b = append(b, "\r\n--"...)
 		b = append(b, boundary...)
 		b = append(b, "--\r\n"...)
 	default:
-		ct, body := plain, m.Text
+		ct, body := ctPlain, m.Text
 		if m.HTML != "" {
-			ct, body = html, m.HTML
+			ct, body = ctHTML, m.HTML
 		}
 		b = appendHeader(b, "Content-Type", ct)
 		b = appendHeader(b, "Content-Transfer-Encoding", "quoted-printable")
 		b = append(b, "\r\n"...)
+		info.bodyStart = len(b) - start
 		b = appendQP(b, body)
 	}
-	buf.Write(b) // b is buf's own spare capacity unless it outgrew it
-	return id, nil
+	return b, info, nil
+}
+
+// lastDate is the Date header value of the last second a message was
+// made in: most messages of a send share it with the one before.
+var lastDate atomic.Pointer[struct {
+	t time.Time
+	s string
+}]
+
+func formatDate(now time.Time) string {
+	now = now.Truncate(time.Second)
+	if d := lastDate.Load(); d != nil && d.t.Equal(now) && d.t.Location() == now.Location() {
+		return d.s
+	}
+	s := now.Format(time.RFC1123Z)
+	lastDate.Store(&struct {
+		t time.Time
+		s string
+	}{now, s})
+	return s
+}
+
+// senderHeaders are the From, Reply-To and Subject values of a message
+// as written, with what they were made from.
+type senderHeaders struct {
+	fromName, fromAddress, replyToAddr, subjectText string
+	from, replyTo, subject                          string
+}
+
+// senderHeadersOf formats m's From, Reply-To and Subject. They are the
+// same for every message of a Body (one variant), which keeps them.
+func senderHeadersOf(m *Message) (*senderHeaders, error) {
+	if m.Body != nil {
+		if sh := m.Body.headers.Load(); sh != nil && sh.fromName == m.FromName && sh.fromAddress == m.FromAddress &&
+			sh.replyToAddr == m.ReplyTo && sh.subjectText == m.Subject {
+			return sh, nil
+		}
+	}
+	sh := &senderHeaders{fromName: m.FromName, fromAddress: m.FromAddress, replyToAddr: m.ReplyTo, subjectText: m.Subject}
+	var err error
+	if sh.from, err = formatAddress(m.FromName, m.FromAddress); err != nil {
+		return nil, fmt.Errorf("from %q: %w", m.FromAddress, err)
+	}
+	if m.ReplyTo != "" {
+		a, err := mail.ParseAddress(m.ReplyTo)
+		if err != nil {
+			return nil, fmt.Errorf("reply-to %q: %w", m.ReplyTo, err)
+		}
+		sh.replyTo = a.String()
+	}
+	sh.subject = mime.QEncoding.Encode("UTF-8", cleanHeader(m.Subject))
+	if m.Body != nil {
+		m.Body.headers.Store(sh)
+	}
+	return sh, nil
 }
 
 // formatAddress checks addr and returns `name <addr>` with the name
 // quoted or RFC 2047 encoded as needed.
 func formatAddress(name, addr string) (string, error) {
-	a, err := mail.ParseAddress(addr)
-	if err != nil {
-		return "", err
+	if !plainAddress(addr) {
+		a, err := mail.ParseAddress(addr)
+		if err != nil {
+			return "", err
+		}
+		if a.Name != "" && name == "" {
+			name = a.Name
+		}
+		addr = a.Address
 	}
-	if a.Name != "" && name == "" {
-		name = a.Name
+	return (&mail.Address{Name: name, Address: addr}).String(), nil
+}
+
+// plainAddress reports an address that mail.ParseAddress returns as it
+// is: a dot-atom of letters, digits and the other atext characters, "@",
+// and a domain of letters, digits and hyphens in dot-separated labels.
+func plainAddress(addr string) bool {
+	at := strings.IndexByte(addr, '@')
+	if at <= 0 || at == len(addr)-1 {
+		return false
 	}
-	return (&mail.Address{Name: name, Address: a.Address}).String(), nil
+	local, domain := addr[:at], addr[at+1:]
+	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+		return false
+	}
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if !isAlnum(c) && c != '.' && !strings.ContainsRune("!#$%&'*+-/=?^_`{|}~", rune(c)) {
+			return false
+		}
+	}
+	for _, label := range strings.Split(domain, ".") {
+		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			if c := label[i]; !isAlnum(c) && c != '-' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
 func validFieldName(k string) bool {
@@ -206,9 +341,9 @@ var qpLiteral = func() (t [256]bool) {
 const upperHex = "0123456789ABCDEF"
 
 // appendQP appends s quoted-printable encoded as text: its line breaks
-// (LF or CRLF) become CRLF, other bytes outside printable ASCII, "=" and
-// whitespace at the end of a line are encoded, and lines are soft-broken
-// to at most 76 characters.
+// (LF or CRLF) become CRLF, other bytes outside printable ASCII, "=",
+// whitespace at the end of a line and a dot at its start are encoded, and
+// lines are soft-broken to at most 76 characters.
 func appendQP(b []byte, s string) []byte {
 	for len(s) > 0 {
 		line := s
@@ -255,10 +390,14 @@ func appendQPLine(b []byte, line string) []byte {
 				w += 3
 				col = 0
 			}
-			out[w] = c
-			w++
-			col++
-			continue
+			// A dot starting a line is encoded: then no line of a
+			// message needs dot-stuffing on the wire (RFC 5321 §4.5.2).
+			if c != '.' || col > 0 {
+				out[w] = c
+				w++
+				col++
+				continue
+			}
 		}
 		if col+3 > room {
 			out[w], out[w+1], out[w+2] = '=', '\r', '\n'

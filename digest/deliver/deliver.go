@@ -29,7 +29,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -110,8 +109,12 @@ type Message struct {
 	To, ToName            string
 	Subject               string
 	Text, HTML            string
-	Headers               map[string]string // List-Id, List-Unsubscribe, List-Unsubscribe-Post, ...
-	MessageIDDomain       string            // Message-ID is generated on this domain
+	// Body, when set, replaces Text and HTML: both parts rendered and
+	// encoded once for many messages, with Values filled in (see Body).
+	Body            *Body
+	Values          []string
+	Headers         map[string]string // List-Id, List-Unsubscribe, List-Unsubscribe-Post, ...
+	MessageIDDomain string            // Message-ID is generated on this domain
 }
 
 // Recipient is one subscriber as the engine sees them.
@@ -392,8 +395,6 @@ type Engine struct {
 	signer         *dkimSigner
 	verp           *VERP        // checks tokens; signs envelope senders unless cfg.NoVERP
 	commits        atomic.Int64 // outcome transactions (benchmark statistics)
-	stmtMu         sync.Mutex
-	updStmts       map[int]*sql.Stmt // outbox row updates by row count, prepared once
 }
 
 // NewSMTPEngine sends over SMTP with cfg.

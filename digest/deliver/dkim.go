@@ -3,13 +3,15 @@ package deliver
 import (
 	"bytes"
 	"crypto"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"os"
+	"strconv"
 	"strings"
-
-	"github.com/emersion/go-msgauth/dkim"
+	"time"
 
 	"github.com/haiphong/hpdigest/digest/deliver/dkimkey"
 )
@@ -182,11 +184,15 @@ func (c DKIMConfig) LoadKeys() ([]LoadedKey, error) {
 	return out, nil
 }
 
-// dkimSigner signs rendered messages with every active key. go-mail's
-// own signer produces signatures that fail to verify once the h= list
-// wraps, so the finished bytes are signed here instead.
+// dkimSigner signs rendered messages with every active key (relaxed
+// header and body canonicalisation, SHA-256; RFC 6376, RFC 8463 for
+// Ed25519). It signs a message from its header fields and its body hash,
+// so that the body hash of a message built from a Body covers only what
+// differs between readers (see Body.bodyHash); go-msgauth, which hashes
+// the whole body itself, verifies the signatures in the tests.
 type dkimSigner struct {
 	keys    []LoadedKey
+	algos   []string        // a= of each key
 	headers []string        // the configured list, in order
 	over    map[string]bool // lower-case names listed once more than present
 }
@@ -206,35 +212,51 @@ func newDKIMSigner(c DKIMConfig) (*dkimSigner, error) {
 	for _, k := range all {
 		if k.Active {
 			s.keys = append(s.keys, k)
+			s.algos = append(s.algos, dkimkey.Algorithm(k.Signer)+"-sha256")
 		}
 	}
 	return s, nil
 }
 
+// headerFields splits a header block (CRLF line ends) into its fields,
+// each with its folded lines, without the final CRLF.
+func headerFields(head []byte) [][]byte {
+	fields := make([][]byte, 0, 16)
+	for len(head) > 0 {
+		i := bytes.IndexByte(head, '\n')
+		if i < 0 {
+			i = len(head) - 1
+		}
+		line := head[:i+1]
+		head = head[i+1:]
+		if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') && len(fields) > 0 {
+			f := fields[len(fields)-1]
+			fields[len(fields)-1] = f[:len(f)+len(line)] // the next bytes of the same block
+			continue
+		}
+		fields = append(fields, line)
+	}
+	for i, f := range fields {
+		fields[i] = bytes.TrimRight(f, "\r\n")
+	}
+	return fields
+}
+
+// fieldName is a field's name as written.
+func fieldName(f []byte) []byte {
+	if i := bytes.IndexByte(f, ':'); i >= 0 {
+		return bytes.TrimRight(f[:i], " \t")
+	}
+	return nil
+}
+
 // headerKeys is the h= list for a message: each configured header as many
 // times as the message holds it (at least once, so that one cannot be
 // added), the over-signed ones once more.
-func (s *dkimSigner) headerKeys(msg []byte) []string {
-	head := msg
-	if i := bytes.Index(msg, []byte("\r\n\r\n")); i >= 0 {
-		head = msg[:i+2]
-	}
+func (s *dkimSigner) headerKeys(fields [][]byte) []string {
 	counts := make([]int, len(s.headers)) // by position in s.headers
-	for len(head) > 0 {
-		line := head
-		if i := bytes.IndexByte(head, '\n'); i >= 0 {
-			line, head = head[:i], head[i+1:]
-		} else {
-			head = nil
-		}
-		if len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
-			continue // a folded continuation
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 {
-			continue
-		}
-		name := bytes.TrimRight(line[:colon], " \t")
+	for _, f := range fields {
+		name := fieldName(f)
 		for i, h := range s.headers {
 			if len(h) == len(name) && strings.EqualFold(h, string(name)) {
 				counts[i]++
@@ -255,25 +277,153 @@ func (s *dkimSigner) headerKeys(msg []byte) []string {
 	return keys
 }
 
-// sign writes one DKIM-Signature per active key, then the message.
-func (s *dkimSigner) sign(out *bytes.Buffer, data []byte) error {
-	hk := s.headerKeys(data)
-	for _, k := range s.keys {
-		sg, err := dkim.NewSigner(&dkim.SignOptions{Domain: k.Domain, Selector: k.Selector, Signer: k.Signer, Hash: crypto.SHA256,
-			HeaderCanonicalization: dkim.CanonicalizationRelaxed, BodyCanonicalization: dkim.CanonicalizationRelaxed,
-			HeaderKeys: hk})
-		if err != nil {
-			return err
+// appendSignatures appends one DKIM-Signature field per active key for
+// the message whose header block is head (without the empty line) and
+// whose body hash is bh.
+func (s *dkimSigner) appendSignatures(out, head, bh []byte, now time.Time) ([]byte, error) {
+	fields := headerFields(head)
+	keys := s.headerKeys(fields)
+	// The signed fields in relaxed form, each instance picked from the
+	// bottom up (RFC 6376 §5.4.2); a name listed more often than present
+	// adds nothing.
+	used := make([]bool, len(fields))
+	canon := make([]byte, 0, len(head))
+	for _, k := range keys {
+		for i := len(fields) - 1; i >= 0; i-- {
+			if !used[i] && strings.EqualFold(string(fieldName(fields[i])), k) {
+				used[i] = true
+				canon = appendRelaxedField(canon, fields[i])
+				canon = append(canon, '\r', '\n')
+				break
+			}
 		}
-		if _, err := io.Copy(sg, bytes.NewReader(data)); err != nil {
-			sg.Close()
-			return err
-		}
-		if err := sg.Close(); err != nil {
-			return fmt.Errorf("selector %s: %w", k.Selector, err)
-		}
-		out.WriteString(sg.Signature())
 	}
-	out.Write(data)
-	return nil
+	bhB64 := base64.StdEncoding.EncodeToString(bh)
+	ts := strconv.FormatInt(now.Unix(), 10)
+	for ki, k := range s.keys {
+		start := len(out)
+		f := folder{b: out, col: 0}
+		f.raw("DKIM-Signature:")
+		f.word("v=1;")
+		f.word("a=" + s.algos[ki] + ";")
+		f.word("c=relaxed/relaxed;")
+		f.word("d=" + k.Domain + ";")
+		f.word("s=" + k.Selector + ";")
+		f.word("t=" + ts + ";")
+		for i, h := range keys {
+			w := h + ":"
+			switch {
+			case i == 0 && len(keys) == 1:
+				w = "h=" + h + ";"
+			case i == 0:
+				w = "h=" + w
+			case i == len(keys)-1:
+				w = h + ";"
+			}
+			if i == 0 {
+				f.word(w)
+			} else {
+				f.next(w)
+			}
+		}
+		f.word("bh=" + bhB64 + ";")
+		f.word("b=")
+		sum := sha256.New()
+		sum.Write(canon)
+		sum.Write(appendRelaxedField(nil, f.b[start:]))
+		hashed := sum.Sum(nil)
+		opts := crypto.Hash(crypto.SHA256)
+		if s.algos[ki] == "ed25519-sha256" {
+			opts = 0 // Ed25519 signs the hash itself (RFC 8463)
+		}
+		sig, err := k.Signer.Sign(rand.Reader, hashed, opts)
+		if err != nil {
+			return out, fmt.Errorf("selector %s: %w", k.Selector, err)
+		}
+		f.base64(base64.StdEncoding.EncodeToString(sig))
+		out = append(f.b, '\r', '\n')
+	}
+	return out, nil
+}
+
+// appendRelaxedField appends a header field in relaxed form (RFC 6376
+// §3.4.2) without its CRLF: the name lower-cased, the value unfolded,
+// runs of white space made one space, none around the colon or at the end.
+func appendRelaxedField(dst, f []byte) []byte {
+	i := bytes.IndexByte(f, ':')
+	if i < 0 {
+		return append(dst, bytes.ToLower(bytes.TrimSpace(f))...)
+	}
+	for _, c := range bytes.TrimRight(f[:i], " \t") {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	dst = append(dst, ':')
+	return appendCollapsed(dst, bytes.TrimLeft(f[i+1:], " \t\r\n"), true)
+}
+
+// appendCollapsed appends s with every run of white space (space and tab;
+// CR and LF too with unfold, as in a folded header field) made one space,
+// and none at the end.
+func appendCollapsed(dst, s []byte, unfold bool) []byte {
+	space := false
+	for _, c := range s {
+		if c == ' ' || c == '\t' || unfold && (c == '\r' || c == '\n') {
+			space = true
+			continue
+		}
+		if space {
+			dst = append(dst, ' ')
+			space = false
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// folder writes a header field, folding before a word that would take a
+// line past 78 characters.
+type folder struct {
+	b   []byte
+	col int
+}
+
+func (f *folder) raw(s string) {
+	f.b = append(f.b, s...)
+	f.col += len(s)
+}
+
+// word writes a space (or a fold) and s.
+func (f *folder) word(s string) {
+	if f.col+1+len(s) > maxHeaderLine {
+		f.b = append(f.b, "\r\n"...)
+		f.col = 0
+	}
+	f.raw(" " + s)
+}
+
+// next writes s right after what is there, or on a new line.
+func (f *folder) next(s string) {
+	if f.col+len(s) > maxHeaderLine {
+		f.b = append(f.b, "\r\n "...)
+		f.col = 1
+	}
+	f.raw(s)
+}
+
+// base64 writes a base64 value, folded wherever a line is full.
+func (f *folder) base64(s string) {
+	for len(s) > 0 {
+		room := maxHeaderLine - f.col
+		if room <= 0 {
+			f.b = append(f.b, "\r\n "...)
+			f.col = 1
+			continue
+		}
+		n := min(room, len(s))
+		f.raw(s[:n])
+		s = s[n:]
+	}
 }

@@ -222,7 +222,9 @@ func TestLinesStartingWithADotArriveIntact(t *testing.T) {
 		"a\r\n.":          "a\r\n..\r\n.\r\n",
 	} {
 		buf.Reset()
-		writeDotStuffed(w, []byte(in))
+		if err := writeDotStuffed(w, []byte(in)); err != nil {
+			t.Fatal(err)
+		}
 		if got := buf.String(); got != want {
 			t.Errorf("dot-stuffed %q: %q, want %q", in, got, want)
 		}

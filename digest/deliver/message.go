@@ -2,6 +2,7 @@ package deliver
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,25 +32,63 @@ func putBuf(b *bytes.Buffer) {
 	}
 }
 
-// renderBuf is render into a pooled buffer (return it with putBuf).
+// dkimRoom is the space kept before a message for its DKIM signatures,
+// so that the signed message is one contiguous buffer without a copy.
+const dkimRoom = 2048
+
+// renderBuf is render into a pooled buffer (return it with putBuf). The
+// message starts at the buffer's read position.
 func (e *Engine) renderBuf(m *Message, issueID, sid int64) (*bytes.Buffer, string, error) {
 	buf := getBuf()
-	id, err := buildMessage(buf, m, issueID, sid, e.now())
+	room := 0
+	if e.signer != nil {
+		room = dkimRoom
+	}
+	b := buf.AvailableBuffer()
+	b = append(b, make([]byte, room)...)
+	b, info, err := appendMessage(b, m, issueID, sid, e.now())
 	if err != nil {
 		putBuf(buf)
 		return nil, "", err
 	}
+	buf.Write(b)
 	if e.signer == nil {
-		return buf, "<" + id + ">", nil
+		return buf, "<" + info.id + ">", nil
 	}
-	signed := getBuf()
-	err = e.signer.sign(signed, buf.Bytes())
-	putBuf(buf)
+	msg := buf.Bytes()[room:]
+	var bh []byte
+	if m.Body != nil {
+		bh, err = m.Body.bodyHash(msg[info.bodyStart:], shift(info.marks, -info.bodyStart))
+	} else {
+		sum := sha256.Sum256(relaxedBody(msg[info.bodyStart:]))
+		bh = sum[:]
+	}
+	var sig []byte
+	if err == nil {
+		sig, err = e.signer.appendSignatures(make([]byte, 0, 1024), msg[:info.bodyStart-2], bh, e.now())
+	}
 	if err != nil {
-		putBuf(signed)
+		putBuf(buf)
 		return nil, "", fmt.Errorf("dkim: %w", err)
 	}
-	return signed, "<" + id + ">", nil
+	if len(sig) <= room {
+		copy(buf.Bytes()[room-len(sig):], sig)
+		buf.Next(room - len(sig))
+		return buf, "<" + info.id + ">", nil
+	}
+	signed := getBuf()
+	signed.Write(sig)
+	signed.Write(msg)
+	putBuf(buf)
+	return signed, "<" + info.id + ">", nil
+}
+
+// shift returns offsets moved by d (in place).
+func shift(offsets []int, d int) []int {
+	for i := range offsets {
+		offsets[i] += d
+	}
+	return offsets
 }
 
 // planner computes each row's not-before time for local-time delivery.

@@ -9,113 +9,18 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
-	"fmt"
-	"net"
 	"net/mail"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
 
+	"github.com/haiphong/hpdigest/internal/postfixtest"
 	"github.com/haiphong/hpdigest/internal/smtptest"
-	"github.com/haiphong/hpdigest/internal/testneed"
 )
-
-// smtpSink starts Postfix's smtp-sink on a free loopback port. With dumpDir
-// set it writes each message it receives to a file there. It skips the test
-// when smtp-sink is not installed, unless CI is set.
-func smtpSink(tb testing.TB, dumpDir string) (port int) {
-	tb.Helper()
-	bin, err := exec.LookPath("smtp-sink")
-	if err != nil {
-		if _, err2 := os.Stat("/usr/sbin/smtp-sink"); err2 == nil {
-			bin, err = "/usr/sbin/smtp-sink", nil
-		}
-	}
-	if err != nil {
-		testneed.Skip(tb, "smtp-sink not found (apt-get install postfix)")
-	}
-	// smtp-sink binds the port itself, so the port is picked by listening on
-	// port 0 and closing: another process may take it in between. A sink that
-	// cannot bind it, or a greeting that is not the sink's, means another try.
-	for try := 1; ; try++ {
-		port, err = startSmtpSink(tb, bin, dumpDir)
-		if err == nil {
-			return port
-		}
-		if try == 5 {
-			tb.Fatalf("smtp-sink did not start: %v", err)
-		}
-		tb.Logf("smtp-sink: %v; trying another port", err)
-	}
-}
-
-// startSmtpSink runs smtp-sink on a port that was free a moment ago and
-// waits until it greets with its own name.
-func startSmtpSink(tb testing.TB, bin, dumpDir string) (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	name := "hpdigest-sink-" + strconv.Itoa(port)
-	args := []string{"-h", name}
-	if os.Geteuid() == 0 {
-		args = append(args, "-u", "nobody") // smtp-sink refuses to keep root privileges
-	}
-	if dumpDir != "" {
-		args = append(args, "-d", dumpDir+"/")
-	}
-	args = append(args, addr, "256")
-	cmd := exec.Command(bin, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return 0, err
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	stop := func() { cmd.Process.Kill(); <-exited }
-	for i := 0; ; i++ {
-		select {
-		case <-exited:
-			return 0, fmt.Errorf("exited: %s", strings.TrimSpace(stderr.String()))
-		default:
-		}
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			if i == 500 {
-				stop()
-				return 0, fmt.Errorf("not listening on %s: %v", addr, err)
-			}
-			time.Sleep(10 * time.Millisecond)
-			continue
-		}
-		c.SetDeadline(time.Now().Add(5 * time.Second))
-		greeting, _ := bufio.NewReader(c).ReadString('\n')
-		c.Close()
-		if !strings.Contains(greeting, name) {
-			stop()
-			return 0, fmt.Errorf("%s greets %q: another program has the port", addr, greeting)
-		}
-		// It may still fail on the dump directory or the user switch: give it a moment to say so.
-		time.Sleep(100 * time.Millisecond)
-		select {
-		case <-exited:
-			return 0, fmt.Errorf("exited: %s", strings.TrimSpace(stderr.String()))
-		default:
-		}
-		tb.Cleanup(stop)
-		return port, nil
-	}
-}
 
 // TestEndToEndWithPostfixSmtpSink sends through a real MTA implementation
 // (Postfix's smtp-sink, dumping each message to a file) and checks what
@@ -129,7 +34,7 @@ func TestEndToEndWithPostfixSmtpSink(t *testing.T) {
 	}
 	os.Chmod(dump, 0o777)
 	t.Cleanup(func() { os.RemoveAll(dump) })
-	port := smtpSink(t, dump)
+	port := postfixtest.Sink(t, dump)
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	der, _ := x509.MarshalPKCS8PrivateKey(key)
 	keyFile := filepath.Join(t.TempDir(), "k.pem")

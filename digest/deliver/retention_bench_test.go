@@ -30,7 +30,7 @@ var (
 // Mailing 5.2 million messages would take the better part of an hour, so
 // each issue's outbox is made by the engine's own code without SMTP: the
 // rows as a send creates them (createRows), every outcome recorded as the
-// workers record it (writeResults: 98.5% accepted with the relay's reply
+// workers record it (outcomeWriter: 98.5% accepted with the relay's reply
 // and a Message-ID, 1% refused at RCPT, 0.5% skipped), the send marked
 // finished with its counts (markFinished), and the mail that comes back
 // later filed on the rows (RecordOutcome: 0.6% hard bounces, 1% soft,
@@ -72,16 +72,21 @@ func retentionRun(b *testing.B, fold bool) retentionResult {
 		if err := e.createRows(ctx, Job{IssueID: issue, Recipients: dbRecipients(db)}); err != nil {
 			b.Fatal(err)
 		}
+		w, err := e.newOutcomeWriter()
+		if err != nil {
+			b.Fatal(err)
+		}
 		batch := make([]result, 0, 1024)
 		for sid := int64(1); sid <= int64(*retentionReaders); sid++ {
 			batch = append(batch, outcomeOf(issue, sid, rng, clk.Now()))
 			if len(batch) == cap(batch) || sid == int64(*retentionReaders) {
-				if err := e.writeResults(batch); err != nil {
+				if err := w.write(batch); err != nil {
 					b.Fatal(err)
 				}
 				batch = batch[:0]
 			}
 		}
+		w.close()
 		if err := e.markFinished(ctx, issue); err != nil {
 			b.Fatal(err)
 		}

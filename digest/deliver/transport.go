@@ -104,52 +104,101 @@ type smtpConn struct {
 	c          *smtp.Client
 	pipelining bool // RFC 2920: MAIL, RCPT and DATA go out in one write
 	smtputf8   bool
+	data       []byte // the data Start left for End
 }
 
+// Send sends one message.
 func (sc *smtpConn) Send(env Envelope, data []byte) (string, error) {
+	if err := sc.Start(env, data, func() bool { return true }); err != nil {
+		return "", err
+	}
+	return sc.End()
+}
+
+// Start sends the envelope and, when complete says the message may be
+// completed now, the data with its end in the same write; otherwise End
+// sends them, once it may (the server then waits in its DATA state: the
+// data and its end go out in one write either way, which costs both sides
+// less than the data now and its end later).
+func (sc *smtpConn) Start(env Envelope, data []byte, complete func() bool) error {
 	c := sc.c
 	if err := c.UpdateDeadline(sc.t.timeout); err != nil {
-		return "", &SendError{Stage: "MAIL", Text: err.Error(), Err: err}
+		return &SendError{Stage: "MAIL", Text: err.Error(), Err: err}
 	}
 	if strings.ContainsAny(env.From+env.To, "\r\n<>") {
-		return "", &SendError{Stage: "RCPT", Code: 501, Text: "invalid address " + strconv.Quote(env.To)}
+		return &SendError{Stage: "RCPT", Code: 501, Text: "invalid address " + strconv.Quote(env.To)}
 	}
 	if sc.pipelining {
-		return sc.sendPipelined(env, data)
+		if err := sc.envelopePipelined(env); err != nil {
+			return err
+		}
+	} else if err := sc.envelope(env); err != nil {
+		return err
 	}
-	if err := c.Mail("<" + env.From + ">"); err != nil {
-		return "", sc.reset(smtpErr("MAIL", err))
+	if !complete() {
+		sc.data = data
+		return nil
 	}
-	if err := c.Rcpt("<" + env.To + ">"); err != nil {
-		return "", sc.reset(smtpErr("RCPT", err))
+	return sc.writeData(data)
+}
+
+// writeData writes a message's data and its end.
+func (sc *smtpConn) writeData(data []byte) error {
+	if err := writeDotStuffed(sc.c.Text.W, data); err != nil {
+		return &SendError{Stage: "WRITE", Text: err.Error(), Err: err}
 	}
-	// DATA is written here rather than through smtp.Client.Data: its
-	// dot-writer handles one byte at a time, which was a third of the
-	// client's CPU time per message.
-	id, err := c.Text.Cmd("DATA")
-	if err != nil {
-		return "", &SendError{Stage: "DATA", Text: err.Error(), Err: err}
+	return nil
+}
+
+// End sends the data and its end (unless Start did) and returns the
+// server's reply.
+func (sc *smtpConn) End() (string, error) {
+	if data := sc.data; data != nil {
+		sc.data = nil
+		if err := sc.writeData(data); err != nil {
+			return "", err
+		}
 	}
-	c.Text.StartResponse(id)
-	_, _, err = c.Text.ReadResponse(354)
-	c.Text.EndResponse(id)
-	if err != nil {
-		return "", sc.reset(smtpErr("DATA", err))
-	}
-	if err := writeDotStuffed(c.Text.W, data); err != nil {
-		return "", &SendError{Stage: "WRITE", Text: err.Error(), Err: err}
-	}
-	_, reply, err := c.Text.ReadResponse(250)
+	_, reply, err := sc.c.Text.ReadResponse(250)
 	if err != nil {
 		return "", smtpErr("DATA", err)
 	}
 	return reply, nil
 }
 
-// sendPipelined sends MAIL, RCPT and DATA in one write and then reads the
-// three replies (RFC 2920): half the round trips and system calls on both
-// sides of a loopback or LAN relay.
-func (sc *smtpConn) sendPipelined(env Envelope, data []byte) (string, error) {
+// Abort drops the connection in the middle of a message's data, so that
+// the server discards the message.
+func (sc *smtpConn) Abort() { _ = sc.c.Close() }
+
+// envelope sends MAIL, RCPT and DATA one at a time.
+func (sc *smtpConn) envelope(env Envelope) error {
+	c := sc.c
+	if err := c.Mail("<" + env.From + ">"); err != nil {
+		return sc.reset(smtpErr("MAIL", err))
+	}
+	if err := c.Rcpt("<" + env.To + ">"); err != nil {
+		return sc.reset(smtpErr("RCPT", err))
+	}
+	// DATA is written here rather than through smtp.Client.Data: its
+	// dot-writer handles one byte at a time, which was a third of the
+	// client's CPU time per message.
+	id, err := c.Text.Cmd("DATA")
+	if err != nil {
+		return &SendError{Stage: "DATA", Text: err.Error(), Err: err}
+	}
+	c.Text.StartResponse(id)
+	_, _, err = c.Text.ReadResponse(354)
+	c.Text.EndResponse(id)
+	if err != nil {
+		return sc.reset(smtpErr("DATA", err))
+	}
+	return nil
+}
+
+// envelopePipelined sends MAIL, RCPT and DATA in one write and then reads
+// the three replies (RFC 2920): half the round trips and system calls on
+// both sides of a loopback or LAN relay.
+func (sc *smtpConn) envelopePipelined(env Envelope) error {
 	t := sc.c.Text
 	mail := "MAIL FROM:<" + env.From + ">"
 	if sc.smtputf8 && !isASCII(env.From+env.To) {
@@ -161,19 +210,19 @@ func (sc *smtpConn) sendPipelined(env Envelope, data []byte) (string, error) {
 	w.WriteString(env.To)
 	w.WriteString(">\r\nDATA\r\n")
 	if err := w.Flush(); err != nil {
-		return "", &SendError{Stage: "MAIL", Text: err.Error(), Err: err}
+		return &SendError{Stage: "MAIL", Text: err.Error(), Err: err}
 	}
 	_, _, mErr := t.ReadResponse(250)
 	if isIOErr(mErr) {
-		return "", smtpErr("MAIL", mErr)
+		return smtpErr("MAIL", mErr)
 	}
 	_, _, rErr := t.ReadResponse(25)
 	if isIOErr(rErr) {
-		return "", smtpErr("RCPT", rErr)
+		return smtpErr("RCPT", rErr)
 	}
 	_, _, dErr := t.ReadResponse(354)
 	if isIOErr(dErr) {
-		return "", smtpErr("DATA", dErr)
+		return smtpErr("DATA", dErr)
 	}
 	var refused *SendError
 	switch {
@@ -190,16 +239,9 @@ func (sc *smtpConn) sendPipelined(env Envelope, data []byte) (string, error) {
 			w.Flush()
 			t.ReadResponse(0)
 		}
-		return "", sc.reset(refused)
+		return sc.reset(refused)
 	}
-	if err := writeDotStuffed(w, data); err != nil {
-		return "", &SendError{Stage: "WRITE", Text: err.Error(), Err: err}
-	}
-	_, reply, err := t.ReadResponse(250)
-	if err != nil {
-		return "", smtpErr("DATA", err)
-	}
-	return reply, nil
+	return nil
 }
 
 // isIOErr reports an error that is not an SMTP reply (the connection broke).
@@ -220,10 +262,11 @@ func isASCII(s string) bool {
 	return true
 }
 
-// writeDotStuffed writes a message as SMTP DATA content: CRLF line ends, a
-// leading dot doubled (RFC 5321 §4.5.2), and the final "." line. One pass
-// over the line ends finds both bare LFs and lines starting with a dot.
-// It may write into b's spare capacity (between len and cap).
+// writeDotStuffed writes a message as SMTP DATA content (CRLF line ends,
+// a leading dot doubled: RFC 5321 §4.5.2) with the end-of-data line, and
+// flushes it. One pass over the line ends finds both bare LFs and lines
+// starting with a dot; a message with neither (every message the builder
+// makes) goes out in one write. It may write into b's spare capacity.
 func writeDotStuffed(w *bufio.Writer, b []byte) error {
 	if len(b) > 0 && b[0] == '.' {
 		w.WriteByte('.')
@@ -251,11 +294,8 @@ func writeDotStuffed(w *bufio.Writer, b []byte) error {
 	if !bytes.HasSuffix(b, []byte("\n")) {
 		end = "\r\n.\r\n"
 	}
-	// The end-of-data line goes out in the same write as the rest when
-	// there is spare capacity behind b (the pooled render buffers have
-	// plenty): one system call, and one wake-up of the server, less.
 	if rest := b[from:]; cap(rest)-len(rest) >= len(end) {
-		w.Write(append(rest, end...))
+		w.Write(append(rest, end...)) // in the same write
 	} else {
 		w.Write(rest)
 		w.WriteString(end)

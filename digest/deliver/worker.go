@@ -21,6 +21,19 @@ type Transport interface {
 	Dial(ctx context.Context) (Conn, error)
 }
 
+// stagedConn is a Conn that sends a message in two steps: Start sends
+// the envelope, and the data with its end too if complete (asked once the
+// server took the envelope) says the message may be completed now; End
+// sends the data and its end if Start did not, and returns the server's
+// reply. The server takes the message only with the end of its data;
+// Abort drops the connection instead, and with it the message.
+type stagedConn interface {
+	Conn
+	Start(env Envelope, data []byte, complete func() bool) error
+	End() (reply string, err error)
+	Abort()
+}
+
 // Conn is one open connection of a Transport.
 type Conn interface {
 	// Send delivers data (a rendered message) for env and returns the
@@ -125,8 +138,9 @@ func (rl *relay) waitPaused(ctx context.Context, e *Engine) error {
 
 // work is one worker: one connection to its relay, reused for many messages.
 //
-// A worker hands each outcome to the recorder and may render its next
-// message while the outcome is being written, but it sends nothing more
+// A worker hands each outcome to the recorder and goes on with its next
+// message while the outcome is being written (render it, and on a
+// stagedConn send its envelope), but it completes no message
 // until the previous outcome is durable: at most one message per worker is
 // ever on the wire or sent-but-unrecorded.
 func (r *run) work(rl *relay) {
@@ -141,17 +155,45 @@ func (r *run) work(rl *relay) {
 	}
 	defer closeConn()
 	ack := make(chan error, 1)
-	pending := false
+	pending := false // an outcome handed to the recorder is not acknowledged yet
+	var ackErr error // the recorder failed: the send stops
 	var afterAck func()
-	awaitAck := func() {
+	acked := func(err error) {
+		pending = false
+		if err != nil && ackErr == nil {
+			ackErr = err
+		}
+		if afterAck != nil {
+			afterAck()
+			afterAck = nil
+		}
+	}
+	// awaitAck waits until the previous outcome is durable.
+	awaitAck := func() error {
 		if pending {
-			<-ack
-			pending = false
-			if afterAck != nil {
-				afterAck()
-				afterAck = nil
+			r.waiting.Add(1)
+			select {
+			case r.wake <- struct{}{}: // the recorder commits now rather than gathering more
+			default:
+			}
+			err := <-ack
+			r.waiting.Add(-1)
+			acked(err)
+		}
+		return ackErr
+	}
+	// recorded reports, without waiting, whether the previous outcome is
+	// durable.
+	recorded := func() bool {
+		if pending {
+			select {
+			case err := <-ack:
+				acked(err)
+			default:
+				return false
 			}
 		}
+		return ackErr == nil
 	}
 	defer awaitAck()
 	submit := func(t *task, res result, then func()) {
@@ -189,7 +231,6 @@ func (r *run) work(rl *relay) {
 				continue
 			}
 		}
-		awaitAck()
 		if c != nil && rl.perConn > 0 && onConn >= rl.perConn {
 			closeConn()
 		}
@@ -227,7 +268,25 @@ func (r *run) work(rl *relay) {
 			continue
 		}
 		env := Envelope{From: t.from, To: t.rcpt.Email, IssueID: t.issueID, SubscriberID: t.rcpt.SubscriberID}
-		reply, err := c.Send(env, t.buf.Bytes())
+		var reply string
+		var err error
+		if sc, ok := c.(stagedConn); ok {
+			// The envelope goes out while the previous outcome is being
+			// recorded; the data and its end, which completes the
+			// message, once it is durable.
+			if err = sc.Start(env, t.buf.Bytes(), recorded); err == nil {
+				if awaitAck() != nil { // recording failed: the send stops
+					sc.Abort()
+					c = nil
+					r.drop(t)
+					return
+				}
+				reply, err = sc.End()
+			}
+		} else {
+			awaitAck()
+			reply, err = c.Send(env, t.buf.Bytes())
+		}
 		onConn++
 		var se *SendError
 		if err != nil && !errors.As(err, &se) {

@@ -200,34 +200,63 @@ func newTokens() tokens {
 	return tokens{p, p + sufGreeting, p + sufEmail, p + sufUnsub, p + sufPrefs}
 }
 
-// fill replaces the placeholders in s with vals (indexed like sufs). All
-// placeholders share the random prefix, so one scan for it finds them all;
-// this is the per-recipient hot path.
-func (tk tokens) fill(s string, vals [4]string) string {
-	sufs := [4]string{sufGreeting, sufEmail, sufUnsub, sufPrefs}
-	var b strings.Builder
-	b.Grow(len(s) + 512)
-	for {
-		i := strings.Index(s, tk.prefix)
+// slotsPerPart is the number of per-recipient values of a part (see
+// Variant.Values): greeting, address, unsubscribe and preferences links.
+const slotsPerPart = 4
+
+// Part is a variant's text or HTML as literal text with the per-recipient
+// values between: Slots[i], an index into Variant.Values, goes between
+// Literals[i] and Literals[i+1].
+type Part struct {
+	Literals []string
+	Slots    []int
+}
+
+// split cuts s at its placeholders; the values of a part come from slot
+// first onwards. All placeholders share the random prefix, so one scan
+// for it finds them all.
+func (tk tokens) split(s string, first int) Part {
+	sufs := [slotsPerPart]string{sufGreeting, sufEmail, sufUnsub, sufPrefs}
+	var p Part
+	lit := 0 // start of the current literal
+	for from := 0; ; {
+		i := strings.Index(s[from:], tk.prefix)
 		if i < 0 {
-			b.WriteString(s)
-			return b.String()
+			p.Literals = append(p.Literals, s[lit:])
+			return p
 		}
-		b.WriteString(s[:i])
-		s = s[i+len(tk.prefix):]
-		matched := false
+		at := from + i
+		from = at + len(tk.prefix)
 		for k, suf := range sufs {
-			if strings.HasPrefix(s, suf) {
-				b.WriteString(vals[k])
-				s = s[len(suf):]
-				matched = true
+			if strings.HasPrefix(s[from:], suf) { // else not ours (cannot happen with our templates): kept as text
+				p.Literals = append(p.Literals, s[lit:at])
+				p.Slots = append(p.Slots, first+k)
+				from += len(suf)
+				lit = from
 				break
 			}
 		}
-		if !matched { // cannot happen with our templates; keep the text as is
-			b.WriteString(tk.prefix)
+	}
+}
+
+// join fills the part's slots with vals.
+func (p Part) join(vals []string) string {
+	n := 0
+	for _, l := range p.Literals {
+		n += len(l)
+	}
+	for _, k := range p.Slots {
+		n += len(vals[k])
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, l := range p.Literals {
+		b.WriteString(l)
+		if i < len(p.Slots) {
+			b.WriteString(vals[p.Slots[i]])
 		}
 	}
+	return b.String()
 }
 
 // New parses the email and web templates from fsys (see templates.FS). A
@@ -306,10 +335,10 @@ var templateLookups = map[string]int{"t": 1}
 type Variant struct {
 	Lang    string
 	Subject string
-	Items   int // number of items in it; 0 means there is nothing to send
-	html    string
+	Items   int    // number of items in it; 0 means there is nothing to send
+	html    string // with the placeholders
 	text    string
-	tok     tokens
+	parts   [2]Part   // text, HTML: cut at the placeholders
 	greet   [2]string // with {name}, and without a name
 	digest  string
 }
@@ -329,22 +358,30 @@ func (r *Renderer) Variant(iss *Issue, lang string, themes []string) (*Variant, 
 	if err := r.text[lang].Execute(&tb, p); err != nil {
 		return nil, fmt.Errorf("render: issue %d (%s): %w", iss.ID, lang, err)
 	}
-	return &Variant{
+	v := &Variant{
 		Lang:    lang,
 		Subject: p.Subject,
 		Items:   p.Count,
 		html:    hb.String(),
 		text:    tidyText(tb.String()),
-		tok:     r.tok,
 		greet:   [2]string{r.cat.msg(lang, "greeting"), r.cat.msg(lang, "greeting_anonymous")},
 		digest:  p.DigestName,
-	}, nil
+	}
+	v.parts = [2]Part{r.tok.split(v.text, 0), r.tok.split(v.html, slotsPerPart)}
+	return v, nil
 }
 
-// Personalise returns the HTML and text bodies for one recipient. Values are
-// HTML-escaped in the HTML part; URLs that are not http(s) or mailto are
-// dropped (the link then points nowhere rather than somewhere unexpected).
-func (v *Variant) Personalise(rc Recipient) (htmlBody, text string) {
+// Parts returns the text and the HTML as literal text and slots, for a
+// sender that encodes the literal text once: joined with Values they are
+// what Personalise returns. The parts are shared: do not change them.
+func (v *Variant) Parts() (text, html Part) { return v.parts[0], v.parts[1] }
+
+// Values returns the per-recipient values of the slots: greeting,
+// address, unsubscribe and preferences links for the text part, then the
+// same HTML-escaped for the HTML part. URLs that are not http(s) or mailto
+// are dropped (the link then points nowhere rather than somewhere
+// unexpected).
+func (v *Variant) Values(rc Recipient) []string {
 	name := cleanLine(rc.Name, 80)
 	greeting := v.greet[1]
 	if name != "" {
@@ -353,8 +390,14 @@ func (v *Variant) Personalise(rc Recipient) (htmlBody, text string) {
 	email := cleanLine(rc.Email, 254)
 	unsub, prefs := safeURL(rc.UnsubscribeURL), safeURL(rc.PreferencesURL)
 	esc := html.EscapeString
-	return v.tok.fill(v.html, [4]string{esc(greeting), esc(email), esc(unsub), esc(prefs)}),
-		v.tok.fill(v.text, [4]string{greeting, email, unsub, prefs})
+	return []string{greeting, email, unsub, prefs, esc(greeting), esc(email), esc(unsub), esc(prefs)}
+}
+
+// Personalise returns the HTML and text bodies for one recipient (see
+// Values).
+func (v *Variant) Personalise(rc Recipient) (htmlBody, text string) {
+	vals := v.Values(rc)
+	return v.parts[1].join(vals), v.parts[0].join(vals)
 }
 
 // cleanLine makes a one-line NFC text of at most max runes: no control

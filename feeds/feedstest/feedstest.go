@@ -56,36 +56,58 @@ func NewStore(tb testing.TB) *feeds.Store {
 	return feeds.NewStore(db)
 }
 
+// Ingester fetches one feed over loopback HTTP and stores its items in a
+// real SQLite file, with the poller the daemon uses.
+type Ingester struct {
+	srv  *httptest.Server
+	body atomic.Pointer[[]byte]
+	p    *feeds.Poller
+}
+
+// NewIngester starts the feed's server; both stop when the test ends.
+func NewIngester(tb testing.TB) *Ingester {
+	tb.Helper()
+	in := &Ingester{}
+	st := NewStore(tb)
+	in.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+		w.Write(*in.body.Load())
+	}))
+	tb.Cleanup(in.srv.Close)
+	if err := st.SyncSources(context.Background(), []feeds.Source{{Name: "large", URL: in.srv.URL, Language: "vi", AllowPrivate: true}}); err != nil {
+		tb.Fatal(err)
+	}
+	in.p = feeds.NewPoller(feeds.Config{MaxBodyBytes: 256 << 20, Timeout: time.Minute}, st, nil)
+	return in
+}
+
+// Serve makes doc the feed's document.
+func (in *Ingester) Serve(doc []byte) { in.body.Store(&doc) }
+
+// Fetch fetches the feed once and returns its new items; it fails unless
+// there are want of them.
+func (in *Ingester) Fetch(tb testing.TB, want int) []feeds.Item {
+	rep := in.p.FetchAll(context.Background())
+	r := rep.Feeds[0]
+	if r.Err != nil || len(r.NewItems) != want {
+		tb.Fatalf("err %v, %d new items, want %d", r.Err, len(r.NewItems), want)
+	}
+	return r.NewItems
+}
+
 // BenchmarkIngest fetches (over loopback HTTP) and ingests a feed of n new
 // items per iteration into a real SQLite file, calling classify (if not nil)
 // on every new item, and reports items/s.
 func BenchmarkIngest(b *testing.B, n int, classify func(feeds.Item)) {
-	st := NewStore(b)
-	var body atomic.Pointer[[]byte]
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
-		w.Write(*body.Load())
-	}))
-	defer srv.Close()
-	ctx := context.Background()
-	if err := st.SyncSources(ctx, []feeds.Source{{Name: "large", URL: srv.URL, Language: "vi", AllowPrivate: true}}); err != nil {
-		b.Fatal(err)
-	}
-	p := feeds.NewPoller(feeds.Config{MaxBodyBytes: 256 << 20, Timeout: time.Minute}, st, nil)
+	in := NewIngester(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
-		doc := LargeFeed(i, n)
-		body.Store(&doc)
+		in.Serve(LargeFeed(i, n))
 		b.StartTimer()
-		rep := p.FetchAll(ctx)
-		r := rep.Feeds[0]
-		if r.Err != nil || len(r.NewItems) != n {
-			b.Fatalf("round %d: err %v, %d new items, want %d", i, r.Err, len(r.NewItems), n)
-		}
-		if classify != nil {
-			for _, it := range r.NewItems {
+		for _, it := range in.Fetch(b, n) {
+			if classify != nil {
 				classify(it)
 			}
 		}
