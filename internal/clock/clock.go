@@ -116,6 +116,19 @@ func (m *Manual) Waiters() int {
 	return len(m.waiters)
 }
 
+// WaitsFor tells whether some waiter fires exactly at t: a test waits for
+// the job due then to be asleep before it moves the clock there.
+func (m *Manual) WaitsFor(t time.Time) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, w := range m.waiters {
+		if w.at.Equal(t) {
+			return true
+		}
+	}
+	return false
+}
+
 // Next is when the earliest waiter fires (zero if none).
 func (m *Manual) Next() time.Time {
 	m.mu.Lock()

@@ -57,3 +57,19 @@ func TestSleepStopsWithTheContext(t *testing.T) {
 		t.Error("Or does not default to Real")
 	}
 }
+
+func TestManualWaitsFor(t *testing.T) {
+	start := time.Date(2026, 3, 6, 7, 58, 0, 0, time.UTC)
+	m := NewManual(start)
+	if m.WaitsFor(start.Add(2 * time.Minute)) {
+		t.Fatal("waits for 08:00 with no waiter")
+	}
+	m.After(2 * time.Minute)
+	if !m.WaitsFor(start.Add(2*time.Minute)) || m.WaitsFor(start.Add(time.Minute)) {
+		t.Fatal("WaitsFor does not tell the waiter's time")
+	}
+	m.Advance(2 * time.Minute)
+	if m.WaitsFor(start.Add(2 * time.Minute)) {
+		t.Fatal("a fired waiter still counts")
+	}
+}
