@@ -222,7 +222,7 @@ func TestLinesStartingWithADotArriveIntact(t *testing.T) {
 		"a\r\n.":          "a\r\n..\r\n.\r\n",
 	} {
 		buf.Reset()
-		if err := writeDotStuffed(w, []byte(in)); err != nil {
+		if err := writeDotStuffed(w, []byte(in), false); err != nil {
 			t.Fatal(err)
 		}
 		if got := buf.String(); got != want {

@@ -1,7 +1,6 @@
 package deliver
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -336,7 +335,7 @@ type task struct {
 	issueID   int64
 	rcpt      Recipient
 	row       dueRow
-	buf       *bytes.Buffer // rendered message (kept across reconnects; pooled)
+	buf       *msgBuf // rendered message (kept across reconnects; pooled)
 	msgID     string
 	from      string
 	connFails int

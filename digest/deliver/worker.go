@@ -47,6 +47,7 @@ type Conn interface {
 type Envelope struct {
 	From, To              string // bare addresses
 	IssueID, SubscriberID int64  // 0 for a transactional message
+	wireReady             bool   // the data is wireReady: no dot-stuffing to do
 }
 
 // SendError is a failed delivery with the server's answer, if any.
@@ -267,7 +268,7 @@ func (r *run) work(rl *relay) {
 			submit(t, result{state: StateSkipped, errMsg: "unsubscribed, paused or bounced before the message left", attempts: t.row.attempts}, nil)
 			continue
 		}
-		env := Envelope{From: t.from, To: t.rcpt.Email, IssueID: t.issueID, SubscriberID: t.rcpt.SubscriberID}
+		env := Envelope{From: t.from, To: t.rcpt.Email, IssueID: t.issueID, SubscriberID: t.rcpt.SubscriberID, wireReady: t.buf.wire}
 		var reply string
 		var err error
 		if sc, ok := c.(stagedConn); ok {
