@@ -369,7 +369,7 @@ type run struct {
 	counters *counters
 	waiting  atomic.Int32  // workers waiting for an outcome to be recorded
 	quorum   int           // waiting workers that make the recorder commit
-	wake     chan struct{} // tells the recorder that one started waiting
+	wake     chan struct{} // tells the recorder that a quorum is waiting
 	fatal    error
 	fatalMu  sync.Mutex
 	cancel   context.CancelFunc
@@ -560,8 +560,9 @@ func (r *run) record() {
 		}
 		batch = append(batch[:0], first)
 		batch = r.drain(batch, maxBatch)
-		// Gather more while too few workers wait, woken when one starts
-		// to (not for each outcome: a worker has one in flight at most).
+		// Gather more while too few workers wait, woken when the last of
+		// a quorum starts to (not for each outcome, nor each waiting
+		// worker: every wake-up is a switch of goroutines).
 		deadline := time.Now().Add(maxLinger)
 		for int(r.waiting.Load()) < r.quorum && len(batch) < maxBatch {
 			d := time.Until(deadline)

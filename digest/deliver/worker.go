@@ -172,10 +172,11 @@ func (r *run) work(rl *relay) {
 	// awaitAck waits until the previous outcome is durable.
 	awaitAck := func() error {
 		if pending {
-			r.waiting.Add(1)
-			select {
-			case r.wake <- struct{}{}: // the recorder commits now rather than gathering more
-			default:
+			if int(r.waiting.Add(1)) >= r.quorum {
+				select {
+				case r.wake <- struct{}{}: // the recorder commits now rather than gathering more
+				default:
+				}
 			}
 			err := <-ack
 			r.waiting.Add(-1)
