@@ -361,7 +361,8 @@ type run struct {
 	job      Job
 	ctx      context.Context
 	tasks    chan *task
-	orphans  chan *task // tasks whose connection failed, for any worker to take
+	refill   chan struct{} // tells the dispatcher that tasks is half empty
+	orphans  chan *task    // tasks whose connection failed, for any worker to take
 	results  chan result
 	inflight sync.WaitGroup
 	allDone  chan struct{}
@@ -393,7 +394,8 @@ func (e *Engine) pass(parent context.Context, job Job, c *counters) error {
 		nworkers += rl.workers
 	}
 	r := &run{e: e, job: job, ctx: ctx, cancel: cancel, counters: c,
-		tasks:   make(chan *task, 2*nworkers), // a few ready, so that the dispatcher is woken less
+		tasks:   make(chan *task, 4*nworkers), // see send
+		refill:  make(chan struct{}, 1),
 		orphans: make(chan *task, nworkers+1),
 		results: make(chan result, 2*nworkers),
 		allDone: make(chan struct{}),
@@ -474,12 +476,29 @@ func (r *run) dispatch() error {
 			}
 			t := &task{issueID: job.IssueID, rcpt: rc, row: row}
 			r.inflight.Add(1)
-			select {
-			case r.tasks <- t:
-			case <-r.ctx.Done():
+			if err := r.send(t); err != nil {
 				r.inflight.Done()
-				return r.ctx.Err()
+				return err
 			}
+		}
+	}
+}
+
+// send hands a task to the workers. When tasks is full it waits until a
+// worker finds it half empty, then fills it again: blocked on a full
+// channel, the dispatcher would be woken for every task a worker takes,
+// a goroutine switch per message.
+func (r *run) send(t *task) error {
+	for {
+		select {
+		case r.tasks <- t:
+			return nil
+		default:
+		}
+		select {
+		case <-r.refill: // maybe left from before it was full: try again
+		case <-r.ctx.Done():
+			return r.ctx.Err()
 		}
 	}
 }

@@ -220,6 +220,12 @@ func (r *run) work(rl *relay) {
 					continue
 				}
 				t = x
+				if len(tasks) <= cap(tasks)/2 { // the dispatcher fills it again (see run.send)
+					select {
+					case r.refill <- struct{}{}:
+					default:
+					}
+				}
 			case <-r.allDone:
 				return
 			case <-r.ctx.Done():
