@@ -29,6 +29,7 @@ type Body struct {
 	segs     [][]byte // wire form between slots: MIME part headers and encoded literal text
 	slots    []int    // slots[i], an index into Message.Values, follows segs[i]
 	size     int      // total length of segs
+	wire     bool     // every seg is wireReady: so is the body, if its values are
 	headers  atomic.Pointer[senderHeaders]
 
 	dkimOnce sync.Once
@@ -87,8 +88,10 @@ func NewBody(text, html BodyPart) (*Body, error) {
 	cur = append(cur, b.boundary...)
 	cur = append(cur, "--\r\n"...)
 	b.segs = append(b.segs, cur)
+	b.wire = true
 	for _, s := range b.segs {
 		b.size += len(s)
+		b.wire = b.wire && wireReady(s)
 	}
 	return b, nil
 }

@@ -1,6 +1,7 @@
 package deliver
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"math/rand/v2"
@@ -389,6 +390,53 @@ func TestBodySplicesReadAsJoined(t *testing.T) {
 		checkLines(t, raw)
 		if vs, err := keys.verify(raw); err != nil || len(vs) != 2 || vs[0].Err != nil || vs[1].Err != nil {
 			t.Fatalf("case %d: DKIM %v %+v\n%s", i, err, vs, raw)
+		}
+		// What the workers send: wire-ready, so it skips dot-stuffing,
+		// and the same bytes go on the wire as with it.
+		buf, _, err := signer.renderBuf(&m, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !buf.wire {
+			t.Fatalf("case %d: a message built from a Body is not wire-ready:\n%q", i, buf.Bytes())
+		}
+		if fast, full := dataOf(t, buf.Bytes(), true), dataOf(t, buf.Bytes(), false); fast != full {
+			t.Fatalf("case %d: DATA without dot-stuffing\n%q\nwith it\n%q", i, fast, full)
+		}
+		putBuf(buf)
+	}
+}
+
+// dataOf is msg as writeDotStuffed puts it on the wire.
+func dataOf(t *testing.T, msg []byte, wire bool) string {
+	t.Helper()
+	var out bytes.Buffer
+	w := bufio.NewWriter(&out)
+	if err := writeDotStuffed(w, msg, wire); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+func TestWireReady(t *testing.T) {
+	for in, want := range map[string]bool{
+		"":                  true,
+		"a\r\n":             true,
+		"a\r\n\r\nb=2E\r\n": true,
+		".a\r\n":            false, // a dot starts a line
+		"a\r\n.\r\n":        false,
+		"a\nb\r\n":          false, // a bare LF
+		"\n":                false,
+		"a\r\nb":            false, // the last line has no end
+	} {
+		if got := wireReady([]byte(in)); got != want {
+			t.Errorf("wireReady(%q) = %v, want %v", in, got, want)
+		}
+		if !want {
+			continue
+		}
+		if fast, full := dataOf(t, []byte(in), true), dataOf(t, []byte(in), false); fast != full {
+			t.Errorf("%q: DATA without dot-stuffing %q, with it %q", in, fast, full)
 		}
 	}
 }

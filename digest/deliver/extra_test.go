@@ -222,7 +222,7 @@ func TestLinesStartingWithADotArriveIntact(t *testing.T) {
 		"a\r\n.":          "a\r\n..\r\n.\r\n",
 	} {
 		buf.Reset()
-		if err := writeDotStuffed(w, []byte(in)); err != nil {
+		if err := writeDotStuffed(w, []byte(in), false); err != nil {
 			t.Fatal(err)
 		}
 		if got := buf.String(); got != want {
@@ -344,5 +344,28 @@ func TestSTARTTLSAndAuth(t *testing.T) {
 	defer ts.mu.Unlock()
 	if ts.tlsMsgs != 5 {
 		t.Errorf("%d messages over TLS, want still 5", ts.tlsMsgs)
+	}
+}
+
+// The dispatcher waits while the workers' queue is full and fills it
+// again once a worker finds it half empty: with one worker (a queue of
+// four) and more readers than a batch, every reader still gets the
+// message once, and a second worker's connection changes nothing.
+func TestDispatcherRefillsTheQueueForOneWorker(t *testing.T) {
+	for _, workers := range []int{1, 2} {
+		ts := newTestServer(t)
+		_, mk := openDB(t)
+		e := mk(relayCfg(ts, workers))
+		e.BatchSize = 9
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		sum, err := e.Send(ctx, job(1, newPeople(75)))
+		cancel()
+		if err != nil {
+			t.Fatalf("%d workers: %v (the dispatcher stalled?)", workers, err)
+		}
+		if sum.Sent != 75 || !sum.Done {
+			t.Fatalf("%d workers: %+v", workers, sum)
+		}
+		wantEachOnce(t, ts, 75)
 	}
 }

@@ -22,12 +22,23 @@ func (e *Engine) render(m *Message, issueID, sid int64) ([]byte, string, error) 
 	return b, id, nil
 }
 
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// msgBuf is a rendered message in a pooled buffer: the message is
+// b[off:] (the DKIM signatures go in front of it, in room kept for them).
+type msgBuf struct {
+	b    []byte
+	off  int
+	wire bool // the message is wireReady
+}
 
-func getBuf() *bytes.Buffer { b := bufPool.Get().(*bytes.Buffer); b.Reset(); return b }
+// Bytes is the message.
+func (m *msgBuf) Bytes() []byte { return m.b[m.off:] }
 
-func putBuf(b *bytes.Buffer) {
-	if b.Cap() <= 4<<20 {
+var bufPool = sync.Pool{New: func() any { return new(msgBuf) }}
+
+func getBuf() *msgBuf { b := bufPool.Get().(*msgBuf); b.b, b.off, b.wire = b.b[:0], 0, false; return b }
+
+func putBuf(b *msgBuf) {
+	if cap(b.b) <= 4<<20 {
 		bufPool.Put(b)
 	}
 }
@@ -36,26 +47,26 @@ func putBuf(b *bytes.Buffer) {
 // so that the signed message is one contiguous buffer without a copy.
 const dkimRoom = 2048
 
-// renderBuf is render into a pooled buffer (return it with putBuf). The
-// message starts at the buffer's read position.
-func (e *Engine) renderBuf(m *Message, issueID, sid int64) (*bytes.Buffer, string, error) {
+// renderBuf is render into a pooled buffer (return it with putBuf),
+// built in place: the message is never copied.
+func (e *Engine) renderBuf(m *Message, issueID, sid int64) (*msgBuf, string, error) {
 	buf := getBuf()
 	room := 0
 	if e.signer != nil {
 		room = dkimRoom
 	}
-	b := buf.AvailableBuffer()
-	b = append(b, make([]byte, room)...)
+	b := append(buf.b, make([]byte, room)...)
 	b, info, err := appendMessage(b, m, issueID, sid, e.now())
+	buf.b = b
 	if err != nil {
 		putBuf(buf)
 		return nil, "", err
 	}
-	buf.Write(b)
+	buf.wire = m.Body != nil && m.Body.wire && builtWireReady(b[room:], info)
 	if e.signer == nil {
 		return buf, "<" + info.id + ">", nil
 	}
-	msg := buf.Bytes()[room:]
+	msg := b[room:]
 	var bh []byte
 	if m.Body != nil {
 		bh, err = m.Body.bodyHash(msg[info.bodyStart:], shift(info.marks, -info.bodyStart))
@@ -71,16 +82,31 @@ func (e *Engine) renderBuf(m *Message, issueID, sid int64) (*bytes.Buffer, strin
 		putBuf(buf)
 		return nil, "", fmt.Errorf("dkim: %w", err)
 	}
+	buf.wire = buf.wire && wireReady(sig)
 	if len(sig) <= room {
-		copy(buf.Bytes()[room-len(sig):], sig)
-		buf.Next(room - len(sig))
+		buf.off = room - len(sig)
+		copy(b[buf.off:], sig)
 		return buf, "<" + info.id + ">", nil
 	}
 	signed := getBuf()
-	signed.Write(sig)
-	signed.Write(msg)
+	signed.b, signed.wire = append(append(signed.b, sig...), msg...), buf.wire
 	putBuf(buf)
 	return signed, "<" + info.id + ">", nil
+}
+
+// builtWireReady reports a message made from a wireReady Body as
+// wireReady: its header and the values' encodings are checked, not the
+// Body's literal text (checked once, when the Body is made).
+func builtWireReady(msg []byte, info built) bool {
+	if !wireReady(msg[:info.bodyStart]) {
+		return false
+	}
+	for i := 0; i+1 < len(info.marks); i += 2 {
+		if !wireReady(msg[info.marks[i]:info.marks[i+1]]) {
+			return false
+		}
+	}
+	return true
 }
 
 // shift returns offsets moved by d (in place).

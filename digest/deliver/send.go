@@ -1,7 +1,6 @@
 package deliver
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -336,7 +335,7 @@ type task struct {
 	issueID   int64
 	rcpt      Recipient
 	row       dueRow
-	buf       *bytes.Buffer // rendered message (kept across reconnects; pooled)
+	buf       *msgBuf // rendered message (kept across reconnects; pooled)
 	msgID     string
 	from      string
 	connFails int
@@ -362,7 +361,8 @@ type run struct {
 	job      Job
 	ctx      context.Context
 	tasks    chan *task
-	orphans  chan *task // tasks whose connection failed, for any worker to take
+	refill   chan struct{} // tells the dispatcher that tasks is half empty
+	orphans  chan *task    // tasks whose connection failed, for any worker to take
 	results  chan result
 	inflight sync.WaitGroup
 	allDone  chan struct{}
@@ -370,7 +370,7 @@ type run struct {
 	counters *counters
 	waiting  atomic.Int32  // workers waiting for an outcome to be recorded
 	quorum   int           // waiting workers that make the recorder commit
-	wake     chan struct{} // tells the recorder that one started waiting
+	wake     chan struct{} // tells the recorder that a quorum is waiting
 	fatal    error
 	fatalMu  sync.Mutex
 	cancel   context.CancelFunc
@@ -394,7 +394,8 @@ func (e *Engine) pass(parent context.Context, job Job, c *counters) error {
 		nworkers += rl.workers
 	}
 	r := &run{e: e, job: job, ctx: ctx, cancel: cancel, counters: c,
-		tasks:   make(chan *task, 2*nworkers), // a few ready, so that the dispatcher is woken less
+		tasks:   make(chan *task, 4*nworkers), // see send
+		refill:  make(chan struct{}, 1),
 		orphans: make(chan *task, nworkers+1),
 		results: make(chan result, 2*nworkers),
 		allDone: make(chan struct{}),
@@ -475,12 +476,29 @@ func (r *run) dispatch() error {
 			}
 			t := &task{issueID: job.IssueID, rcpt: rc, row: row}
 			r.inflight.Add(1)
-			select {
-			case r.tasks <- t:
-			case <-r.ctx.Done():
+			if err := r.send(t); err != nil {
 				r.inflight.Done()
-				return r.ctx.Err()
+				return err
 			}
+		}
+	}
+}
+
+// send hands a task to the workers. When tasks is full it waits until a
+// worker finds it half empty, then fills it again: blocked on a full
+// channel, the dispatcher would be woken for every task a worker takes,
+// a goroutine switch per message.
+func (r *run) send(t *task) error {
+	for {
+		select {
+		case r.tasks <- t:
+			return nil
+		default:
+		}
+		select {
+		case <-r.refill: // maybe left from before it was full: try again
+		case <-r.ctx.Done():
+			return r.ctx.Err()
 		}
 	}
 }
@@ -561,8 +579,9 @@ func (r *run) record() {
 		}
 		batch = append(batch[:0], first)
 		batch = r.drain(batch, maxBatch)
-		// Gather more while too few workers wait, woken when one starts
-		// to (not for each outcome: a worker has one in flight at most).
+		// Gather more while too few workers wait, woken when the last of
+		// a quorum starts to (not for each outcome, nor each waiting
+		// worker: every wake-up is a switch of goroutines).
 		deadline := time.Now().Add(maxLinger)
 		for int(r.waiting.Load()) < r.quorum && len(batch) < maxBatch {
 			d := time.Until(deadline)

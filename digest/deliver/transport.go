@@ -105,6 +105,7 @@ type smtpConn struct {
 	pipelining bool // RFC 2920: MAIL, RCPT and DATA go out in one write
 	smtputf8   bool
 	data       []byte // the data Start left for End
+	wire       bool   // and whether it is wireReady
 }
 
 // Send sends one message.
@@ -136,15 +137,15 @@ func (sc *smtpConn) Start(env Envelope, data []byte, complete func() bool) error
 		return err
 	}
 	if !complete() {
-		sc.data = data
+		sc.data, sc.wire = data, env.wireReady
 		return nil
 	}
-	return sc.writeData(data)
+	return sc.writeData(data, env.wireReady)
 }
 
 // writeData writes a message's data and its end.
-func (sc *smtpConn) writeData(data []byte) error {
-	if err := writeDotStuffed(sc.c.Text.W, data); err != nil {
+func (sc *smtpConn) writeData(data []byte, wire bool) error {
+	if err := writeDotStuffed(sc.c.Text.W, data, wire); err != nil {
 		return &SendError{Stage: "WRITE", Text: err.Error(), Err: err}
 	}
 	return nil
@@ -155,7 +156,7 @@ func (sc *smtpConn) writeData(data []byte) error {
 func (sc *smtpConn) End() (string, error) {
 	if data := sc.data; data != nil {
 		sc.data = nil
-		if err := sc.writeData(data); err != nil {
+		if err := sc.writeData(data, sc.wire); err != nil {
 			return "", err
 		}
 	}
@@ -265,14 +266,15 @@ func isASCII(s string) bool {
 // writeDotStuffed writes a message as SMTP DATA content (CRLF line ends,
 // a leading dot doubled: RFC 5321 §4.5.2) with the end-of-data line, and
 // flushes it. One pass over the line ends finds both bare LFs and lines
-// starting with a dot; a message with neither (every message the builder
-// makes) goes out in one write. It may write into b's spare capacity.
-func writeDotStuffed(w *bufio.Writer, b []byte) error {
-	if len(b) > 0 && b[0] == '.' {
+// starting with a dot, unless wire says b is known to hold neither
+// (wireReady); a message with neither (every message the builder makes)
+// goes out in one write. It may write into b's spare capacity.
+func writeDotStuffed(w *bufio.Writer, b []byte, wire bool) error {
+	if !wire && len(b) > 0 && b[0] == '.' {
 		w.WriteByte('.')
 	}
 	from := 0 // written up to here
-	for i := 0; ; {
+	for i := 0; !wire; {
 		j := bytes.IndexByte(b[i:], '\n')
 		if j < 0 {
 			break
@@ -301,6 +303,23 @@ func writeDotStuffed(w *bufio.Writer, b []byte) error {
 		w.WriteString(end)
 	}
 	return w.Flush()
+}
+
+// wireReady reports text that SMTP DATA carries as it is: every line,
+// the last one too, ends in CRLF, and none starts with a dot. Text made
+// of such pieces is such text too.
+func wireReady(b []byte) bool {
+	for len(b) > 0 {
+		if b[0] == '.' {
+			return false
+		}
+		i := bytes.IndexByte(b, '\n')
+		if i < 1 || b[i-1] != '\r' {
+			return false
+		}
+		b = b[i+1:]
+	}
+	return true
 }
 
 // reset aborts the transaction after a refused command so the connection

@@ -47,6 +47,7 @@ type Conn interface {
 type Envelope struct {
 	From, To              string // bare addresses
 	IssueID, SubscriberID int64  // 0 for a transactional message
+	wireReady             bool   // the data is wireReady: no dot-stuffing to do
 }
 
 // SendError is a failed delivery with the server's answer, if any.
@@ -171,10 +172,11 @@ func (r *run) work(rl *relay) {
 	// awaitAck waits until the previous outcome is durable.
 	awaitAck := func() error {
 		if pending {
-			r.waiting.Add(1)
-			select {
-			case r.wake <- struct{}{}: // the recorder commits now rather than gathering more
-			default:
+			if int(r.waiting.Add(1)) >= r.quorum {
+				select {
+				case r.wake <- struct{}{}: // the recorder commits now rather than gathering more
+				default:
+				}
 			}
 			err := <-ack
 			r.waiting.Add(-1)
@@ -218,6 +220,12 @@ func (r *run) work(rl *relay) {
 					continue
 				}
 				t = x
+				if len(tasks) <= cap(tasks)/2 { // the dispatcher fills it again (see run.send)
+					select {
+					case r.refill <- struct{}{}:
+					default:
+					}
+				}
 			case <-r.allDone:
 				return
 			case <-r.ctx.Done():
@@ -267,7 +275,7 @@ func (r *run) work(rl *relay) {
 			submit(t, result{state: StateSkipped, errMsg: "unsubscribed, paused or bounced before the message left", attempts: t.row.attempts}, nil)
 			continue
 		}
-		env := Envelope{From: t.from, To: t.rcpt.Email, IssueID: t.issueID, SubscriberID: t.rcpt.SubscriberID}
+		env := Envelope{From: t.from, To: t.rcpt.Email, IssueID: t.issueID, SubscriberID: t.rcpt.SubscriberID, wireReady: t.buf.wire}
 		var reply string
 		var err error
 		if sc, ok := c.(stagedConn); ok {
