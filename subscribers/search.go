@@ -5,14 +5,10 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"strings"
-	"sync"
-	"unicode"
-	"unicode/utf8"
 
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
 	"modernc.org/sqlite"
+
+	"github.com/haiphong/hpdigest/internal/textfold"
 )
 
 // Search is what the staff look for among the subscribers: Text in the
@@ -33,8 +29,8 @@ type SearchResult struct {
 	Matched int
 }
 
-// foldFunc is the SQL name of fold, registered for every connection the
-// sqlite driver opens.
+// foldFunc is the SQL name of textfold.ASCII, registered for every
+// connection the sqlite driver opens.
 const foldFunc = "hpdigest_fold"
 
 func init() {
@@ -43,60 +39,8 @@ func init() {
 		if !ok {
 			return "", nil // NULL or not text: matches only an empty search
 		}
-		return fold(s), nil
+		return textfold.ASCII(s), nil
 	})
-}
-
-// foldedRunes maps the letters before U+1F00 (Latin, with Vietnamese's
-// precomposed letters, Greek, Cyrillic) to their lower-case form without
-// marks, đ as d; built on first use.
-var (
-	foldedOnce  sync.Once
-	foldedRunes []string
-)
-
-const foldedRange = 0x1F00
-
-func buildFolded() {
-	foldedRunes = make([]string, foldedRange)
-	stripMarks := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	for r := rune(0); r < foldedRange; r++ {
-		s, _, err := transform.String(stripMarks, string(r))
-		if err != nil || s == "" {
-			s = string(r)
-		}
-		foldedRunes[r] = strings.ReplaceAll(strings.ToLower(s), "đ", "d")
-	}
-}
-
-// fold returns s in lower case without marks, đ as d.
-func fold(s string) string {
-	i := 0
-	for i < len(s) && s[i] < utf8.RuneSelf && (s[i] < 'A' || s[i] > 'Z') {
-		i++
-	}
-	if i == len(s) {
-		return s // nothing to fold
-	}
-	foldedOnce.Do(buildFolded)
-	var b strings.Builder
-	b.Grow(len(s))
-	b.WriteString(s[:i])
-	for _, r := range s[i:] {
-		switch {
-		case r < utf8.RuneSelf:
-			if 'A' <= r && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-			b.WriteByte(byte(r))
-		case r < foldedRange:
-			b.WriteString(foldedRunes[r])
-		case unicode.Is(unicode.Mn, r):
-		default:
-			b.WriteRune(unicode.ToLower(r))
-		}
-	}
-	return b.String()
 }
 
 // likeContains is a LIKE pattern (escape character \) matching text
@@ -117,7 +61,7 @@ func (s *Store) Search(ctx context.Context, q Search) (SearchResult, error) {
 	}
 	if text := strings.TrimSpace(q.Text); text != "" {
 		where = append(where, `(email LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\' OR `+foldFunc+`(name) LIKE ? ESCAPE '\')`)
-		folded := likeContains(fold(text))
+		folded := likeContains(textfold.ASCII(text))
 		args = append(args, likeContains(text), folded, folded)
 	}
 	cond := ""

@@ -7,21 +7,6 @@ import (
 	"testing"
 )
 
-func TestFold(t *testing.T) {
-	for in, want := range map[string]string{
-		"Nguyễn Văn Đức":   "nguyen van duc",
-		"NGUYỄN THỊ HOA":   "nguyen thi hoa",
-		"đỗ":               "do",
-		"John@Example.COM": "john@example.com",
-		"Müller":           "muller",
-		"":                 "",
-	} {
-		if got := fold(in); got != want {
-			t.Errorf("fold(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // emails returns the addresses of a page of results.
 func emails(res SearchResult) []string {
 	var out []string

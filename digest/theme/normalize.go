@@ -4,8 +4,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/haiphong/hpdigest/feeds/htmltext"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/haiphong/hpdigest/feeds/htmltext"
+	"github.com/haiphong/hpdigest/internal/textfold"
 )
 
 // Text is matched on words (tokens), each seen in two normalised views:
@@ -68,17 +70,6 @@ type field struct {
 	src    string // the text the tokens' offsets point into (NFD)
 }
 
-// mapLetter lowers r and maps look-alikes of đ (Icelandic eth Ð/ð, African
-// D Ɖ/ɖ, which some fonts and keyboards produce) to đ.
-func mapLetter(r rune) rune {
-	r = unicode.ToLower(r)
-	switch r {
-	case 'ð', 'ɖ':
-		return 'đ'
-	}
-	return r
-}
-
 func isJoiner(r rune) bool {
 	switch r {
 	case '-', '\u2010', '\u2011', '\'', '\u2019':
@@ -132,7 +123,7 @@ func tokenize(s string) field {
 				cur.lower = true
 			}
 			wordEnd = i
-			r = mapLetter(r)
+			r = textfold.Letter(r)
 			toneBuf = utf8.AppendRune(toneBuf, r)
 			switch {
 			case r == 'đ':

@@ -3,10 +3,11 @@ package theme
 import (
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/haiphong/hpdigest/internal/textfold"
 )
 
 // Words is a text split into words, each in the normalised views the
@@ -87,11 +88,7 @@ func (m *Matcher) Find(w Words) []Match {
 // keeping digits, spaces and punctuation for scanners that need them
 // (amounts, dates).
 func Fold(text string) string {
-	s := plainText(text)
-	if isASCII(s) {
-		return strings.ToLower(s)
-	}
-	return foldNFD(norm.NFD.String(s))
+	return textfold.ASCII(plainText(text))
 }
 
 // Fold is the package's Fold of the text w was split from, without
@@ -100,26 +97,5 @@ func (w Words) Fold() string {
 	if isASCII(w.f.src) {
 		return strings.ToLower(w.f.src)
 	}
-	return foldNFD(w.f.src)
-}
-
-func foldNFD(s string) string {
-	b := make([]byte, 0, len(s))
-	for _, r := range s {
-		switch {
-		case unicode.Is(unicode.Mn, r), unicode.Is(unicode.Cf, r):
-		case r < utf8.RuneSelf:
-			if 'A' <= r && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-			b = append(b, byte(r))
-		default:
-			r = mapLetter(r)
-			if r == 'đ' {
-				r = 'd'
-			}
-			b = utf8.AppendRune(b, r)
-		}
-	}
-	return string(b)
+	return textfold.ASCII(w.f.src)
 }
