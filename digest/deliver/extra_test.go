@@ -33,6 +33,7 @@ import (
 
 	"github.com/emersion/go-msgauth/dkim"
 
+	"github.com/haiphong/hpdigest/internal/progress"
 	"github.com/haiphong/hpdigest/store"
 )
 
@@ -160,7 +161,7 @@ func TestDirEngineWritesOneFilePerRecipient(t *testing.T) {
 func TestProgressPlainLinesAndBar(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
-	p := newProgress(&buf, log, time.Hour, false)
+	p := showSend(progress.NewFor(&buf, log, time.Hour, false, sendBar...))
 	p(Summary{IssueID: 5, Total: 100, Sent: 10, Rate: 5, Elapsed: 2 * time.Second, Pending: 90, RateLimit: 20})
 	p(Summary{IssueID: 5, Total: 100, Sent: 20, Rate: 5, Elapsed: 4 * time.Second, Pending: 80}) // throttled
 	p(Summary{IssueID: 5, Total: 100, Sent: 100, Rate: 5, Elapsed: 20 * time.Second, Done: true})
@@ -177,7 +178,7 @@ func TestProgressPlainLinesAndBar(t *testing.T) {
 	}
 
 	buf.Reset()
-	bar := newProgress(&buf, log, time.Hour, true)
+	bar := showSend(progress.NewFor(&buf, log, time.Hour, true, sendBar...))
 	bar(Summary{IssueID: 5, Total: 200, Sent: 50, Pending: 150, Elapsed: time.Second, Rate: 50})
 	if s := buf.String(); !strings.Contains(s, "50/200") || !strings.Contains(s, "msg/s") || !strings.Contains(s, "25%") {
 		t.Errorf("bar output %q", s)
