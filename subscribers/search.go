@@ -60,6 +60,8 @@ func (s *Store) Search(ctx context.Context, q Search) (SearchResult, error) {
 		args = append(args, q.Status)
 	}
 	if text := strings.TrimSpace(q.Text); text != "" {
+		// Addresses are matched as typed and folded (LIKE ignores ASCII
+		// case), names folded like the text.
 		where = append(where, `(email LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\' OR `+foldFunc+`(name) LIKE ? ESCAPE '\')`)
 		folded := likeContains(textfold.ASCII(text))
 		args = append(args, likeContains(text), folded, folded)
