@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/haiphong/hpdigest/app"
 	"github.com/haiphong/hpdigest/digest/deliver"
 	"github.com/haiphong/hpdigest/internal/postfixtest"
@@ -33,6 +35,7 @@ var (
 	sendRounds  = flag.Int("send.rounds", 3, "rounds of BenchmarkSendNow: each runs -send-now, then the ceiling")
 	sendDKIM    = flag.Bool("send.dkim", false, "BenchmarkSendNow signs with an RSA-2048 key, and so does the ceiling, every copy")
 	sendProfile = flag.String("send.cpuprofile", "", "BenchmarkSendNow writes the CPU profile of each -send-now (hpdigest -cpuprofile) into this `directory`")
+	sendPin     = flag.Bool("send.pin", false, "BenchmarkSendNow keeps smtp-sink on the last CPU and itself, the ceiling and -send-now on the others")
 	sendDir     = flag.String("send.dir", "", "BenchmarkSendNow works in this `directory` and leaves it (binary, configs, the readers' database) for a look afterwards")
 )
 
@@ -76,6 +79,10 @@ func BenchmarkSendNow(b *testing.B) {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
 	port := postfixtest.Sink(b, "")
+	placement := "shared by all"
+	if *sendPin {
+		placement = pinApart(b, port)
+	}
 	feedsSrv := httptest.NewUnstartedServer(nil)
 	feedsSrv.Config.Handler = demoFeedHandler("http://" + feedsSrv.Listener.Addr().String())
 	feedsSrv.Start()
@@ -96,8 +103,8 @@ func BenchmarkSendNow(b *testing.B) {
 		}
 		ceiling.Sign = s.Sign
 	}
-	b.Logf("n=%d readers, %d connections of %d messages, message of the median size %d bytes, DKIM %v, GOMAXPROCS of the child %s",
-		n, benchConns, benchPerConn, len(median), *sendDKIM, orDefault(os.Getenv("GOMAXPROCS"), "default"))
+	b.Logf("n=%d readers, %d connections of %d messages, message of the median size %d bytes, DKIM %v, GOMAXPROCS of the child %s, CPUs %s",
+		n, benchConns, benchPerConn, len(median), *sendDKIM, orDefault(os.Getenv("GOMAXPROCS"), "default"), placement)
 	b.ResetTimer()
 	var ratios, phaseRatios, engines, ceilings []float64
 	var peak int64
@@ -136,6 +143,43 @@ type sendBench struct {
 	dir, bin, feeds string
 	port            int
 	dkimKey         *rsa.PrivateKey
+}
+
+// pinApart keeps the sink on the last CPU and every thread of this
+// process on the others; the threads it starts later, and the -send-now
+// it runs, inherit that. It says where each runs.
+func pinApart(b *testing.B, port int) string {
+	b.Helper()
+	var all unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &all); err != nil {
+		b.Fatal(err)
+	}
+	var cpus []int
+	for c := 0; c < 1024 && len(cpus) < all.Count(); c++ {
+		if all.IsSet(c) {
+			cpus = append(cpus, c)
+		}
+	}
+	if len(cpus) < 2 {
+		b.Fatalf("-send.pin needs two CPUs, this process may use %v", cpus)
+	}
+	sinkCPU := cpus[len(cpus)-1]
+	if err := postfixtest.PinSink(port, sinkCPU); err != nil {
+		b.Fatal(err)
+	}
+	rest := all
+	rest.Clear(sinkCPU)
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, t := range tasks {
+		tid, _ := strconv.Atoi(t.Name())
+		if err := unix.SchedSetaffinity(tid, &rest); err != nil {
+			b.Fatalf("pin thread %d: %v", tid, err)
+		}
+	}
+	return fmt.Sprintf("%v for -send-now and the ceiling, %d for smtp-sink", cpus[:len(cpus)-1], sinkCPU)
 }
 
 // benchTokenKeyEnv holds the link-signing key of the benchmark's config.

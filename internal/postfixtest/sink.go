@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/haiphong/hpdigest/internal/daemontest"
 )
 
@@ -100,6 +102,17 @@ func startSink(tb testing.TB, bin, dumpDir string) (int, error) {
 
 // sinkPIDs maps the port of each running sink to its process id.
 var sinkPIDs sync.Map
+
+// PinSink keeps the sink on port to one CPU (smtp-sink is one thread).
+func PinSink(port, cpu int) error {
+	pid, ok := sinkPIDs.Load(port)
+	if !ok {
+		return fmt.Errorf("no sink on port %d", port)
+	}
+	var set unix.CPUSet
+	set.Set(cpu)
+	return unix.SchedSetaffinity(pid.(int), &set)
+}
 
 // SinkCPU returns the CPU time (user and system) the sink on port has
 // used so far, in clock ticks' precision (0 if unknown).
