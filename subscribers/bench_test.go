@@ -5,8 +5,13 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
+	"io"
+	"runtime"
+	"runtime/metrics"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // Benchmarks, each paired with a baseline measured in the same run:
@@ -189,4 +194,80 @@ func BenchmarkSearchBaselineListAll(b *testing.B) {
 			b.Fatalf("%d matched", matched)
 		}
 	}
+}
+
+// BenchmarkCLIList prints the list of 100k readers (-subscribers) a page
+// at a time; the baseline loads them all and lays out one table, as the
+// command did before. Besides bytes allocated per listing it reports the
+// most heap in use above where the listing started (peak-heap-MB) and how
+// long the operator waits for the first line (first-write-ms).
+//
+//	go test ./subscribers -run '^$' -bench 'CLIList' -benchtime 5x
+func BenchmarkCLIList(b *testing.B) {
+	s := searchStore(b)
+	benchPeakHeap(b, func(w io.Writer) error { return s.CLIList(context.Background(), w) })
+}
+
+func BenchmarkCLIListBaselineLoadAll(b *testing.B) {
+	s := searchStore(b)
+	benchPeakHeap(b, func(w io.Writer) error { return cliListLoadingAll(context.Background(), s, w) })
+}
+
+// firstWrite discards what is written and notes when the first write came.
+type firstWrite struct{ at time.Time }
+
+func (w *firstWrite) Write(p []byte) (int, error) {
+	if w.at.IsZero() {
+		w.at = time.Now()
+	}
+	return len(p), nil
+}
+
+// benchPeakHeap runs op b.N times, each from a collected heap, sampling
+// the heap's objects (live or not yet swept) every millisecond; it
+// reports the largest rise above the start as peak-heap-MB and the mean
+// time from the start of op to its first write as first-write-ms.
+func benchPeakHeap(b *testing.B, op func(io.Writer) error) {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	heap := func() uint64 {
+		metrics.Read(sample)
+		return sample[0].Value.Uint64()
+	}
+	b.ReportAllocs()
+	var peak uint64
+	var waited time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		runtime.GC()
+		base := heap()
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		most := base
+		wg.Go(func() {
+			tick := time.NewTicker(time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-tick.C:
+					most = max(most, heap())
+				}
+			}
+		})
+		b.StartTimer()
+		w, start := &firstWrite{}, time.Now()
+		err := op(w)
+		b.StopTimer()
+		waited += w.at.Sub(start)
+		close(done)
+		wg.Wait()
+		if err != nil {
+			b.Fatal(err)
+		}
+		peak = max(peak, max(most, heap())-base)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(waited.Milliseconds())/float64(b.N), "first-write-ms")
 }

@@ -1,14 +1,16 @@
 package subscribers
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"text/tabwriter"
+	"unicode/utf8"
 )
 
 // The functions below back the command-line flags of cmd/hpdigest; each
@@ -32,29 +34,102 @@ func themeList(t []string) string {
 	return strings.Join(t, ",")
 }
 
-// CLIList prints every subscriber (-subscribers) and a count per status.
+// listPageSize is how many subscribers CLIList reads, and prints, at a
+// time.
+var listPageSize = 1000
+
+// listColumns are the headings of CLIList's table.
+var listColumns = [...]string{"ID", "EMAIL", "NAME", "LANG", "THEMES", "STATUS", "BOUNCES", "SINCE"}
+
+// listPadding is the number of spaces after a column's widest cell.
+const listPadding = 2
+
+// CLIList prints every subscriber (-subscribers) in id order, and a count
+// per status. It reads and prints one page at a time, so it starts at
+// once and holds one page however long the list; the columns are laid out
+// as one text/tabwriter table of the whole list would lay them out, their
+// widths measured by one aggregate query first (listWidths).
 func (s *Store) CLIList(ctx context.Context, w io.Writer) error {
-	subs, err := s.List(ctx, "")
+	widths, err := s.listWidths(ctx)
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tLANG\tTHEMES\tSTATUS\tBOUNCES\tSINCE")
+	bw := bufio.NewWriter(w)
+	writeListLine(bw, widths, listColumns)
 	counts := map[string]int{}
-	for _, sub := range subs {
-		st := sub.Status
-		if sub.Paused {
-			st += " (paused)"
+	total := 0
+	for after := int64(0); ; {
+		page, err := s.ListAfter(ctx, after, listPageSize)
+		if err != nil {
+			return err
 		}
-		counts[sub.Status]++
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", sub.ID, sub.Email, oneLine(sub.Name), sub.Language, themeList(sub.Themes), st, sub.BounceCount, sub.StatusAt.Format("2006-01-02"))
+		if len(page) == 0 {
+			break
+		}
+		for _, sub := range page {
+			counts[sub.Status]++
+			writeListLine(bw, widths, listCells(sub))
+		}
+		total += len(page)
+		after = page[len(page)-1].ID
+		if err := bw.Flush(); err != nil {
+			return err
+		}
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	fmt.Fprintf(bw, "%d subscribers: %d confirmed, %d pending, %d unsubscribed, %d bounced\n",
+		total, counts[Confirmed], counts[Pending], counts[Unsubscribed], counts[Bounced])
+	return bw.Flush()
+}
+
+// listCells is a subscriber's line in CLIList.
+func listCells(sub Subscriber) [len(listColumns)]string {
+	st := sub.Status
+	if sub.Paused {
+		st += " (paused)"
 	}
-	fmt.Fprintf(w, "%d subscribers: %d confirmed, %d pending, %d unsubscribed, %d bounced\n",
-		len(subs), counts[Confirmed], counts[Pending], counts[Unsubscribed], counts[Bounced])
-	return nil
+	return [...]string{strconv.FormatInt(sub.ID, 10), sub.Email, oneLine(sub.Name), sub.Language, themeList(sub.Themes), st,
+		strconv.Itoa(sub.BounceCount), sub.StatusAt.Format("2006-01-02")}
+}
+
+// listWidths returns the width of each column of CLIList but the last
+// (which is not padded): its widest cell, in characters as listCells
+// writes it, heading included, plus listPadding.
+func (s *Store) listWidths(ctx context.Context) ([]int, error) {
+	widths := make([]int, len(listColumns)-1)
+	err := s.db.QueryRowContext(ctx, `SELECT
+		COALESCE(MAX(length(id)), 0),
+		COALESCE(MAX(length(email)), 0),
+		COALESCE(MAX(CASE WHEN name = '' THEN 1 ELSE length(name) END), 0),
+		COALESCE(MAX(length(language)), 0),
+		COALESCE(MAX(CASE WHEN trim(themes) = '' THEN 3 ELSE length(trim(themes)) END), 0),
+		COALESCE(MAX(length(status) + CASE WHEN paused != 0 THEN length(' (paused)') ELSE 0 END), 0),
+		COALESCE(MAX(length(bounce_count)), 0)
+		FROM subscribers`).Scan(&widths[0], &widths[1], &widths[2], &widths[3], &widths[4], &widths[5], &widths[6])
+	if err != nil {
+		return nil, fmt.Errorf("subscribers: list: %w", err)
+	}
+	for i := range widths {
+		widths[i] = max(widths[i], utf8.RuneCountInString(listColumns[i])) + listPadding
+	}
+	return widths, nil
+}
+
+// writeListLine writes cells padded to widths. A cell wider than
+// measured (a row changed after listWidths) widens its column from that
+// line on rather than running into the next.
+func writeListLine(w *bufio.Writer, widths []int, cells [len(listColumns)]string) {
+	for i, c := range cells {
+		w.WriteString(c)
+		if i == len(widths) {
+			break
+		}
+		n := utf8.RuneCountInString(c)
+		widths[i] = max(widths[i], n+listPadding)
+		for range widths[i] - n {
+			w.WriteByte(' ')
+		}
+	}
+	w.WriteByte('\n')
 }
 
 func oneLine(s string) string {

@@ -501,6 +501,16 @@ func (s *Store) ConfirmedAfter(ctx context.Context, afterID int64, limit int) ([
 	return s.query(ctx, `SELECT `+cols+` FROM subscribers WHERE status = 'confirmed' AND paused = 0 AND id > ? ORDER BY id LIMIT ?`, afterID, limit)
 }
 
+// ListAfter returns up to limit subscribers of any status with id >
+// afterID, in id order: a keyset page, so that a walk over the whole list
+// holds one page at a time and each page costs the same, however far in.
+func (s *Store) ListAfter(ctx context.Context, afterID int64, limit int) ([]Subscriber, error) {
+	if limit <= 0 {
+		limit = 500
+	}
+	return s.query(ctx, `SELECT `+cols+` FROM subscribers WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
+}
+
 // setStatus moves a subscriber to status inside tx (recording the event)
 // when it differs; it reports whether anything changed.
 func setStatus(ctx context.Context, tx execer, id int64, status, detail string, now time.Time) (bool, error) {
