@@ -340,3 +340,39 @@ func TestNamesEndingInHa(t *testing.T) {
 		t.Errorf("'Thanh Hà' = 'Thanh Ha' not shared: %s", dec.Explanation)
 	}
 }
+
+// Amounts in different currencies are amounts of different things (the
+// economy's size in VND, the income per head in USD): they do not count
+// against a pair. Amounts of one currency that differ still do.
+func TestAmountsInDifferentCurrencies(t *testing.T) {
+	d := Default()
+	size := vi("a", "Kinh tế Hải Phòng năm 2027 tăng trưởng 11,6%",
+		"GRDP năm 2027 ước tăng 11,6%, khu vực công nghiệp – xây dựng tăng 15,2%; quy mô GRDP đạt khoảng 760.000 tỷ đồng.")
+	perHead := vi("b", "GRDP Hải Phòng năm 2027 ước tăng 11,6%",
+		"Công nghiệp – xây dựng tăng 15,2%; GRDP bình quân đầu người ước đạt 7.900 USD.")
+	otherSize := vi("c", "GRDP Hải Phòng năm 2027 ước tăng 11,6%",
+		"Công nghiệp – xây dựng tăng 15,2%; quy mô GRDP đạt khoảng 690.000 tỷ đồng.")
+	cases := []struct {
+		name    string
+		a, b    Item
+		against bool // "different amounts" must be among the evidence against
+	}{
+		{"VND against USD in the leads", size, perHead, false},
+		{"VND against VND in the leads", size, otherSize, true},
+		{"USD against VND in the titles",
+			en("d", "Hai Phong licenses 5.6 billion USD in new projects", ""),
+			vi("e", "Hải Phòng cấp phép dự án mới 130.000 tỷ đồng", ""), false},
+		{"USD against USD in the titles",
+			en("d", "Hai Phong licenses 5.6 billion USD in new projects", ""),
+			vi("f", "Hải Phòng cấp phép dự án mới 2,1 tỷ USD", ""), true},
+	}
+	for _, c := range cases {
+		dec := d.Compare(c.a, c.b)
+		if got := hasKind(against(dec), "figures", "different amounts"); got != c.against {
+			t.Errorf("%s: different amounts %v, want %v: %s", c.name, got, c.against, dec.Explanation)
+		}
+	}
+	if dec := d.Compare(size, perHead); !dec.Same {
+		t.Errorf("one year's GRDP report with its size and its income per head: %s", dec.Explanation)
+	}
+}
