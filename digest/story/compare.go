@@ -443,6 +443,12 @@ func (p *pair) numbers() {
 		p.add(kind, text, w)
 	}
 
+	// The Tet of one year, however each item names it: "Xuân Mậu Thân" =
+	// "Xuân Quê hương Hải Phòng 2028" = "Tết Nguyên đán 2028".
+	if y, ok := sharedTet(a, b); ok && total < maxNumbers {
+		p.add("date mentioned", "Tết "+strconv.Itoa(y), min(wDate, maxNumbers-total))
+	}
+
 	// Against: the titles state different figures of one kind. Amounts
 	// are compared in a currency both items use: the economy's size in
 	// VND and the income per head in USD are amounts of different things.
@@ -545,6 +551,16 @@ func (p *pair) differ(k qkind, ta, tb []quantity, w float64, what string) bool {
 	}
 	p.add("figures", text, w)
 	return true
+}
+
+// sharedTet finds a year of Tet both items name.
+func sharedTet(a, b *doc) (int, bool) {
+	for _, q := range a.years {
+		if q.unit == yearTet && slices.ContainsFunc(b.years, func(o quantity) bool { return o.unit == yearTet && o.value == q.value }) {
+			return int(q.value), true
+		}
+	}
+	return 0, false
 }
 
 // inCurrenciesOf keeps of two lists of amounts those in a currency the

@@ -184,12 +184,26 @@ func (d *Detector) prepare(it Item) *doc {
 	}
 	sort.Slice(x.ents, func(i, j int) bool { return x.ents[i].entry < x.ents[j].entry })
 	namedYears(fields[1], eventEnds, x.quants)
+	pub := 0
+	if !it.Published.IsZero() {
+		pub = it.Published.In(vietnamTime).Year()
+	}
+	x.quants = tetYears(fields[0], it.Lang, pub, true, x.quants)
+	x.quants = tetYears(fields[1], it.Lang, pub, false, x.quants)
 	for f := range 2 {
 		for _, m := range d.terms.longestMatches(fields[f], covered[f], titleCase[f]) {
 			x.terms = append(x.terms, termHit{entry: d.terms.entry[m.Phrase], title: f == 0})
 		}
 	}
 	x.terms = sortTerms(x.terms)
+	// A lunar year's name ("Đinh Mùi") is a date, not a proper name.
+	for f := range 2 {
+		for i := range fields[f].Len() {
+			if _, ok := lunarYear(fields[f], i, 2000); ok {
+				covered[f][i], covered[f][i+1] = true, true
+			}
+		}
+	}
 	x.extractNames(fields, covered)
 	x.index(d)
 	x.titleSh = shingles(fields[0], commonCovered[0], nil)
@@ -274,7 +288,7 @@ func (x *doc) index(d *Detector) {
 		if q.kind == qDate && q.unit == "" {
 			x.dates = append(x.dates, q)
 		}
-		if q.kind == qYear && (q.title || q.unit == yearNamed) {
+		if q.kind == qYear && (q.title || q.unit == yearNamed || q.unit == yearTet) {
 			x.years = append(x.years, q)
 		}
 		if q.kind == qDate && strings.HasPrefix(q.unit, dateAt) {

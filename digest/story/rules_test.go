@@ -376,3 +376,64 @@ func TestAmountsInDifferentCurrencies(t *testing.T) {
 		t.Errorf("one year's GRDP report with its size and its income per head: %s", dec.Explanation)
 	}
 }
+
+// The Tet of a year has two names: the Gregorian year of its first day
+// ("Xuân Quê hương 2028", "Lunar New Year 2028") and the lunar year's
+// ("Xuân Mậu Thân", "Tết Nguyên đán Mậu Thân"). Both read as the year of
+// that Tet; a lunar year's name is a date, not a proper name.
+func TestTetYears(t *testing.T) {
+	d := Default()
+	cases := []struct {
+		lang, text string
+		published  time.Time
+		want       []float64 // the years of Tet, in order
+	}{
+		{"vi", "Ấm áp chương trình gặp mặt kiều bào đón Xuân Mậu Thân", on(2028, 1, 17), []float64{2028}},
+		{"vi", "Gặp mặt kiều bào về quê đón Tết Nguyên đán Mậu Thân 2028", on(2028, 1, 15), []float64{2028}},
+		{"vi", "Kiều bào về quê đón Tết Mậu Thân", on(2027, 12, 20), []float64{2028}}, // published before that Tet
+		{"vi", "Hải Phòng đón khách dịp Tết Đinh Mùi", on(2027, 2, 12), []float64{2027}},
+		{"vi", "Gặp mặt đầu xuân Bính Ngọ", on(2026, 2, 20), nil}, // "xuân" not capitalised: the season
+		{"vi", "Gặp mặt đầu năm, đón Xuân Bính Ngọ", on(2026, 2, 20), []float64{2026}},
+		{"vi", "Vui Xuân Giáp Tý", on(2044, 1, 30), []float64{2044}},
+		{"vi", "Hơn 200 kiều bào dự chương trình Xuân quê hương Hải Phòng 2028", on(2028, 1, 16), []float64{2028}},
+		{"en", "Hai Phong to host Homeland Spring 2027", on(2026, 12, 1), []float64{2027}},
+		{"en", "Hai Phong meets overseas Vietnamese ahead of Lunar New Year 2027", on(2027, 2, 1), []float64{2027}},
+		{"vi", "Xuân Mậu Thân", time.Time{}, nil}, // undated: a lunar name repeats every 60 years
+		{"vi", "Tết Trung thu 2027 cho thiếu nhi", on(2027, 9, 10), nil},
+		{"vi", "Tết Dương lịch 2028", on(2027, 12, 30), nil},
+		{"vi", "Thủ tướng Nguyễn Xuân Phúc thăm Nhật Bản 2022", on(2022, 5, 1), nil},
+		{"vi", "Tân Thân", on(2028, 1, 1), nil}, // no such year: stems and branches of one parity
+		{"vi", "Xuân Mau Than đến với Hải Phòng", on(2028, 1, 1), nil},
+	}
+	for _, c := range cases {
+		x := d.prepare(Item{ID: "x", Lang: c.lang, Title: c.text, Published: c.published})
+		var got []float64
+		for _, q := range x.quants {
+			if q.kind == qYear && q.unit == yearTet {
+				got = append(got, q.value)
+			}
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%q: Tet of %v, want %v", c.text, got, c.want)
+		}
+	}
+
+	dated := func(it Item, t time.Time) Item { it.Published = t; return it }
+	lunar := dated(vi("a", "Hải Phòng: Ấm áp chương trình gặp mặt kiều bào đón Xuân Mậu Thân",
+		"Chương trình gặp mặt kiều bào do UBND thành phố tổ chức đã quy tụ hơn 200 bà con từ 18 quốc gia và vùng lãnh thổ."), on(2028, 1, 17))
+	written := dated(vi("b", "Hơn 200 kiều bào dự chương trình Xuân quê hương Hải Phòng 2028",
+		"Phát biểu tại chương trình, Chủ tịch UBND thành phố ghi nhận những đóng góp của cộng đồng người Hải Phòng ở nước ngoài."), on(2028, 1, 16))
+	if dec := d.Compare(lunar, written); !hasKind(shared(dec), "date mentioned", "Tết 2028") {
+		t.Errorf("Xuân Mậu Thân and Xuân 2028 are not one Tet: %s", dec.Explanation)
+	}
+	lastYear := dated(vi("c", "Thành phố gặp mặt kiều bào nhân dịp Xuân Đinh Mùi",
+		"Chương trình gặp mặt kiều bào do UBND thành phố tổ chức đã quy tụ hơn 200 bà con từ 18 quốc gia và vùng lãnh thổ."), on(2028, 1, 17))
+	if dec := d.Compare(lastYear, written); !strings.Contains(dec.Veto, "different years") {
+		t.Errorf("Xuân Đinh Mùi and Xuân 2028 are one Tet: %s", dec.Explanation)
+	}
+	for _, r := range d.prepare(lunar).runs {
+		if strings.Contains(r.text, "Mậu") {
+			t.Errorf("a lunar year's name is a proper name: %q", r.text)
+		}
+	}
+}
