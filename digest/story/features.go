@@ -173,6 +173,9 @@ func (d *Detector) prepare(it Item) *doc {
 			if f == 1 && ge.kind == kindAction && planned(w, m.Start) {
 				continue // what is to happen is not what the item reports
 			}
+			if ge.kind == kindAction && satisfies(w, m.End) {
+				continue // "meet demand" is no meeting
+			}
 			market := f == 1 && ge.kind == kindCountry && exportMarket(w, m.Start, m.End)
 			if at, ok := seen[e]; ok {
 				x.ents[at].market = x.ents[at].market && market
@@ -694,6 +697,47 @@ func planned(w theme.Words, i int) bool {
 	}
 	return false
 }
+
+// satisfies reports whether the English "meet" that ends at word end
+// means satisfying something ("meet growing demand", "meets EU
+// requirements", "meet the needs of investors"): what follows within a
+// few words, past determiners and modifiers, is a demand, need,
+// requirement, standard or target rather than the people met.
+func satisfies(w theme.Words, end int) bool {
+	if a := w.At(end - 1).ASCII; a != "meet" && a != "meets" {
+		return false
+	}
+	for j := end; j < min(end+5, w.Len()) && (!w.At(j).Break || possessive(w, j)); j++ {
+		a := w.At(j).ASCII
+		if demandWords[a] {
+			return true
+		}
+		if functionWords[a] && !determiners[a] {
+			return false
+		}
+	}
+	return false
+}
+
+// possessive reports whether only an apostrophe comes between words j-1
+// and j ("investors' demand").
+func possessive(w theme.Words, j int) bool {
+	both, prev, next := w.Text(j-1, j+1), w.Text(j-1, j), w.Text(j, j+1)
+	if len(both) < len(prev)+len(next) {
+		return false
+	}
+	between := strings.TrimSpace(both[len(prev) : len(both)-len(next)])
+	return between == "'" || between == "’" || between == "'s" || between == "’s"
+}
+
+// demandWords after "meet" make it satisfying them; determiners may come
+// between. ASCII-folded.
+var (
+	demandWords = wordSet(`demand demands need needs requirement requirements standard standards target targets
+goal goals criteria criterion condition conditions expectation expectations deadline deadlines quota quotas
+obligation obligations commitment commitments request requests`)
+	determiners = wordSet(`a an the its their his her our all these those this that every each`)
+)
 
 // planWords and planPairs before an action make it a plan. ASCII-folded.
 var (

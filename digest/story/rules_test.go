@@ -437,3 +437,40 @@ func TestTetYears(t *testing.T) {
 		}
 	}
 }
+
+// readsAs reports whether prepare finds the gazetteer entry kind/key in
+// the item.
+func readsAs(d *Detector, it Item, k kind, key string) bool {
+	x := d.prepare(it)
+	return slices.ContainsFunc(x.ents, func(h entHit) bool {
+		e := d.gaz.entries[h.entry]
+		return e.kind == k && e.key == key
+	})
+}
+
+// "Meet" is a meeting only when people meet: to meet a demand, a need, a
+// requirement or a standard is to satisfy it.
+func TestMeetIsAMeetingOnlyWithPeople(t *testing.T) {
+	d := Default()
+	for _, c := range []struct {
+		title   string
+		meeting bool
+	}{
+		{"Hai Phong leaders meet overseas Vietnamese ahead of Tet", true},
+		{"Chairman meets Japanese ambassador", true},
+		{"Hai Phong delegation meets Vietnamese community in RoK", true},
+		{"Party chief meets investors to discuss demand for power", true},
+		{"New berths to meet growing demand at Lach Huyen port", false},
+		{"Exporters race to meet EU requirements on traceability", false},
+		{"Vocational schools meet the needs of FDI firms", false},
+		{"Hai Phong seafood meets international standards", false},
+		{"City meets its FDI target two months early", false},
+		{"Suppliers struggle to meet rising demand for chips", false},
+		{"Training programme meets investors' demand for skilled workers", false},
+		{"Lychees are treated to meet the market's quarantine requirements", false},
+	} {
+		if got := readsAs(d, en("a", c.title, ""), kindAction, "meeting"); got != c.meeting {
+			t.Errorf("%q: a meeting %v, want %v", c.title, got, c.meeting)
+		}
+	}
+}
