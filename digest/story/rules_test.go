@@ -474,3 +474,36 @@ func TestMeetIsAMeetingOnlyWithPeople(t *testing.T) {
 		}
 	}
 }
+// The Vietnamese community abroad ("cộng đồng người Việt", "Vietnamese
+// community") is the people involved, as "kiều bào" and "overseas
+// Vietnamese" are: a community that acts, not an organisation (an
+// association of Vietnamese, "Hội người Việt Nam", is one).
+func TestVietnameseCommunityIsACommunity(t *testing.T) {
+	d := Default()
+	for _, c := range []struct {
+		it                   Item
+		community, body bool
+	}{
+		{vi("a", "Lãnh đạo Hải Phòng gặp mặt cộng đồng người Việt tại Hàn Quốc", ""), true, false},
+		{en("b", "Hai Phong delegation meets Vietnamese community in RoK", ""), true, false},
+		{en("c", "Vietnamese communities in Europe raise funds for storm victims", ""), true, false},
+		{vi("d", "Hội người Việt Nam tại Séc tặng quà học sinh vùng bão", ""), false, true},
+		{en("e", "Association of Vietnamese in Germany marks 20 years", ""), false, true},
+	} {
+		community := readsAs(d, c.it, kindCommunity, "diaspora")
+		body := readsAs(d, c.it, kindBody, "association")
+		if community != c.community || body != c.body {
+			t.Errorf("%q: community %v, body %v; want %v, %v", c.it.Title, community, body, c.community, c.body)
+		}
+	}
+	// Who acts: the community one title names is the overseas Vietnamese
+	// another names.
+	vn := vi("f", "Kiều bào tại Đức quyên góp ủng hộ đồng bào vùng bão", "")
+	en := en("g", "Vietnamese community in Germany raises funds for storm victims", "")
+	if dec := d.Compare(vn, en); !hasKind(shared(dec), "community", "") || hasKind(against(dec), "partner", "") {
+		t.Errorf("kiều bào and the Vietnamese community are different partners: %s", dec.Explanation)
+	}
+	if x := d.prepare(en); x.partners[partnerCommunity].empty() {
+		t.Error("the Vietnamese community is not who acts")
+	}
+}
