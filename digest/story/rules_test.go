@@ -474,6 +474,7 @@ func TestMeetIsAMeetingOnlyWithPeople(t *testing.T) {
 		}
 	}
 }
+
 // The Vietnamese community abroad ("cộng đồng người Việt", "Vietnamese
 // community") is the people involved, as "kiều bào" and "overseas
 // Vietnamese" are: a community that acts, not an organisation (an
@@ -481,7 +482,7 @@ func TestMeetIsAMeetingOnlyWithPeople(t *testing.T) {
 func TestVietnameseCommunityIsACommunity(t *testing.T) {
 	d := Default()
 	for _, c := range []struct {
-		it                   Item
+		it              Item
 		community, body bool
 	}{
 		{vi("a", "Lãnh đạo Hải Phòng gặp mặt cộng đồng người Việt tại Hàn Quốc", ""), true, false},
@@ -505,5 +506,36 @@ func TestVietnameseCommunityIsACommunity(t *testing.T) {
 	}
 	if x := d.prepare(en); x.partners[partnerCommunity].empty() {
 		t.Error("the Vietnamese community is not who acts")
+	}
+}
+
+// An amount per person is of another kind than a total: the income per
+// head and the economy's size, in one currency, are not different
+// amounts; two incomes per head are.
+func TestAmountsPerHead(t *testing.T) {
+	d := Default()
+	for _, c := range []struct {
+		lang, text, want string
+	}{
+		{"vi", "GRDP bình quân đầu người ước đạt 7.900 USD.", "7,900 USD/head"},
+		{"vi", "Thu nhập bình quân 120 triệu đồng/người mỗi năm.", "120 million VND/head"},
+		{"en", "Per capita GRDP reached US$7,900.", "7,900 USD/head"},
+		{"en", "GRDP reached US$7,900 per capita.", "7,900 USD/head"},
+		{"vi", "Quy mô GRDP đạt khoảng 760.000 tỷ đồng.", "760 trillion VND"},
+		{"en", "The capital per project is US$12 million.", "12 million USD"},
+	} {
+		x := d.prepare(Item{ID: "x", Lang: c.lang, Title: "Kinh tế", Summary: c.text})
+		if len(x.money) != 1 || x.money[0].String() != c.want {
+			t.Errorf("%q: amounts %s, want %s", c.text, quantityList(x.money), c.want)
+		}
+	}
+	size := vi("a", "Kinh tế Hải Phòng năm 2027 tăng trưởng 11,6%", "Quy mô GRDP đạt khoảng 760.000 tỷ đồng.")
+	income := vi("b", "Kinh tế Hải Phòng năm 2027 tăng trưởng 11,6%", "Thu nhập bình quân đầu người đạt 180 triệu đồng.")
+	otherIncome := vi("c", "Kinh tế Hải Phòng năm 2027 tăng trưởng 11,6%", "Thu nhập bình quân đầu người đạt 150 triệu đồng.")
+	if got := against(d.Compare(size, income)); hasKind(got, "figures", "different amounts") {
+		t.Errorf("a total and an amount per head are different amounts: %v", got)
+	}
+	if got := against(d.Compare(income, otherIncome)); !hasKind(got, "figures", "different amounts") {
+		t.Errorf("two incomes per head are not different amounts: %v", got)
 	}
 }
