@@ -191,22 +191,14 @@ func (d *Detector) prepare(it Item) *doc {
 	if !it.Published.IsZero() {
 		pub = it.Published.In(vietnamTime).Year()
 	}
-	x.quants = tetYears(fields[0], it.Lang, pub, true, x.quants)
-	x.quants = tetYears(fields[1], it.Lang, pub, false, x.quants)
+	x.quants = tetYears(fields[0], it.Lang, pub, true, x.quants, covered[0])
+	x.quants = tetYears(fields[1], it.Lang, pub, false, x.quants, covered[1])
 	for f := range 2 {
 		for _, m := range d.terms.longestMatches(fields[f], covered[f], titleCase[f]) {
 			x.terms = append(x.terms, termHit{entry: d.terms.entry[m.Phrase], title: f == 0})
 		}
 	}
 	x.terms = sortTerms(x.terms)
-	// A lunar year's name ("Đinh Mùi") is a date, not a proper name.
-	for f := range 2 {
-		for i := range fields[f].Len() {
-			if _, ok := lunarYear(fields[f], i, 2000); ok {
-				covered[f][i], covered[f][i+1] = true, true
-			}
-		}
-	}
 	x.extractNames(fields, covered)
 	x.index(d)
 	x.titleSh = shingles(fields[0], commonCovered[0], nil)

@@ -24,16 +24,16 @@ var (
 	tetEnglishLead = map[string]bool{"lunar": true}          // "Lunar New Year"
 )
 
-// lunarYear reads a stem and a branch at words i, i+1 of w ("Mậu Thân")
-// and returns the Gregorian year whose Tet begins that lunar year nearest
-// to near.
-func lunarYear(w theme.Words, i, near int) (int, bool) {
-	if i+1 >= w.Len() || w.At(i+1).Break {
+// lunarYear reads a stem and a branch at words i, i+1 of w ("Mậu Thân";
+// s is word i) and returns the Gregorian year whose Tet begins that lunar
+// year nearest to near.
+func lunarYear(w theme.Words, i int, s theme.Word, near int) (int, bool) {
+	stem, ok := heavenlyStems[s.ASCII]
+	if !ok || !s.Title || i+1 >= w.Len() {
 		return 0, false
 	}
-	s, b := w.At(i), w.At(i+1)
-	stem, ok := heavenlyStems[s.ASCII]
-	if !ok || !s.Title || !b.Title {
+	b := w.At(i + 1)
+	if b.Break || !b.Title {
 		return 0, false
 	}
 	branch, ok := earthlyBranch[b.ASCII]
@@ -64,12 +64,16 @@ func lunarYear(w theme.Words, i, near int) (int, bool) {
 // Year", or "Xuân" or "Spring" in a name, the lunar year's name or a year
 // written within a few words. A lunar year's name is read in the
 // Gregorian year nearest to the year of publication, pub (0 when
-// unknown: then only written years count).
-func tetYears(w theme.Words, lang string, pub int, title bool, out []quantity) []quantity {
+// unknown: then only written years count). It is a date, not a proper
+// name: its words are marked covered.
+func tetYears(w theme.Words, lang string, pub int, title bool, out []quantity, covered []bool) []quantity {
 	for i := range w.Len() {
 		t := w.At(i)
 		if !t.Title {
 			continue
+		}
+		if _, ok := lunarYear(w, i, t, pub); ok {
+			covered[i], covered[i+1] = true, true
 		}
 		reach := 0 // how many words of a name may come before the year
 		start := i + 1
@@ -91,7 +95,7 @@ func tetYears(w theme.Words, lang string, pub int, title bool, out []quantity) [
 			continue
 		}
 		for j := start; j < w.Len() && j <= start+reach && !w.At(j).Break; j++ {
-			if y, ok := lunarYear(w, j, pub); ok && pub != 0 && j == start {
+			if y, ok := lunarYear(w, j, w.At(j), pub); ok && pub != 0 && j == start {
 				out = append(out, quantity{kind: qYear, unit: yearTet, value: float64(y), title: title})
 				break
 			}
