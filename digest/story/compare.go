@@ -443,9 +443,19 @@ func (p *pair) numbers() {
 		p.add(kind, text, w)
 	}
 
-	// Against: the titles state different figures of one kind.
-	if !p.differ(qMoney, a.figures[qMoney], b.figures[qMoney], againstAmounts, "different amounts") {
-		p.differ(qMoney, a.money, b.money, againstAmountsBody, "different amounts")
+	// The Tet of one year, however each item names it: "Xuân Mậu Thân" =
+	// "Xuân Quê hương Hải Phòng 2028" = "Tết Nguyên đán 2028".
+	if y, ok := sharedTet(a, b); ok && total < maxNumbers {
+		p.add("date mentioned", "Tết "+strconv.Itoa(y), min(wDate, maxNumbers-total))
+	}
+
+	// Against: the titles state different figures of one kind. Amounts
+	// are compared in a currency both items use: the economy's size in
+	// VND and the income per head in USD are amounts of different things.
+	ta, tb := inCurrenciesOf(a.figures[qMoney], b.figures[qMoney])
+	if !p.differ(qMoney, ta, tb, againstAmounts, "different amounts") {
+		ta, tb = inCurrenciesOf(a.money, b.money)
+		p.differ(qMoney, ta, tb, againstAmountsBody, "different amounts")
 	}
 	p.differ(qPercent, a.figures[qPercent], b.figures[qPercent], againstPercents, "different percentages")
 	p.differentCounts()
@@ -541,6 +551,35 @@ func (p *pair) differ(k qkind, ta, tb []quantity, w float64, what string) bool {
 	}
 	p.add("figures", text, w)
 	return true
+}
+
+// sharedTet finds a year of Tet both items name.
+func sharedTet(a, b *doc) (int, bool) {
+	for _, q := range a.years {
+		if q.unit == yearTet && slices.ContainsFunc(b.years, func(o quantity) bool { return o.unit == yearTet && o.value == q.value }) {
+			return int(q.value), true
+		}
+	}
+	return 0, false
+}
+
+// inCurrenciesOf keeps of two lists of amounts those in a currency the
+// other list has some amount in.
+func inCurrenciesOf(ta, tb []quantity) (sa, sb []quantity) {
+	in := func(qs []quantity, unit string) bool {
+		return slices.ContainsFunc(qs, func(o quantity) bool { return o.unit == unit })
+	}
+	for _, q := range ta {
+		if in(tb, q.unit) {
+			sa = append(sa, q)
+		}
+	}
+	for _, q := range tb {
+		if in(ta, q.unit) {
+			sb = append(sb, q)
+		}
+	}
+	return sa, sb
 }
 
 func hasValue(qs []quantity, q quantity) bool {

@@ -173,6 +173,9 @@ func (d *Detector) prepare(it Item) *doc {
 			if f == 1 && ge.kind == kindAction && planned(w, m.Start) {
 				continue // what is to happen is not what the item reports
 			}
+			if ge.kind == kindAction && satisfies(w, m.End) {
+				continue // "meet demand" is no meeting
+			}
 			market := f == 1 && ge.kind == kindCountry && exportMarket(w, m.Start, m.End)
 			if at, ok := seen[e]; ok {
 				x.ents[at].market = x.ents[at].market && market
@@ -184,6 +187,12 @@ func (d *Detector) prepare(it Item) *doc {
 	}
 	sort.Slice(x.ents, func(i, j int) bool { return x.ents[i].entry < x.ents[j].entry })
 	namedYears(fields[1], eventEnds, x.quants)
+	pub := 0
+	if !it.Published.IsZero() {
+		pub = it.Published.In(vietnamTime).Year()
+	}
+	x.quants = tetYears(fields[0], it.Lang, pub, true, x.quants, covered[0])
+	x.quants = tetYears(fields[1], it.Lang, pub, false, x.quants, covered[1])
 	for f := range 2 {
 		for _, m := range d.terms.longestMatches(fields[f], covered[f], titleCase[f]) {
 			x.terms = append(x.terms, termHit{entry: d.terms.entry[m.Phrase], title: f == 0})
@@ -274,7 +283,7 @@ func (x *doc) index(d *Detector) {
 		if q.kind == qDate && q.unit == "" {
 			x.dates = append(x.dates, q)
 		}
-		if q.kind == qYear && (q.title || q.unit == yearNamed) {
+		if q.kind == qYear && (q.title || q.unit == yearNamed || q.unit == yearTet) {
 			x.years = append(x.years, q)
 		}
 		if q.kind == qDate && strings.HasPrefix(q.unit, dateAt) {
@@ -680,6 +689,47 @@ func planned(w theme.Words, i int) bool {
 	}
 	return false
 }
+
+// satisfies reports whether the English "meet" that ends at word end
+// means satisfying something ("meet growing demand", "meets EU
+// requirements", "meet the needs of investors"): what follows within a
+// few words, past determiners and modifiers, is a demand, need,
+// requirement, standard or target rather than the people met.
+func satisfies(w theme.Words, end int) bool {
+	if a := w.At(end - 1).ASCII; a != "meet" && a != "meets" {
+		return false
+	}
+	for j := end; j < min(end+5, w.Len()) && (!w.At(j).Break || possessive(w, j)); j++ {
+		a := w.At(j).ASCII
+		if demandWords[a] {
+			return true
+		}
+		if functionWords[a] && !determiners[a] {
+			return false
+		}
+	}
+	return false
+}
+
+// possessive reports whether only an apostrophe comes between words j-1
+// and j ("investors' demand").
+func possessive(w theme.Words, j int) bool {
+	both, prev, next := w.Text(j-1, j+1), w.Text(j-1, j), w.Text(j, j+1)
+	if len(both) < len(prev)+len(next) {
+		return false
+	}
+	between := strings.TrimSpace(both[len(prev) : len(both)-len(next)])
+	return between == "'" || between == "’" || between == "'s" || between == "’s"
+}
+
+// demandWords after "meet" make it satisfying them; determiners may come
+// between. ASCII-folded.
+var (
+	demandWords = wordSet(`demand demands need needs requirement requirements standard standards target targets
+goal goals criteria criterion condition conditions expectation expectations deadline deadlines quota quotas
+obligation obligations commitment commitments request requests`)
+	determiners = wordSet(`a an the its their his her our all these those this that every each`)
+)
 
 // planWords and planPairs before an action make it a plan. ASCII-folded.
 var (

@@ -539,6 +539,8 @@ func (gr *grouper) blockingKeys(x *doc) []uint64 {
 			key(false, "p\x00"+strconv.FormatFloat(math.Round(q.value*10)/10, 'f', -1, 64))
 		case (q.kind == qCount || q.kind == qBare) && q.value >= 10:
 			key(false, "n\x00"+strconv.FormatFloat(q.value, 'f', -1, 64))
+		case q.kind == qYear && q.unit == yearTet:
+			key(false, "tet\x00"+strconv.FormatFloat(q.value, 'f', -1, 64))
 		}
 	}
 	for _, h := range x.ents {

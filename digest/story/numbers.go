@@ -544,6 +544,9 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		}
 		v *= mult
 		if currency != "" {
+			if perHead(lx, i, rest) {
+				currency += perHeadUnit
+			}
 			add(qMoney, currency, v)
 			continue
 		}
@@ -576,6 +579,36 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		add(qBare, "", v)
 	}
 	return out
+}
+
+// perHeadUnit follows the currency of an amount per person ("GRDP bình
+// quân đầu người 7.900 USD", "US$7,900 per capita"): an amount of another
+// kind than the totals, compared with amounts per person only.
+const perHeadUnit = "/head"
+
+// perHead reports whether the amount at lexeme i is per person: "đầu
+// người" or "per capita" a few words before it, or "per capita", "per
+// head", "per person", "a head", "mỗi người" or "/người" after it (rest:
+// the words after the currency).
+func perHead(lx []lexeme, i int, rest []string) bool {
+	for j := i - 1; j >= max(0, i-6); j-- {
+		if !lx[j].word {
+			break
+		}
+		if lx[j].text == "capita" || lx[j].text == "nguoi" && j > 0 && lx[j-1].text == "dau" {
+			return true
+		}
+	}
+	if len(rest) >= 2 && (rest[0] == "per" || rest[0] == "a" || rest[0] == "moi") &&
+		(rest[1] == "capita" || rest[1] == "head" || rest[1] == "person" || rest[1] == "nguoi") {
+		return true
+	}
+	for j := i + 1; j+1 < len(lx) && j <= i+3; j++ {
+		if lx[j].text == "/" && lx[j+1].text == "nguoi" {
+			return true
+		}
+	}
+	return false
 }
 
 func first(w []string) string {

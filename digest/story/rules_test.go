@@ -340,3 +340,202 @@ func TestNamesEndingInHa(t *testing.T) {
 		t.Errorf("'Thanh Hà' = 'Thanh Ha' not shared: %s", dec.Explanation)
 	}
 }
+
+// Amounts in different currencies are amounts of different things (the
+// economy's size in VND, the income per head in USD): they do not count
+// against a pair. Amounts of one currency that differ still do.
+func TestAmountsInDifferentCurrencies(t *testing.T) {
+	d := Default()
+	size := vi("a", "Kinh tế Hải Phòng năm 2027 tăng trưởng 11,6%",
+		"GRDP năm 2027 ước tăng 11,6%, khu vực công nghiệp – xây dựng tăng 15,2%; quy mô GRDP đạt khoảng 760.000 tỷ đồng.")
+	perHead := vi("b", "GRDP Hải Phòng năm 2027 ước tăng 11,6%",
+		"Công nghiệp – xây dựng tăng 15,2%; GRDP bình quân đầu người ước đạt 7.900 USD.")
+	otherSize := vi("c", "GRDP Hải Phòng năm 2027 ước tăng 11,6%",
+		"Công nghiệp – xây dựng tăng 15,2%; quy mô GRDP đạt khoảng 690.000 tỷ đồng.")
+	cases := []struct {
+		name    string
+		a, b    Item
+		against bool // "different amounts" must be among the evidence against
+	}{
+		{"VND against USD in the leads", size, perHead, false},
+		{"VND against VND in the leads", size, otherSize, true},
+		{"USD against VND in the titles",
+			en("d", "Hai Phong licenses 5.6 billion USD in new projects", ""),
+			vi("e", "Hải Phòng cấp phép dự án mới 130.000 tỷ đồng", ""), false},
+		{"USD against USD in the titles",
+			en("d", "Hai Phong licenses 5.6 billion USD in new projects", ""),
+			vi("f", "Hải Phòng cấp phép dự án mới 2,1 tỷ USD", ""), true},
+	}
+	for _, c := range cases {
+		dec := d.Compare(c.a, c.b)
+		if got := hasKind(against(dec), "figures", "different amounts"); got != c.against {
+			t.Errorf("%s: different amounts %v, want %v: %s", c.name, got, c.against, dec.Explanation)
+		}
+	}
+	if dec := d.Compare(size, perHead); !dec.Same {
+		t.Errorf("one year's GRDP report with its size and its income per head: %s", dec.Explanation)
+	}
+}
+
+// The Tet of a year has two names: the Gregorian year of its first day
+// ("Xuân Quê hương 2028", "Lunar New Year 2028") and the lunar year's
+// ("Xuân Mậu Thân", "Tết Nguyên đán Mậu Thân"). Both read as the year of
+// that Tet; a lunar year's name is a date, not a proper name.
+func TestTetYears(t *testing.T) {
+	d := Default()
+	cases := []struct {
+		lang, text string
+		published  time.Time
+		want       []float64 // the years of Tet, in order
+	}{
+		{"vi", "Ấm áp chương trình gặp mặt kiều bào đón Xuân Mậu Thân", on(2028, 1, 17), []float64{2028}},
+		{"vi", "Gặp mặt kiều bào về quê đón Tết Nguyên đán Mậu Thân 2028", on(2028, 1, 15), []float64{2028}},
+		{"vi", "Kiều bào về quê đón Tết Mậu Thân", on(2027, 12, 20), []float64{2028}}, // published before that Tet
+		{"vi", "Hải Phòng đón khách dịp Tết Đinh Mùi", on(2027, 2, 12), []float64{2027}},
+		{"vi", "Gặp mặt đầu xuân Bính Ngọ", on(2026, 2, 20), nil}, // "xuân" not capitalised: the season
+		{"vi", "Gặp mặt đầu năm, đón Xuân Bính Ngọ", on(2026, 2, 20), []float64{2026}},
+		{"vi", "Vui Xuân Giáp Tý", on(2044, 1, 30), []float64{2044}},
+		{"vi", "Hơn 200 kiều bào dự chương trình Xuân quê hương Hải Phòng 2028", on(2028, 1, 16), []float64{2028}},
+		{"en", "Hai Phong to host Homeland Spring 2027", on(2026, 12, 1), []float64{2027}},
+		{"en", "Hai Phong meets overseas Vietnamese ahead of Lunar New Year 2027", on(2027, 2, 1), []float64{2027}},
+		{"vi", "Xuân Mậu Thân", time.Time{}, nil}, // undated: a lunar name repeats every 60 years
+		{"vi", "Tết Trung thu 2027 cho thiếu nhi", on(2027, 9, 10), nil},
+		{"vi", "Tết Dương lịch 2028", on(2027, 12, 30), nil},
+		{"vi", "Thủ tướng Nguyễn Xuân Phúc thăm Nhật Bản 2022", on(2022, 5, 1), nil},
+		{"vi", "Tân Thân", on(2028, 1, 1), nil}, // no such year: stems and branches of one parity
+		{"vi", "Xuân Mau Than đến với Hải Phòng", on(2028, 1, 1), nil},
+	}
+	for _, c := range cases {
+		x := d.prepare(Item{ID: "x", Lang: c.lang, Title: c.text, Published: c.published})
+		var got []float64
+		for _, q := range x.quants {
+			if q.kind == qYear && q.unit == yearTet {
+				got = append(got, q.value)
+			}
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%q: Tet of %v, want %v", c.text, got, c.want)
+		}
+	}
+
+	dated := func(it Item, t time.Time) Item { it.Published = t; return it }
+	lunar := dated(vi("a", "Hải Phòng: Ấm áp chương trình gặp mặt kiều bào đón Xuân Mậu Thân",
+		"Chương trình gặp mặt kiều bào do UBND thành phố tổ chức đã quy tụ hơn 200 bà con từ 18 quốc gia và vùng lãnh thổ."), on(2028, 1, 17))
+	written := dated(vi("b", "Hơn 200 kiều bào dự chương trình Xuân quê hương Hải Phòng 2028",
+		"Phát biểu tại chương trình, Chủ tịch UBND thành phố ghi nhận những đóng góp của cộng đồng người Hải Phòng ở nước ngoài."), on(2028, 1, 16))
+	if dec := d.Compare(lunar, written); !hasKind(shared(dec), "date mentioned", "Tết 2028") {
+		t.Errorf("Xuân Mậu Thân and Xuân 2028 are not one Tet: %s", dec.Explanation)
+	}
+	lastYear := dated(vi("c", "Thành phố gặp mặt kiều bào nhân dịp Xuân Đinh Mùi",
+		"Chương trình gặp mặt kiều bào do UBND thành phố tổ chức đã quy tụ hơn 200 bà con từ 18 quốc gia và vùng lãnh thổ."), on(2028, 1, 17))
+	if dec := d.Compare(lastYear, written); !strings.Contains(dec.Veto, "different years") {
+		t.Errorf("Xuân Đinh Mùi and Xuân 2028 are one Tet: %s", dec.Explanation)
+	}
+	for _, r := range d.prepare(lunar).runs {
+		if strings.Contains(r.text, "Mậu") {
+			t.Errorf("a lunar year's name is a proper name: %q", r.text)
+		}
+	}
+}
+
+// readsAs reports whether prepare finds the gazetteer entry kind/key in
+// the item.
+func readsAs(d *Detector, it Item, k kind, key string) bool {
+	x := d.prepare(it)
+	return slices.ContainsFunc(x.ents, func(h entHit) bool {
+		e := d.gaz.entries[h.entry]
+		return e.kind == k && e.key == key
+	})
+}
+
+// "Meet" is a meeting only when people meet: to meet a demand, a need, a
+// requirement or a standard is to satisfy it.
+func TestMeetIsAMeetingOnlyWithPeople(t *testing.T) {
+	d := Default()
+	for _, c := range []struct {
+		title   string
+		meeting bool
+	}{
+		{"Hai Phong leaders meet overseas Vietnamese ahead of Tet", true},
+		{"Chairman meets Japanese ambassador", true},
+		{"Hai Phong delegation meets Vietnamese community in RoK", true},
+		{"Party chief meets investors to discuss demand for power", true},
+		{"New berths to meet growing demand at Lach Huyen port", false},
+		{"Exporters race to meet EU requirements on traceability", false},
+		{"Vocational schools meet the needs of FDI firms", false},
+		{"Hai Phong seafood meets international standards", false},
+		{"City meets its FDI target two months early", false},
+		{"Suppliers struggle to meet rising demand for chips", false},
+		{"Training programme meets investors' demand for skilled workers", false},
+		{"Lychees are treated to meet the market's quarantine requirements", false},
+	} {
+		if got := readsAs(d, en("a", c.title, ""), kindAction, "meeting"); got != c.meeting {
+			t.Errorf("%q: a meeting %v, want %v", c.title, got, c.meeting)
+		}
+	}
+}
+
+// The Vietnamese community abroad ("cộng đồng người Việt", "Vietnamese
+// community") is the people involved, as "kiều bào" and "overseas
+// Vietnamese" are: a community that acts, not an organisation (an
+// association of Vietnamese, "Hội người Việt Nam", is one).
+func TestVietnameseCommunityIsACommunity(t *testing.T) {
+	d := Default()
+	for _, c := range []struct {
+		it              Item
+		community, body bool
+	}{
+		{vi("a", "Lãnh đạo Hải Phòng gặp mặt cộng đồng người Việt tại Hàn Quốc", ""), true, false},
+		{en("b", "Hai Phong delegation meets Vietnamese community in RoK", ""), true, false},
+		{en("c", "Vietnamese communities in Europe raise funds for storm victims", ""), true, false},
+		{vi("d", "Hội người Việt Nam tại Séc tặng quà học sinh vùng bão", ""), false, true},
+		{en("e", "Association of Vietnamese in Germany marks 20 years", ""), false, true},
+	} {
+		community := readsAs(d, c.it, kindCommunity, "diaspora")
+		body := readsAs(d, c.it, kindBody, "association")
+		if community != c.community || body != c.body {
+			t.Errorf("%q: community %v, body %v; want %v, %v", c.it.Title, community, body, c.community, c.body)
+		}
+	}
+	// Who acts: the community one title names is the overseas Vietnamese
+	// another names.
+	vn := vi("f", "Kiều bào tại Đức quyên góp ủng hộ đồng bào vùng bão", "")
+	en := en("g", "Vietnamese community in Germany raises funds for storm victims", "")
+	if dec := d.Compare(vn, en); !hasKind(shared(dec), "community", "") || hasKind(against(dec), "partner", "") {
+		t.Errorf("kiều bào and the Vietnamese community are different partners: %s", dec.Explanation)
+	}
+	if x := d.prepare(en); x.partners[partnerCommunity].empty() {
+		t.Error("the Vietnamese community is not who acts")
+	}
+}
+
+// An amount per person is of another kind than a total: the income per
+// head and the economy's size, in one currency, are not different
+// amounts; two incomes per head are.
+func TestAmountsPerHead(t *testing.T) {
+	d := Default()
+	for _, c := range []struct {
+		lang, text, want string
+	}{
+		{"vi", "GRDP bình quân đầu người ước đạt 7.900 USD.", "7,900 USD/head"},
+		{"vi", "Thu nhập bình quân 120 triệu đồng/người mỗi năm.", "120 million VND/head"},
+		{"en", "Per capita GRDP reached US$7,900.", "7,900 USD/head"},
+		{"en", "GRDP reached US$7,900 per capita.", "7,900 USD/head"},
+		{"vi", "Quy mô GRDP đạt khoảng 760.000 tỷ đồng.", "760 trillion VND"},
+		{"en", "The capital per project is US$12 million.", "12 million USD"},
+	} {
+		x := d.prepare(Item{ID: "x", Lang: c.lang, Title: "Kinh tế", Summary: c.text})
+		if len(x.money) != 1 || x.money[0].String() != c.want {
+			t.Errorf("%q: amounts %s, want %s", c.text, quantityList(x.money), c.want)
+		}
+	}
+	size := vi("a", "Kinh tế Hải Phòng năm 2027 tăng trưởng 11,6%", "Quy mô GRDP đạt khoảng 760.000 tỷ đồng.")
+	income := vi("b", "Kinh tế Hải Phòng năm 2027 tăng trưởng 11,6%", "Thu nhập bình quân đầu người đạt 180 triệu đồng.")
+	otherIncome := vi("c", "Kinh tế Hải Phòng năm 2027 tăng trưởng 11,6%", "Thu nhập bình quân đầu người đạt 150 triệu đồng.")
+	if got := against(d.Compare(size, income)); hasKind(got, "figures", "different amounts") {
+		t.Errorf("a total and an amount per head are different amounts: %v", got)
+	}
+	if got := against(d.Compare(income, otherIncome)); !hasKind(got, "figures", "different amounts") {
+		t.Errorf("two incomes per head are not different amounts: %v", got)
+	}
+}
