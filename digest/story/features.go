@@ -1,6 +1,7 @@
 package story
 
 import (
+	"github.com/haiphong/hpdigest/internal/textfold"
 	"net/url"
 	"slices"
 	"sort"
@@ -128,6 +129,16 @@ func (r *nameRun) cuts0() int32 {
 // span returns words i to j of the run as written.
 func (r *nameRun) span(i, j int) string { return r.text[r.cuts[2*i]:r.cuts[2*j+1]] }
 
+// numberText is the folded text (w, written raw) the numbers are read
+// from, with "mỗi" read as "each": folded, it would also be "mới" (new),
+// "mọi" (all) and "môi".
+func numberText(w theme.Words, raw string) string {
+	if !strings.Contains(raw, "ỗi") {
+		return w.Fold()
+	}
+	return textfold.ASCII(strings.NewReplacer("mỗi", "each", "Mỗi", "each", "MỖI", "each").Replace(raw))
+}
+
 // prepare extracts the signals of one item.
 func (d *Detector) prepare(it Item) *doc {
 	x := &doc{Item: it, day: noDay, edition: -1}
@@ -139,12 +150,10 @@ func (d *Detector) prepare(it Item) *doc {
 		d.matchEdition(x)
 	}
 	// "US$" is a currency, not the United States.
-	fields := [2]theme.Words{
-		theme.Split(strings.ReplaceAll(it.Title, "US$", "USD ")),
-		theme.Split(strings.ReplaceAll(it.Summary, "US$", "USD ")),
-	}
-	x.quants = scanQuantities(fields[0].Fold(), it.Lang, &d.units, true, nil)
-	x.quants = scanQuantities(fields[1].Fold(), it.Lang, &d.units, false, x.quants)
+	raw := [2]string{strings.ReplaceAll(it.Title, "US$", "USD "), strings.ReplaceAll(it.Summary, "US$", "USD ")}
+	fields := [2]theme.Words{theme.Split(raw[0]), theme.Split(raw[1])}
+	x.quants = scanQuantities(numberText(fields[0], raw[0]), it.Lang, &d.units, true, nil)
+	x.quants = scanQuantities(numberText(fields[1], raw[1]), it.Lang, &d.units, false, x.quants)
 	if x.day != noDay {
 		x.quants = weekdayDates(fields[0], x.day, true, x.quants)
 		x.quants = weekdayDates(fields[1], x.day, false, x.quants)

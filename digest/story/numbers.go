@@ -544,8 +544,11 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		}
 		v *= mult
 		if currency != "" {
-			if perHead(lx, i, rest) {
+			switch {
+			case perHead(lx, i, rest):
 				currency += perHeadUnit
+			case perItem(lx, i, rest):
+				currency += perItemUnit
 			}
 			add(qMoney, currency, v)
 			continue
@@ -599,7 +602,7 @@ func perHead(lx []lexeme, i int, rest []string) bool {
 			return true
 		}
 	}
-	if len(rest) >= 2 && (rest[0] == "per" || rest[0] == "a" || rest[0] == "moi") &&
+	if len(rest) >= 2 && (rest[0] == "per" || rest[0] == "a" || rest[0] == "each" || rest[0] == "moi") &&
 		(rest[1] == "capita" || rest[1] == "head" || rest[1] == "person" || rest[1] == "nguoi") {
 		return true
 	}
@@ -609,6 +612,51 @@ func perHead(lx []lexeme, i int, rest []string) bool {
 		}
 	}
 	return false
+}
+
+// perItemUnit follows the currency of the amount of each of several
+// things ("mỗi suất học bổng 5 triệu đồng", "VND5 million each"): an
+// amount of another kind than the total, compared with amounts of each
+// only.
+const perItemUnit = "/each"
+
+// perItem reports whether the amount at lexeme i is that of each of
+// several things: "each" (or "mỗi", read as "each", see numberText) a few
+// words before it in its clause ("Mỗi suất học bổng 5 triệu đồng", "each
+// worth VND5 million"), "each" or "apiece" after it ("5 million VND each",
+// "5 triệu đồng mỗi suất"), "per" and a thing ("per scholarship"), or
+// "/suất". Periods are not things: "mỗi năm", "per year" make a yearly
+// amount, not a part.
+func perItem(lx []lexeme, i int, rest []string) bool {
+	for j := i - 1; j >= max(0, i-6); j-- {
+		if !lx[j].word {
+			break
+		}
+		if lx[j].text == "each" && j+1 < i && !isPeriod(lx[j+1].text) {
+			return true
+		}
+	}
+	if len(rest) >= 2 && rest[0] == "each" && isPeriod(rest[1]) {
+		return false // "mỗi năm"
+	}
+	if len(rest) >= 1 && (rest[0] == "each" || rest[0] == "apiece") {
+		return true
+	}
+	if len(rest) >= 2 && rest[0] == "per" && !isPeriod(rest[1]) {
+		return true
+	}
+	for j := i + 1; j+1 < len(lx) && j <= i+3; j++ {
+		if lx[j].text == "/" && lx[j+1].word && !isPeriod(lx[j+1].text) {
+			return true
+		}
+	}
+	return false
+}
+
+// isPeriod: a word naming a period of time (year, tháng, days...).
+func isPeriod(w string) bool {
+	_, ok := periods[w]
+	return ok
 }
 
 func first(w []string) string {

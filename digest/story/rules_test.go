@@ -539,3 +539,45 @@ func TestAmountsPerHead(t *testing.T) {
 		t.Errorf("two incomes per head are not different amounts: %v", got)
 	}
 }
+
+// The amount of each of several things is of another kind than the
+// total: "120 suất học bổng, mỗi suất 5 triệu đồng" and "600 million VND"
+// are not different amounts; the amounts of each in two items are
+// compared, and "mới" (new), which folds like "mỗi", makes no part.
+func TestAmountsPerItem(t *testing.T) {
+	d := Default()
+	for _, c := range []struct {
+		lang, text, want string
+	}{
+		{"vi", "Mỗi suất học bổng 5 triệu đồng được trao tận tay 120 học sinh.", "5 million VND/each"},
+		{"vi", "Hội trao 120 suất học bổng, trị giá 5 triệu đồng mỗi suất.", "5 million VND/each"},
+		{"vi", "Hội trao 120 suất học bổng, mỗi suất trị giá 5 triệu đồng.", "5 million VND/each"},
+		{"vi", "Học bổng trị giá 5 triệu đồng/suất.", "5 million VND/each"},
+		{"en", "It presented 120 scholarships of VND5 million each.", "5 million VND/each"},
+		{"en", "It presented 120 scholarships worth VND5 million per scholarship.", "5 million VND/each"},
+		{"en", "Each scholarship is worth VND5 million.", "5 million VND/each"},
+		{"vi", "Có thêm 9 dự án cấp mới và dự án tăng vốn 1 tỷ USD.", "1 billion USD"},
+		{"vi", "Mỗi năm, thành phố chi 500 tỷ đồng.", "500 billion VND"},
+		{"vi", "Thành phố chi 500 tỷ đồng mỗi năm.", "500 billion VND"},
+		{"en", "The city spends VND500 billion per year.", "500 billion VND"},
+		{"vi", "Thu nhập 120 triệu đồng mỗi người.", "120 million VND/head"},
+		{"en", "The capital per project is US$12 million.", "12 million USD"},
+	} {
+		x := d.prepare(Item{ID: "x", Lang: c.lang, Title: "Học bổng", Summary: c.text})
+		if len(x.money) != 1 || x.money[0].String() != c.want {
+			t.Errorf("%q: amounts %s, want %s", c.text, quantityList(x.money), c.want)
+		}
+	}
+	total := vi("a", "Hội người Hải Phòng tại CHLB Đức trao 120 suất học bổng",
+		"Ngày 5/3, Hội người Hải Phòng tại CHLB Đức trao 120 suất học bổng trị giá 600 triệu đồng cho học sinh nghèo.")
+	each := vi("b", "Kiều bào tại Đức tiếp sức học sinh nghèo",
+		"Mỗi suất học bổng 5 triệu đồng được Hội người Hải Phòng tại CHLB Đức trao tận tay 120 học sinh hôm 5/3.")
+	otherEach := vi("c", "Kiều bào tại Đức tiếp sức học sinh nghèo",
+		"Mỗi suất học bổng 3 triệu đồng được Hội người Hải Phòng tại CHLB Đức trao tận tay 120 học sinh hôm 5/3.")
+	if got := against(d.Compare(total, each)); hasKind(got, "figures", "different amounts") {
+		t.Errorf("a total and the amount of each are different amounts: %v", got)
+	}
+	if got := against(d.Compare(each, otherEach)); !hasKind(got, "figures", "different amounts") {
+		t.Errorf("two amounts of each are not different amounts: %v", got)
+	}
+}
