@@ -581,3 +581,44 @@ func TestAmountsPerItem(t *testing.T) {
 		t.Errorf("two amounts of each are not different amounts: %v", got)
 	}
 }
+
+// Who acts is not read into a unit or a body of the city: "TEUs" after a
+// number is a unit, and a name just after the home city's ("Hai Phong
+// Maritime Administration", "Hai Phong Children's Hospital") is the
+// English name of one of the city's own bodies, which the Vietnamese
+// version words its own way, not a foreign partner.
+func TestUnitsAndCityBodiesAreNotPartners(t *testing.T) {
+	d := Default()
+	for _, it := range []Item{
+		en("a", "Cargo Through Hai Phong Seaports Up 14 Percent in Q1",
+			"Seaports in Hai Phong handled 52.4 million tonnes of cargo, including 1.9 million TEUs of containers, the Hai Phong Maritime Administration reported."),
+		en("b", "Businessman Donates Medical Equipment to Hai Phong Children's Hospital",
+			"He handed over ventilators worth VND5 billion to Hai Phong Children's Hospital."),
+	} {
+		if x := d.prepare(it); !x.partners[partnerName].empty() {
+			t.Errorf("%q: partners %s", it.Title, x.partnerList(partnerName))
+		}
+	}
+	// A foreign company stays who acts, before or after the city's name.
+	for _, it := range []Item{
+		en("c", "Pegatron Opens Second Plant in Hai Phong", "Taiwan's Pegatron opened its second plant in Hai Phong."),
+		en("d", "Kyocera Hai Phong Expands Plant", "The plant of Kyocera Hai Phong will grow."),
+	} {
+		if x := d.prepare(it); x.partners[partnerName].empty() {
+			t.Errorf("%q: no partner", it.Title)
+		}
+	}
+	port := vi("e", "Sản lượng hàng qua cảng Hải Phòng quý I đạt 52,4 triệu tấn",
+		"Quý I/2028, sản lượng hàng hóa thông qua các cảng biển Hải Phòng đạt 52,4 triệu tấn, tăng 14% so với cùng kỳ; hàng container đạt 1,9 triệu TEU.")
+	portEn := en("f", "Cargo Through Hai Phong Seaports Up 14 Percent in Q1",
+		"Seaports in Hai Phong handled 52.4 million tonnes of cargo in the first quarter, including 1.9 million TEUs of containers, up 14 percent from a year earlier, the Hai Phong Maritime Administration reported.")
+	gift := vi("g", "Doanh nhân kiều bào Úc trao tặng thiết bị y tế 5 tỷ đồng cho Bệnh viện Trẻ em",
+		"Sáng 3/4, ông Nguyễn Đức Thành trao tặng Bệnh viện Trẻ em Hải Phòng 2 máy thở trị giá 5 tỷ đồng.")
+	giftEn := en("h", "Overseas Vietnamese Businessman Donates Medical Equipment to Hai Phong Children's Hospital",
+		"Nguyen Duc Thanh, an overseas Vietnamese businessman in Australia, handed over ventilators worth VND5 billion (US$196,000) to Hai Phong Children's Hospital.")
+	for _, p := range [][2]Item{{port, portEn}, {gift, giftEn}} {
+		if dec := d.Compare(p[0], p[1]); hasKind(against(dec), "partner", "") || hasKind(against(dec), "amount", "") {
+			t.Errorf("%s ~ %s: %s", p[0].Title, p[1].Title, dec.Explanation)
+		}
+	}
+}
