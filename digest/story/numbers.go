@@ -696,6 +696,32 @@ func closeValues(a, b float64, k qkind) (exact, approx bool) {
 }
 
 // String shows a quantity in English conventions, for explanations.
+// precise: a percentage, amount or count written with decimals once
+// scaled ("11.2%", "52.4 million tonnes", "1.9 million TEU") or with three
+// significant digits or more ("123 projects"): a figure two reports share
+// by chance only rarely, unlike "14%" or "600 million".
+func (q quantity) precise() bool {
+	switch q.kind {
+	case qPercent, qMoney, qCount, qBare:
+	default:
+		return false
+	}
+	v := math.Abs(q.value)
+	for _, m := range [3]float64{1e12, 1e9, 1e6} {
+		if v >= m {
+			v /= m
+			break
+		}
+	}
+	if v != math.Trunc(v) {
+		return true
+	}
+	for v >= 10 && math.Mod(v, 10) == 0 {
+		v /= 10 // trailing zeros
+	}
+	return v >= 100
+}
+
 func (q quantity) String() string {
 	switch q.kind {
 	case qMoney:

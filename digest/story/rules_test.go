@@ -622,3 +622,46 @@ func TestUnitsAndCityBodiesAreNotPartners(t *testing.T) {
 		}
 	}
 }
+
+// Statistics of one period rewritten: two precise figures or more in
+// common, a period in common and nothing against make one report, though
+// the versions share little else. Round figures ("14%", "600 million")
+// are shared by chance and do not count so.
+func TestPreciseFiguresOfOnePeriod(t *testing.T) {
+	for _, c := range []struct {
+		q    quantity
+		want bool
+	}{
+		{quantity{kind: qPercent, value: 11.2}, true},
+		{quantity{kind: qPercent, value: 14}, false},
+		{quantity{kind: qCount, unit: "tonnes", value: 52.4e6}, true},
+		{quantity{kind: qCount, unit: "TEU", value: 1.9e6}, true},
+		{quantity{kind: qMoney, unit: "VND", value: 600e6}, false},
+		{quantity{kind: qMoney, unit: "USD", value: 4.41e9}, true},
+		{quantity{kind: qCount, unit: "projects", value: 123}, true},
+		{quantity{kind: qCount, unit: "businesses", value: 180}, false},
+		{quantity{kind: qCount, unit: "staff", value: 1500}, false},
+		{quantity{kind: qPeriod, unit: "months", value: 3}, false},
+	} {
+		if got := c.q.precise(); got != c.want {
+			t.Errorf("%s: precise %v, want %v", c.q, got, c.want)
+		}
+	}
+	d := Default()
+	grdp := vi("a", "Tăng trưởng GRDP quý I của Hải Phòng đạt 11,2%",
+		"Theo Cục Thống kê thành phố, tổng sản phẩm trên địa bàn (GRDP) quý I/2028 của Hải Phòng tăng 11,2% so với cùng kỳ, trong đó công nghiệp chế biến, chế tạo tăng 16,4%.")
+	grdpEn := en("b", "Hai Phong Posts 11.2 Percent Growth in First Quarter",
+		"The northern port city's gross regional domestic product grew 11.2 percent in the first quarter, driven by processing and manufacturing, which expanded 16.4 percent, according to the city's statistics office.")
+	if dec := d.Compare(grdp, grdpEn); !dec.Same || !hasKind(shared(dec), "number", "precise figures of one period") {
+		t.Errorf("the quarter's GRDP in two languages: %s", dec.Explanation)
+	}
+	round := vi("c", "Xuất khẩu quý I của Hải Phòng tăng 14%", "Quý I, xuất khẩu tăng 14%, nhập khẩu tăng 20%.")
+	roundEn := en("d", "Hai Phong's imports up 20 percent in first quarter", "Imports grew 20 percent in the first quarter, exports 14 percent.")
+	if dec := d.Compare(round, roundEn); hasKind(shared(dec), "number", "precise figures of one period") {
+		t.Errorf("round figures count as precise: %s", dec.Explanation)
+	}
+	noPeriod := en("e", "Hai Phong Posts 11.2 Percent Growth", "Growth reached 11.2 percent, manufacturing 16.4 percent.")
+	if dec := d.Compare(grdp, noPeriod); hasKind(shared(dec), "number", "precise figures of one period") {
+		t.Errorf("figures of no period in common count: %s", dec.Explanation)
+	}
+}
