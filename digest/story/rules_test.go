@@ -665,3 +665,60 @@ func TestPreciseFiguresOfOnePeriod(t *testing.T) {
 		t.Errorf("figures of no period in common count: %s", dec.Explanation)
 	}
 }
+
+// A span of days written with words: "từ ngày 12 đến 16/5" names the
+// first day too (a date mentioned, not the one day of the event: an event
+// on another day of the span is not on another day), "from July 10 to 20"
+// the last. Blocking picks a pair by the day and a count of things ("12
+// May", "180 businesses").
+func TestDateSpansWrittenWithWords(t *testing.T) {
+	d := Default()
+	type date struct {
+		tag   string
+		value float64
+	}
+	for _, c := range []struct {
+		lang, text string
+		want       []date
+	}{
+		{"vi", "Diễn ra từ ngày 12 đến 16/5, hội chợ thu hút 180 doanh nghiệp.", []date{{dateFrom, 512}, {dateUntil, 516}}},
+		{"vi", "Dự kiến đón 60 trại sinh từ ngày 10 đến 20/7.", []date{{dateFrom, 710}, {dateUntil, 720}}},
+		{"vi", "Tăng từ 12 đến 16% so với cùng kỳ.", nil},
+		{"en", "The camp will bring 60 young people to the city from July 10 to 20 to learn about their roots.", []date{{"", 710}, {dateUntil, 720}}},
+		{"en", "Prices rose on July 10 to 20 percent above the average.", []date{{"", 710}}},
+		{"en", "The fair runs from July 10 to 20 August.", []date{{"", 710}, {"", 820}}},
+	} {
+		x := d.prepare(Item{ID: "x", Lang: c.lang, Title: "Hội chợ", Summary: c.text})
+		var got []date
+		for _, q := range x.quants {
+			if q.kind == qDate {
+				got = append(got, date{q.unit, q.value})
+			}
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%q: dates %v, want %v", c.text, got, c.want)
+		}
+	}
+	// An event on a day of the span is not on another day.
+	visit := vi("a", "Giao lưu hữu nghị thanh niên Hải Phòng – Phòng Thành Cảng",
+		"Ngày 5/11, Thành đoàn Hải Phòng tổ chức giao lưu với đoàn 60 thanh niên thành phố Phòng Thành Cảng.")
+	span := vi("b", "Giao luu huu nghi thanh nien Hai Phong - Phong Thanh Cang",
+		"Doan 60 thanh nien thanh pho Phong Thanh Cang tham va giao luu tai Hai Phong tu ngay 4 den 7/11.")
+	if dec := d.Compare(visit, span); dec.Veto != "" {
+		t.Errorf("a day inside the span is another day: %s", dec.Explanation)
+	}
+	opening := vi("c", "Khai mạc Hội chợ Thương mại quốc tế Việt – Trung (Hải Phòng) 2028",
+		"Sáng 12/5, Hội chợ Thương mại quốc tế Việt – Trung (Hải Phòng) 2028 khai mạc với 300 gian hàng của 180 doanh nghiệp đến từ Quảng Tây, Quảng Đông, Vân Nam và các tỉnh, thành Việt Nam.")
+	openingEn := en("d", "Vietnam-China Trade Fair Opens in Hai Phong",
+		"Some 180 businesses from Vietnam and China's Guangxi, Guangdong and Yunnan are showcasing goods at 300 booths at the Vietnam–China International Trade Fair, which opened in Hai Phong on May 12 and runs until May 16.")
+	exhibitors := vi("e", "Hội chợ Việt – Trung tại Hải Phòng thu hút 180 doanh nghiệp",
+		"Diễn ra từ ngày 12 đến 16/5, hội chợ là dịp để doanh nghiệp hai nước giới thiệu nông sản, máy móc, hàng tiêu dùng và tìm kiếm đối tác xuất nhập khẩu qua cảng Hải Phòng.")
+	exhibitors.Published = day(9)
+	g, err := d.Group([]Item{opening, openingEn, exhibitors}, Constraints{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Stories) != 1 {
+		t.Errorf("the fair's opening and its exhibitors: %d stories; %s", len(g.Stories), d.Compare(openingEn, exhibitors).Explanation)
+	}
+}
