@@ -722,3 +722,22 @@ func TestDateSpansWrittenWithWords(t *testing.T) {
 		t.Errorf("the fair's opening and its exhibitors: %d stories; %s", len(g.Stories), d.Compare(openingEn, exhibitors).Explanation)
 	}
 }
+
+// "Trại hè" is a summer camp in either language, named or not: the
+// registration for one camp in two languages is one story.
+func TestSummerCampIsATerm(t *testing.T) {
+	d := Default()
+	camp := en("a", "Registration Opens for Hai Phong Summer Camp for Overseas Vietnamese Youth",
+		"WVR - Hai Phong on Monday began accepting applications for its 2028 summer camp, which will bring 60 young overseas Vietnamese to the city from July 10 to 20 to learn about their roots.")
+	trai := vi("b", "Hải Phòng nhận hồ sơ Trại hè kiều bào trẻ năm 2028",
+		"Từ ngày 22/5, Sở Ngoại vụ Hải Phòng bắt đầu nhận hồ sơ đăng ký Trại hè thanh thiếu niên kiều bào năm 2028, dự kiến đón 60 trại sinh từ ngày 10 đến 20/7.")
+	camp.Published = time.Date(2028, 5, 22, 9, 0, 0, 0, vietnamTime)
+	trai.Published = time.Date(2028, 5, 23, 9, 0, 0, 0, vietnamTime)
+	dec := d.Compare(camp, trai)
+	if !slices.ContainsFunc(shared(dec), func(s string) bool { return strings.Contains(strings.ToLower(s), "camp") }) {
+		t.Errorf("the summer camp is not a term in common: %s", dec.Explanation)
+	}
+	if !dec.Same {
+		t.Errorf("one camp's registration in two languages: %s", dec.Explanation)
+	}
+}
