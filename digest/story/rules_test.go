@@ -509,35 +509,50 @@ func TestVietnameseCommunityIsACommunity(t *testing.T) {
 	}
 }
 
+// amountCase is a text and the one amount it states, as read.
+type amountCase struct{ lang, text, want string }
+
+// checkAmounts reads each text as a lead and wants its one amount.
+func checkAmounts(t *testing.T, d *Detector, title string, cases []amountCase) {
+	t.Helper()
+	for _, c := range cases {
+		x := d.prepare(Item{ID: "x", Lang: c.lang, Title: title, Summary: c.text})
+		if len(x.money) != 1 || x.money[0].String() != c.want {
+			t.Errorf("%q: amounts %s, want %s", c.text, quantityList(x.money), c.want)
+		}
+	}
+}
+
+// checkKindsOfAmounts wants no different amounts between a total and a
+// part (of another kind), and different amounts between two parts of one
+// kind.
+func checkKindsOfAmounts(t *testing.T, d *Detector, total, part, otherPart Item, kind string) {
+	t.Helper()
+	if got := against(d.Compare(total, part)); hasKind(got, "figures", "different amounts") {
+		t.Errorf("a total and an amount %s are different amounts: %v", kind, got)
+	}
+	if got := against(d.Compare(part, otherPart)); !hasKind(got, "figures", "different amounts") {
+		t.Errorf("two amounts %s are not different amounts: %v", kind, got)
+	}
+}
+
 // An amount per person is of another kind than a total: the income per
 // head and the economy's size, in one currency, are not different
 // amounts; two incomes per head are.
 func TestAmountsPerHead(t *testing.T) {
 	d := Default()
-	for _, c := range []struct {
-		lang, text, want string
-	}{
+	checkAmounts(t, d, "Kinh tế", []amountCase{
 		{"vi", "GRDP bình quân đầu người ước đạt 7.900 USD.", "7,900 USD/head"},
 		{"vi", "Thu nhập bình quân 120 triệu đồng/người mỗi năm.", "120 million VND/head"},
 		{"en", "Per capita GRDP reached US$7,900.", "7,900 USD/head"},
 		{"en", "GRDP reached US$7,900 per capita.", "7,900 USD/head"},
 		{"vi", "Quy mô GRDP đạt khoảng 760.000 tỷ đồng.", "760 trillion VND"},
 		{"en", "The capital per project is US$12 million.", "12 million USD"},
-	} {
-		x := d.prepare(Item{ID: "x", Lang: c.lang, Title: "Kinh tế", Summary: c.text})
-		if len(x.money) != 1 || x.money[0].String() != c.want {
-			t.Errorf("%q: amounts %s, want %s", c.text, quantityList(x.money), c.want)
-		}
-	}
+	})
 	size := vi("a", "Kinh tế Hải Phòng năm 2027 tăng trưởng 11,6%", "Quy mô GRDP đạt khoảng 760.000 tỷ đồng.")
 	income := vi("b", "Kinh tế Hải Phòng năm 2027 tăng trưởng 11,6%", "Thu nhập bình quân đầu người đạt 180 triệu đồng.")
 	otherIncome := vi("c", "Kinh tế Hải Phòng năm 2027 tăng trưởng 11,6%", "Thu nhập bình quân đầu người đạt 150 triệu đồng.")
-	if got := against(d.Compare(size, income)); hasKind(got, "figures", "different amounts") {
-		t.Errorf("a total and an amount per head are different amounts: %v", got)
-	}
-	if got := against(d.Compare(income, otherIncome)); !hasKind(got, "figures", "different amounts") {
-		t.Errorf("two incomes per head are not different amounts: %v", got)
-	}
+	checkKindsOfAmounts(t, d, size, income, otherIncome, "per head")
 }
 
 // The amount of each of several things is of another kind than the
@@ -546,9 +561,7 @@ func TestAmountsPerHead(t *testing.T) {
 // compared, and "mới" (new), which folds like "mỗi", makes no part.
 func TestAmountsPerItem(t *testing.T) {
 	d := Default()
-	for _, c := range []struct {
-		lang, text, want string
-	}{
+	checkAmounts(t, d, "Học bổng", []amountCase{
 		{"vi", "Mỗi suất học bổng 5 triệu đồng được trao tận tay 120 học sinh.", "5 million VND/each"},
 		{"vi", "Hội trao 120 suất học bổng, trị giá 5 triệu đồng mỗi suất.", "5 million VND/each"},
 		{"vi", "Hội trao 120 suất học bổng, mỗi suất trị giá 5 triệu đồng.", "5 million VND/each"},
@@ -562,24 +575,14 @@ func TestAmountsPerItem(t *testing.T) {
 		{"en", "The city spends VND500 billion per year.", "500 billion VND"},
 		{"vi", "Thu nhập 120 triệu đồng mỗi người.", "120 million VND/head"},
 		{"en", "The capital per project is US$12 million.", "12 million USD"},
-	} {
-		x := d.prepare(Item{ID: "x", Lang: c.lang, Title: "Học bổng", Summary: c.text})
-		if len(x.money) != 1 || x.money[0].String() != c.want {
-			t.Errorf("%q: amounts %s, want %s", c.text, quantityList(x.money), c.want)
-		}
-	}
+	})
 	total := vi("a", "Hội người Hải Phòng tại CHLB Đức trao 120 suất học bổng",
 		"Ngày 5/3, Hội người Hải Phòng tại CHLB Đức trao 120 suất học bổng trị giá 600 triệu đồng cho học sinh nghèo.")
 	each := vi("b", "Kiều bào tại Đức tiếp sức học sinh nghèo",
 		"Mỗi suất học bổng 5 triệu đồng được Hội người Hải Phòng tại CHLB Đức trao tận tay 120 học sinh hôm 5/3.")
 	otherEach := vi("c", "Kiều bào tại Đức tiếp sức học sinh nghèo",
 		"Mỗi suất học bổng 3 triệu đồng được Hội người Hải Phòng tại CHLB Đức trao tận tay 120 học sinh hôm 5/3.")
-	if got := against(d.Compare(total, each)); hasKind(got, "figures", "different amounts") {
-		t.Errorf("a total and the amount of each are different amounts: %v", got)
-	}
-	if got := against(d.Compare(each, otherEach)); !hasKind(got, "figures", "different amounts") {
-		t.Errorf("two amounts of each are not different amounts: %v", got)
-	}
+	checkKindsOfAmounts(t, d, total, each, otherEach, "of each")
 }
 
 // Who acts is not read into a unit or a body of the city: "TEUs" after a
