@@ -122,6 +122,8 @@ type pair struct {
 	money                     float64 // the weight of the amounts in common
 	// otherDays: both items name days of their events, and none in common
 	otherDays bool
+	// preciseFigures: two precise figures or more in common, and a period
+	preciseFigures bool
 }
 
 func (p *pair) add(kind, text string, w float64) {
@@ -158,6 +160,7 @@ const (
 	wPeriod         = 0.5 // "9 tháng" = "nine months"
 	wDate           = 1   // "20/10" = "October 20"
 	maxNumbers      = 6
+	wPreciseFigures = 1 // two or more precise figures of one period in common
 	wLongName       = 2 // three words or more
 	wName           = 1.5
 	wShortAcronym   = 0.75 // "LG"
@@ -280,6 +283,12 @@ func (p *pair) run() {
 		p.add("date", "", wSixDays)
 	}
 	if !p.against {
+		// Statistics of one period told in other words: several precise
+		// figures in common ("11.2%" and "16.4%" in the first quarter),
+		// and nothing against, are one report.
+		if p.preciseFigures {
+			p.add("number", "precise figures of one period", wPreciseFigures)
+		}
 		p.terms(sameLang)
 		p.titlesAgree()
 	}
@@ -382,8 +391,13 @@ func (p *pair) numbers() {
 	a, b := p.a, p.b
 	total := 0.0
 	moneyFound := false
+	precise, period := 0, false // precise figures and periods in common
 	for _, q := range a.distinct {
 		exact, approx, edition, weak := matchQuantity(q, b.distinct)
+		if exact && q.precise() {
+			precise++
+		}
+		period = period || exact && q.kind == qPeriod
 		w, kind := 0.0, "number"
 		switch {
 		case q.kind == qMoney && (exact || approx):
@@ -442,6 +456,8 @@ func (p *pair) numbers() {
 		}
 		p.add(kind, text, w)
 	}
+
+	p.preciseFigures = precise >= 2 && period
 
 	// The Tet of one year, however each item names it: "Xuân Mậu Thân" =
 	// "Xuân Quê hương Hải Phòng 2028" = "Tết Nguyên đán 2028".

@@ -1,6 +1,7 @@
 package story
 
 import (
+	"github.com/haiphong/hpdigest/internal/textfold"
 	"net/url"
 	"slices"
 	"sort"
@@ -103,7 +104,7 @@ type nameRun struct {
 	short  uint64   // bit i: word i is an acronym of one or two letters ("LG")
 	maybe  bool     // a single word that is a name only if the other item has it as one
 	title  bool     // found in the title
-	where  bool     // after "in", "at", "tại", "KCN": a place, not who acts
+	where  bool     // after "in", "at", "tại", "KCN": a place, not who acts; after the home city's name, a body of the city
 	text   string   // the run as written
 	cuts   []int32  // per word: where it starts and ends in text
 }
@@ -128,6 +129,16 @@ func (r *nameRun) cuts0() int32 {
 // span returns words i to j of the run as written.
 func (r *nameRun) span(i, j int) string { return r.text[r.cuts[2*i]:r.cuts[2*j+1]] }
 
+// numberText is the folded text (w, written raw) the numbers are read
+// from, with "mỗi" read as "each": folded, it would also be "mới" (new),
+// "mọi" (all) and "môi".
+func numberText(w theme.Words, raw string) string {
+	if !strings.Contains(raw, "ỗi") {
+		return w.Fold()
+	}
+	return textfold.ASCII(strings.NewReplacer("mỗi", "each", "Mỗi", "each", "MỖI", "each").Replace(raw))
+}
+
 // prepare extracts the signals of one item.
 func (d *Detector) prepare(it Item) *doc {
 	x := &doc{Item: it, day: noDay, edition: -1}
@@ -139,12 +150,10 @@ func (d *Detector) prepare(it Item) *doc {
 		d.matchEdition(x)
 	}
 	// "US$" is a currency, not the United States.
-	fields := [2]theme.Words{
-		theme.Split(strings.ReplaceAll(it.Title, "US$", "USD ")),
-		theme.Split(strings.ReplaceAll(it.Summary, "US$", "USD ")),
-	}
-	x.quants = scanQuantities(fields[0].Fold(), it.Lang, &d.units, true, nil)
-	x.quants = scanQuantities(fields[1].Fold(), it.Lang, &d.units, false, x.quants)
+	raw := [2]string{strings.ReplaceAll(it.Title, "US$", "USD "), strings.ReplaceAll(it.Summary, "US$", "USD ")}
+	fields := [2]theme.Words{theme.Split(raw[0]), theme.Split(raw[1])}
+	x.quants = scanQuantities(numberText(fields[0], raw[0]), it.Lang, &d.units, true, nil)
+	x.quants = scanQuantities(numberText(fields[1], raw[1]), it.Lang, &d.units, false, x.quants)
 	if x.day != noDay {
 		x.quants = weekdayDates(fields[0], x.day, true, x.quants)
 		x.quants = weekdayDates(fields[1], x.day, false, x.quants)
@@ -155,9 +164,11 @@ func (d *Detector) prepare(it Item) *doc {
 	var commonCovered [2][]bool
 	seen := map[int32]int{} // entry -> index in x.ents
 	var eventEnds []bool    // the lead's words that end a named event
+	var afterHome [2][]bool // words just after the home city's name
 	for f := range 2 {
 		w := fields[f]
 		covered[f] = make([]bool, w.Len())
+		afterHome[f] = make([]bool, w.Len()+1)
 		commonCovered[f] = make([]bool, w.Len())
 		eventEnds = make([]bool, w.Len())
 		for _, m := range d.entities.longestMatches(w, nil, titleCase[f]) {
@@ -170,6 +181,7 @@ func (d *Detector) prepare(it Item) *doc {
 				}
 			}
 			eventEnds[m.End-1] = ge.kind == kindEvent
+			afterHome[f][m.End] = ge.kind == kindPlace && ge.weight <= kindWeights[kindCommon]
 			if f == 1 && ge.kind == kindAction && planned(w, m.Start) {
 				continue // what is to happen is not what the item reports
 			}
@@ -199,7 +211,7 @@ func (d *Detector) prepare(it Item) *doc {
 		}
 	}
 	x.terms = sortTerms(x.terms)
-	x.extractNames(fields, covered)
+	x.extractNames(fields, covered, afterHome, &d.units)
 	x.index(d)
 	x.titleSh = shingles(fields[0], commonCovered[0], nil)
 	x.bodySh = shingles(fields[1], commonCovered[1], slices.Clone(x.titleSh))
@@ -446,7 +458,13 @@ func (set *phraseSet) longestMatches(w theme.Words, taken []bool, titleCase bool
 // extractNames finds runs of capitalised words not covered by the
 // gazetteer. In a headline written in Title Case, a capitalised word counts
 // only if the summary also capitalises it (or it is an acronym).
-func (x *doc) extractNames(fields [2]theme.Words, covered [2][]bool) {
+//
+// A capitalised unit after a number ("1.9 million TEUs") is no name. A
+// name just after the home city's ("Hai Phong Children's Hospital", "Hai
+// Phong Maritime Administration") is one of the city's own bodies, its
+// English name a translation the Vietnamese version words its own way: it
+// is not a foreign partner (see nameRun.where).
+func (x *doc) extractNames(fields [2]theme.Words, covered, afterHome [2][]bool, units *unitTable) {
 	summaryCaps := map[string]bool{}
 	sw := fields[1]
 	for i := range sw.Len() {
@@ -466,6 +484,11 @@ func (x *doc) extractNames(fields [2]theme.Words, covered [2][]bool) {
 			if titleCase && !t.Upper && !summaryCaps[t.ASCII] {
 				continue
 			}
+			if i > 0 && !t.Break && afterNumber(w.At(i-1).ASCII) {
+				if _, ok := units.at([]string{t.ASCII}); ok {
+					continue
+				}
+			}
 			isName[i] = true
 		}
 		for i := 0; i < w.Len(); {
@@ -477,8 +500,11 @@ func (x *doc) extractNames(fields [2]theme.Words, covered [2][]bool) {
 			for j < w.Len() && isName[j] && !w.At(j).Break {
 				j++
 			}
+			if afterHome[f][i] && j+1 < w.Len() && w.At(j).ASCII == "s" && !w.At(j).Break && !w.At(j+1).Break {
+				afterHome[f][j+1] = true // "Hai Phong Children's Hospital"
+			}
 			r := nameRun{text: w.Text(i, j), title: f == 0,
-				where: i > 0 && !w.At(i).Break && placeWords[w.At(i-1).ASCII] ||
+				where: i > 0 && !w.At(i).Break && (placeWords[w.At(i-1).ASCII] || afterHome[f][i]) ||
 					j < w.Len() && !w.At(j).Break && zoneWords[w.At(j).ASCII]}
 			sentenceStart := i == 0 || w.At(i).Break
 			for k := i; k < j; k++ {
@@ -545,6 +571,13 @@ func isTitleCase(w theme.Words) bool {
 		}
 	}
 	return long >= 3 && caps*10 >= long*7
+}
+
+// afterNumber: a word a unit follows, a number or a multiplier ("52,4",
+// "million", "triệu").
+func afterNumber(w string) bool {
+	_, ok := multipliers[w]
+	return ok || w != "" && w[0] >= '0' && w[0] <= '9'
 }
 
 func hasDigit(s string) bool { return strings.ContainsAny(s, "0123456789") }

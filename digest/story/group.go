@@ -560,8 +560,10 @@ func (gr *grouper) blockingKeys(x *doc) []uint64 {
 		}
 	}
 	// A day of the event with each place the item names (the home city
-	// left out) and with its publisher: the vi and en reports of one
-	// reception may share little else ("Thâm Quyến" / "Shenzhen", 17 Aug).
+	// left out), with its publisher and with each count of things: the vi
+	// and en reports of one reception may share little else ("Thâm
+	// Quyến" / "Shenzhen", 17 Aug), those of a fair its day and its
+	// exhibitors (12 May, 180 businesses).
 	for _, q := range x.quants {
 		if q.kind != qDate || q.unit == dateUntil {
 			continue
@@ -569,6 +571,11 @@ func (gr *grouper) blockingKeys(x *doc) []uint64 {
 		date := strconv.Itoa(int(q.value))
 		if x.edition >= 0 {
 			key(true, "de\x00"+date+"\x00"+strconv.Itoa(x.edition))
+		}
+		for _, c := range x.quants {
+			if c.kind == qCount && c.value >= 10 {
+				key(true, "dn\x00"+date+"\x00"+c.unit+"\x00"+strconv.FormatFloat(c.value, 'f', -1, 64))
+			}
 		}
 		for _, h := range x.ents {
 			if e := gr.d.gaz.entries[h.entry]; e.kind == kindPlace && e.weight > kindWeights[kindCommon] {

@@ -11,6 +11,7 @@ import (
 // Tags of dates (quantity.unit): the day of the event has none.
 const (
 	dateUntil   = "until"   // the end of what runs until then
+	dateFrom    = "from"    // the first day of what runs for days ("từ ngày 12 đến 16/5")
 	dateWeekday = "weekday" // "on Thursday", dated from the publication day
 	// dateAt and a time of day ("at afternoon"): the day of the event
 	// again, when the text says at what time of it ("chiều 17/8", "the
@@ -314,6 +315,40 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		}
 		return 0, false
 	}
+	// rangeTo reads "to 20" after lexeme i (a day of a month named
+	// before: "July 10 to 20"), not when what follows makes the number
+	// another quantity ("to 20 percent", "to 20 August").
+	rangeTo := func(i int) (float64, bool) {
+		if word(i+1) != "to" || i+2 >= len(lx) || !lx[i+2].num || lx[i+2].glued || i+3 < len(lx) && lx[i+3].glued {
+			return 0, false
+		}
+		if w := following(i+2, 2); len(w) > 0 {
+			_, month := monthNames[w[0]]
+			_, mult := multipliers[w[0]]
+			_, unit := units.at(w)
+			if month || mult || unit || isPeriod(w[0]) || w[0] == "percent" || w[0] == "per" || w[0] == "pct" {
+				return 0, false
+			}
+		}
+		d, ok := parseNumber(lx[i+2].text, lang)
+		return d, ok && d <= 31 && d == math.Trunc(d)
+	}
+	// rangeFrom reads "đến (ngày) 16/5" after lexeme i, the first day of
+	// a range written with words ("từ ngày 12 đến 16/5"): its month.
+	rangeFrom := func(i int) (float64, bool) {
+		j := i + 1
+		if word(j) != "den" {
+			return 0, false
+		}
+		if j++; word(j) == "ngay" {
+			j++
+		}
+		if j+2 >= len(lx) || !lx[j].num || lx[j+1].text != "/" || !lx[j+1].glued || !lx[j+2].num || !lx[j+2].glued {
+			return 0, false
+		}
+		m, ok := parseNumber(lx[j+2].text, lang)
+		return m, ok && m >= 1 && m <= 12 && m == math.Trunc(m)
+	}
 	// addPart adds the n-th half ("H") or quarter ("Q") of a year: the
 	// first ones are the periods the statistics count from January ("H1"
 	// = "6 tháng đầu năm" = six months), the others parts of their own.
@@ -366,6 +401,9 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 					i = n
 					if d2, ok := rangeEnd(i); ok && d2 > d { // "December 26-27"
 						addDate(start, tag, float64(m*100)+d2)
+						i += 2
+					} else if d2, ok := rangeTo(i); ok && d2 > d { // "July 10 to 20"
+						add(qDate, dateUntil, float64(m*100)+d2)
 						i += 2
 					}
 					continue
@@ -445,6 +483,16 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 				if i+2 < len(lx) && lx[i+1].text == "-" && lx[i+1].glued && lx[i+2].num && lx[i+2].glued {
 					i += 2 // the year
 				}
+				continue
+			}
+		}
+		// "từ ngày 12 đến 16/5": the first day of a span written with
+		// words (the last is read as its end). Another item's event on a
+		// day of the span is not on another day: it is no day of the
+		// event for that, only a date mentioned.
+		if lang == "vi" && (word(i-1) == "tu" || word(i-1) == "ngay" && word(i-2) == "tu") && v >= 1 && v <= 31 && v == math.Trunc(v) {
+			if m, ok := rangeFrom(i); ok {
+				add(qDate, dateFrom, m*100+v)
 				continue
 			}
 		}
@@ -544,8 +592,11 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		}
 		v *= mult
 		if currency != "" {
-			if perHead(lx, i, rest) {
+			switch {
+			case perHead(lx, i, rest):
 				currency += perHeadUnit
+			case perItem(lx, i, rest):
+				currency += perItemUnit
 			}
 			add(qMoney, currency, v)
 			continue
@@ -599,7 +650,7 @@ func perHead(lx []lexeme, i int, rest []string) bool {
 			return true
 		}
 	}
-	if len(rest) >= 2 && (rest[0] == "per" || rest[0] == "a" || rest[0] == "moi") &&
+	if len(rest) >= 2 && (rest[0] == "per" || rest[0] == "a" || rest[0] == "each" || rest[0] == "moi") &&
 		(rest[1] == "capita" || rest[1] == "head" || rest[1] == "person" || rest[1] == "nguoi") {
 		return true
 	}
@@ -609,6 +660,51 @@ func perHead(lx []lexeme, i int, rest []string) bool {
 		}
 	}
 	return false
+}
+
+// perItemUnit follows the currency of the amount of each of several
+// things ("mỗi suất học bổng 5 triệu đồng", "VND5 million each"): an
+// amount of another kind than the total, compared with amounts of each
+// only.
+const perItemUnit = "/each"
+
+// perItem reports whether the amount at lexeme i is that of each of
+// several things: "each" (or "mỗi", read as "each", see numberText) a few
+// words before it in its clause ("Mỗi suất học bổng 5 triệu đồng", "each
+// worth VND5 million"), "each" or "apiece" after it ("5 million VND each",
+// "5 triệu đồng mỗi suất"), "per" and a thing ("per scholarship"), or
+// "/suất". Periods are not things: "mỗi năm", "per year" make a yearly
+// amount, not a part.
+func perItem(lx []lexeme, i int, rest []string) bool {
+	for j := i - 1; j >= max(0, i-6); j-- {
+		if !lx[j].word {
+			break
+		}
+		if lx[j].text == "each" && j+1 < i && !isPeriod(lx[j+1].text) {
+			return true
+		}
+	}
+	if len(rest) >= 2 && rest[0] == "each" && isPeriod(rest[1]) {
+		return false // "mỗi năm"
+	}
+	if len(rest) >= 1 && (rest[0] == "each" || rest[0] == "apiece") {
+		return true
+	}
+	if len(rest) >= 2 && rest[0] == "per" && !isPeriod(rest[1]) {
+		return true
+	}
+	for j := i + 1; j+1 < len(lx) && j <= i+3; j++ {
+		if lx[j].text == "/" && lx[j+1].word && !isPeriod(lx[j+1].text) {
+			return true
+		}
+	}
+	return false
+}
+
+// isPeriod: a word naming a period of time (year, tháng, days...).
+func isPeriod(w string) bool {
+	_, ok := periods[w]
+	return ok
 }
 
 func first(w []string) string {
@@ -648,6 +744,32 @@ func closeValues(a, b float64, k qkind) (exact, approx bool) {
 }
 
 // String shows a quantity in English conventions, for explanations.
+// precise: a percentage, amount or count written with decimals once
+// scaled ("11.2%", "52.4 million tonnes", "1.9 million TEU") or with three
+// significant digits or more ("123 projects"): a figure two reports share
+// by chance only rarely, unlike "14%" or "600 million".
+func (q quantity) precise() bool {
+	switch q.kind {
+	case qPercent, qMoney, qCount, qBare:
+	default:
+		return false
+	}
+	v := math.Abs(q.value)
+	for _, m := range [3]float64{1e12, 1e9, 1e6} {
+		if v >= m {
+			v /= m
+			break
+		}
+	}
+	if v != math.Trunc(v) {
+		return true
+	}
+	for v >= 10 && math.Mod(v, 10) == 0 {
+		v /= 10 // trailing zeros
+	}
+	return v >= 100
+}
+
 func (q quantity) String() string {
 	switch q.kind {
 	case qMoney:

@@ -509,33 +509,238 @@ func TestVietnameseCommunityIsACommunity(t *testing.T) {
 	}
 }
 
+// amountCase is a text and the one amount it states, as read.
+type amountCase struct{ lang, text, want string }
+
+// checkAmounts reads each text as a lead and wants its one amount.
+func checkAmounts(t *testing.T, d *Detector, title string, cases []amountCase) {
+	t.Helper()
+	for _, c := range cases {
+		x := d.prepare(Item{ID: "x", Lang: c.lang, Title: title, Summary: c.text})
+		if len(x.money) != 1 || x.money[0].String() != c.want {
+			t.Errorf("%q: amounts %s, want %s", c.text, quantityList(x.money), c.want)
+		}
+	}
+}
+
+// checkKindsOfAmounts wants no different amounts between a total and a
+// part (of another kind), and different amounts between two parts of one
+// kind.
+func checkKindsOfAmounts(t *testing.T, d *Detector, total, part, otherPart Item, kind string) {
+	t.Helper()
+	if got := against(d.Compare(total, part)); hasKind(got, "figures", "different amounts") {
+		t.Errorf("a total and an amount %s are different amounts: %v", kind, got)
+	}
+	if got := against(d.Compare(part, otherPart)); !hasKind(got, "figures", "different amounts") {
+		t.Errorf("two amounts %s are not different amounts: %v", kind, got)
+	}
+}
+
 // An amount per person is of another kind than a total: the income per
 // head and the economy's size, in one currency, are not different
 // amounts; two incomes per head are.
 func TestAmountsPerHead(t *testing.T) {
 	d := Default()
-	for _, c := range []struct {
-		lang, text, want string
-	}{
+	checkAmounts(t, d, "Kinh tế", []amountCase{
 		{"vi", "GRDP bình quân đầu người ước đạt 7.900 USD.", "7,900 USD/head"},
 		{"vi", "Thu nhập bình quân 120 triệu đồng/người mỗi năm.", "120 million VND/head"},
 		{"en", "Per capita GRDP reached US$7,900.", "7,900 USD/head"},
 		{"en", "GRDP reached US$7,900 per capita.", "7,900 USD/head"},
 		{"vi", "Quy mô GRDP đạt khoảng 760.000 tỷ đồng.", "760 trillion VND"},
 		{"en", "The capital per project is US$12 million.", "12 million USD"},
-	} {
-		x := d.prepare(Item{ID: "x", Lang: c.lang, Title: "Kinh tế", Summary: c.text})
-		if len(x.money) != 1 || x.money[0].String() != c.want {
-			t.Errorf("%q: amounts %s, want %s", c.text, quantityList(x.money), c.want)
-		}
-	}
+	})
 	size := vi("a", "Kinh tế Hải Phòng năm 2027 tăng trưởng 11,6%", "Quy mô GRDP đạt khoảng 760.000 tỷ đồng.")
 	income := vi("b", "Kinh tế Hải Phòng năm 2027 tăng trưởng 11,6%", "Thu nhập bình quân đầu người đạt 180 triệu đồng.")
 	otherIncome := vi("c", "Kinh tế Hải Phòng năm 2027 tăng trưởng 11,6%", "Thu nhập bình quân đầu người đạt 150 triệu đồng.")
-	if got := against(d.Compare(size, income)); hasKind(got, "figures", "different amounts") {
-		t.Errorf("a total and an amount per head are different amounts: %v", got)
+	checkKindsOfAmounts(t, d, size, income, otherIncome, "per head")
+}
+
+// The amount of each of several things is of another kind than the
+// total: "120 suất học bổng, mỗi suất 5 triệu đồng" and "600 million VND"
+// are not different amounts; the amounts of each in two items are
+// compared, and "mới" (new), which folds like "mỗi", makes no part.
+func TestAmountsPerItem(t *testing.T) {
+	d := Default()
+	checkAmounts(t, d, "Học bổng", []amountCase{
+		{"vi", "Mỗi suất học bổng 5 triệu đồng được trao tận tay 120 học sinh.", "5 million VND/each"},
+		{"vi", "Hội trao 120 suất học bổng, trị giá 5 triệu đồng mỗi suất.", "5 million VND/each"},
+		{"vi", "Hội trao 120 suất học bổng, mỗi suất trị giá 5 triệu đồng.", "5 million VND/each"},
+		{"vi", "Học bổng trị giá 5 triệu đồng/suất.", "5 million VND/each"},
+		{"en", "It presented 120 scholarships of VND5 million each.", "5 million VND/each"},
+		{"en", "It presented 120 scholarships worth VND5 million per scholarship.", "5 million VND/each"},
+		{"en", "Each scholarship is worth VND5 million.", "5 million VND/each"},
+		{"vi", "Có thêm 9 dự án cấp mới và dự án tăng vốn 1 tỷ USD.", "1 billion USD"},
+		{"vi", "Mỗi năm, thành phố chi 500 tỷ đồng.", "500 billion VND"},
+		{"vi", "Thành phố chi 500 tỷ đồng mỗi năm.", "500 billion VND"},
+		{"en", "The city spends VND500 billion per year.", "500 billion VND"},
+		{"vi", "Thu nhập 120 triệu đồng mỗi người.", "120 million VND/head"},
+		{"en", "The capital per project is US$12 million.", "12 million USD"},
+	})
+	total := vi("a", "Hội người Hải Phòng tại CHLB Đức trao 120 suất học bổng",
+		"Ngày 5/3, Hội người Hải Phòng tại CHLB Đức trao 120 suất học bổng trị giá 600 triệu đồng cho học sinh nghèo.")
+	each := vi("b", "Kiều bào tại Đức tiếp sức học sinh nghèo",
+		"Mỗi suất học bổng 5 triệu đồng được Hội người Hải Phòng tại CHLB Đức trao tận tay 120 học sinh hôm 5/3.")
+	otherEach := vi("c", "Kiều bào tại Đức tiếp sức học sinh nghèo",
+		"Mỗi suất học bổng 3 triệu đồng được Hội người Hải Phòng tại CHLB Đức trao tận tay 120 học sinh hôm 5/3.")
+	checkKindsOfAmounts(t, d, total, each, otherEach, "of each")
+}
+
+// Who acts is not read into a unit or a body of the city: "TEUs" after a
+// number is a unit, and a name just after the home city's ("Hai Phong
+// Maritime Administration", "Hai Phong Children's Hospital") is the
+// English name of one of the city's own bodies, which the Vietnamese
+// version words its own way, not a foreign partner.
+func TestUnitsAndCityBodiesAreNotPartners(t *testing.T) {
+	d := Default()
+	for _, it := range []Item{
+		en("a", "Cargo Through Hai Phong Seaports Up 14 Percent in Q1",
+			"Seaports in Hai Phong handled 52.4 million tonnes of cargo, including 1.9 million TEUs of containers, the Hai Phong Maritime Administration reported."),
+		en("b", "Businessman Donates Medical Equipment to Hai Phong Children's Hospital",
+			"He handed over ventilators worth VND5 billion to Hai Phong Children's Hospital."),
+	} {
+		if x := d.prepare(it); !x.partners[partnerName].empty() {
+			t.Errorf("%q: partners %s", it.Title, x.partnerList(partnerName))
+		}
 	}
-	if got := against(d.Compare(income, otherIncome)); !hasKind(got, "figures", "different amounts") {
-		t.Errorf("two incomes per head are not different amounts: %v", got)
+	// A foreign company stays who acts, before or after the city's name.
+	for _, it := range []Item{
+		en("c", "Pegatron Opens Second Plant in Hai Phong", "Taiwan's Pegatron opened its second plant in Hai Phong."),
+		en("d", "Kyocera Hai Phong Expands Plant", "The plant of Kyocera Hai Phong will grow."),
+	} {
+		if x := d.prepare(it); x.partners[partnerName].empty() {
+			t.Errorf("%q: no partner", it.Title)
+		}
+	}
+	port := vi("e", "Sản lượng hàng qua cảng Hải Phòng quý I đạt 52,4 triệu tấn",
+		"Quý I/2028, sản lượng hàng hóa thông qua các cảng biển Hải Phòng đạt 52,4 triệu tấn, tăng 14% so với cùng kỳ; hàng container đạt 1,9 triệu TEU.")
+	portEn := en("f", "Cargo Through Hai Phong Seaports Up 14 Percent in Q1",
+		"Seaports in Hai Phong handled 52.4 million tonnes of cargo in the first quarter, including 1.9 million TEUs of containers, up 14 percent from a year earlier, the Hai Phong Maritime Administration reported.")
+	gift := vi("g", "Doanh nhân kiều bào Úc trao tặng thiết bị y tế 5 tỷ đồng cho Bệnh viện Trẻ em",
+		"Sáng 3/4, ông Nguyễn Đức Thành trao tặng Bệnh viện Trẻ em Hải Phòng 2 máy thở trị giá 5 tỷ đồng.")
+	giftEn := en("h", "Overseas Vietnamese Businessman Donates Medical Equipment to Hai Phong Children's Hospital",
+		"Nguyen Duc Thanh, an overseas Vietnamese businessman in Australia, handed over ventilators worth VND5 billion (US$196,000) to Hai Phong Children's Hospital.")
+	for _, p := range [][2]Item{{port, portEn}, {gift, giftEn}} {
+		if dec := d.Compare(p[0], p[1]); hasKind(against(dec), "partner", "") || hasKind(against(dec), "amount", "") {
+			t.Errorf("%s ~ %s: %s", p[0].Title, p[1].Title, dec.Explanation)
+		}
+	}
+}
+
+// Statistics of one period rewritten: two precise figures or more in
+// common, a period in common and nothing against make one report, though
+// the versions share little else. Round figures ("14%", "600 million")
+// are shared by chance and do not count so.
+func TestPreciseFiguresOfOnePeriod(t *testing.T) {
+	for _, c := range []struct {
+		q    quantity
+		want bool
+	}{
+		{quantity{kind: qPercent, value: 11.2}, true},
+		{quantity{kind: qPercent, value: 14}, false},
+		{quantity{kind: qCount, unit: "tonnes", value: 52.4e6}, true},
+		{quantity{kind: qCount, unit: "TEU", value: 1.9e6}, true},
+		{quantity{kind: qMoney, unit: "VND", value: 600e6}, false},
+		{quantity{kind: qMoney, unit: "USD", value: 4.41e9}, true},
+		{quantity{kind: qCount, unit: "projects", value: 123}, true},
+		{quantity{kind: qCount, unit: "businesses", value: 180}, false},
+		{quantity{kind: qCount, unit: "staff", value: 1500}, false},
+		{quantity{kind: qPeriod, unit: "months", value: 3}, false},
+	} {
+		if got := c.q.precise(); got != c.want {
+			t.Errorf("%s: precise %v, want %v", c.q, got, c.want)
+		}
+	}
+	d := Default()
+	grdp := vi("a", "Tăng trưởng GRDP quý I của Hải Phòng đạt 11,2%",
+		"Theo Cục Thống kê thành phố, tổng sản phẩm trên địa bàn (GRDP) quý I/2028 của Hải Phòng tăng 11,2% so với cùng kỳ, trong đó công nghiệp chế biến, chế tạo tăng 16,4%.")
+	grdpEn := en("b", "Hai Phong Posts 11.2 Percent Growth in First Quarter",
+		"The northern port city's gross regional domestic product grew 11.2 percent in the first quarter, driven by processing and manufacturing, which expanded 16.4 percent, according to the city's statistics office.")
+	if dec := d.Compare(grdp, grdpEn); !dec.Same || !hasKind(shared(dec), "number", "precise figures of one period") {
+		t.Errorf("the quarter's GRDP in two languages: %s", dec.Explanation)
+	}
+	round := vi("c", "Xuất khẩu quý I của Hải Phòng tăng 14%", "Quý I, xuất khẩu tăng 14%, nhập khẩu tăng 20%.")
+	roundEn := en("d", "Hai Phong's imports up 20 percent in first quarter", "Imports grew 20 percent in the first quarter, exports 14 percent.")
+	if dec := d.Compare(round, roundEn); hasKind(shared(dec), "number", "precise figures of one period") {
+		t.Errorf("round figures count as precise: %s", dec.Explanation)
+	}
+	noPeriod := en("e", "Hai Phong Posts 11.2 Percent Growth", "Growth reached 11.2 percent, manufacturing 16.4 percent.")
+	if dec := d.Compare(grdp, noPeriod); hasKind(shared(dec), "number", "precise figures of one period") {
+		t.Errorf("figures of no period in common count: %s", dec.Explanation)
+	}
+}
+
+// A span of days written with words: "từ ngày 12 đến 16/5" names the
+// first day too (a date mentioned, not the one day of the event: an event
+// on another day of the span is not on another day), "from July 10 to 20"
+// the last. Blocking picks a pair by the day and a count of things ("12
+// May", "180 businesses").
+func TestDateSpansWrittenWithWords(t *testing.T) {
+	d := Default()
+	type date struct {
+		tag   string
+		value float64
+	}
+	for _, c := range []struct {
+		lang, text string
+		want       []date
+	}{
+		{"vi", "Diễn ra từ ngày 12 đến 16/5, hội chợ thu hút 180 doanh nghiệp.", []date{{dateFrom, 512}, {dateUntil, 516}}},
+		{"vi", "Dự kiến đón 60 trại sinh từ ngày 10 đến 20/7.", []date{{dateFrom, 710}, {dateUntil, 720}}},
+		{"vi", "Tăng từ 12 đến 16% so với cùng kỳ.", nil},
+		{"en", "The camp will bring 60 young people to the city from July 10 to 20 to learn about their roots.", []date{{"", 710}, {dateUntil, 720}}},
+		{"en", "Prices rose on July 10 to 20 percent above the average.", []date{{"", 710}}},
+		{"en", "The fair runs from July 10 to 20 August.", []date{{"", 710}, {"", 820}}},
+	} {
+		x := d.prepare(Item{ID: "x", Lang: c.lang, Title: "Hội chợ", Summary: c.text})
+		var got []date
+		for _, q := range x.quants {
+			if q.kind == qDate {
+				got = append(got, date{q.unit, q.value})
+			}
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%q: dates %v, want %v", c.text, got, c.want)
+		}
+	}
+	// An event on a day of the span is not on another day.
+	visit := vi("a", "Giao lưu hữu nghị thanh niên Hải Phòng – Phòng Thành Cảng",
+		"Ngày 5/11, Thành đoàn Hải Phòng tổ chức giao lưu với đoàn 60 thanh niên thành phố Phòng Thành Cảng.")
+	span := vi("b", "Giao luu huu nghi thanh nien Hai Phong - Phong Thanh Cang",
+		"Doan 60 thanh nien thanh pho Phong Thanh Cang tham va giao luu tai Hai Phong tu ngay 4 den 7/11.")
+	if dec := d.Compare(visit, span); dec.Veto != "" {
+		t.Errorf("a day inside the span is another day: %s", dec.Explanation)
+	}
+	opening := vi("c", "Khai mạc Hội chợ Thương mại quốc tế Việt – Trung (Hải Phòng) 2028",
+		"Sáng 12/5, Hội chợ Thương mại quốc tế Việt – Trung (Hải Phòng) 2028 khai mạc với 300 gian hàng của 180 doanh nghiệp đến từ Quảng Tây, Quảng Đông, Vân Nam và các tỉnh, thành Việt Nam.")
+	openingEn := en("d", "Vietnam-China Trade Fair Opens in Hai Phong",
+		"Some 180 businesses from Vietnam and China's Guangxi, Guangdong and Yunnan are showcasing goods at 300 booths at the Vietnam–China International Trade Fair, which opened in Hai Phong on May 12 and runs until May 16.")
+	exhibitors := vi("e", "Hội chợ Việt – Trung tại Hải Phòng thu hút 180 doanh nghiệp",
+		"Diễn ra từ ngày 12 đến 16/5, hội chợ là dịp để doanh nghiệp hai nước giới thiệu nông sản, máy móc, hàng tiêu dùng và tìm kiếm đối tác xuất nhập khẩu qua cảng Hải Phòng.")
+	exhibitors.Published = day(9)
+	g, err := d.Group([]Item{opening, openingEn, exhibitors}, Constraints{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Stories) != 1 {
+		t.Errorf("the fair's opening and its exhibitors: %d stories; %s", len(g.Stories), d.Compare(openingEn, exhibitors).Explanation)
+	}
+}
+
+// "Trại hè" is a summer camp in either language, named or not: the
+// registration for one camp in two languages is one story.
+func TestSummerCampIsATerm(t *testing.T) {
+	d := Default()
+	camp := en("a", "Registration Opens for Hai Phong Summer Camp for Overseas Vietnamese Youth",
+		"WVR - Hai Phong on Monday began accepting applications for its 2028 summer camp, which will bring 60 young overseas Vietnamese to the city from July 10 to 20 to learn about their roots.")
+	trai := vi("b", "Hải Phòng nhận hồ sơ Trại hè kiều bào trẻ năm 2028",
+		"Từ ngày 22/5, Sở Ngoại vụ Hải Phòng bắt đầu nhận hồ sơ đăng ký Trại hè thanh thiếu niên kiều bào năm 2028, dự kiến đón 60 trại sinh từ ngày 10 đến 20/7.")
+	camp.Published = time.Date(2028, 5, 22, 9, 0, 0, 0, vietnamTime)
+	trai.Published = time.Date(2028, 5, 23, 9, 0, 0, 0, vietnamTime)
+	dec := d.Compare(camp, trai)
+	if !slices.ContainsFunc(shared(dec), func(s string) bool { return strings.Contains(strings.ToLower(s), "camp") }) {
+		t.Errorf("the summer camp is not a term in common: %s", dec.Explanation)
+	}
+	if !dec.Same {
+		t.Errorf("one camp's registration in two languages: %s", dec.Explanation)
 	}
 }
