@@ -3,12 +3,12 @@ package app
 import (
 	"context"
 	"errors"
-	"github.com/haiphong/hpdigest/digest/story"
 	"net/http"
 	"strings"
 	"sync"
 
 	"github.com/haiphong/hpdigest/config"
+	"github.com/haiphong/hpdigest/digest/story"
 	"github.com/haiphong/hpdigest/digest/theme"
 )
 

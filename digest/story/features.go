@@ -1,7 +1,6 @@
 package story
 
 import (
-	"github.com/haiphong/hpdigest/internal/textfold"
 	"net/url"
 	"slices"
 	"sort"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/haiphong/hpdigest/digest/theme"
+	"github.com/haiphong/hpdigest/internal/textfold"
 )
 
 // hashString is 64-bit FNV-1a: the keys of words and names are stored
