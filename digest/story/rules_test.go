@@ -744,3 +744,21 @@ func TestSummerCampIsATerm(t *testing.T) {
 		t.Errorf("one camp's registration in two languages: %s", dec.Explanation)
 	}
 }
+
+// "chuyên gia" (experts) is no count of trips: folded, "chuyên" is
+// "chuyến" (a trip, the unit of flights and train services), so the
+// numbers are read from the marked text, as for "mỗi".
+func TestExpertsAreNotFlights(t *testing.T) {
+	d := Default()
+	for _, c := range []struct{ text, want string }{
+		{"Hội thảo quy tụ 70 chuyên gia đến từ Mỹ, Nhật Bản, Hàn Quốc.", "70"},
+		{"Hội thảo quy tụ 70 Chuyên gia kiều bào.", "70"},
+		{"Tàu hàng Hải Phòng - Nam Ninh chạy 24 chuyến trong quý.", "24 flights"},
+		{"Vietjet khai thác 70 chuyến bay mỗi tuần.", "70 flights"},
+	} {
+		x := d.prepare(Item{ID: "x", Lang: "vi", Title: "Hải Phòng", Summary: c.text})
+		if got := quantityList(x.distinct); got != c.want {
+			t.Errorf("%q: numbers %s, want %s", c.text, got, c.want)
+		}
+	}
+}
