@@ -762,3 +762,40 @@ func TestExpertsAreNotFlights(t *testing.T) {
 		}
 	}
 }
+
+// One event told from other angles: the day of the event and the number
+// of those who took part in common ("85 trại sinh" and "85 participants"
+// on 7 October, "46 em nhỏ" and "46 children"), and nothing against,
+// count +1. Counts of different things ("300 members" of a chamber, "300
+// kiều bào" at a conference) on one day do not, nor does the first day of
+// a span.
+func TestOneDayAndOneCount(t *testing.T) {
+	d := Default()
+	const bonus = "one day and one count"
+	campClose := vi("a", "Bế mạc Trại hè thanh thiếu niên kiều bào: Trao chứng chỉ tiếng Việt cho 85 trại sinh",
+		"Chiều 7/10, Trại hè thanh thiếu niên kiều bào Hải Phòng bế mạc sau 10 ngày hoạt động; 85 trại sinh được trao chứng chỉ hoàn thành khóa học tiếng Việt.")
+	campCloseEn := en("b", "Hai Phong Summer Camp for Overseas Vietnamese Youth Wraps Up",
+		"The 10-day summer camp for young overseas Vietnamese closed in Hai Phong on Wednesday, with all 85 participants receiving Vietnamese-language certificates.")
+	if dec := d.Compare(campClose, campCloseEn); !dec.Same || !hasKind(shared(dec), "number", bonus) {
+		t.Errorf("the camp's close in two languages: %s", dec.Explanation)
+	}
+	class := en("c", "Hai Phong Teachers Bring Vietnamese Lessons to Children in Warsaw",
+		"Two teachers from Hai Phong have begun a summer Vietnamese course for 46 children of the Hai Phong community in Poland, which opened in Warsaw on October 7.")
+	classVi := vi("d", "Khai giảng lớp tiếng Việt cho con em kiều bào Hải Phòng tại Warszawa",
+		"Ngày 7/10, Hội đồng hương Hải Phòng tại Ba Lan khai giảng lớp tiếng Việt hè cho 46 em nhỏ, với hai giáo viên được Sở Giáo dục và Đào tạo Hải Phòng cử sang giảng dạy.")
+	if dec := d.Compare(class, classVi); !dec.Same || !hasKind(shared(dec), "number", bonus) {
+		t.Errorf("the Warsaw class in two languages: %s", dec.Explanation)
+	}
+	chamber := en("e", "Taiwanese business community in Hai Phong holds year-end gathering",
+		"Around 300 members of the Taiwanese Chamber of Commerce in Hai Phong met city leaders on October 7 to review the year.")
+	conference := vi("f", "Hơn 300 kiều bào về Hải Phòng dự hội nghị kết nối nguồn lực",
+		"Ngày 7/10, UBND thành phố Hải Phòng tổ chức hội nghị kết nối nguồn lực kiều bào, thu hút hơn 300 doanh nhân, trí thức người Việt.")
+	if dec := d.Compare(chamber, conference); hasKind(shared(dec), "number", bonus) {
+		t.Errorf("counts of different things are one count: %s", dec.Explanation)
+	}
+	span := vi("g", "Trại hè thanh thiếu niên kiều bào Hải Phòng",
+		"Trại hè diễn ra từ ngày 7 đến 17/10 với 85 trại sinh.")
+	if dec := d.Compare(span, campCloseEn); hasKind(shared(dec), "number", bonus) {
+		t.Errorf("the first day of a span is the day of the event: %s", dec.Explanation)
+	}
+}
