@@ -122,7 +122,8 @@ type pair struct {
 	money                     float64 // the weight of the amounts in common
 	// otherDays: both items name days of their events, and none in common
 	otherDays bool
-	// preciseFigures: two precise figures or more in common, and a period
+	// preciseFigures: two figures or more in common (percentages,
+	// amounts, counts), one of them precise at least, and a period
 	preciseFigures bool
 	// dayAndCount: a day of the event and a number of things in common
 	dayAndCount bool
@@ -162,7 +163,7 @@ const (
 	wPeriod         = 0.5 // "9 tháng" = "nine months"
 	wDate           = 1   // "20/10" = "October 20"
 	maxNumbers      = 6
-	wPreciseFigures = 1 // two or more precise figures of one period in common
+	wPreciseFigures = 1 // two or more figures of one period in common, one precise
 	wDayAndCount    = 1 // a day of the event and a number of things in common
 	wLongName       = 2 // three words or more
 	wName           = 1.5
@@ -286,9 +287,10 @@ func (p *pair) run() {
 		p.add("date", "", wSixDays)
 	}
 	if !p.against {
-		// Statistics of one period told in other words: several precise
-		// figures in common ("11.2%" and "16.4%" in the first quarter),
-		// and nothing against, are one report.
+		// Statistics of one period told in other words: figures in
+		// common, one of them precise at least ("11.2%" and "16.4%" in the
+		// first quarter, "3.4 million TEU" and "8%" in six months), and
+		// nothing against, are one report.
 		// One event told from other angles: its day and how many took
 		// part or were handed something ("85 campers" on 20 July) in
 		// common, and nothing against.
@@ -401,11 +403,15 @@ func (p *pair) numbers() {
 	total := 0.0
 	moneyFound := false
 	precise, period := 0, false // precise figures and periods in common
+	figures := 0                // percentages, amounts and counts in common
 	day := false                // a day of the event in common
 	for _, q := range a.distinct {
 		exact, approx, edition, weak := matchQuantity(q, b.distinct)
 		if exact && q.precise() {
 			precise++
+		}
+		if exact && (q.kind == qPercent || q.kind == qMoney || q.kind == qCount) {
+			figures++
 		}
 		period = period || exact && q.kind == qPeriod
 		day = day || exact && q.kind == qDate && eventDay(a.quants, q.value) && eventDay(b.quants, q.value)
@@ -468,7 +474,7 @@ func (p *pair) numbers() {
 		p.add(kind, text, w)
 	}
 
-	p.preciseFigures = precise >= 2 && period
+	p.preciseFigures = precise >= 1 && figures >= 2 && period
 	p.dayAndCount = day && sameNumberOfThings(a.distinct, b.distinct)
 
 	// The Tet of one year, however each item names it: "Xuân Mậu Thân" =

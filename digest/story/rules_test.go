@@ -799,3 +799,24 @@ func TestOneDayAndOneCount(t *testing.T) {
 		t.Errorf("the first day of a span is the day of the event: %s", dec.Explanation)
 	}
 }
+
+// Statistics of one period with one precise figure in common and another
+// figure: the ports' half year, tonnes in one title and containers in the
+// other, share "3.4 million TEU", "8%" and six months. A precise figure
+// alone, with no other figure in common, is not enough.
+func TestOnePreciseFigureOfOnePeriod(t *testing.T) {
+	d := Default()
+	const bonus = "precise figures of one period"
+	port := vi("a", "Sản lượng hàng hóa qua cảng biển Hải Phòng 6 tháng đạt 92,4 triệu tấn",
+		"Theo Cảng vụ Hàng hải Hải Phòng, 6 tháng đầu năm, sản lượng hàng hóa thông qua cảng biển Hải Phòng đạt 92,4 triệu tấn, trong đó hàng container đạt 3,4 triệu TEU, tăng 8% so với cùng kỳ.")
+	portEn := en("b", "Hai Phong Seaports Handle 3.4 Million TEUs in First Half",
+		"Container volume through Hai Phong's seaports rose 8 percent year on year to 3.4 million TEUs in the first six months, the city's maritime administration said.")
+	if dec := d.Compare(port, portEn); !dec.Same || !hasKind(shared(dec), "number", bonus) {
+		t.Errorf("the ports' half year in two languages: %s", dec.Explanation)
+	}
+	alone := en("c", "Hai Phong Seaports Handle 3.4 Million TEUs in First Half",
+		"Container volume through Hai Phong's seaports reached 3.4 million TEUs in the first six months.")
+	if dec := d.Compare(port, alone); hasKind(shared(dec), "number", bonus) {
+		t.Errorf("one precise figure alone counts: %s", dec.Explanation)
+	}
+}
