@@ -776,28 +776,20 @@ func TestOneDayAndOneCount(t *testing.T) {
 		"Chiều 7/10, Trại hè thanh thiếu niên kiều bào Hải Phòng bế mạc sau 10 ngày hoạt động; 85 trại sinh được trao chứng chỉ hoàn thành khóa học tiếng Việt.")
 	campCloseEn := en("b", "Hai Phong Summer Camp for Overseas Vietnamese Youth Wraps Up",
 		"The 10-day summer camp for young overseas Vietnamese closed in Hai Phong on Wednesday, with all 85 participants receiving Vietnamese-language certificates.")
-	if dec := d.Compare(campClose, campCloseEn); !dec.Same || !hasKind(shared(dec), "number", bonus) {
-		t.Errorf("the camp's close in two languages: %s", dec.Explanation)
-	}
+	checkNumberEvidence(t, d, campClose, campCloseEn, bonus, true, "the camp's close in two languages")
 	class := en("c", "Hai Phong Teachers Bring Vietnamese Lessons to Children in Warsaw",
 		"Two teachers from Hai Phong have begun a summer Vietnamese course for 46 children of the Hai Phong community in Poland, which opened in Warsaw on October 7.")
 	classVi := vi("d", "Khai giảng lớp tiếng Việt cho con em kiều bào Hải Phòng tại Warszawa",
 		"Ngày 7/10, Hội đồng hương Hải Phòng tại Ba Lan khai giảng lớp tiếng Việt hè cho 46 em nhỏ, với hai giáo viên được Sở Giáo dục và Đào tạo Hải Phòng cử sang giảng dạy.")
-	if dec := d.Compare(class, classVi); !dec.Same || !hasKind(shared(dec), "number", bonus) {
-		t.Errorf("the Warsaw class in two languages: %s", dec.Explanation)
-	}
+	checkNumberEvidence(t, d, class, classVi, bonus, true, "the Warsaw class in two languages")
 	chamber := en("e", "Taiwanese business community in Hai Phong holds year-end gathering",
 		"Around 300 members of the Taiwanese Chamber of Commerce in Hai Phong met city leaders on October 7 to review the year.")
 	conference := vi("f", "Hơn 300 kiều bào về Hải Phòng dự hội nghị kết nối nguồn lực",
 		"Ngày 7/10, UBND thành phố Hải Phòng tổ chức hội nghị kết nối nguồn lực kiều bào, thu hút hơn 300 doanh nhân, trí thức người Việt.")
-	if dec := d.Compare(chamber, conference); hasKind(shared(dec), "number", bonus) {
-		t.Errorf("counts of different things are one count: %s", dec.Explanation)
-	}
+	checkNumberEvidence(t, d, chamber, conference, bonus, false, "counts of different things are one count")
 	span := vi("g", "Trại hè thanh thiếu niên kiều bào Hải Phòng",
 		"Trại hè diễn ra từ ngày 7 đến 17/10 với 85 trại sinh.")
-	if dec := d.Compare(span, campCloseEn); hasKind(shared(dec), "number", bonus) {
-		t.Errorf("the first day of a span is the day of the event: %s", dec.Explanation)
-	}
+	checkNumberEvidence(t, d, span, campCloseEn, bonus, false, "the first day of a span is the day of the event")
 }
 
 // Statistics of one period with one precise figure in common and another
@@ -811,12 +803,18 @@ func TestOnePreciseFigureOfOnePeriod(t *testing.T) {
 		"Theo Cảng vụ Hàng hải Hải Phòng, 6 tháng đầu năm, sản lượng hàng hóa thông qua cảng biển Hải Phòng đạt 92,4 triệu tấn, trong đó hàng container đạt 3,4 triệu TEU, tăng 8% so với cùng kỳ.")
 	portEn := en("b", "Hai Phong Seaports Handle 3.4 Million TEUs in First Half",
 		"Container volume through Hai Phong's seaports rose 8 percent year on year to 3.4 million TEUs in the first six months, the city's maritime administration said.")
-	if dec := d.Compare(port, portEn); !dec.Same || !hasKind(shared(dec), "number", bonus) {
-		t.Errorf("the ports' half year in two languages: %s", dec.Explanation)
-	}
+	checkNumberEvidence(t, d, port, portEn, bonus, true, "the ports' half year in two languages")
 	alone := en("c", "Hai Phong Seaports Handle 3.4 Million TEUs in First Half",
 		"Container volume through Hai Phong's seaports reached 3.4 million TEUs in the first six months.")
-	if dec := d.Compare(port, alone); hasKind(shared(dec), "number", bonus) {
-		t.Errorf("one precise figure alone counts: %s", dec.Explanation)
+	checkNumberEvidence(t, d, port, alone, bonus, false, "one precise figure alone counts")
+}
+
+// checkNumberEvidence wants the pair one story with the numbers' evidence
+// bonus among what it shares (want), or that evidence absent (!want).
+func checkNumberEvidence(t *testing.T, d *Detector, a, b Item, bonus string, want bool, what string) {
+	t.Helper()
+	dec := d.Compare(a, b)
+	if has := hasKind(shared(dec), "number", bonus); has != want || want && !dec.Same {
+		t.Errorf("%s: %s", what, dec.Explanation)
 	}
 }
