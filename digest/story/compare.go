@@ -122,8 +122,11 @@ type pair struct {
 	money                     float64 // the weight of the amounts in common
 	// otherDays: both items name days of their events, and none in common
 	otherDays bool
-	// preciseFigures: two precise figures or more in common, and a period
+	// preciseFigures: two figures or more in common (percentages,
+	// amounts, counts), one of them precise at least, and a period
 	preciseFigures bool
+	// dayAndCount: a day of the event and a number of things in common
+	dayAndCount bool
 }
 
 func (p *pair) add(kind, text string, w float64) {
@@ -160,7 +163,8 @@ const (
 	wPeriod         = 0.5 // "9 tháng" = "nine months"
 	wDate           = 1   // "20/10" = "October 20"
 	maxNumbers      = 6
-	wPreciseFigures = 1 // two or more precise figures of one period in common
+	wPreciseFigures = 1 // two or more figures of one period in common, one precise
+	wDayAndCount    = 1 // a day of the event and a number of things in common
 	wLongName       = 2 // three words or more
 	wName           = 1.5
 	wShortAcronym   = 0.75 // "LG"
@@ -283,11 +287,18 @@ func (p *pair) run() {
 		p.add("date", "", wSixDays)
 	}
 	if !p.against {
-		// Statistics of one period told in other words: several precise
-		// figures in common ("11.2%" and "16.4%" in the first quarter),
-		// and nothing against, are one report.
-		if p.preciseFigures {
+		// Statistics of one period told in other words: figures in
+		// common, one of them precise at least ("11.2%" and "16.4%" in the
+		// first quarter, "3.4 million TEU" and "8%" in six months), and
+		// nothing against, are one report.
+		// One event told from other angles: its day and how many took
+		// part or were handed something ("85 campers" on 20 July) in
+		// common, and nothing against.
+		switch {
+		case p.preciseFigures:
 			p.add("number", "precise figures of one period", wPreciseFigures)
+		case p.dayAndCount:
+			p.add("number", "one day and one count", wDayAndCount)
 		}
 		p.terms(sameLang)
 		p.titlesAgree()
@@ -392,12 +403,18 @@ func (p *pair) numbers() {
 	total := 0.0
 	moneyFound := false
 	precise, period := 0, false // precise figures and periods in common
+	figures := 0                // percentages, amounts and counts in common
+	day := false                // a day of the event in common
 	for _, q := range a.distinct {
 		exact, approx, edition, weak := matchQuantity(q, b.distinct)
 		if exact && q.precise() {
 			precise++
 		}
+		if exact && (q.kind == qPercent || q.kind == qMoney || q.kind == qCount) {
+			figures++
+		}
 		period = period || exact && q.kind == qPeriod
+		day = day || exact && q.kind == qDate && eventDay(a.quants, q.value) && eventDay(b.quants, q.value)
 		w, kind := 0.0, "number"
 		switch {
 		case q.kind == qMoney && (exact || approx):
@@ -457,7 +474,8 @@ func (p *pair) numbers() {
 		p.add(kind, text, w)
 	}
 
-	p.preciseFigures = precise >= 2 && period
+	p.preciseFigures = precise >= 1 && figures >= 2 && period
+	p.dayAndCount = day && sameNumberOfThings(a.distinct, b.distinct)
 
 	// The Tet of one year, however each item names it: "Xuân Mậu Thân" =
 	// "Xuân Quê hương Hải Phòng 2028" = "Tết Nguyên đán 2028".
@@ -596,6 +614,62 @@ func inCurrenciesOf(ta, tb []quantity) (sa, sb []quantity) {
 		}
 	}
 	return sa, sb
+}
+
+// eventDay reports whether qs name the day v (month*100 + day) as the
+// day of an event, at any time of it: not as the first day of a span or
+// the end of what runs until then.
+func eventDay(qs []quantity, v float64) bool {
+	return slices.ContainsFunc(qs, func(q quantity) bool {
+		return q.kind == qDate && q.value == v && (q.unit == "" || q.unit == dateWeekday || strings.HasPrefix(q.unit, dateAt))
+	})
+}
+
+// sameNumberOfThings reports whether two items name one number, 10 or
+// more, of the same things: "46 students" and "46 students", "85
+// participants" and "85 trại sinh" (things neither or only one of them
+// names), but not "300 members" and "300 kiều bào", counts of different
+// things, even when the second item names 300 of something else too.
+func sameNumberOfThings(a, b []quantity) bool {
+	for _, q := range a {
+		if (q.kind != qCount && q.kind != qBare) || q.value < 10 {
+			continue
+		}
+		ua, bareA := thingsCounted(a, q.value)
+		ub, bareB := thingsCounted(b, q.value)
+		switch {
+		case len(ua) > 0 && len(ub) > 0:
+			if slices.ContainsFunc(ua, func(u string) bool { return slices.Contains(ub, u) }) {
+				return true
+			}
+		case len(ua) > 0:
+			if bareB {
+				return true
+			}
+		case len(ub) > 0:
+			if bareA {
+				return true
+			}
+		case bareA && bareB:
+			return true
+		}
+	}
+	return false
+}
+
+// thingsCounted returns the units qs count v of, and whether they name v
+// of things of no known unit.
+func thingsCounted(qs []quantity, v float64) (units []string, bare bool) {
+	for _, q := range qs {
+		switch {
+		case q.value != v:
+		case q.kind == qCount:
+			units = append(units, q.unit)
+		case q.kind == qBare:
+			bare = true
+		}
+	}
+	return units, bare
 }
 
 func hasValue(qs []quantity, q quantity) bool {

@@ -130,14 +130,20 @@ func (r *nameRun) cuts0() int32 {
 func (r *nameRun) span(i, j int) string { return r.text[r.cuts[2*i]:r.cuts[2*j+1]] }
 
 // numberText is the folded text (w, written raw) the numbers are read
-// from, with "mỗi" read as "each": folded, it would also be "mới" (new),
-// "mọi" (all) and "môi".
+// from, with the words whose fold is another word's read as written:
+// "mỗi" is "each" (folded, it would also be "mới" (new), "mọi" (all) and
+// "môi"), and "chuyên" (as in "chuyên gia", experts) is not "chuyến"
+// (trips, the unit of flights).
 func numberText(w theme.Words, raw string) string {
-	if !strings.Contains(raw, "ỗi") {
+	if !strings.Contains(raw, "ỗi") && !strings.Contains(raw, "huyên") && !strings.Contains(raw, "HUYÊN") {
 		return w.Fold()
 	}
-	return textfold.ASCII(strings.NewReplacer("mỗi", "each", "Mỗi", "each", "MỖI", "each").Replace(raw))
+	return textfold.ASCII(markedWords.Replace(raw))
 }
+
+// markedWords are read as written before folding (see numberText).
+var markedWords = strings.NewReplacer("mỗi", "each", "Mỗi", "each", "MỖI", "each",
+	"chuyên", "special", "Chuyên", "special", "CHUYÊN", "special")
 
 // prepare extracts the signals of one item.
 func (d *Detector) prepare(it Item) *doc {

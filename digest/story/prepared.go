@@ -22,7 +22,7 @@ type Prepared struct {
 // preparedFormat is the version of the extraction and of its encoding:
 // change it whenever prepare extracts anything differently, so that
 // stored encodings are prepared again.
-const preparedFormat = 6
+const preparedFormat = 7
 
 // Prepare extracts the signals of an item.
 func (d *Detector) Prepare(it Item) *Prepared {

@@ -744,3 +744,77 @@ func TestSummerCampIsATerm(t *testing.T) {
 		t.Errorf("one camp's registration in two languages: %s", dec.Explanation)
 	}
 }
+
+// "chuyên gia" (experts) is no count of trips: folded, "chuyên" is
+// "chuyến" (a trip, the unit of flights and train services), so the
+// numbers are read from the marked text, as for "mỗi".
+func TestExpertsAreNotFlights(t *testing.T) {
+	d := Default()
+	for _, c := range []struct{ text, want string }{
+		{"Hội thảo quy tụ 70 chuyên gia đến từ Mỹ, Nhật Bản, Hàn Quốc.", "70"},
+		{"Hội thảo quy tụ 70 Chuyên gia kiều bào.", "70"},
+		{"Tàu hàng Hải Phòng - Nam Ninh chạy 24 chuyến trong quý.", "24 flights"},
+		{"Vietjet khai thác 70 chuyến bay mỗi tuần.", "70 flights"},
+	} {
+		x := d.prepare(Item{ID: "x", Lang: "vi", Title: "Hải Phòng", Summary: c.text})
+		if got := quantityList(x.distinct); got != c.want {
+			t.Errorf("%q: numbers %s, want %s", c.text, got, c.want)
+		}
+	}
+}
+
+// One event told from other angles: the day of the event and the number
+// of those who took part in common ("85 trại sinh" and "85 participants"
+// on 7 October, "46 em nhỏ" and "46 children"), and nothing against,
+// count +1. Counts of different things ("300 members" of a chamber, "300
+// kiều bào" at a conference) on one day do not, nor does the first day of
+// a span.
+func TestOneDayAndOneCount(t *testing.T) {
+	d := Default()
+	const bonus = "one day and one count"
+	campClose := vi("a", "Bế mạc Trại hè thanh thiếu niên kiều bào: Trao chứng chỉ tiếng Việt cho 85 trại sinh",
+		"Chiều 7/10, Trại hè thanh thiếu niên kiều bào Hải Phòng bế mạc sau 10 ngày hoạt động; 85 trại sinh được trao chứng chỉ hoàn thành khóa học tiếng Việt.")
+	campCloseEn := en("b", "Hai Phong Summer Camp for Overseas Vietnamese Youth Wraps Up",
+		"The 10-day summer camp for young overseas Vietnamese closed in Hai Phong on Wednesday, with all 85 participants receiving Vietnamese-language certificates.")
+	checkNumberEvidence(t, d, campClose, campCloseEn, bonus, true, "the camp's close in two languages")
+	class := en("c", "Hai Phong Teachers Bring Vietnamese Lessons to Children in Warsaw",
+		"Two teachers from Hai Phong have begun a summer Vietnamese course for 46 children of the Hai Phong community in Poland, which opened in Warsaw on October 7.")
+	classVi := vi("d", "Khai giảng lớp tiếng Việt cho con em kiều bào Hải Phòng tại Warszawa",
+		"Ngày 7/10, Hội đồng hương Hải Phòng tại Ba Lan khai giảng lớp tiếng Việt hè cho 46 em nhỏ, với hai giáo viên được Sở Giáo dục và Đào tạo Hải Phòng cử sang giảng dạy.")
+	checkNumberEvidence(t, d, class, classVi, bonus, true, "the Warsaw class in two languages")
+	chamber := en("e", "Taiwanese business community in Hai Phong holds year-end gathering",
+		"Around 300 members of the Taiwanese Chamber of Commerce in Hai Phong met city leaders on October 7 to review the year.")
+	conference := vi("f", "Hơn 300 kiều bào về Hải Phòng dự hội nghị kết nối nguồn lực",
+		"Ngày 7/10, UBND thành phố Hải Phòng tổ chức hội nghị kết nối nguồn lực kiều bào, thu hút hơn 300 doanh nhân, trí thức người Việt.")
+	checkNumberEvidence(t, d, chamber, conference, bonus, false, "counts of different things are one count")
+	span := vi("g", "Trại hè thanh thiếu niên kiều bào Hải Phòng",
+		"Trại hè diễn ra từ ngày 7 đến 17/10 với 85 trại sinh.")
+	checkNumberEvidence(t, d, span, campCloseEn, bonus, false, "the first day of a span is the day of the event")
+}
+
+// Statistics of one period with one precise figure in common and another
+// figure: the ports' half year, tonnes in one title and containers in the
+// other, share "3.4 million TEU", "8%" and six months. A precise figure
+// alone, with no other figure in common, is not enough.
+func TestOnePreciseFigureOfOnePeriod(t *testing.T) {
+	d := Default()
+	const bonus = "precise figures of one period"
+	port := vi("a", "Sản lượng hàng hóa qua cảng biển Hải Phòng 6 tháng đạt 92,4 triệu tấn",
+		"Theo Cảng vụ Hàng hải Hải Phòng, 6 tháng đầu năm, sản lượng hàng hóa thông qua cảng biển Hải Phòng đạt 92,4 triệu tấn, trong đó hàng container đạt 3,4 triệu TEU, tăng 8% so với cùng kỳ.")
+	portEn := en("b", "Hai Phong Seaports Handle 3.4 Million TEUs in First Half",
+		"Container volume through Hai Phong's seaports rose 8 percent year on year to 3.4 million TEUs in the first six months, the city's maritime administration said.")
+	checkNumberEvidence(t, d, port, portEn, bonus, true, "the ports' half year in two languages")
+	alone := en("c", "Hai Phong Seaports Handle 3.4 Million TEUs in First Half",
+		"Container volume through Hai Phong's seaports reached 3.4 million TEUs in the first six months.")
+	checkNumberEvidence(t, d, port, alone, bonus, false, "one precise figure alone counts")
+}
+
+// checkNumberEvidence wants the pair one story with the numbers' evidence
+// bonus among what it shares (want), or that evidence absent (!want).
+func checkNumberEvidence(t *testing.T, d *Detector, a, b Item, bonus string, want bool, what string) {
+	t.Helper()
+	dec := d.Compare(a, b)
+	if has := hasKind(shared(dec), "number", bonus); has != want || want && !dec.Same {
+		t.Errorf("%s: %s", what, dec.Explanation)
+	}
+}
