@@ -743,7 +743,6 @@ func closeValues(a, b float64, k qkind) (exact, approx bool) {
 	return false, false
 }
 
-// String shows a quantity in English conventions, for explanations.
 // precise: a percentage, amount or count written with decimals once
 // scaled ("11.2%", "52.4 million tonnes", "1.9 million TEU") or with three
 // significant digits or more ("123 projects"): a figure two reports share
@@ -770,6 +769,7 @@ func (q quantity) precise() bool {
 	return v >= 100
 }
 
+// String shows a quantity in English conventions, for explanations.
 func (q quantity) String() string {
 	switch q.kind {
 	case qMoney:
