@@ -2,7 +2,6 @@ package theme
 
 import (
 	"fmt"
-	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -93,9 +92,4 @@ func Fold(text string) string {
 
 // Fold is the package's Fold of the text w was split from, without
 // decomposing it again.
-func (w Words) Fold() string {
-	if isASCII(w.f.src) {
-		return strings.ToLower(w.f.src)
-	}
-	return textfold.ASCII(w.f.src)
-}
+func (w Words) Fold() string { return textfold.ASCII(w.f.src) }
