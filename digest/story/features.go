@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/haiphong/hpdigest/digest/theme"
-	"github.com/haiphong/hpdigest/internal/textfold"
 )
 
 // hashString is 64-bit FNV-1a: the keys of words and names are stored
@@ -129,21 +128,16 @@ func (r *nameRun) cuts0() int32 {
 // span returns words i to j of the run as written.
 func (r *nameRun) span(i, j int) string { return r.text[r.cuts[2*i]:r.cuts[2*j+1]] }
 
-// numberText is the folded text (w, written raw) the numbers are read
-// from, with the words whose fold is another word's read as written:
-// "mỗi" is "each" (folded, it would also be "mới" (new), "mọi" (all) and
-// "môi"), and "chuyên" (as in "chuyên gia", experts) is not "chuyến"
-// (trips, the unit of flights).
-func numberText(w theme.Words, raw string) string {
-	if !strings.Contains(raw, "ỗi") && !strings.Contains(raw, "huyên") && !strings.Contains(raw, "HUYÊN") {
-		return w.Fold()
-	}
-	return textfold.ASCII(markedWords.Replace(raw))
-}
+// numberText is the folded text of w the numbers are read from, with
+// the words whose fold is another word's read as written (see
+// markedWords).
+func numberText(w theme.Words) string { return w.FoldRespelled(markedWords) }
 
-// markedWords are read as written before folding (see numberText).
-var markedWords = strings.NewReplacer("mỗi", "each", "Mỗi", "each", "MỖI", "each",
-	"chuyên", "special", "Chuyên", "special", "CHUYÊN", "special")
+// markedWords are read as written, whatever their case: "mỗi" is "each"
+// (folded, it would also be "mới" (new), "mọi" (all) and "môi"), and
+// "chuyên" (as in "chuyên gia", experts) a word no unit reads, not
+// "chuyến" (trips, the unit of flights).
+var markedWords = theme.NewRespelling(map[string]string{"mỗi": "each", "chuyên": "special"})
 
 // prepare extracts the signals of one item.
 func (d *Detector) prepare(it Item) *doc {
@@ -156,10 +150,9 @@ func (d *Detector) prepare(it Item) *doc {
 		d.matchEdition(x)
 	}
 	// "US$" is a currency, not the United States.
-	raw := [2]string{strings.ReplaceAll(it.Title, "US$", "USD "), strings.ReplaceAll(it.Summary, "US$", "USD ")}
-	fields := [2]theme.Words{theme.Split(raw[0]), theme.Split(raw[1])}
-	x.quants = scanQuantities(numberText(fields[0], raw[0]), it.Lang, &d.units, true, nil)
-	x.quants = scanQuantities(numberText(fields[1], raw[1]), it.Lang, &d.units, false, x.quants)
+	fields := [2]theme.Words{theme.Split(strings.ReplaceAll(it.Title, "US$", "USD ")), theme.Split(strings.ReplaceAll(it.Summary, "US$", "USD "))}
+	x.quants = scanQuantities(numberText(fields[0]), it.Lang, &d.units, true, nil)
+	x.quants = scanQuantities(numberText(fields[1]), it.Lang, &d.units, false, x.quants)
 	if x.day != noDay {
 		x.quants = weekdayDates(fields[0], x.day, true, x.quants)
 		x.quants = weekdayDates(fields[1], x.day, false, x.quants)

@@ -763,6 +763,27 @@ func TestExpertsAreNotFlights(t *testing.T) {
 	}
 }
 
+// "mỗi" and "chuyên" are read as written in the text the feed means:
+// its HTML tags and entities are no numbers, and the words count in
+// capitals, decomposed or written as entities too.
+func TestMarkedWordsReadFromPlainText(t *testing.T) {
+	d := Default()
+	for _, c := range []struct{ title, summary, want string }{
+		{"Hải Phòng", `<p style="margin:0 0 12px"><img width="600" src="a.jpg">Mỗi suất học bổng 5 triệu đồng.</p>`, "5 million VND/each"},
+		{"Hải Phòng", "Chương trình &#8220;Tiếp sức&#8221;: mỗi suất học bổng 5 triệu đồng.", "5 million VND/each"},
+		{"MỖI SUẤT HỌC BỔNG 5 TRIỆU ĐỒNG", "", "5 million VND/each"},
+		{"Hải Phòng", "Mo\u0302\u0303i suất học bổng 5 triệu đồng.", "5 million VND/each"},
+		{"Hải Phòng", "M&#7895;i suất học bổng 5 triệu đồng.", "5 million VND/each"},
+		{"Hải Phòng", "Hội thảo quy tụ 70 CHUYÊN GIA.", "70"},
+		{"Hải Phòng", "<b>Hội thảo</b> quy tụ 70 chuye\u0302n gia &#8211; nhà khoa học.", "70"},
+	} {
+		x := d.prepare(Item{ID: "x", Lang: "vi", Title: c.title, Summary: c.summary})
+		if got := quantityList(x.distinct); got != c.want {
+			t.Errorf("%q / %q: numbers %s, want %s", c.title, c.summary, got, c.want)
+		}
+	}
+}
+
 // One event told from other angles: the day of the event and the number
 // of those who took part in common ("85 trại sinh" and "85 participants"
 // on 7 October, "46 em nhỏ" and "46 children"), and nothing against,
