@@ -486,10 +486,8 @@ func (p *pair) numbers() {
 	// Against: the titles state different figures of one kind. Amounts
 	// are compared in a currency both items use: the economy's size in
 	// VND and the income per head in USD are amounts of different things.
-	ta, tb := inCurrenciesOf(a.figures[qMoney], b.figures[qMoney])
-	if !p.differ(qMoney, ta, tb, againstAmounts, "different amounts") {
-		ta, tb = inCurrenciesOf(a.money, b.money)
-		p.differ(qMoney, ta, tb, againstAmountsBody, "different amounts")
+	if !p.differ(qMoney, a.figures[qMoney], b.figures[qMoney], againstAmounts, "different amounts") {
+		p.differ(qMoney, a.money, b.money, againstAmountsBody, "different amounts")
 	}
 	p.differ(qPercent, a.figures[qPercent], b.figures[qPercent], againstPercents, "different percentages")
 	p.differentCounts()
@@ -564,23 +562,38 @@ func (p *pair) occurrence(differs bool) {
 }
 
 // differ subtracts w when both items state figures of kind k (ta, tb) and
-// none of either side's is found among the other's figures.
+// none of either side's is found among the other's figures. Amounts count
+// only in a currency the other side has some amount in.
 func (p *pair) differ(k qkind, ta, tb []quantity, w float64, what string) bool {
 	if len(ta) == 0 || len(tb) == 0 {
 		return false
 	}
+	if k == qMoney && !slices.ContainsFunc(ta, func(q quantity) bool { return hasUnit(tb, q.unit) }) {
+		return false // no currency in common
+	}
 	for _, q := range ta {
+		if k == qMoney && !hasUnit(tb, q.unit) {
+			continue
+		}
 		if e, ap, ed, _ := matchQuantity(q, p.b.quants); e || ap || ed || (k == qYear && hasValue(p.b.quants, q)) {
 			return false
 		}
 	}
 	for _, q := range tb {
+		if k == qMoney && !hasUnit(ta, q.unit) {
+			continue
+		}
 		if e, ap, ed, _ := matchQuantity(q, p.a.quants); e || ap || ed || (k == qYear && hasValue(p.a.quants, q)) {
 			return false
 		}
 	}
 	text := ""
 	if p.explain {
+		if k == qMoney {
+			sa := slices.DeleteFunc(slices.Clone(ta), func(q quantity) bool { return !hasUnit(tb, q.unit) })
+			tb = slices.DeleteFunc(slices.Clone(tb), func(q quantity) bool { return !hasUnit(ta, q.unit) })
+			ta = sa
+		}
 		text = fmt.Sprintf("%s (%s / %s)", what, quantityList(ta), quantityList(tb))
 	}
 	p.add("figures", text, w)
@@ -597,23 +610,15 @@ func sharedTet(a, b *doc) (int, bool) {
 	return 0, false
 }
 
-// inCurrenciesOf keeps of two lists of amounts those in a currency the
-// other list has some amount in.
-func inCurrenciesOf(ta, tb []quantity) (sa, sb []quantity) {
-	in := func(qs []quantity, unit string) bool {
-		return slices.ContainsFunc(qs, func(o quantity) bool { return o.unit == unit })
-	}
-	for _, q := range ta {
-		if in(tb, q.unit) {
-			sa = append(sa, q)
+// hasUnit reports whether some quantity of qs is in unit (an amount in
+// that currency).
+func hasUnit(qs []quantity, unit string) bool {
+	for _, q := range qs {
+		if q.unit == unit {
+			return true
 		}
 	}
-	for _, q := range tb {
-		if in(ta, q.unit) {
-			sb = append(sb, q)
-		}
-	}
-	return sa, sb
+	return false
 }
 
 // eventDay reports whether qs name the day v (month*100 + day) as the
