@@ -125,8 +125,8 @@ type pair struct {
 	// preciseFigures: two figures or more in common (percentages,
 	// amounts, counts), one of them precise at least, and a period
 	preciseFigures bool
-	// dayAndCount: a day of the event and a number of things in common
-	dayAndCount bool
+	// eventDay: a day of the event in common (see sameNumberOfThings)
+	eventDay bool
 }
 
 func (p *pair) add(kind, text string, w float64) {
@@ -297,7 +297,7 @@ func (p *pair) run() {
 		switch {
 		case p.preciseFigures:
 			p.add("number", "precise figures of one period", wPreciseFigures)
-		case p.dayAndCount:
+		case p.eventDay && sameNumberOfThings(p.a.distinct, p.b.distinct):
 			p.add("number", "one day and one count", wDayAndCount)
 		}
 		p.terms(sameLang)
@@ -475,7 +475,7 @@ func (p *pair) numbers() {
 	}
 
 	p.preciseFigures = precise >= 1 && figures >= 2 && period
-	p.dayAndCount = day && sameNumberOfThings(a.distinct, b.distinct)
+	p.eventDay = day
 
 	// The Tet of one year, however each item names it: "Xuân Mậu Thân" =
 	// "Xuân Quê hương Hải Phòng 2028" = "Tết Nguyên đán 2028".
@@ -640,18 +640,44 @@ func sameNumberOfThings(a, b []quantity) bool {
 		if (q.kind != qCount && q.kind != qBare) || q.value < 10 {
 			continue
 		}
-		ua, bareA := thingsCounted(a, q.value)
-		ub, bareB := thingsCounted(b, q.value)
+		// Of q's value: whether each side counts things of a unit, and
+		// names it of things of no known unit; a unit both count.
+		var countA, countB, bareA, bareB, unitInCommon bool
+		for _, o := range a {
+			if o.value != q.value {
+				continue
+			}
+			switch o.kind {
+			case qCount:
+				countA = true
+				unitInCommon = unitInCommon || slices.ContainsFunc(b, func(ob quantity) bool {
+					return ob.kind == qCount && ob.value == q.value && ob.unit == o.unit
+				})
+			case qBare:
+				bareA = true
+			}
+		}
+		for _, o := range b {
+			if o.value != q.value {
+				continue
+			}
+			switch o.kind {
+			case qCount:
+				countB = true
+			case qBare:
+				bareB = true
+			}
+		}
 		switch {
-		case len(ua) > 0 && len(ub) > 0:
-			if slices.ContainsFunc(ua, func(u string) bool { return slices.Contains(ub, u) }) {
+		case countA && countB:
+			if unitInCommon {
 				return true
 			}
-		case len(ua) > 0:
+		case countA:
 			if bareB {
 				return true
 			}
-		case len(ub) > 0:
+		case countB:
 			if bareA {
 				return true
 			}
@@ -660,21 +686,6 @@ func sameNumberOfThings(a, b []quantity) bool {
 		}
 	}
 	return false
-}
-
-// thingsCounted returns the units qs count v of, and whether they name v
-// of things of no known unit.
-func thingsCounted(qs []quantity, v float64) (units []string, bare bool) {
-	for _, q := range qs {
-		switch {
-		case q.value != v:
-		case q.kind == qCount:
-			units = append(units, q.unit)
-		case q.kind == qBare:
-			bare = true
-		}
-	}
-	return units, bare
 }
 
 func hasValue(qs []quantity, q quantity) bool {
