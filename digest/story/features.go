@@ -230,7 +230,7 @@ func namedYears(w theme.Words, eventEnds []bool, qs []quantity) {
 		if len(t.ASCII) != 4 || !hasDigit(t.ASCII) || !slices.ContainsFunc(qs, func(q quantity) bool { return !q.title && q.kind == qYear && strconv.Itoa(int(q.value)) == t.ASCII }) {
 			continue
 		}
-		before := i > 0 && !t.Break && (w.At(i-1).Title && !functionWords[w.At(i-1).ASCII] || eventEnds[i-1])
+		before := followsName(w, i) || i > 0 && !t.Break && eventEnds[i-1]
 		after := i+1 < w.Len() && !w.At(i+1).Break && w.At(i+1).Title
 		if !before && !after {
 			continue
@@ -505,7 +505,6 @@ func (x *doc) extractNames(fields [2]theme.Words, covered, afterHome [2][]bool, 
 			r := nameRun{text: w.Text(i, j), title: f == 0,
 				where: i > 0 && !w.At(i).Break && (placeWords[w.At(i-1).ASCII] || afterHome[f][i]) ||
 					j < w.Len() && !w.At(j).Break && zoneWords[w.At(j).ASCII]}
-			sentenceStart := i == 0 || w.At(i).Break
 			for k := i; k < j; k++ {
 				t := w.At(k)
 				// Where word k starts and ends in the run (never before
@@ -518,7 +517,7 @@ func (x *doc) extractNames(fields [2]theme.Words, covered, afterHome [2][]bool, 
 				}
 				var single uint64
 				switch {
-				case canStandAlone(t, sentenceStart && k == i && j == i+1 && x.Lang == "en"):
+				case canStandAlone(t, sentenceStart(w, i) && k == i && j == i+1 && x.Lang == "en"):
 					single = hashString("1\x00" + t.ASCII)
 					x.singles = append(x.singles, single)
 				case canStandAlone(t, false):
@@ -551,11 +550,11 @@ func (x *doc) extractNames(fields [2]theme.Words, covered, afterHome [2][]bool, 
 // Vietnamese syllable spells ("Bridgestone", "Busan"); a Vietnamese
 // syllable ("Phòng") needs its neighbours. An English word opening a
 // sentence alone is too often an ordinary word.
-func canStandAlone(w theme.Word, sentenceStart bool) bool {
+func canStandAlone(w theme.Word, opensSentence bool) bool {
 	if w.Upper {
 		return true
 	}
-	return !sentenceStart && len(w.ASCII) >= 4 && !w.Marked && !looksVietnamese(w.ASCII)
+	return !opensSentence && len(w.ASCII) >= 4 && !w.Marked && !looksVietnamese(w.ASCII)
 }
 
 func isTitleCase(w theme.Words) bool {

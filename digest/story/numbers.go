@@ -251,6 +251,9 @@ func (u *unitTable) at(words []string) (string, bool) {
 	return "", false
 }
 
+// isYear reports whether v can be a year the news names.
+func isYear(v float64) bool { return v >= 1900 && v <= 2100 && v == math.Trunc(v) }
+
 // scanQuantities finds the numbers of folded text (see theme.Fold).
 func scanQuantities(folded, lang string, units *unitTable, title bool, out []quantity) []quantity {
 	lx := lex(folded)
@@ -617,7 +620,7 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		if found {
 			continue
 		}
-		if mult == 1 && v >= 1900 && v <= 2100 && v == math.Trunc(v) {
+		if mult == 1 && isYear(v) {
 			add(qYear, "", v)
 			continue
 		}
