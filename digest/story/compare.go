@@ -407,11 +407,11 @@ func (p *pair) numbers() {
 	day := false                // a day of the event in common
 	for _, q := range a.distinct {
 		exact, approx, edition, weak := matchQuantity(q, b.distinct)
-		if exact && q.precise() {
-			precise++
-		}
 		if exact && (q.kind == qPercent || q.kind == qMoney || q.kind == qCount) {
 			figures++
+			if q.precise() {
+				precise++
+			}
 		}
 		period = period || exact && q.kind == qPeriod
 		day = day || exact && q.kind == qDate && eventDay(a.quants, q.value) && eventDay(b.quants, q.value)
