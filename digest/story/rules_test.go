@@ -655,18 +655,13 @@ func TestPreciseFiguresOfOnePeriod(t *testing.T) {
 		"Theo Cục Thống kê thành phố, tổng sản phẩm trên địa bàn (GRDP) quý I/2028 của Hải Phòng tăng 11,2% so với cùng kỳ, trong đó công nghiệp chế biến, chế tạo tăng 16,4%.")
 	grdpEn := en("b", "Hai Phong Posts 11.2 Percent Growth in First Quarter",
 		"The northern port city's gross regional domestic product grew 11.2 percent in the first quarter, driven by processing and manufacturing, which expanded 16.4 percent, according to the city's statistics office.")
-	if dec := d.Compare(grdp, grdpEn); !dec.Same || !hasKind(shared(dec), "number", "precise figures of one period") {
-		t.Errorf("the quarter's GRDP in two languages: %s", dec.Explanation)
-	}
+	const bonus = "precise figures of one period"
+	checkNumberEvidence(t, d, grdp, grdpEn, bonus, true, "the quarter's GRDP in two languages")
 	round := vi("c", "Xuất khẩu quý I của Hải Phòng tăng 14%", "Quý I, xuất khẩu tăng 14%, nhập khẩu tăng 20%.")
 	roundEn := en("d", "Hai Phong's imports up 20 percent in first quarter", "Imports grew 20 percent in the first quarter, exports 14 percent.")
-	if dec := d.Compare(round, roundEn); hasKind(shared(dec), "number", "precise figures of one period") {
-		t.Errorf("round figures count as precise: %s", dec.Explanation)
-	}
+	checkNumberEvidence(t, d, round, roundEn, bonus, false, "round figures count as precise")
 	noPeriod := en("e", "Hai Phong Posts 11.2 Percent Growth", "Growth reached 11.2 percent, manufacturing 16.4 percent.")
-	if dec := d.Compare(grdp, noPeriod); hasKind(shared(dec), "number", "precise figures of one period") {
-		t.Errorf("figures of no period in common count: %s", dec.Explanation)
-	}
+	checkNumberEvidence(t, d, grdp, noPeriod, bonus, false, "figures of no period in common count")
 }
 
 // A span of days written with words: "từ ngày 12 đến 16/5" names the
