@@ -640,37 +640,11 @@ func sameNumberOfThings(a, b []quantity) bool {
 		if (q.kind != qCount && q.kind != qBare) || q.value < 10 {
 			continue
 		}
-		// Of q's value: whether each side counts things of a unit, and
-		// names it of things of no known unit; a unit both count.
-		var countA, countB, bareA, bareB, unitInCommon bool
-		for _, o := range a {
-			if o.value != q.value {
-				continue
-			}
-			switch o.kind {
-			case qCount:
-				countA = true
-				unitInCommon = unitInCommon || slices.ContainsFunc(b, func(ob quantity) bool {
-					return ob.kind == qCount && ob.value == q.value && ob.unit == o.unit
-				})
-			case qBare:
-				bareA = true
-			}
-		}
-		for _, o := range b {
-			if o.value != q.value {
-				continue
-			}
-			switch o.kind {
-			case qCount:
-				countB = true
-			case qBare:
-				bareB = true
-			}
-		}
+		countA, bareA := thingsCounted(a, q.value)
+		countB, bareB := thingsCounted(b, q.value)
 		switch {
 		case countA && countB:
-			if unitInCommon {
+			if unitCountedByBoth(a, b, q.value) {
 				return true
 			}
 		case countA:
@@ -682,6 +656,30 @@ func sameNumberOfThings(a, b []quantity) bool {
 				return true
 			}
 		case bareA && bareB:
+			return true
+		}
+	}
+	return false
+}
+
+// thingsCounted reports whether qs count v things of some unit, and
+// whether they name v of things of no known unit.
+func thingsCounted(qs []quantity, v float64) (count, bare bool) {
+	for _, q := range qs {
+		if q.value == v {
+			count = count || q.kind == qCount
+			bare = bare || q.kind == qBare
+		}
+	}
+	return count, bare
+}
+
+// unitCountedByBoth reports whether a and b count v things of one unit.
+func unitCountedByBoth(a, b []quantity, v float64) bool {
+	for _, qa := range a {
+		if qa.kind == qCount && qa.value == v && slices.ContainsFunc(b, func(qb quantity) bool {
+			return qb.kind == qCount && qb.value == v && qb.unit == qa.unit
+		}) {
 			return true
 		}
 	}
