@@ -125,8 +125,8 @@ type pair struct {
 	// preciseFigures: two figures or more in common (percentages,
 	// amounts, counts), one of them precise at least, and a period
 	preciseFigures bool
-	// dayAndCount: a day of the event and a number of things in common
-	dayAndCount bool
+	// eventDay: a day of the event in common (see sameNumberOfThings)
+	eventDay bool
 }
 
 func (p *pair) add(kind, text string, w float64) {
@@ -297,7 +297,7 @@ func (p *pair) run() {
 		switch {
 		case p.preciseFigures:
 			p.add("number", "precise figures of one period", wPreciseFigures)
-		case p.dayAndCount:
+		case p.eventDay && sameNumberOfThings(p.a.distinct, p.b.distinct):
 			p.add("number", "one day and one count", wDayAndCount)
 		}
 		p.terms(sameLang)
@@ -407,11 +407,11 @@ func (p *pair) numbers() {
 	day := false                // a day of the event in common
 	for _, q := range a.distinct {
 		exact, approx, edition, weak := matchQuantity(q, b.distinct)
-		if exact && q.precise() {
-			precise++
-		}
 		if exact && (q.kind == qPercent || q.kind == qMoney || q.kind == qCount) {
 			figures++
+			if q.precise() {
+				precise++
+			}
 		}
 		period = period || exact && q.kind == qPeriod
 		day = day || exact && q.kind == qDate && eventDay(a.quants, q.value) && eventDay(b.quants, q.value)
@@ -475,7 +475,7 @@ func (p *pair) numbers() {
 	}
 
 	p.preciseFigures = precise >= 1 && figures >= 2 && period
-	p.dayAndCount = day && sameNumberOfThings(a.distinct, b.distinct)
+	p.eventDay = day
 
 	// The Tet of one year, however each item names it: "Xuân Mậu Thân" =
 	// "Xuân Quê hương Hải Phòng 2028" = "Tết Nguyên đán 2028".
@@ -486,10 +486,8 @@ func (p *pair) numbers() {
 	// Against: the titles state different figures of one kind. Amounts
 	// are compared in a currency both items use: the economy's size in
 	// VND and the income per head in USD are amounts of different things.
-	ta, tb := inCurrenciesOf(a.figures[qMoney], b.figures[qMoney])
-	if !p.differ(qMoney, ta, tb, againstAmounts, "different amounts") {
-		ta, tb = inCurrenciesOf(a.money, b.money)
-		p.differ(qMoney, ta, tb, againstAmountsBody, "different amounts")
+	if !p.differ(qMoney, a.figures[qMoney], b.figures[qMoney], againstAmounts, "different amounts") {
+		p.differ(qMoney, a.money, b.money, againstAmountsBody, "different amounts")
 	}
 	p.differ(qPercent, a.figures[qPercent], b.figures[qPercent], againstPercents, "different percentages")
 	p.differentCounts()
@@ -564,23 +562,38 @@ func (p *pair) occurrence(differs bool) {
 }
 
 // differ subtracts w when both items state figures of kind k (ta, tb) and
-// none of either side's is found among the other's figures.
+// none of either side's is found among the other's figures. Amounts count
+// only in a currency the other side has some amount in.
 func (p *pair) differ(k qkind, ta, tb []quantity, w float64, what string) bool {
 	if len(ta) == 0 || len(tb) == 0 {
 		return false
 	}
+	if k == qMoney && !slices.ContainsFunc(ta, func(q quantity) bool { return hasUnit(tb, q.unit) }) {
+		return false // no currency in common
+	}
 	for _, q := range ta {
+		if k == qMoney && !hasUnit(tb, q.unit) {
+			continue
+		}
 		if e, ap, ed, _ := matchQuantity(q, p.b.quants); e || ap || ed || (k == qYear && hasValue(p.b.quants, q)) {
 			return false
 		}
 	}
 	for _, q := range tb {
+		if k == qMoney && !hasUnit(ta, q.unit) {
+			continue
+		}
 		if e, ap, ed, _ := matchQuantity(q, p.a.quants); e || ap || ed || (k == qYear && hasValue(p.a.quants, q)) {
 			return false
 		}
 	}
 	text := ""
 	if p.explain {
+		if k == qMoney {
+			sa := slices.DeleteFunc(slices.Clone(ta), func(q quantity) bool { return !hasUnit(tb, q.unit) })
+			tb = slices.DeleteFunc(slices.Clone(tb), func(q quantity) bool { return !hasUnit(ta, q.unit) })
+			ta = sa
+		}
 		text = fmt.Sprintf("%s (%s / %s)", what, quantityList(ta), quantityList(tb))
 	}
 	p.add("figures", text, w)
@@ -597,23 +610,15 @@ func sharedTet(a, b *doc) (int, bool) {
 	return 0, false
 }
 
-// inCurrenciesOf keeps of two lists of amounts those in a currency the
-// other list has some amount in.
-func inCurrenciesOf(ta, tb []quantity) (sa, sb []quantity) {
-	in := func(qs []quantity, unit string) bool {
-		return slices.ContainsFunc(qs, func(o quantity) bool { return o.unit == unit })
-	}
-	for _, q := range ta {
-		if in(tb, q.unit) {
-			sa = append(sa, q)
+// hasUnit reports whether some quantity of qs is in unit (an amount in
+// that currency).
+func hasUnit(qs []quantity, unit string) bool {
+	for _, q := range qs {
+		if q.unit == unit {
+			return true
 		}
 	}
-	for _, q := range tb {
-		if in(ta, q.unit) {
-			sb = append(sb, q)
-		}
-	}
-	return sa, sb
+	return false
 }
 
 // eventDay reports whether qs name the day v (month*100 + day) as the
@@ -635,18 +640,18 @@ func sameNumberOfThings(a, b []quantity) bool {
 		if (q.kind != qCount && q.kind != qBare) || q.value < 10 {
 			continue
 		}
-		ua, bareA := thingsCounted(a, q.value)
-		ub, bareB := thingsCounted(b, q.value)
+		countA, bareA := thingsCounted(a, q.value)
+		countB, bareB := thingsCounted(b, q.value)
 		switch {
-		case len(ua) > 0 && len(ub) > 0:
-			if slices.ContainsFunc(ua, func(u string) bool { return slices.Contains(ub, u) }) {
+		case countA && countB:
+			if unitCountedByBoth(a, b, q.value) {
 				return true
 			}
-		case len(ua) > 0:
+		case countA:
 			if bareB {
 				return true
 			}
-		case len(ub) > 0:
+		case countB:
 			if bareA {
 				return true
 			}
@@ -657,19 +662,28 @@ func sameNumberOfThings(a, b []quantity) bool {
 	return false
 }
 
-// thingsCounted returns the units qs count v of, and whether they name v
-// of things of no known unit.
-func thingsCounted(qs []quantity, v float64) (units []string, bare bool) {
+// thingsCounted reports whether qs count v things of some unit, and
+// whether they name v of things of no known unit.
+func thingsCounted(qs []quantity, v float64) (count, bare bool) {
 	for _, q := range qs {
-		switch {
-		case q.value != v:
-		case q.kind == qCount:
-			units = append(units, q.unit)
-		case q.kind == qBare:
-			bare = true
+		if q.value == v {
+			count = count || q.kind == qCount
+			bare = bare || q.kind == qBare
 		}
 	}
-	return units, bare
+	return count, bare
+}
+
+// unitCountedByBoth reports whether a and b count v things of one unit.
+func unitCountedByBoth(a, b []quantity, v float64) bool {
+	for _, qa := range a {
+		if qa.kind == qCount && qa.value == v && slices.ContainsFunc(b, func(qb quantity) bool {
+			return qb.kind == qCount && qb.value == v && qb.unit == qa.unit
+		}) {
+			return true
+		}
+	}
+	return false
 }
 
 func hasValue(qs []quantity, q quantity) bool {

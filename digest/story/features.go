@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/haiphong/hpdigest/digest/theme"
-	"github.com/haiphong/hpdigest/internal/textfold"
 )
 
 // hashString is 64-bit FNV-1a: the keys of words and names are stored
@@ -129,21 +128,16 @@ func (r *nameRun) cuts0() int32 {
 // span returns words i to j of the run as written.
 func (r *nameRun) span(i, j int) string { return r.text[r.cuts[2*i]:r.cuts[2*j+1]] }
 
-// numberText is the folded text (w, written raw) the numbers are read
-// from, with the words whose fold is another word's read as written:
-// "mỗi" is "each" (folded, it would also be "mới" (new), "mọi" (all) and
-// "môi"), and "chuyên" (as in "chuyên gia", experts) is not "chuyến"
-// (trips, the unit of flights).
-func numberText(w theme.Words, raw string) string {
-	if !strings.Contains(raw, "ỗi") && !strings.Contains(raw, "huyên") && !strings.Contains(raw, "HUYÊN") {
-		return w.Fold()
-	}
-	return textfold.ASCII(markedWords.Replace(raw))
-}
+// numberText is the folded text of w the numbers are read from, with
+// the words whose fold is another word's read as written (see
+// markedWords).
+func numberText(w theme.Words) string { return w.FoldRespelled(markedWords) }
 
-// markedWords are read as written before folding (see numberText).
-var markedWords = strings.NewReplacer("mỗi", "each", "Mỗi", "each", "MỖI", "each",
-	"chuyên", "special", "Chuyên", "special", "CHUYÊN", "special")
+// markedWords are read as written, whatever their case: "mỗi" is "each"
+// (folded, it would also be "mới" (new), "mọi" (all) and "môi"), and
+// "chuyên" (as in "chuyên gia", experts) a word no unit reads, not
+// "chuyến" (trips, the unit of flights).
+var markedWords = theme.NewRespelling(map[string]string{"mỗi": "each", "chuyên": "special"})
 
 // prepare extracts the signals of one item.
 func (d *Detector) prepare(it Item) *doc {
@@ -156,10 +150,9 @@ func (d *Detector) prepare(it Item) *doc {
 		d.matchEdition(x)
 	}
 	// "US$" is a currency, not the United States.
-	raw := [2]string{strings.ReplaceAll(it.Title, "US$", "USD "), strings.ReplaceAll(it.Summary, "US$", "USD ")}
-	fields := [2]theme.Words{theme.Split(raw[0]), theme.Split(raw[1])}
-	x.quants = scanQuantities(numberText(fields[0], raw[0]), it.Lang, &d.units, true, nil)
-	x.quants = scanQuantities(numberText(fields[1], raw[1]), it.Lang, &d.units, false, x.quants)
+	fields := [2]theme.Words{theme.Split(strings.ReplaceAll(it.Title, "US$", "USD ")), theme.Split(strings.ReplaceAll(it.Summary, "US$", "USD "))}
+	x.quants = scanQuantities(numberText(fields[0]), it.Lang, &d.units, true, nil)
+	x.quants = scanQuantities(numberText(fields[1]), it.Lang, &d.units, false, x.quants)
 	if x.day != noDay {
 		x.quants = weekdayDates(fields[0], x.day, true, x.quants)
 		x.quants = weekdayDates(fields[1], x.day, false, x.quants)
@@ -237,7 +230,7 @@ func namedYears(w theme.Words, eventEnds []bool, qs []quantity) {
 		if len(t.ASCII) != 4 || !hasDigit(t.ASCII) || !slices.ContainsFunc(qs, func(q quantity) bool { return !q.title && q.kind == qYear && strconv.Itoa(int(q.value)) == t.ASCII }) {
 			continue
 		}
-		before := i > 0 && !t.Break && (w.At(i-1).Title && !functionWords[w.At(i-1).ASCII] || eventEnds[i-1])
+		before := followsName(w, i) || i > 0 && !t.Break && eventEnds[i-1]
 		after := i+1 < w.Len() && !w.At(i+1).Break && w.At(i+1).Title
 		if !before && !after {
 			continue
@@ -512,7 +505,6 @@ func (x *doc) extractNames(fields [2]theme.Words, covered, afterHome [2][]bool, 
 			r := nameRun{text: w.Text(i, j), title: f == 0,
 				where: i > 0 && !w.At(i).Break && (placeWords[w.At(i-1).ASCII] || afterHome[f][i]) ||
 					j < w.Len() && !w.At(j).Break && zoneWords[w.At(j).ASCII]}
-			sentenceStart := i == 0 || w.At(i).Break
 			for k := i; k < j; k++ {
 				t := w.At(k)
 				// Where word k starts and ends in the run (never before
@@ -525,7 +517,7 @@ func (x *doc) extractNames(fields [2]theme.Words, covered, afterHome [2][]bool, 
 				}
 				var single uint64
 				switch {
-				case canStandAlone(t, sentenceStart && k == i && j == i+1 && x.Lang == "en"):
+				case canStandAlone(t, sentenceStart(w, i) && k == i && j == i+1 && x.Lang == "en"):
 					single = hashString("1\x00" + t.ASCII)
 					x.singles = append(x.singles, single)
 				case canStandAlone(t, false):
@@ -558,11 +550,11 @@ func (x *doc) extractNames(fields [2]theme.Words, covered, afterHome [2][]bool, 
 // Vietnamese syllable spells ("Bridgestone", "Busan"); a Vietnamese
 // syllable ("Phòng") needs its neighbours. An English word opening a
 // sentence alone is too often an ordinary word.
-func canStandAlone(w theme.Word, sentenceStart bool) bool {
+func canStandAlone(w theme.Word, opensSentence bool) bool {
 	if w.Upper {
 		return true
 	}
-	return !sentenceStart && len(w.ASCII) >= 4 && !w.Marked && !looksVietnamese(w.ASCII)
+	return !opensSentence && len(w.ASCII) >= 4 && !w.Marked && !looksVietnamese(w.ASCII)
 }
 
 func isTitleCase(w theme.Words) bool {

@@ -251,6 +251,9 @@ func (u *unitTable) at(words []string) (string, bool) {
 	return "", false
 }
 
+// isYear reports whether v can be a year the news names.
+func isYear(v float64) bool { return v >= 1900 && v <= 2100 && v == math.Trunc(v) }
+
 // scanQuantities finds the numbers of folded text (see theme.Fold).
 func scanQuantities(folded, lang string, units *unitTable, title bool, out []quantity) []quantity {
 	lx := lex(folded)
@@ -592,13 +595,7 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		}
 		v *= mult
 		if currency != "" {
-			switch {
-			case perHead(lx, i, rest):
-				currency += perHeadUnit
-			case perItem(lx, i, rest):
-				currency += perItemUnit
-			}
-			add(qMoney, currency, v)
+			add(qMoney, currency+amountPer(lx, i, rest), v)
 			continue
 		}
 		if p, ok := periods[first(rest)]; ok && mult == 1 && word(i-1) != "nam" {
@@ -623,7 +620,7 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 		if found {
 			continue
 		}
-		if mult == 1 && v >= 1900 && v <= 2100 && v == math.Trunc(v) {
+		if mult == 1 && isYear(v) {
 			add(qYear, "", v)
 			continue
 		}
@@ -637,68 +634,62 @@ func scanQuantities(folded, lang string, units *unitTable, title bool, out []qua
 // kind than the totals, compared with amounts per person only.
 const perHeadUnit = "/head"
 
-// perHead reports whether the amount at lexeme i is per person: "đầu
-// người" or "per capita" a few words before it, or "per capita", "per
-// head", "per person", "a head", "mỗi người" or "/người" after it (rest:
-// the words after the currency).
-func perHead(lx []lexeme, i int, rest []string) bool {
-	for j := i - 1; j >= max(0, i-6); j-- {
-		if !lx[j].word {
-			break
-		}
-		if lx[j].text == "capita" || lx[j].text == "nguoi" && j > 0 && lx[j-1].text == "dau" {
-			return true
-		}
-	}
-	if len(rest) >= 2 && (rest[0] == "per" || rest[0] == "a" || rest[0] == "each" || rest[0] == "moi") &&
-		(rest[1] == "capita" || rest[1] == "head" || rest[1] == "person" || rest[1] == "nguoi") {
-		return true
-	}
-	for j := i + 1; j+1 < len(lx) && j <= i+3; j++ {
-		if lx[j].text == "/" && lx[j+1].text == "nguoi" {
-			return true
-		}
-	}
-	return false
-}
-
 // perItemUnit follows the currency of the amount of each of several
 // things ("mỗi suất học bổng 5 triệu đồng", "VND5 million each"): an
 // amount of another kind than the total, compared with amounts of each
 // only.
 const perItemUnit = "/each"
 
-// perItem reports whether the amount at lexeme i is that of each of
-// several things: "each" (or "mỗi", read as "each", see numberText) a few
-// words before it in its clause ("Mỗi suất học bổng 5 triệu đồng", "each
-// worth VND5 million"), "each" or "apiece" after it ("5 million VND each",
-// "5 triệu đồng mỗi suất"), "per" and a thing ("per scholarship"), or
-// "/suất". Periods are not things: "mỗi năm", "per year" make a yearly
-// amount, not a part.
-func perItem(lx []lexeme, i int, rest []string) bool {
-	for j := i - 1; j >= max(0, i-6); j-- {
-		if !lx[j].word {
-			break
-		}
-		if lx[j].text == "each" && j+1 < i && !isPeriod(lx[j+1].text) {
-			return true
-		}
+// The words after an amount's currency that make it per person ("per
+// capita", "a head", "mỗi người", read "each nguoi") or of each thing
+// ("5 million VND each", "5 triệu đồng mỗi suất").
+var (
+	perWords  = wordSet(`per a each`)
+	headWords = wordSet(`capita head person nguoi`)
+	eachWords = wordSet(`each apiece`)
+)
+
+// amountPer returns what follows the currency of the amount at lexeme i
+// (rest: the words after the currency): perHeadUnit, perItemUnit or ""
+// for a total.
+//
+// Per person: "đầu người" or "per capita" a few words before it, or "per
+// capita", "per head", "per person", "a head", "mỗi người" or "/người"
+// after it.
+//
+// Of each of several things: "each" (or "mỗi", read as "each", see
+// numberText) a few words before it in its clause ("Mỗi suất học bổng 5
+// triệu đồng", "each worth VND5 million"), "each" or "apiece" after it
+// ("5 million VND each", "5 triệu đồng mỗi suất"), "per" and a thing
+// ("per scholarship"), or "/suất". Periods are not things: "mỗi năm",
+// "per year" make a yearly amount, not a part.
+func amountPer(lx []lexeme, i int, rest []string) string {
+	head, each, slashThing := false, false, false
+	for j := i - 1; j >= max(0, i-6) && lx[j].word; j-- {
+		t := lx[j].text
+		head = head || t == "capita" || t == "nguoi" && j > 0 && lx[j-1].text == "dau"
+		each = each || t == "each" && j+1 < i && !isPeriod(lx[j+1].text)
 	}
-	if len(rest) >= 2 && rest[0] == "each" && isPeriod(rest[1]) {
-		return false // "mỗi năm"
-	}
-	if len(rest) >= 1 && (rest[0] == "each" || rest[0] == "apiece") {
-		return true
-	}
-	if len(rest) >= 2 && rest[0] == "per" && !isPeriod(rest[1]) {
-		return true
-	}
+	head = head || len(rest) >= 2 && perWords[rest[0]] && headWords[rest[1]]
 	for j := i + 1; j+1 < len(lx) && j <= i+3; j++ {
-		if lx[j].text == "/" && lx[j+1].word && !isPeriod(lx[j+1].text) {
-			return true
+		if lx[j].text == "/" {
+			head = head || lx[j+1].text == "nguoi"
+			slashThing = slashThing || lx[j+1].word && !isPeriod(lx[j+1].text)
 		}
 	}
-	return false
+	switch {
+	case head:
+		return perHeadUnit
+	case each:
+		return perItemUnit
+	case len(rest) >= 2 && rest[0] == "each" && isPeriod(rest[1]):
+		return "" // "mỗi năm"
+	case len(rest) >= 1 && eachWords[rest[0]],
+		len(rest) >= 2 && rest[0] == "per" && !isPeriod(rest[1]),
+		slashThing:
+		return perItemUnit
+	}
+	return ""
 }
 
 // isPeriod: a word naming a period of time (year, tháng, days...).
@@ -743,7 +734,6 @@ func closeValues(a, b float64, k qkind) (exact, approx bool) {
 	return false, false
 }
 
-// String shows a quantity in English conventions, for explanations.
 // precise: a percentage, amount or count written with decimals once
 // scaled ("11.2%", "52.4 million tonnes", "1.9 million TEU") or with three
 // significant digits or more ("123 projects"): a figure two reports share
@@ -770,6 +760,7 @@ func (q quantity) precise() bool {
 	return v >= 100
 }
 
+// String shows a quantity in English conventions, for explanations.
 func (q quantity) String() string {
 	switch q.kind {
 	case qMoney:

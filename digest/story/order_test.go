@@ -14,8 +14,9 @@ import (
 func TestGroupingIgnoresOrderAndIDs(t *testing.T) {
 	d := Default()
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, name := range []string{"dev", "heldout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8"} {
-		set := readSet(t, "../../testdata/stories/"+name+".jsonl")
+	for _, es := range evalSets {
+		name := es.name
+		set := readSet(t, es.path)
 		items := make([]Item, len(set))
 		for i, l := range set {
 			items[i] = l.Item

@@ -655,18 +655,13 @@ func TestPreciseFiguresOfOnePeriod(t *testing.T) {
 		"Theo Cục Thống kê thành phố, tổng sản phẩm trên địa bàn (GRDP) quý I/2028 của Hải Phòng tăng 11,2% so với cùng kỳ, trong đó công nghiệp chế biến, chế tạo tăng 16,4%.")
 	grdpEn := en("b", "Hai Phong Posts 11.2 Percent Growth in First Quarter",
 		"The northern port city's gross regional domestic product grew 11.2 percent in the first quarter, driven by processing and manufacturing, which expanded 16.4 percent, according to the city's statistics office.")
-	if dec := d.Compare(grdp, grdpEn); !dec.Same || !hasKind(shared(dec), "number", "precise figures of one period") {
-		t.Errorf("the quarter's GRDP in two languages: %s", dec.Explanation)
-	}
+	const bonus = "precise figures of one period"
+	checkNumberEvidence(t, d, grdp, grdpEn, bonus, true, "the quarter's GRDP in two languages")
 	round := vi("c", "Xuất khẩu quý I của Hải Phòng tăng 14%", "Quý I, xuất khẩu tăng 14%, nhập khẩu tăng 20%.")
 	roundEn := en("d", "Hai Phong's imports up 20 percent in first quarter", "Imports grew 20 percent in the first quarter, exports 14 percent.")
-	if dec := d.Compare(round, roundEn); hasKind(shared(dec), "number", "precise figures of one period") {
-		t.Errorf("round figures count as precise: %s", dec.Explanation)
-	}
+	checkNumberEvidence(t, d, round, roundEn, bonus, false, "round figures count as precise")
 	noPeriod := en("e", "Hai Phong Posts 11.2 Percent Growth", "Growth reached 11.2 percent, manufacturing 16.4 percent.")
-	if dec := d.Compare(grdp, noPeriod); hasKind(shared(dec), "number", "precise figures of one period") {
-		t.Errorf("figures of no period in common count: %s", dec.Explanation)
-	}
+	checkNumberEvidence(t, d, grdp, noPeriod, bonus, false, "figures of no period in common count")
 }
 
 // A span of days written with words: "từ ngày 12 đến 16/5" names the
@@ -759,6 +754,27 @@ func TestExpertsAreNotFlights(t *testing.T) {
 		x := d.prepare(Item{ID: "x", Lang: "vi", Title: "Hải Phòng", Summary: c.text})
 		if got := quantityList(x.distinct); got != c.want {
 			t.Errorf("%q: numbers %s, want %s", c.text, got, c.want)
+		}
+	}
+}
+
+// "mỗi" and "chuyên" are read as written in the text the feed means:
+// its HTML tags and entities are no numbers, and the words count in
+// capitals, decomposed or written as entities too.
+func TestMarkedWordsReadFromPlainText(t *testing.T) {
+	d := Default()
+	for _, c := range []struct{ title, summary, want string }{
+		{"Hải Phòng", `<p style="margin:0 0 12px"><img width="600" src="a.jpg">Mỗi suất học bổng 5 triệu đồng.</p>`, "5 million VND/each"},
+		{"Hải Phòng", "Chương trình &#8220;Tiếp sức&#8221;: mỗi suất học bổng 5 triệu đồng.", "5 million VND/each"},
+		{"MỖI SUẤT HỌC BỔNG 5 TRIỆU ĐỒNG", "", "5 million VND/each"},
+		{"Hải Phòng", "Mo\u0302\u0303i suất học bổng 5 triệu đồng.", "5 million VND/each"},
+		{"Hải Phòng", "M&#7895;i suất học bổng 5 triệu đồng.", "5 million VND/each"},
+		{"Hải Phòng", "Hội thảo quy tụ 70 CHUYÊN GIA.", "70"},
+		{"Hải Phòng", "<b>Hội thảo</b> quy tụ 70 chuye\u0302n gia &#8211; nhà khoa học.", "70"},
+	} {
+		x := d.prepare(Item{ID: "x", Lang: "vi", Title: c.title, Summary: c.summary})
+		if got := quantityList(x.distinct); got != c.want {
+			t.Errorf("%q / %q: numbers %s, want %s", c.title, c.summary, got, c.want)
 		}
 	}
 }

@@ -18,18 +18,24 @@ const yearTet = "tet"
 // are one branch. canMarked: the stem is spelt with a mark (only Canh is
 // not); every branch is.
 var (
-	heavenlyStems  = map[string]int{"giap": 0, "at": 1, "binh": 2, "dinh": 3, "mau": 4, "ky": 5, "ki": 5, "canh": 6, "tan": 7, "nham": 8, "quy": 9}
-	earthlyBranch  = map[string]int{"suu": 1, "dan": 2, "mao": 3, "meo": 3, "thin": 4, "ti": 5, "ngo": 6, "mui": 7, "than": 8, "dau": 9, "tuat": 10, "hoi": 11}
-	tetQualifiers  = wordSet(`nguyen dan co truyen am lich`) // "Tết Nguyên đán", "Tết cổ truyền", "Tết âm lịch"
-	tetEnglishLead = map[string]bool{"lunar": true}          // "Lunar New Year"
+	heavenlyStems = map[string]int{"giap": 0, "at": 1, "binh": 2, "dinh": 3, "mau": 4, "ky": 5, "ki": 5, "canh": 6, "tan": 7, "nham": 8, "quy": 9}
+	earthlyBranch = map[string]int{"suu": 1, "dan": 2, "mao": 3, "meo": 3, "thin": 4, "ti": 5, "ngo": 6, "mui": 7, "than": 8, "dau": 9, "tuat": 10, "hoi": 11}
+	tetQualifiers = wordSet(`nguyen dan co truyen am lich`) // "Tết Nguyên đán", "Tết cổ truyền", "Tết âm lịch"
 )
 
-// lunarYear reads a stem and a branch at words i, i+1 of w ("Mậu Thân";
-// s is word i) and returns the Gregorian year whose Tet begins that lunar
-// year nearest to near.
-func lunarYear(w theme.Words, i int, s theme.Word, near int) (int, bool) {
+// lunarYear reads a stem and a branch at words i, i+1 of w ("Mậu Thân")
+// and returns the Gregorian year whose Tet begins that lunar year nearest
+// to near.
+func lunarYear(w theme.Words, i int, near int) (int, bool) {
+	if i+1 >= w.Len() {
+		return 0, false
+	}
+	s := w.At(i)
+	if !s.Title {
+		return 0, false
+	}
 	stem, ok := heavenlyStems[s.ASCII]
-	if !ok || !s.Title || i+1 >= w.Len() {
+	if !ok {
 		return 0, false
 	}
 	b := w.At(i + 1)
@@ -72,7 +78,7 @@ func tetYears(w theme.Words, lang string, pub int, title bool, out []quantity, c
 		if !t.Title {
 			continue
 		}
-		if _, ok := lunarYear(w, i, t, pub); ok {
+		if _, ok := lunarYear(w, i, pub); ok {
 			covered[i], covered[i+1] = true, true
 		}
 		reach := 0 // how many words of a name may come before the year
@@ -83,11 +89,11 @@ func tetYears(w theme.Words, lang string, pub int, title bool, out []quantity, c
 			for start < w.Len() && !w.At(start).Break && tetQualifiers[w.At(start).ASCII] {
 				start++
 			}
-		case lang == "en" && tetEnglishLead[t.ASCII] && i+2 < w.Len() && w.At(i+1).ASCII == "new" && w.At(i+2).ASCII == "year":
+		case lang == "en" && t.ASCII == "lunar" && i+2 < w.Len() && w.At(i+1).ASCII == "new" && w.At(i+2).ASCII == "year":
 			start = i + 3
 		case t.ASCII == "xuan" && lang == "vi" || t.ASCII == "spring" && lang == "en":
 			// "Xuân" in a person's name ("Nguyễn Xuân Phúc") is not spring.
-			if lang == "vi" && i > 0 && !t.Break && w.At(i-1).Title && !functionWords[w.At(i-1).ASCII] && !sentenceStart(w, i-1) {
+			if lang == "vi" && followsName(w, i) && !sentenceStart(w, i-1) {
 				continue
 			}
 			reach = 4
@@ -95,12 +101,14 @@ func tetYears(w theme.Words, lang string, pub int, title bool, out []quantity, c
 			continue
 		}
 		for j := start; j < w.Len() && j <= start+reach && !w.At(j).Break; j++ {
-			if y, ok := lunarYear(w, j, w.At(j), pub); ok && pub != 0 && j == start {
-				out = append(out, quantity{kind: qYear, unit: yearTet, value: float64(y), title: title})
-				break
+			if j == start && pub != 0 {
+				if y, ok := lunarYear(w, j, pub); ok {
+					out = append(out, quantity{kind: qYear, unit: yearTet, value: float64(y), title: title})
+					break
+				}
 			}
 			if a := w.At(j).ASCII; len(a) == 4 && !w.At(j).Title {
-				if y, err := strconv.Atoi(a); err == nil && y >= 1900 && y <= 2100 {
+				if y, err := strconv.Atoi(a); err == nil && isYear(float64(y)) {
 					out = append(out, quantity{kind: qYear, unit: yearTet, value: float64(y), title: title})
 					break
 				}
@@ -112,3 +120,9 @@ func tetYears(w theme.Words, lang string, pub int, title bool, out []quantity, c
 
 // sentenceStart reports whether word i of w opens a sentence or the text.
 func sentenceStart(w theme.Words, i int) bool { return i == 0 || w.At(i).Break }
+
+// followsName reports whether word i of w comes just after a capitalised
+// word that is no function word ("Nguyễn Xuân", "Trại hè Việt Nam 2027").
+func followsName(w theme.Words, i int) bool {
+	return i > 0 && !w.At(i).Break && w.At(i-1).Title && !functionWords[w.At(i-1).ASCII]
+}

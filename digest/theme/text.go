@@ -93,9 +93,51 @@ func Fold(text string) string {
 
 // Fold is the package's Fold of the text w was split from, without
 // decomposing it again.
-func (w Words) Fold() string {
-	if isASCII(w.f.src) {
-		return strings.ToLower(w.f.src)
+func (w Words) Fold() string { return textfold.ASCII(w.f.src) }
+
+// Respelling names marked words whose fold is another word's ("mỗi",
+// each, folds as "mới", new, does), each with the text Words.FoldRespelled
+// gives in its place. It is safe for concurrent use.
+type Respelling struct {
+	byFold map[string][]respelled // by the word's ASCII view
+}
+
+type respelled struct {
+	written string // lower case, decomposed (NFD), as the words' source is
+	as      string
+}
+
+// NewRespelling reads words: each word as written with its marks, in
+// lower case, and the text to give in its place.
+func NewRespelling(words map[string]string) *Respelling {
+	r := &Respelling{byFold: map[string][]respelled{}}
+	for written, as := range words {
+		f := textfold.ASCII(written)
+		r.byFold[f] = append(r.byFold[f], respelled{norm.NFD.String(strings.ToLower(written)), as})
 	}
-	return textfold.ASCII(w.f.src)
+	return r
+}
+
+// FoldRespelled is Fold with every word of r, in whatever case and
+// composed or not, given as r's text for it.
+func (w Words) FoldRespelled(r *Respelling) string {
+	var b []byte
+	last, found := 0, false
+	for _, t := range w.f.toks {
+		if !t.marked {
+			continue
+		}
+		for _, c := range r.byFold[t.ascii] {
+			if strings.EqualFold(w.f.src[t.start:t.end], c.written) {
+				b = append(b, textfold.ASCII(w.f.src[last:t.start])...)
+				b = append(b, c.as...)
+				last, found = int(t.end), true
+				break
+			}
+		}
+	}
+	if !found {
+		return w.Fold()
+	}
+	return string(append(b, textfold.ASCII(w.f.src[last:])...))
 }

@@ -90,3 +90,20 @@ func TestFold(t *testing.T) {
 		}
 	}
 }
+
+// The words respelled are found in the text the HTML means, in any case,
+// composed or decomposed; other words folding alike keep their fold.
+func TestFoldRespelled(t *testing.T) {
+	r := NewRespelling(map[string]string{"mỗi": "each"})
+	cases := map[string]string{
+		"<b>Mỗi</b> suất &#8220;5 triệu&#8221;": "each suat \u201c5 trieu\u201d",
+		"MỖI NĂM, mới và mọi":                   "each nam, moi va moi",
+		"Mo\u0302\u0303i suất, m&#7895;i năm":   "each suat, each nam",
+		"không có gì":                           "khong co gi",
+	}
+	for in, want := range cases {
+		if got := Split(in).FoldRespelled(r); got != want {
+			t.Errorf("FoldRespelled(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
