@@ -92,7 +92,11 @@ func (a *App) reloadLocked(ctx context.Context, cur *config.Config) error {
 		return err
 	}
 
-	// Check everything before changing anything.
+	// Check everything before changing anything. The rules file is read
+	// under the lock staff additions take, held until the themes read are
+	// in use, so a phrase added meanwhile is neither lost nor half-read.
+	a.rulesMu.Lock()
+	defer a.rulesMu.Unlock()
 	themes, err := Themes(next, a.Log)
 	if err != nil {
 		return err
@@ -136,7 +140,9 @@ func (a *App) reloadLocked(ctx context.Context, cur *config.Config) error {
 	ctx = context.WithoutCancel(ctx)
 	a.cfg.Store(next)
 	a.renderer.Store(renderer)
-	a.reloadThemes(next, themes)
+	if err := a.Classifier.Reload(themes); err != nil { // compiled above: cannot fail
+		a.Log.Error("reload: the themes were not updated; send SIGHUP again", "err", err)
+	}
 	a.Digests.SetStories(stories)
 	a.Subscribers.Configure(next.Subscribers)
 	a.Subscribers.SetThemes(next.ThemeKeys())
@@ -174,21 +180,4 @@ func (a *App) reloadLocked(ctx context.Context, cur *config.Config) error {
 	a.Log.Info("configuration reloaded", "file", next.File(), "feeds", len(next.Feeds), "digests", len(next.Digests),
 		"themes", len(next.Themes), "needs_restart", len(restart))
 	return nil
-}
-
-// reloadThemes makes the classifier use the themes of next with the
-// phrases of the rules file, read again under the lock staff additions
-// take (one added since the check is kept); prepared are the themes
-// checked before, used if the file cannot be read now.
-func (a *App) reloadThemes(next *config.Config, prepared []theme.Theme) {
-	a.rulesMu.Lock()
-	defer a.rulesMu.Unlock()
-	themes, err := Themes(next, nil) // logged when checked
-	if err == nil {
-		err = a.Classifier.Reload(themes)
-	}
-	if err != nil {
-		a.Log.Warn("reload: the rules file changed while reloading; using the phrases read before", "err", err)
-		_ = a.Classifier.Reload(prepared) // compiled once already
-	}
 }
