@@ -56,7 +56,11 @@ func (h *Handler) shownDigest(key string) digest.Digest {
 	return d
 }
 
-func (h *Handler) themeName(lang, key string) string {
+func (h *Handler) themeName(lang, key string) string { return h.themeNameIn(h.current(), lang, key) }
+
+// themeNameIn names a theme for staff, with the messages of lk for items
+// without a theme.
+func (h *Handler) themeNameIn(lk *look, lang, key string) string {
 	for _, t := range h.a.Cfg().Themes {
 		if t.Key == key {
 			if lang == "en" && t.NameEN != "" {
@@ -69,7 +73,7 @@ func (h *Handler) themeName(lang, key string) string {
 		}
 	}
 	if key == theme.Other {
-		return h.tr(lang, "theme.other")
+		return h.trIn(lk, lang, "theme.other")
 	}
 	return key
 }

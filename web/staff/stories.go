@@ -66,13 +66,14 @@ func (s pairingView) inInto(id int64) bool {
 	return false
 }
 
-// langName names a language for staff ("Tiếng Anh", "English").
-func (h *Handler) langName(lang, of string) string {
+// langNameIn names a language for staff ("Tiếng Anh", "English") with
+// the messages of lk.
+func (h *Handler) langNameIn(lk *look, lang, of string) string {
 	switch of {
 	case "vi":
-		return h.tr(lang, "lang.vi")
+		return h.trIn(lk, lang, "lang.vi")
 	case "en":
-		return h.tr(lang, "lang.en")
+		return h.trIn(lk, lang, "lang.en")
 	}
 	return of
 }
