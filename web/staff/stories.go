@@ -256,7 +256,7 @@ func (h *Handler) sectionOf(ctx context.Context, issueID, itemID int64) (string,
 		return "", digest.ErrNotFound
 	}
 	c, _ := h.classification(ctx, it)
-	d, _ := h.digestByKey(iss.Digest)
+	d, _ := h.a.Cfg().Digest(iss.Digest)
 	return digest.SectionFor(c, d.Themes), nil
 }
 
