@@ -62,9 +62,9 @@ var ErrNoConfigFile = errors.New("the configuration was not read from a file")
 // The file is checked as at start-up first (also the templates, on sample
 // data): an invalid one is rejected, logged at ERROR with its file, line
 // and key, and the running configuration stays in use. Settings that
-// cannot change without a restart (RestartOnly: listen addresses, the
-// database, the SMTP relays, the fetcher's limits, ...) keep their running
-// value and are logged as needing a restart.
+// cannot change without a restart (listen addresses, the database, the
+// SMTP relays, the fetcher's limits, ...) keep their running value and
+// are logged as needing a restart.
 func (a *App) Reload(ctx context.Context) error {
 	a.reload.mu.Lock()
 	defer a.reload.mu.Unlock()
