@@ -38,10 +38,11 @@ func (h *Handler) liveDigest(iss *digest.Issue) (digest.Digest, error) {
 // shownDigest is the digest an issue is shown with: the configured one,
 // else defaults (a digest removed from the config).
 func (h *Handler) shownDigest(key string) digest.Digest {
-	d, ok := h.a.Cfg().Digest(key)
+	cfg := h.a.Cfg()
+	d, ok := cfg.Digest(key)
 	if !ok {
-		d = digest.Digest{Key: key, Timezone: h.a.Cfg().Timezone}
-		d.Defaults(h.a.Cfg().Timezone, h.a.Cfg().ThemeKeys())
+		d = digest.Digest{Key: key, Timezone: cfg.Timezone}
+		d.Defaults(cfg.Timezone, cfg.ThemeKeys())
 	}
 	return d
 }
