@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"sync"
 
 	"github.com/haiphong/hpdigest/config"
@@ -175,7 +174,7 @@ func (a *App) reloadLocked(ctx context.Context, cur *config.Config) error {
 	}
 	for _, key := range restart {
 		a.Log.Warn("reload: a setting changed in the file needs a restart; the running value stays until then",
-			"key", key, "where", strings.TrimSuffix(next.Explain(key, errors.New("changed")).Error(), ": changed"))
+			"key", key, "where", next.Where(key))
 	}
 	a.Log.Info("configuration reloaded", "file", next.File(), "feeds", len(next.Feeds), "digests", len(next.Digests),
 		"themes", len(next.Themes), "needs_restart", len(restart))
