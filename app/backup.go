@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"os"
@@ -31,20 +32,34 @@ func KnownVersions(extra ...store.Migration) backup.Versions {
 // new file, mode 0600) and checks it: the -backup command. The daemon may
 // keep running; this only reads.
 func Backup(ctx context.Context, cfg *config.Config, dest string) (backup.Info, error) {
+	db, done, err := openExisting(cfg, "backup")
+	if err != nil {
+		return backup.Info{}, err
+	}
+	defer done()
+	return backup.Online(ctx, db, dest)
+}
+
+// openExisting opens the configured database, which must exist, for a
+// command (named by what) that runs beside the daemon: it holds the
+// database's shared lock, so a restore cannot run meanwhile, until done.
+func openExisting(cfg *config.Config, what string) (db *sql.DB, done func(), err error) {
 	if _, err := os.Stat(cfg.Database); err != nil {
-		return backup.Info{}, fmt.Errorf("backup: no database: %w", err)
+		return nil, nil, fmt.Errorf("%s: no database: %w", what, err)
 	}
 	lock, err := store.LockShared(cfg.Database)
 	if err != nil {
-		return backup.Info{}, err
+		return nil, nil, err
 	}
-	defer lock.Close()
-	db, err := store.OpenWith(cfg.Database, store.Options{ExternalCheckpoints: cfg.Backup.Litestream})
+	db, err = store.OpenWith(cfg.Database, store.Options{ExternalCheckpoints: cfg.Backup.Litestream})
 	if err != nil {
-		return backup.Info{}, err
+		lock.Close()
+		return nil, nil, err
 	}
-	defer db.Close()
-	return backup.Online(ctx, db, dest)
+	return db, func() {
+		db.Close()
+		lock.Close()
+	}, nil
 }
 
 // Restore replaces the configured database with the backup at src (the

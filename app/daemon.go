@@ -102,14 +102,14 @@ func (a *App) jobs(cfg *config.Config) []job {
 		if d.DraftSchedule != "" {
 			jobs = append(jobs, job{name: "digest " + key + ": draft_schedule", spec: withTZ(d.DraftSchedule, d.Timezone), exclusive: true,
 				run: func(ctx context.Context, _ time.Time) {
-					if d, ok := a.digest(key); ok {
+					if d, ok := a.Cfg().Digest(key); ok {
 						a.scheduledDraft(ctx, d)
 					}
 				}})
 		}
 		jobs = append(jobs, job{name: "digest " + key + ": schedule", spec: withTZ(d.Schedule, d.Timezone),
 			run: func(ctx context.Context, tick time.Time) {
-				if d, ok := a.digest(key); ok {
+				if d, ok := a.Cfg().Digest(key); ok {
 					a.scheduledSend(ctx, d, tick)
 				}
 			}})
@@ -121,17 +121,6 @@ func (a *App) jobs(cfg *config.Config) []job {
 			run: func(ctx context.Context, _ time.Time) { a.scheduledRetention(ctx) }},
 	)
 	return append(jobs, a.opsJobs(cfg)...)
-}
-
-// digest is the configured digest with key, as the configuration in use
-// says now.
-func (a *App) digest(key string) (digest.Digest, bool) {
-	for _, d := range a.Cfg().Digests {
-		if d.Key == key {
-			return d, true
-		}
-	}
-	return digest.Digest{}, false
 }
 
 func withTZ(spec, tz string) string {

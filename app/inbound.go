@@ -249,8 +249,9 @@ func (a *App) recordComplaint(ctx context.Context, r *inbound.Report) error {
 func (a *App) StartInbound(ctx context.Context) (wait func(), err error) {
 	cfg := a.Cfg().Inbound
 	r := &inboundRunner{a: a, ctx: ctx, cfg: cfg}
+	proc := a.inboundProcessor(cfg)
 	if cfg.Listen != "" {
-		l, err := inbound.NewListener(cfg, a.InboundProcessor())
+		l, err := inbound.NewListener(cfg, proc)
 		if err != nil {
 			return nil, err
 		}
@@ -263,9 +264,9 @@ func (a *App) StartInbound(ctx context.Context) (wait func(), err error) {
 			<-ctx.Done()
 			r.socket.Close()
 		}()
-		r.start(cfg, l)
+		r.start(cfg, proc, l)
 	} else {
-		r.start(cfg, nil)
+		r.start(cfg, proc, nil)
 	}
 	a.reload.mu.Lock()
 	a.reload.inbound = r
@@ -284,13 +285,14 @@ type inboundRunner struct {
 	wg     sync.WaitGroup
 }
 
-// start runs a generation: the listener l (nil: none) on the shared
-// socket and the IMAP poller of cfg. The previous generation, if any, is
-// then stopped: a connection it is serving gets a few seconds to finish,
-// and a message cut short is answered 451, which MTAs retry.
-func (r *inboundRunner) start(cfg inbound.Config, l *inbound.Listener) {
+// start runs a generation: the listener l (nil: none; never without the
+// shared socket) on the shared socket and the IMAP poller of cfg, both
+// handing messages to proc, built from cfg. The previous generation, if
+// any, is then stopped: a connection it is serving gets a few seconds to
+// finish, and a message cut short is answered 451, which MTAs retry.
+func (r *inboundRunner) start(cfg inbound.Config, proc *inbound.Processor, l *inbound.Listener) {
 	ctx, stop := context.WithCancel(r.ctx)
-	if l != nil && r.socket != nil {
+	if l != nil {
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
@@ -303,7 +305,7 @@ func (r *inboundRunner) start(cfg inbound.Config, l *inbound.Listener) {
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			inbound.NewPoller(cfg.IMAP, r.a.InboundProcessor(), cfg.MaxMessageBytes).Run(ctx)
+			inbound.NewPoller(cfg.IMAP, proc, cfg.MaxMessageBytes).Run(ctx)
 		}()
 	}
 	if r.stop != nil {
@@ -321,15 +323,16 @@ func (a *App) prepareInbound(next *config.Config) (func(), error) {
 		return nil, nil
 	}
 	cfg := next.Inbound
+	proc := a.inboundProcessor(cfg)
 	var l *inbound.Listener
 	if r.socket != nil {
 		var err error
-		if l, err = inbound.NewListener(cfg, a.inboundProcessor(cfg)); err != nil {
+		if l, err = inbound.NewListener(cfg, proc); err != nil {
 			return nil, next.Explain("inbound", err)
 		}
 	}
 	return func() {
-		r.start(cfg, l)
+		r.start(cfg, proc, l)
 		a.Log.Info("reload: inbound mail restarted with the new settings")
 	}, nil
 }

@@ -86,13 +86,13 @@ func (a *App) newMetrics() *metrics.Metrics {
 		RateLimit:   func() float64 { return a.Cfg().SMTP.RatePerSec },
 		Heartbeat:   a.lastBeat,
 		Log:         a.Log,
-		Backups: func() metrics.BackupState {
+		Backups: func() (metrics.BackupState, bool) {
 			cfg := a.Cfg()
 			if cfg.Backup.Schedule == "" {
-				return metrics.BackupState{}
+				return metrics.BackupState{}, false
 			}
 			last, _ := backup.Latest(cfg.Backup.Dir, cfg.Database)
-			return metrics.BackupState{Scheduled: true, LastSuccess: last, Failures: a.ops.backupFailures.Load()}
+			return metrics.BackupState{LastSuccess: last, Failures: a.ops.backupFailures.Load()}, true
 		},
 	}
 	cfg := a.Cfg()

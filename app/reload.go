@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"sync"
 
 	"github.com/haiphong/hpdigest/config"
@@ -62,9 +61,9 @@ var ErrNoConfigFile = errors.New("the configuration was not read from a file")
 // The file is checked as at start-up first (also the templates, on sample
 // data): an invalid one is rejected, logged at ERROR with its file, line
 // and key, and the running configuration stays in use. Settings that
-// cannot change without a restart (RestartOnly: listen addresses, the
-// database, the SMTP relays, the fetcher's limits, ...) keep their running
-// value and are logged as needing a restart.
+// cannot change without a restart (listen addresses, the database, the
+// SMTP relays, the fetcher's limits, ...) keep their running value and
+// are logged as needing a restart.
 func (a *App) Reload(ctx context.Context) error {
 	a.reload.mu.Lock()
 	defer a.reload.mu.Unlock()
@@ -92,7 +91,11 @@ func (a *App) reloadLocked(ctx context.Context, cur *config.Config) error {
 		return err
 	}
 
-	// Check everything before changing anything.
+	// Check everything before changing anything. The rules file is read
+	// under the lock staff additions take, held until the themes read are
+	// in use, so a phrase added meanwhile is neither lost nor half-read.
+	a.rulesMu.Lock()
+	defer a.rulesMu.Unlock()
 	themes, err := Themes(next, a.Log)
 	if err != nil {
 		return err
@@ -136,7 +139,9 @@ func (a *App) reloadLocked(ctx context.Context, cur *config.Config) error {
 	ctx = context.WithoutCancel(ctx)
 	a.cfg.Store(next)
 	a.renderer.Store(renderer)
-	a.reloadThemes(next, themes)
+	if err := a.Classifier.Reload(themes); err != nil { // compiled above: cannot fail
+		a.Log.Error("reload: the themes were not updated; send SIGHUP again", "err", err)
+	}
 	a.Digests.SetStories(stories)
 	a.Subscribers.Configure(next.Subscribers)
 	a.Subscribers.SetThemes(next.ThemeKeys())
@@ -169,26 +174,9 @@ func (a *App) reloadLocked(ctx context.Context, cur *config.Config) error {
 	}
 	for _, key := range restart {
 		a.Log.Warn("reload: a setting changed in the file needs a restart; the running value stays until then",
-			"key", key, "where", strings.TrimSuffix(next.Explain(key, errors.New("changed")).Error(), ": changed"))
+			"key", key, "where", next.Where(key))
 	}
 	a.Log.Info("configuration reloaded", "file", next.File(), "feeds", len(next.Feeds), "digests", len(next.Digests),
 		"themes", len(next.Themes), "needs_restart", len(restart))
 	return nil
-}
-
-// reloadThemes makes the classifier use the themes of next with the
-// phrases of the rules file, read again under the lock staff additions
-// take (one added since the check is kept); prepared are the themes
-// checked before, used if the file cannot be read now.
-func (a *App) reloadThemes(next *config.Config, prepared []theme.Theme) {
-	a.rulesMu.Lock()
-	defer a.rulesMu.Unlock()
-	themes, err := Themes(next, nil) // logged when checked
-	if err == nil {
-		err = a.Classifier.Reload(themes)
-	}
-	if err != nil {
-		a.Log.Warn("reload: the rules file changed while reloading; using the phrases read before", "err", err)
-		_ = a.Classifier.Reload(prepared) // compiled once already
-	}
 }

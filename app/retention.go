@@ -61,12 +61,18 @@ func (a *App) ApplyRetention(ctx context.Context) (RetentionReport, error) {
 
 // pruneItems deletes the items dated before cutoff that are in no issue,
 // a batch per transaction: the digest forgets their themes and labels,
-// then the feeds store deletes them.
+// then the feeds store deletes them. The items issues held when it
+// started are not listed at all (their number only grows); one put in an
+// issue meanwhile is kept by ForgetItems.
 func (a *App) pruneItems(ctx context.Context, cutoff, now time.Time) (int64, error) {
+	held, err := a.Digests.HeldItems(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("retention: items: %w", err)
+	}
 	var total int64
 	var after int64
 	for {
-		ids, err := a.Feeds.OldItems(ctx, cutoff, after, itemsPerPrune)
+		ids, err := a.Feeds.OldItems(ctx, cutoff, after, itemsPerPrune, held)
 		if err != nil || len(ids) == 0 {
 			return total, err
 		}

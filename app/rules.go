@@ -27,9 +27,10 @@ func Themes(cfg *config.Config, log *slog.Logger) ([]theme.Theme, error) {
 	return themes, nil
 }
 
-// ReloadRules reads the rules file again and makes the classifier use the
-// configured themes with its phrases.
-func (a *App) ReloadRules() error {
+// reloadRules reads the rules file again and makes the classifier use the
+// configured themes with its phrases. The caller holds a.rulesMu, as
+// Reload does from reading the file until it installs the themes.
+func (a *App) reloadRules() error {
 	themes, err := Themes(a.Cfg(), a.Log)
 	if err != nil {
 		return err
@@ -52,7 +53,7 @@ func (a *App) AddPhrase(p theme.AddedPhrase) error {
 	if err := theme.AddToRulesFile(a.Cfg().ThemesRulesFile, p); err != nil {
 		return fmt.Errorf("themes_rules_file: %w", err)
 	}
-	return a.ReloadRules()
+	return a.reloadRules()
 }
 
 // Suggestions proposes phrases for the themes from the staff's own

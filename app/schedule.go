@@ -70,8 +70,8 @@ func newScheduler(ctx context.Context, a *App, wg *sync.WaitGroup) *scheduler {
 	return &scheduler{a: a, ctx: ctx, wg: wg, loops: map[string]*loop{}, busy: map[string]bool{}}
 }
 
-// ScheduleChange is one job started, stopped or given a new spec by apply.
-type ScheduleChange struct {
+// scheduleChange is one job started, stopped or given a new spec by apply.
+type scheduleChange struct {
 	Job      string
 	Old, New string    // specs; "" for a job added or removed
 	Next     time.Time // the job's next run (zero for one removed)
@@ -80,10 +80,10 @@ type ScheduleChange struct {
 // apply makes the running loops those of jobs: a job whose spec is
 // unchanged keeps its loop, one with a new spec or a new name gets a new
 // loop, and the loops of jobs no longer listed end.
-func (s *scheduler) apply(jobs []scheduledJob) []ScheduleChange {
+func (s *scheduler) apply(jobs []scheduledJob) []scheduleChange {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var changes []ScheduleChange
+	var changes []scheduleChange
 	want := map[string]bool{}
 	now := s.a.clock.Now()
 	for _, j := range jobs {
@@ -92,7 +92,7 @@ func (s *scheduler) apply(jobs []scheduledJob) []ScheduleChange {
 		if ok && old.spec == j.spec {
 			continue
 		}
-		c := ScheduleChange{Job: j.name, New: j.spec, Next: j.sched.Next(now)}
+		c := scheduleChange{Job: j.name, New: j.spec, Next: j.sched.Next(now)}
 		if ok {
 			c.Old = old.spec
 			old.stop()
@@ -104,7 +104,7 @@ func (s *scheduler) apply(jobs []scheduledJob) []ScheduleChange {
 		if !want[name] {
 			l.stop()
 			delete(s.loops, name)
-			changes = append(changes, ScheduleChange{Job: name, Old: l.spec})
+			changes = append(changes, scheduleChange{Job: name, Old: l.spec})
 		}
 	}
 	sort.Slice(changes, func(i, k int) bool { return changes[i].Job < changes[k].Job })

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/haiphong/hpdigest/config"
 	"github.com/haiphong/hpdigest/digest/deliver"
-	"github.com/haiphong/hpdigest/store"
 )
 
 // ErrSending is Vacuum's answer while an issue is being sent.
@@ -25,19 +23,11 @@ var ErrSending = errors.New("an issue is being sent")
 // readers' changes and the polls wait for the end (a wait longer than the
 // busy timeout fails and is retried), so run it at a quiet hour.
 func Vacuum(ctx context.Context, cfg *config.Config, w io.Writer) error {
-	if _, err := os.Stat(cfg.Database); err != nil {
-		return fmt.Errorf("vacuum: no database: %w", err)
-	}
-	lock, err := store.LockShared(cfg.Database)
+	db, done, err := openExisting(cfg, "vacuum")
 	if err != nil {
 		return err
 	}
-	defer lock.Close()
-	db, err := store.OpenWith(cfg.Database, store.Options{ExternalCheckpoints: cfg.Backup.Litestream})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer done()
 	unfinished, err := deliver.Unfinished(ctx, db)
 	if err != nil {
 		return err

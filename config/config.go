@@ -132,14 +132,25 @@ func Parse(name string, data []byte) (*Config, error) {
 // explain turns a validation error into one naming the file and, for an
 // error about a key, the key's line.
 func (c *Config) explain(err error) error {
-	prefix := "config"
-	if c.file != "" {
-		prefix += " " + c.file
-	}
 	if ke := asKeyError(err); ke != nil {
-		return fmt.Errorf("%s: %s%s: %s", prefix, lineOf(c.text, ke.Key), ke.Key, ke.Reason)
+		return fmt.Errorf("%s: %s", c.Where(ke.Key), ke.Reason)
 	}
-	return fmt.Errorf("%s: %w", prefix, err)
+	return fmt.Errorf("%s: %w", c.name(), err)
+}
+
+// name is how errors name the config: "config" and its file, if any.
+func (c *Config) name() string {
+	if c.file != "" {
+		return "config " + c.file
+	}
+	return "config"
+}
+
+// Where names the config file, the line of key in it (when it can tell)
+// and key, as errors about key do: "config hpdigest.toml: line 12:
+// digests[0].schedule".
+func (c *Config) Where(key string) string {
+	return c.name() + ": " + lineOf(c.text, key) + key
 }
 
 // Explain turns err, a problem with what key points at (a file or a

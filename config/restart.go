@@ -39,16 +39,6 @@ var restartOnly = []struct {
 	}},
 }
 
-// RestartOnly lists the settings a reload does not change (see
-// KeepRestartOnly).
-func RestartOnly() []string {
-	keys := make([]string, len(restartOnly))
-	for i, r := range restartOnly {
-		keys[i] = r.key
-	}
-	return keys
-}
-
 // KeepRestartOnly gives c, a configuration read for a reload, the running
 // values of the settings that need a restart, and returns the keys of
 // those that differ in c's file. The rest of c is what the reload applies.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
+	"github.com/haiphong/hpdigest/internal/cronspec"
 )
 
 // Retention is the [retention] section: how long the database keeps what
@@ -120,8 +120,8 @@ func (r Retention) validate(softBounceWindow, longestWindow time.Duration) error
 	if !r.ReaderEvents.Forever && r.ReaderEvents.Age < softBounceWindow {
 		return &KeyError{"retention.reader_events", fmt.Sprintf("%s is shorter than subscribers.soft_bounce_window (%s), which counts them", r.ReaderEvents.Age, softBounceWindow)}
 	}
-	if _, err := cron.ParseStandard(r.Schedule); err != nil {
-		return &KeyError{"retention.schedule", fmt.Sprintf("%q is not a cron spec: %v", r.Schedule, err)}
+	if err := cronspec.Check(r.Schedule); err != nil {
+		return &KeyError{"retention.schedule", err.Error()}
 	}
 	return nil
 }

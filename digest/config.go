@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/robfig/cron/v3"
+	"github.com/haiphong/hpdigest/internal/cronspec"
 )
 
 // Digest is one newsletter ([[digests]] in the TOML file).
@@ -121,12 +121,12 @@ func (d Digest) Validate(themeKeys []string) error {
 	if _, err := time.LoadLocation(d.Timezone); err != nil {
 		return fmt.Errorf("timezone: unknown time zone %q", d.Timezone)
 	}
-	if _, err := cron.ParseStandard(d.Schedule); err != nil {
-		return fmt.Errorf("schedule: %q is not a cron spec: %v", d.Schedule, err)
+	if err := cronspec.Check(d.Schedule); err != nil {
+		return fmt.Errorf("schedule: %w", err)
 	}
 	if d.DraftSchedule != "" {
-		if _, err := cron.ParseStandard(d.DraftSchedule); err != nil {
-			return fmt.Errorf("draft_schedule: %q is not a cron spec: %v", d.DraftSchedule, err)
+		if err := cronspec.Check(d.DraftSchedule); err != nil {
+			return fmt.Errorf("draft_schedule: %w", err)
 		}
 	}
 	known := map[string]bool{"other": true}

@@ -45,6 +45,16 @@ func ForgetItems(ctx context.Context, tx *sql.Tx, ids []int64) ([]int64, error) 
 	return free, nil
 }
 
+// HeldItems returns the ids of the items some issue holds as an entry:
+// ForgetItems keeps them, so retention need not list them.
+func (s *Store) HeldItems(ctx context.Context) ([]int64, error) {
+	ids, err := store.IDs(ctx, s.db, `SELECT DISTINCT item_id FROM issue_items ORDER BY item_id`)
+	if err != nil {
+		return nil, fmt.Errorf("digest: list items in issues: %w", err)
+	}
+	return ids, nil
+}
+
 // PruneSkippedSends deletes the records of scheduled sends skipped before
 // before, and returns how many went.
 func (s *Store) PruneSkippedSends(ctx context.Context, before time.Time) (int64, error) {

@@ -160,7 +160,8 @@ func (s *Store) Classifications(ctx context.Context, ids []int64) (map[int64]Cla
 	out := make(map[int64]Classification, len(ids))
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
-		rows, err := s.db.QueryContext(ctx, `SELECT item_id, themes, primary_theme, explanation FROM item_themes WHERE item_id IN (`+placeholders(len(chunk))+`)`, int64Args(chunk)...)
+		in, args := store.InList(chunk)
+		rows, err := s.db.QueryContext(ctx, `SELECT item_id, themes, primary_theme, explanation FROM item_themes WHERE item_id IN (`+in+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("digest: read themes: %w", err)
 		}
@@ -395,16 +396,4 @@ func (iss *Issue) Sections(themes []string) []Section {
 type Section struct {
 	Theme string
 	Items []IssueItem
-}
-
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
-}
-
-func int64Args(ids []int64) []any {
-	out := make([]any, len(ids))
-	for i, id := range ids {
-		out[i] = id
-	}
-	return out
 }

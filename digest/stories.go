@@ -10,6 +10,7 @@ import (
 
 	"github.com/haiphong/hpdigest/digest/story"
 	"github.com/haiphong/hpdigest/feeds"
+	"github.com/haiphong/hpdigest/store"
 )
 
 // Stories. Items from any feeds that report one event (the Vietnamese and
@@ -107,8 +108,9 @@ func (s *Store) prepared(ctx context.Context, det *story.Detector, items []feeds
 	}
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
-		rows, err := s.db.QueryContext(ctx, `SELECT item_id, data FROM item_signals WHERE version = ? AND item_id IN (`+placeholders(len(chunk))+`)`,
-			append([]any{version}, int64Args(chunk)...)...)
+		in, args := store.InList(chunk)
+		rows, err := s.db.QueryContext(ctx, `SELECT item_id, data FROM item_signals WHERE version = ? AND item_id IN (`+in+`)`,
+			append([]any{version}, args...)...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("digest: read signals: %w", err)
 		}
@@ -248,20 +250,11 @@ func versionLead(ctx context.Context, tx *sql.Tx, issueID, itemID int64) (int64,
 
 // storyItems returns an entry's item and its versions' items.
 func storyItems(ctx context.Context, tx *sql.Tx, issueID, lead int64) ([]int64, error) {
-	out := []int64{lead}
-	rows, err := tx.QueryContext(ctx, `SELECT item_id FROM issue_versions WHERE issue_id = ? AND lead_id = ? ORDER BY item_id`, issueID, lead)
+	versions, err := store.IDs(ctx, tx, `SELECT item_id FROM issue_versions WHERE issue_id = ? AND lead_id = ? ORDER BY item_id`, issueID, lead)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return append([]int64{lead}, versions...), nil
 }
 
 func isEntry(ctx context.Context, tx *sql.Tx, issueID, itemID int64) error {

@@ -3,6 +3,7 @@ package feeds
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -20,10 +21,19 @@ const prunedMigration = `CREATE TABLE items_pruned (
 ) WITHOUT ROWID;`
 
 // OldItems returns the ids of up to limit items above afterID, in id
-// order, that were first seen and are dated before before.
-func (s *Store) OldItems(ctx context.Context, before time.Time, afterID int64, limit int) ([]int64, error) {
-	ids, err := store.IDs(ctx, s.db, `SELECT id FROM items WHERE id > ? AND sort_at < ? AND first_seen_at < ? ORDER BY id LIMIT ?`,
-		afterID, store.Unix(before), store.Unix(before), limit)
+// order, that were first seen and are dated before before, leaving out
+// the items in except (those another part keeps).
+func (s *Store) OldItems(ctx context.Context, before time.Time, afterID int64, limit int, except []int64) ([]int64, error) {
+	if except == nil {
+		except = []int64{} // "null" would be one NULL, and NOT IN (NULL) matches nothing
+	}
+	kept, err := json.Marshal(except)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := store.IDs(ctx, s.db, `SELECT id FROM items WHERE id > ? AND sort_at < ? AND first_seen_at < ?
+		AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?`,
+		afterID, store.Unix(before), store.Unix(before), string(kept), limit)
 	if err != nil {
 		return nil, fmt.Errorf("feeds: list old items: %w", err)
 	}

@@ -21,8 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
+	"github.com/haiphong/hpdigest/internal/cronspec"
 	"github.com/haiphong/hpdigest/store"
 )
 
@@ -60,8 +59,8 @@ func DefaultDir(dbPath string) string { return filepath.Join(filepath.Dir(dbPath
 // Validate checks the section; errors name the key ("backup.schedule: ...").
 func (c Config) Validate() error {
 	if c.Schedule != "" {
-		if _, err := cron.ParseStandard(c.Schedule); err != nil {
-			return fmt.Errorf("backup.schedule: %q is not a cron spec: %v", c.Schedule, err)
+		if err := cronspec.Check(c.Schedule); err != nil {
+			return fmt.Errorf("backup.schedule: %w", err)
 		}
 	}
 	if c.Keep < 1 {

@@ -157,7 +157,7 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descEvents, float64(s.events.Bounces), "bounce")
 	gauge(descEvents, float64(s.events.Complaints), "complaint")
 	gauge(descEvents, float64(s.events.Unsubscribes), "unsubscribe")
-	if b := c.backups(); b.Scheduled {
+	if b, ok := c.backups(); ok {
 		if !b.LastSuccess.IsZero() {
 			gauge(descBackupLast, float64(b.LastSuccess.Unix()))
 		}
@@ -170,9 +170,9 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func (c *dbCollector) backups() BackupState {
+func (c *dbCollector) backups() (BackupState, bool) {
 	if c.src.Backups == nil {
-		return BackupState{}
+		return BackupState{}, false
 	}
 	return c.src.Backups()
 }

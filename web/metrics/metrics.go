@@ -40,8 +40,9 @@ type Sources struct {
 	Schedules func() []digest.Digest
 	// RateLimit returns the configured sending limit (messages per second).
 	RateLimit func() float64
-	// Backups returns the state of scheduled backups (nil: none).
-	Backups func() BackupState
+	// Backups returns the state of scheduled backups, and false when none
+	// are scheduled (nothing is reported). nil: outside the daemon, none.
+	Backups func() (BackupState, bool)
 	// Heartbeat returns the scheduler's last beat; nil outside the daemon.
 	Heartbeat func() time.Time
 	Log       *slog.Logger
@@ -49,7 +50,6 @@ type Sources struct {
 
 // BackupState is what the daemon knows of its scheduled backups.
 type BackupState struct {
-	Scheduled   bool      // false: no backups are scheduled (nothing is reported)
 	LastSuccess time.Time // zero if none
 	Failures    int64     // since the daemon started
 }

@@ -230,10 +230,10 @@ func (h *Handler) historyCharts(ctx context.Context, lang string, issues []*dige
 	issue := h.tr(lang, "chart.issue")
 	out := []chartView{view(sends, issue), view(after, issue)}
 
-	if len(h.a.Cfg().Digests) == 0 {
+	d, ok := h.a.Cfg().Digest("")
+	if !ok {
 		return out, nil
 	}
-	d := h.a.Cfg().Digests[0]
 	weeks, err := h.a.Digests.ThemeWeeks(ctx, d.Key, h.now(), themeWeeks)
 	if err != nil {
 		return nil, err

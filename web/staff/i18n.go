@@ -31,8 +31,8 @@ func (h *Handler) trIn(lk *look, lang, key string, args ...any) string {
 
 // digestTitle is the name of the first configured digest in lang.
 func (h *Handler) digestTitle(lang string) string {
-	if len(h.a.Cfg().Digests) > 0 {
-		return h.a.Cfg().Digests[0].Title(lang)
+	if d, ok := h.a.Cfg().Digest(""); ok {
+		return d.Title(lang)
 	}
 	return ""
 }

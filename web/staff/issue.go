@@ -17,16 +17,6 @@ import (
 	"github.com/haiphong/hpdigest/feeds"
 )
 
-// digestByKey returns the configured digest.
-func (h *Handler) digestByKey(key string) (digest.Digest, bool) {
-	for _, d := range h.a.Cfg().Digests {
-		if d.Key == key {
-			return d, true
-		}
-	}
-	return digest.Digest{}, false
-}
-
 // missingDigest is the key of an issue's digest that is no longer in the
 // config: the issue can be looked at, not approved, rescheduled or sent.
 type missingDigest string
@@ -38,7 +28,7 @@ func (m missingDigest) Error() string {
 // liveDigest returns the configured digest of an issue, or a
 // missingDigest error.
 func (h *Handler) liveDigest(iss *digest.Issue) (digest.Digest, error) {
-	d, ok := h.digestByKey(iss.Digest)
+	d, ok := h.a.Cfg().Digest(iss.Digest)
 	if !ok {
 		return d, missingDigest(iss.Digest)
 	}
@@ -48,15 +38,20 @@ func (h *Handler) liveDigest(iss *digest.Issue) (digest.Digest, error) {
 // shownDigest is the digest an issue is shown with: the configured one,
 // else defaults (a digest removed from the config).
 func (h *Handler) shownDigest(key string) digest.Digest {
-	d, ok := h.digestByKey(key)
+	cfg := h.a.Cfg()
+	d, ok := cfg.Digest(key)
 	if !ok {
-		d = digest.Digest{Key: key, Timezone: h.a.Cfg().Timezone}
-		d.Defaults(h.a.Cfg().Timezone, h.a.Cfg().ThemeKeys())
+		d = digest.Digest{Key: key, Timezone: cfg.Timezone}
+		d.Defaults(cfg.Timezone, cfg.ThemeKeys())
 	}
 	return d
 }
 
-func (h *Handler) themeName(lang, key string) string {
+func (h *Handler) themeName(lang, key string) string { return h.themeNameIn(h.current(), lang, key) }
+
+// themeNameIn names a theme for staff, with the messages of lk for items
+// without a theme.
+func (h *Handler) themeNameIn(lk *look, lang, key string) string {
 	for _, t := range h.a.Cfg().Themes {
 		if t.Key == key {
 			if lang == "en" && t.NameEN != "" {
@@ -69,7 +64,7 @@ func (h *Handler) themeName(lang, key string) string {
 		}
 	}
 	if key == theme.Other {
-		return h.tr(lang, "theme.other")
+		return h.trIn(lk, lang, "theme.other")
 	}
 	return key
 }
@@ -412,7 +407,7 @@ func (h *Handler) validSection(issueID int64, key string, ctx context.Context) b
 	if err != nil {
 		return false
 	}
-	d, _ := h.digestByKey(iss.Digest)
+	d, _ := h.a.Cfg().Digest(iss.Digest)
 	if key == theme.Other {
 		return true
 	}
@@ -437,7 +432,7 @@ func (h *Handler) reorder(w http.ResponseWriter, r *http.Request, s *session) {
 	var section string
 	var order []int64
 	if err == nil {
-		d, _ := h.digestByKey(iss.Digest)
+		d, _ := h.a.Cfg().Digest(iss.Digest)
 		found := false
 		for _, sec := range iss.Sections(d.Themes) {
 			for i, it := range sec.Items {
@@ -517,7 +512,7 @@ func (h *Handler) addItem(w http.ResponseWriter, r *http.Request, s *session) {
 			if ierr != nil {
 				err = ierr
 			} else {
-				d, _ := h.digestByKey(iss.Digest)
+				d, _ := h.a.Cfg().Digest(iss.Digest)
 				section = digest.SectionFor(c, d.Themes)
 			}
 		}
@@ -762,7 +757,7 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 }
 
 func (h *Handler) currentIssue(w http.ResponseWriter, r *http.Request, s *session) {
-	d, ok := h.digestByKey(r.PathValue("key"))
+	d, ok := h.a.Cfg().Digest(r.PathValue("key"))
 	if !ok {
 		h.fail(w, r, s, http.StatusNotFound, h.tr(h.lang(r), "err.notfound"))
 		return
@@ -780,7 +775,7 @@ func (h *Handler) currentIssue(w http.ResponseWriter, r *http.Request, s *sessio
 }
 
 func (h *Handler) assemble(w http.ResponseWriter, r *http.Request, s *session) {
-	d, ok := h.digestByKey(r.PathValue("key"))
+	d, ok := h.a.Cfg().Digest(r.PathValue("key"))
 	if !ok {
 		h.fail(w, r, s, http.StatusNotFound, h.tr(h.lang(r), "err.notfound"))
 		return

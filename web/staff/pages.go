@@ -109,7 +109,7 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
 	// same digest (the newest: up to today).
 	nextStart := map[string]time.Time{}
 	for _, iss := range sent {
-		d, ok := h.digestByKey(iss.Digest)
+		d, ok := h.a.Cfg().Digest(iss.Digest)
 		if !ok {
 			d = digest.Digest{Key: iss.Digest, Timezone: h.a.Cfg().Timezone}
 		}
@@ -144,7 +144,7 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	for _, sk := range skipped {
-		d, ok := h.digestByKey(sk.Digest)
+		d, ok := h.a.Cfg().Digest(sk.Digest)
 		if !ok {
 			d = digest.Digest{Key: sk.Digest, Timezone: h.a.Cfg().Timezone}
 		}

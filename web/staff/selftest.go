@@ -92,8 +92,8 @@ func (h *Handler) samplePages(name string) []page {
 
 // sampleDigest is the first configured digest, or one with defaults.
 func (h *Handler) sampleDigest() digest.Digest {
-	if len(h.a.Cfg().Digests) > 0 {
-		return h.a.Cfg().Digests[0]
+	if d, ok := h.a.Cfg().Digest(""); ok {
+		return d
 	}
 	return h.shownDigest("weekly")
 }

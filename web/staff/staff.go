@@ -125,7 +125,7 @@ func New(ctx context.Context, a *app.App, cfg Config) (*Handler, error) {
 // templates_dir (over the embedded ones) and runs every page on sample
 // data, so that a broken override stops the start, or a reload, naming
 // its file and line.
-func (h *Handler) newLook(cfg *config.Config, staffCfg Config) (_ *look, err error) {
+func (h *Handler) newLook(cfg *config.Config, staffCfg Config) (*look, error) {
 	tfs, err := templates.FS(cfg.TemplatesDir)
 	if err != nil {
 		return nil, fmt.Errorf("staff: templates_dir: %w", err)
@@ -136,14 +136,6 @@ func (h *Handler) newLook(cfg *config.Config, staffCfg Config) (_ *look, err err
 	}
 	err = h.parseTemplates(tfs, lk)
 	if err == nil {
-		if h.current() == nil {
-			h.look.Store(lk) // the first look: helpers the sample pages call read messages through h
-			defer func() {
-				if err != nil {
-					h.look.Store(nil)
-				}
-			}()
-		}
 		err = h.selfTest(lk)
 	}
 	if err != nil && cfg.TemplatesDir != "" {
@@ -441,7 +433,7 @@ func (h *Handler) funcs(lang string, lk *look) template.FuncMap {
 			return h.fmtTimeIn(lk, lang, t, loc)
 		},
 		"date":      func(t time.Time) string { return h.fmtDate(lk, lang, t, h.location()) },
-		"themeName": func(key string) string { return h.themeName(lang, key) },
+		"themeName": func(key string) string { return h.themeNameIn(lk, lang, key) },
 		// word "audit" .Action: a recorded action or event in words, or as
 		// recorded when the catalogue has no words for it.
 		"word": func(group, key string) string {
@@ -463,7 +455,7 @@ func (h *Handler) funcs(lang string, lk *look) template.FuncMap {
 		},
 		"add": func(a, b int) int { return a + b },
 		// langName "en": a language's name in the page's language.
-		"langName": func(of string) string { return h.langName(lang, of) },
+		"langName": func(of string) string { return h.langNameIn(lk, lang, of) },
 	}
 }
 

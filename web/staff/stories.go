@@ -66,13 +66,14 @@ func (s pairingView) inInto(id int64) bool {
 	return false
 }
 
-// langName names a language for staff ("Tiếng Anh", "English").
-func (h *Handler) langName(lang, of string) string {
+// langNameIn names a language for staff ("Tiếng Anh", "English") with
+// the messages of lk.
+func (h *Handler) langNameIn(lk *look, lang, of string) string {
 	switch of {
 	case "vi":
-		return h.tr(lang, "lang.vi")
+		return h.trIn(lk, lang, "lang.vi")
 	case "en":
-		return h.tr(lang, "lang.en")
+		return h.trIn(lk, lang, "lang.en")
 	}
 	return of
 }
@@ -255,7 +256,7 @@ func (h *Handler) sectionOf(ctx context.Context, issueID, itemID int64) (string,
 		return "", digest.ErrNotFound
 	}
 	c, _ := h.classification(ctx, it)
-	d, _ := h.digestByKey(iss.Digest)
+	d, _ := h.a.Cfg().Digest(iss.Digest)
 	return digest.SectionFor(c, d.Themes), nil
 }
 

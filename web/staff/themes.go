@@ -50,14 +50,15 @@ func (h *Handler) showThemes(w http.ResponseWriter, r *http.Request, s *session,
 		h.internal(w, r, s, err)
 		return
 	}
-	added, err := theme.ReadRulesFile(h.a.Cfg().ThemesRulesFile)
+	cfg := h.a.Cfg()
+	added, err := theme.ReadRulesFile(cfg.ThemesRulesFile)
 	if err != nil {
 		h.internal(w, r, s, err)
 		return
 	}
 	rep := theme.EvaluateItems(h.a.Classifier, items)
-	data := themesData{Labelled: len(items), RulesFile: h.a.Cfg().ThemesRulesFile}
-	for i, t := range h.a.Cfg().Themes {
+	data := themesData{Labelled: len(items), RulesFile: cfg.ThemesRulesFile}
+	for i, t := range cfg.Themes {
 		row := themeRow{Key: t.Key, Name: h.themeName(lang, t.Key), Phrases: len(t.Phrases)}
 		if i < len(rep.Themes) {
 			row.Stats = rep.Themes[i]
