@@ -3,7 +3,6 @@ package deliver
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -23,13 +22,13 @@ type OutboxCounts struct {
 // The counts of an issue folded by retention are those kept with it.
 func CountOutbox(ctx context.Context, db *sql.DB, issueID int64, since time.Time) (OutboxCounts, error) {
 	c := OutboxCounts{IssueID: issueID, ByState: map[string]int{}}
-	var t Totals
-	switch err := scanTotals(db.QueryRowContext(ctx, `SELECT `+totalsCols+` FROM delivery_totals WHERE issue_id = ? AND folded_at <> 0`, issueID), &t); {
-	case err == nil:
+	t, _, ok, err := storedTotals(ctx, db, issueID)
+	if err != nil {
+		return c, err
+	}
+	if ok && !t.Folded.IsZero() {
 		c.ByState = map[string]int{StatePending: t.Pending, StateSent: t.Sent, StateRetry: t.Retry, StateFailed: t.Failed, StateSkipped: t.Skipped}
 		return c, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return c, fmt.Errorf("deliver: count outbox: %w", err)
 	}
 	rows, err := db.QueryContext(ctx, `SELECT state, COUNT(*), COALESCE(SUM(sent_at >= ?), 0) FROM deliveries WHERE issue_id = ? GROUP BY state`,
 		store.Unix(since), issueID)

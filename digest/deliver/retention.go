@@ -119,17 +119,3 @@ func (e *Engine) foldCounts(ctx context.Context, issueID int64, before time.Time
 	}
 	return true, nil
 }
-
-// foldedOutcomes returns the report counts kept with a folded issue.
-func foldedOutcomes(ctx context.Context, db *sql.DB, issueID int64) (OutcomeCounts, bool, error) {
-	var c OutcomeCounts
-	err := db.QueryRowContext(ctx, `SELECT hard_bounces, soft_bounces, delayed, complaints FROM delivery_totals
-		WHERE issue_id = ? AND folded_at <> 0`, issueID).Scan(&c.HardBounces, &c.SoftBounces, &c.Delayed, &c.Complaints)
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, false, nil
-	}
-	if err != nil {
-		return c, false, fmt.Errorf("deliver: read the counts of issue %d: %w", issueID, err)
-	}
-	return c, true, nil
-}

@@ -276,7 +276,7 @@ func (e *Engine) markFinished(ctx context.Context, issueID int64) error {
 // Status returns the outbox counts of an issue without sending anything;
 // it only reads.
 func (e *Engine) Status(ctx context.Context, issueID int64) (Summary, error) {
-	t, ok, err := e.storedTotals(ctx, issueID)
+	t, _, ok, err := storedTotals(ctx, e.db, issueID)
 	if err != nil {
 		return Summary{}, err
 	}

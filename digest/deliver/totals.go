@@ -65,15 +65,24 @@ type Totals struct {
 	Folded time.Time
 }
 
-const totalsCols = `total, sent, failed, retry, skipped, pending, rejected, folded_at`
-
-func scanTotals(sc interface{ Scan(...any) error }, t *Totals) error {
+// storedTotals reads the counts kept for an issue's finished send: its
+// outbox counts and, once retention folded its rows, the counts of the
+// reports filed on them. ok is false when none are kept (a send going on,
+// or never made).
+func storedTotals(ctx context.Context, db *sql.DB, issueID int64) (t Totals, o OutcomeCounts, ok bool, err error) {
 	var folded int64
-	if err := sc.Scan(&t.Total, &t.Sent, &t.Failed, &t.Retry, &t.Skipped, &t.Pending, &t.Rejected, &folded); err != nil {
-		return err
+	err = db.QueryRowContext(ctx, `SELECT total, sent, failed, retry, skipped, pending, rejected, folded_at,
+		hard_bounces, soft_bounces, delayed, complaints FROM delivery_totals WHERE issue_id = ?`, issueID).Scan(
+		&t.Total, &t.Sent, &t.Failed, &t.Retry, &t.Skipped, &t.Pending, &t.Rejected, &folded,
+		&o.HardBounces, &o.SoftBounces, &o.Delayed, &o.Complaints)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Totals{}, OutcomeCounts{}, false, nil
+	}
+	if err != nil {
+		return Totals{}, OutcomeCounts{}, false, fmt.Errorf("deliver: read totals of issue %d: %w", issueID, err)
 	}
 	t.Folded = store.Time(folded)
-	return nil
+	return t, o, true, nil
 }
 
 // IssueTotals returns the counts of the outboxes of these issues (issues
@@ -83,7 +92,7 @@ func scanTotals(sc interface{ Scan(...any) error }, t *Totals) error {
 func (e *Engine) IssueTotals(ctx context.Context, issueIDs []int64) (map[int64]Totals, error) {
 	out := make(map[int64]Totals, len(issueIDs))
 	for _, id := range issueIDs {
-		t, ok, err := e.storedTotals(ctx, id)
+		t, _, ok, err := storedTotals(ctx, e.db, id)
 		if err != nil {
 			return nil, err
 		}
@@ -102,19 +111,6 @@ func (e *Engine) IssueTotals(ctx context.Context, issueIDs []int64) (map[int64]T
 		out[id] = t
 	}
 	return out, nil
-}
-
-// storedTotals returns the counts stored for an issue, if any.
-func (e *Engine) storedTotals(ctx context.Context, issueID int64) (Totals, bool, error) {
-	var t Totals
-	err := scanTotals(e.db.QueryRowContext(ctx, `SELECT `+totalsCols+` FROM delivery_totals WHERE issue_id = ?`, issueID), &t)
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, false, nil
-	}
-	if err != nil {
-		return t, false, fmt.Errorf("deliver: read totals of issue %d: %w", issueID, err)
-	}
-	return t, true, nil
 }
 
 func (e *Engine) countOutbox(ctx context.Context, q store.Querier, issueID int64) (Totals, error) {
