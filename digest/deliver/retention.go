@@ -102,7 +102,7 @@ func (e *Engine) foldCounts(ctx context.Context, issueID int64, before time.Time
 	if finished == 0 || finished >= store.Unix(before) {
 		return false, nil
 	}
-	t, err := e.countOutbox(ctx, tx, issueID)
+	t, err := countOutbox(ctx, tx, issueID)
 	if err != nil {
 		return false, err
 	}

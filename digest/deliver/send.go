@@ -58,12 +58,17 @@ func (e *Engine) Send(ctx context.Context, job Job) (Summary, error) {
 	}
 	var sum Summary
 	var err error
+	counted := false // sum counts the rows as the last pass left them
 	for {
 		if err = e.pass(ctx, job, total); err != nil {
 			break
 		}
 		sum, err = e.summary(ctx, job.IssueID)
-		if err != nil || sum.Done || !job.Wait || ctx.Err() != nil {
+		if err != nil {
+			break
+		}
+		if sum.Done || !job.Wait || ctx.Err() != nil {
+			counted = true
 			break
 		}
 		wait := sum.NextAt.Sub(e.now())
@@ -75,10 +80,12 @@ func (e *Engine) Send(ctx context.Context, job Job) (Summary, error) {
 			break
 		}
 	}
-	if s2, err2 := e.summary(context.WithoutCancel(ctx), job.IssueID); err2 == nil {
-		sum = s2
-	} else if err == nil {
-		err = err2
+	if !counted {
+		if s2, err2 := e.summary(context.WithoutCancel(ctx), job.IssueID); err2 == nil {
+			sum = s2
+		} else if err == nil {
+			err = err2
+		}
 	}
 	if sum.Done {
 		if err2 := e.markFinished(context.WithoutCancel(ctx), job.IssueID); err2 != nil && err == nil {
@@ -201,33 +208,9 @@ func (e *Engine) insertRows(ctx context.Context, issueID int64, rs []Recipient, 
 
 // summary counts the rows of an issue by state (a read: it writes nothing).
 func (e *Engine) summary(ctx context.Context, issueID int64) (Summary, error) {
-	s := Summary{IssueID: issueID}
-	rows, err := e.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM deliveries WHERE issue_id = ? GROUP BY state`, issueID)
+	t, err := countOutbox(ctx, e.db, issueID)
+	s := Summary{IssueID: issueID, Total: t.Total, Sent: t.Sent, Failed: t.Failed, Retry: t.Retry, Skipped: t.Skipped, Pending: t.Pending}
 	if err != nil {
-		return s, fmt.Errorf("deliver: count outbox: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return s, err
-		}
-		s.Total += n
-		switch st {
-		case StateSent:
-			s.Sent = n
-		case StateFailed:
-			s.Failed = n
-		case StateRetry:
-			s.Retry = n
-		case StateSkipped:
-			s.Skipped = n
-		case StatePending:
-			s.Pending = n
-		}
-	}
-	if err := rows.Err(); err != nil {
 		return s, err
 	}
 	var next sql.NullInt64
@@ -260,7 +243,7 @@ func (e *Engine) markFinished(ctx context.Context, issueID int64) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil // marked already
 	}
-	t, err := e.countOutbox(ctx, tx, issueID)
+	t, err := countOutbox(ctx, tx, issueID)
 	if err != nil {
 		return err
 	}

@@ -104,7 +104,7 @@ func (e *Engine) IssueTotals(ctx context.Context, issueIDs []int64) (map[int64]T
 			if !exists {
 				continue
 			}
-			if t, err = e.countOutbox(ctx, e.db, id); err != nil {
+			if t, err = countOutbox(ctx, e.db, id); err != nil {
 				return nil, err
 			}
 		}
@@ -113,22 +113,30 @@ func (e *Engine) IssueTotals(ctx context.Context, issueIDs []int64) (map[int64]T
 	return out, nil
 }
 
-func (e *Engine) countOutbox(ctx context.Context, q store.Querier, issueID int64) (Totals, error) {
-	var t Totals
-	rows, err := q.QueryContext(ctx, `SELECT state, COUNT(*), SUM(state = 'failed' AND smtp_code >= 500 AND last_error LIKE 'RCPT%')
-		FROM deliveries WHERE issue_id = ? GROUP BY state`, issueID)
+// countOutbox counts an issue's outbox rows by state.
+func countOutbox(ctx context.Context, q store.Querier, issueID int64) (Totals, error) {
+	t, _, err := countRows(ctx, q, issueID, time.Time{})
+	return t, err
+}
+
+// countRows counts an issue's outbox rows by state in one pass over them,
+// with how many were sent at or after since.
+func countRows(ctx context.Context, q store.Querier, issueID int64, since time.Time) (t Totals, sentSince int, err error) {
+	rows, err := q.QueryContext(ctx, `SELECT state, COUNT(*), SUM(state = 'failed' AND smtp_code >= 500 AND last_error LIKE 'RCPT%'),
+		SUM(sent_at >= ?) FROM deliveries WHERE issue_id = ? GROUP BY state`, store.Unix(since), issueID)
 	if err != nil {
-		return t, fmt.Errorf("deliver: count outbox of issue %d: %w", issueID, err)
+		return t, 0, fmt.Errorf("deliver: count outbox of issue %d: %w", issueID, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var st string
-		var n, rejected int
-		if err := rows.Scan(&st, &n, &rejected); err != nil {
-			return t, err
+		var n, rejected, recent int
+		if err := rows.Scan(&st, &n, &rejected, &recent); err != nil {
+			return t, 0, fmt.Errorf("deliver: count outbox of issue %d: %w", issueID, err)
 		}
 		t.Total += n
 		t.Rejected += rejected
+		sentSince += recent
 		switch st {
 		case StateSent:
 			t.Sent = n
@@ -142,7 +150,7 @@ func (e *Engine) countOutbox(ctx context.Context, q store.Querier, issueID int64
 			t.Pending = n
 		}
 	}
-	return t, rows.Err()
+	return t, sentSince, rows.Err()
 }
 
 // storeTotals writes an issue's counts in tx (outcome counts too when
