@@ -295,15 +295,28 @@ func (e *Engine) RequeueFailed(ctx context.Context, issueID int64, includeBounce
 	}
 	// The rows of a folded issue are being deleted, or gone: left alone.
 	q += ` AND NOT EXISTS (SELECT 1 FROM delivery_totals WHERE issue_id = deliveries.issue_id AND folded_at <> 0)`
-	res, err := e.db.ExecContext(ctx, q, e.now().Unix(), issueID)
+	// The rows and the job reopen together, so retention never sees the
+	// send finished with rows pending.
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("deliver: requeue failed: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, q, e.now().Unix(), issueID)
 	if err != nil {
 		return 0, fmt.Errorf("deliver: requeue failed: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	if n > 0 {
-		_, err = e.db.ExecContext(ctx, `UPDATE delivery_jobs SET finished_at = 0 WHERE issue_id = ?`, issueID)
+	if n == 0 {
+		return 0, nil
 	}
-	return int(n), err
+	if _, err := tx.ExecContext(ctx, `UPDATE delivery_jobs SET finished_at = 0 WHERE issue_id = ?`, issueID); err != nil {
+		return 0, fmt.Errorf("deliver: requeue failed: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("deliver: requeue failed: %w", err)
+	}
+	return int(n), nil
 }
 
 // dueRow is an outbox row ready to be sent.
