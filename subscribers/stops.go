@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/haiphong/hpdigest/store"
 )
 
 // StopWatch tells a sender, cheaply and at send time, which readers stopped
@@ -177,16 +179,9 @@ func (s *Store) PruneChanges(ctx context.Context) error {
 // and returns how many went. Without it they are kept as long as their
 // reader.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
-	var total int64
-	for {
-		res, err := s.db.ExecContext(ctx, `DELETE FROM subscriber_events WHERE id IN (SELECT id FROM subscriber_events WHERE at < ? LIMIT 5000)`, before.Unix())
-		if err != nil {
-			return total, fmt.Errorf("subscribers: prune events: %w", err)
-		}
-		n, _ := res.RowsAffected()
-		total += n
-		if n < 5000 {
-			return total, nil
-		}
+	n, err := store.DeleteBatched(ctx, s.db, "subscriber_events", "at < ?", before.Unix())
+	if err != nil {
+		return n, fmt.Errorf("subscribers: prune events: %w", err)
 	}
+	return n, nil
 }

@@ -10,10 +10,6 @@ import (
 	"github.com/haiphong/hpdigest/store"
 )
 
-// foldBatch is how many rows one transaction of FoldOutbox deletes: a
-// fraction of a second, so readers' clicks and sends never wait long.
-const foldBatch = 5000
-
 // FoldReport says what FoldOutbox did.
 type FoldReport struct {
 	Issues int   // issues folded by this call
@@ -58,19 +54,10 @@ func (e *Engine) FoldOutbox(ctx context.Context, before time.Time) (FoldReport, 
 			table string
 			n     *int64
 		}{{"delivery_events", &rep.Events}, {"deliveries", &rep.Rows}} {
-			for {
-				if err := ctx.Err(); err != nil {
-					return rep, err
-				}
-				res, err := e.db.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE rowid IN (SELECT rowid FROM `+t.table+` WHERE issue_id = ? LIMIT ?)`, id, foldBatch)
-				if err != nil {
-					return rep, fmt.Errorf("deliver: fold the outbox of issue %d: %w", id, err)
-				}
-				n, _ := res.RowsAffected()
-				*t.n += n
-				if n < foldBatch {
-					break
-				}
+			n, err := store.DeleteBatched(ctx, e.db, t.table, "issue_id = ?", id)
+			*t.n += n
+			if err != nil {
+				return rep, fmt.Errorf("deliver: fold the outbox of issue %d: %w", id, err)
 			}
 		}
 	}
