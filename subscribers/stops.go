@@ -3,7 +3,6 @@ package subscribers
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -102,7 +101,7 @@ func (w *StopWatch) Refresh(ctx context.Context) error {
 		return fmt.Errorf("subscribers: read changes: %w", err)
 	}
 	seq := w.seq
-	var ids []any
+	var ids []int64
 	seen := map[int64]bool{}
 	for rows.Next() {
 		var id int64
@@ -119,23 +118,14 @@ func (w *StopWatch) Refresh(ctx context.Context) error {
 	if err := rows.Err(); err != nil || len(ids) == 0 {
 		return err
 	}
-	mailable := map[int64]bool{}
-	q := `SELECT id FROM subscribers WHERE status = 'confirmed' AND paused = 0 AND id IN (?` + strings.Repeat(",?", len(ids)-1) + `)`
-	mrows, err := w.s.db.QueryContext(ctx, q, ids...)
+	in, args := store.InList(ids)
+	mailableIDs, err := store.IDs(ctx, w.s.db, `SELECT id FROM subscribers WHERE status = 'confirmed' AND paused = 0 AND id IN (`+in+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("subscribers: read changes: %w", err)
 	}
-	for mrows.Next() {
-		var id int64
-		if err := mrows.Scan(&id); err != nil {
-			mrows.Close()
-			return err
-		}
+	mailable := make(map[int64]bool, len(mailableIDs))
+	for _, id := range mailableIDs {
 		mailable[id] = true
-	}
-	mrows.Close()
-	if err := mrows.Err(); err != nil {
-		return err
 	}
 	next := map[int64]bool{}
 	for id := range *w.stopped.Load() {
