@@ -156,16 +156,14 @@ func (e *Engine) createRows(ctx context.Context, job Job) error {
 const rowsPerInsert = 100
 
 func insertRowsSQL(n int) string {
-	var b strings.Builder
-	b.WriteString(`INSERT OR IGNORE INTO deliveries
-		(issue_id, subscriber_id, email, state, not_before_at, next_attempt_at, created_at, updated_at) VALUES `)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(?, ?, ?, 'pending', ?, ?, ?, ?)")
-	}
-	return b.String()
+	return `INSERT OR IGNORE INTO deliveries
+		(issue_id, subscriber_id, email, state, not_before_at, next_attempt_at, created_at, updated_at) VALUES ` +
+		valueRows(n, "(?, ?, ?, 'pending', ?, ?, ?, ?)")
+}
+
+// valueRows is the rows of a VALUES list: n times row, comma-separated.
+func valueRows(n int, row string) string {
+	return row + strings.Repeat(", "+row, n-1)
 }
 
 func (e *Engine) insertRows(ctx context.Context, issueID int64, rs []Recipient, p *planner) error {
@@ -665,19 +663,19 @@ func updateRowsSQL(n int) string {
 // VALUES list of n rows of cols parameters each (the subscriber id first)
 // joined to the rows, then the issue id's parameter.
 func valuesByRow(n, cols int) string {
-	row := "(?" + strings.Repeat(", ?", cols-1) + ")"
-	return "(VALUES " + row + strings.Repeat(", "+row, n-1) +
+	return "(VALUES " + valueRows(n, "(?"+strings.Repeat(", ?", cols-1)+")") +
 		") AS v WHERE deliveries.issue_id = ? AND deliveries.subscriber_id = v.column1"
 }
 
 // outcomeWriter records outcomes on a connection of its own for the
 // whole pass, so that the connection's page cache stays valid from one
 // commit to the next (a pooled connection that another one wrote behind
-// reloads it), with a statement per batch size prepared on it once.
+// reloads it), with a statement per kind and number of rows prepared on
+// it once.
 type outcomeWriter struct {
 	e           *Engine
 	conn        *sql.Conn
-	stmts       map[string]*sql.Stmt
+	stmts       map[stmtKey]*sql.Stmt
 	args        []any
 	sent, other []result
 }
@@ -687,7 +685,14 @@ func (e *Engine) newOutcomeWriter() (*outcomeWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("deliver: connection for outcomes: %w", err)
 	}
-	return &outcomeWriter{e: e, conn: conn, stmts: map[string]*sql.Stmt{}}, nil
+	return &outcomeWriter{e: e, conn: conn, stmts: map[stmtKey]*sql.Stmt{}}, nil
+}
+
+// stmtKey names a prepared statement of an outcomeWriter: which statement
+// (sentRowsSQL or updateRowsSQL) for how many rows.
+type stmtKey struct {
+	sent bool
+	n    int
 }
 
 func (w *outcomeWriter) close() {
@@ -715,14 +720,14 @@ func (w *outcomeWriter) write(batch []result) error {
 	now := w.e.now().Unix()
 	sameIssue := func(a, b result) bool { return a.issueID == b.issueID }
 	sameRelay := func(a, b result) bool { return a.issueID == b.issueID && a.relay == b.relay }
-	err := w.exec(sent, sameRelay, sentRowsSQL,
+	err := w.exec(sent, sameRelay, true, sentRowsSQL,
 		func(args []any, x result) []any { return append(args, x.relay, now) },
 		func(args []any, x result) []any { return append(args, x.sid, x.attempts, x.text, x.msgID, x.sentAt) },
 		func(args []any, x result) []any { return append(args, x.issueID) })
 	if err != nil {
 		return err
 	}
-	return w.exec(other, sameIssue, updateRowsSQL,
+	return w.exec(other, sameIssue, false, updateRowsSQL,
 		func(args []any, x result) []any { return args },
 		func(args []any, x result) []any {
 			return append(args, x.sid, x.state, x.attempts, x.code, x.text, x.errMsg, x.relay, x.msgID, x.next, x.until, x.sentAt, now)
@@ -736,9 +741,10 @@ func sentPlainly(x result) bool {
 }
 
 // exec writes rows in statements of up to maxRowsPerUpdate rows that
-// together says may share one; sql makes the statement for n rows, whose
-// parameters are head's, each row's, then tail's.
-func (w *outcomeWriter) exec(rows []result, together func(a, b result) bool, sql func(n int) string,
+// together says may share one; sql makes the statement for n rows (once
+// for each n: it is prepared and kept under sent and n), whose parameters
+// are head's, each row's, then tail's.
+func (w *outcomeWriter) exec(rows []result, together func(a, b result) bool, sent bool, sql func(n int) string,
 	head, row, tail func([]any, result) []any) error {
 	ctx := context.Background() // recording must finish even when the send is being stopped
 	for len(rows) > 0 {
@@ -746,14 +752,14 @@ func (w *outcomeWriter) exec(rows []result, together func(a, b result) bool, sql
 		for n < len(rows) && n < maxRowsPerUpdate && together(rows[n], rows[0]) {
 			n++
 		}
-		q := sql(n)
-		st := w.stmts[q]
+		key := stmtKey{sent, n}
+		st := w.stmts[key]
 		if st == nil {
 			var err error
-			if st, err = w.conn.PrepareContext(ctx, q); err != nil {
+			if st, err = w.conn.PrepareContext(ctx, sql(n)); err != nil {
 				return err
 			}
-			w.stmts[q] = st
+			w.stmts[key] = st
 		}
 		args := head(w.args[:0], rows[0])
 		for _, x := range rows[:n] {
