@@ -590,7 +590,6 @@ func (r *run) record() {
 			batch = r.drain(batch, maxBatch)
 		}
 		err := w.write(batch)
-		r.e.commits.Add(1)
 		if err != nil {
 			r.e.log.Error("deliver: cannot record results; stopping", "err", err)
 			r.setFatal(err)
@@ -770,6 +769,7 @@ func (w *outcomeWriter) exec(rows []result, together func(a, b result) bool, sen
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return err
 		}
+		w.e.commits.Add(1)
 		rows = rows[n:]
 	}
 	return nil
