@@ -107,7 +107,13 @@ func BenchmarkConfirmedBaselineOneScan(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		subs, err := s.List(ctx, Confirmed)
+		all, err := s.ListAfter(ctx, 0, benchRows+1)
+		var subs []Subscriber
+		for _, sub := range all {
+			if sub.Status == Confirmed {
+				subs = append(subs, sub)
+			}
+		}
 		if err != nil || len(subs) != benchRows {
 			b.Fatalf("%d %v", len(subs), err)
 		}
@@ -180,7 +186,7 @@ func BenchmarkSearchBaselineListAll(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		all, err := s.List(ctx, "")
+		all, err := everyone(ctx, s)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package subscribers
 
 import (
 	"context"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,3 +35,8 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time          { return c.t }
 func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+// everyone reads the whole list in one page, in id order.
+func everyone(ctx context.Context, s *Store) ([]Subscriber, error) {
+	return s.ListAfter(ctx, 0, math.MaxInt)
+}

@@ -17,7 +17,7 @@ import (
 // every subscriber read into memory, then one text/tabwriter table. The
 // tests hold the streamed output to it, the benchmarks measure against it.
 func cliListLoadingAll(ctx context.Context, s *Store, w io.Writer) error {
-	subs, err := s.List(ctx, "")
+	subs, err := everyone(ctx, s)
 	if err != nil {
 		return err
 	}

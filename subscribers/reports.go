@@ -64,6 +64,7 @@ func (s *Store) RecordReport(ctx context.Context, id int64, r Report) (ReportRes
 	if r.Ref == "" {
 		return res, errors.New("subscribers: a report needs a ref")
 	}
+	cfg := s.Config()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return res, err
@@ -96,12 +97,12 @@ func (s *Store) RecordReport(ctx context.Context, id int64, r Report) (ReportRes
 			now.Unix(), id).Scan(&res.Count); err != nil {
 			return res, err
 		}
-		detail = fmt.Sprintf("%d/%d: %s", res.Count, s.Config().BounceLimit, r.Detail)
-		if res.Count >= s.Config().BounceLimit && status != Bounced {
+		detail = fmt.Sprintf("%d/%d: %s", res.Count, cfg.BounceLimit, r.Detail)
+		if res.Count >= cfg.BounceLimit && status != Bounced {
 			becomes, why = Bounced, fmt.Sprintf("%d hard bounces: %s", res.Count, r.Detail)
 		}
 	case EventSoftBounce:
-		since := now.Add(-s.Config().SoftBounceWindow).Unix()
+		since := now.Add(-cfg.SoftBounceWindow).Unix()
 		if confirmedAt >= since {
 			since = confirmedAt + 1 // what came before (re)confirming does not count
 		}
@@ -109,9 +110,9 @@ func (s *Store) RecordReport(ctx context.Context, id int64, r Report) (ReportRes
 			id, EventSoftBounce, since).Scan(&res.Count); err != nil {
 			return res, err
 		}
-		detail = fmt.Sprintf("%d/%d in %s: %s", res.Count, s.Config().SoftBounceLimit, formatWindow(s.Config().SoftBounceWindow), r.Detail)
-		if res.Count >= s.Config().SoftBounceLimit && (status == Confirmed || status == Pending) {
-			becomes, why = Bounced, fmt.Sprintf("%d soft bounces in %s: %s", res.Count, formatWindow(s.Config().SoftBounceWindow), r.Detail)
+		detail = fmt.Sprintf("%d/%d in %s: %s", res.Count, cfg.SoftBounceLimit, formatWindow(cfg.SoftBounceWindow), r.Detail)
+		if res.Count >= cfg.SoftBounceLimit && (status == Confirmed || status == Pending) {
+			becomes, why = Bounced, fmt.Sprintf("%d soft bounces in %s: %s", res.Count, formatWindow(cfg.SoftBounceWindow), r.Detail)
 		}
 	case EventComplained:
 		if status == Confirmed || status == Pending {

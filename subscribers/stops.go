@@ -3,9 +3,10 @@ package subscribers
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/haiphong/hpdigest/store"
 )
 
 // StopWatch tells a sender, cheaply and at send time, which readers stopped
@@ -100,7 +101,7 @@ func (w *StopWatch) Refresh(ctx context.Context) error {
 		return fmt.Errorf("subscribers: read changes: %w", err)
 	}
 	seq := w.seq
-	var ids []any
+	var ids []int64
 	seen := map[int64]bool{}
 	for rows.Next() {
 		var id int64
@@ -117,23 +118,14 @@ func (w *StopWatch) Refresh(ctx context.Context) error {
 	if err := rows.Err(); err != nil || len(ids) == 0 {
 		return err
 	}
-	mailable := map[int64]bool{}
-	q := `SELECT id FROM subscribers WHERE status = 'confirmed' AND paused = 0 AND id IN (?` + strings.Repeat(",?", len(ids)-1) + `)`
-	mrows, err := w.s.db.QueryContext(ctx, q, ids...)
+	in, args := store.InList(ids)
+	mailableIDs, err := store.IDs(ctx, w.s.db, `SELECT id FROM subscribers WHERE status = 'confirmed' AND paused = 0 AND id IN (`+in+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("subscribers: read changes: %w", err)
 	}
-	for mrows.Next() {
-		var id int64
-		if err := mrows.Scan(&id); err != nil {
-			mrows.Close()
-			return err
-		}
+	mailable := make(map[int64]bool, len(mailableIDs))
+	for _, id := range mailableIDs {
 		mailable[id] = true
-	}
-	mrows.Close()
-	if err := mrows.Err(); err != nil {
-		return err
 	}
 	next := map[int64]bool{}
 	for id := range *w.stopped.Load() {
@@ -177,16 +169,9 @@ func (s *Store) PruneChanges(ctx context.Context) error {
 // and returns how many went. Without it they are kept as long as their
 // reader.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
-	var total int64
-	for {
-		res, err := s.db.ExecContext(ctx, `DELETE FROM subscriber_events WHERE id IN (SELECT id FROM subscriber_events WHERE at < ? LIMIT 5000)`, before.Unix())
-		if err != nil {
-			return total, fmt.Errorf("subscribers: prune events: %w", err)
-		}
-		n, _ := res.RowsAffected()
-		total += n
-		if n < 5000 {
-			return total, nil
-		}
+	n, err := store.DeleteBatched(ctx, s.db, "subscriber_events", "at < ?", before.Unix())
+	if err != nil {
+		return n, fmt.Errorf("subscribers: prune events: %w", err)
 	}
+	return n, nil
 }

@@ -362,17 +362,6 @@ func (s *Store) ByEmail(ctx context.Context, email string) (Subscriber, error) {
 	return sub, err
 }
 
-// List returns subscribers, optionally only those with a status ("" = all).
-func (s *Store) List(ctx context.Context, status string) ([]Subscriber, error) {
-	q := `SELECT ` + cols + ` FROM subscribers`
-	var args []any
-	if status != "" {
-		q += ` WHERE status = ?`
-		args = append(args, status)
-	}
-	return s.query(ctx, q+` ORDER BY id`, args...)
-}
-
 // query runs a SELECT of cols and scans every row.
 func (s *Store) query(ctx context.Context, q string, args ...any) ([]Subscriber, error) {
 	rows, err := s.db.QueryContext(ctx, q, args...)
@@ -495,20 +484,24 @@ func (s *Store) Remove(ctx context.Context, email string) error {
 // ConfirmedAfter returns up to limit confirmed, not paused subscribers with
 // id > afterID, in id order: the delivery engine streams recipients with it.
 func (s *Store) ConfirmedAfter(ctx context.Context, afterID int64, limit int) ([]Subscriber, error) {
-	if limit <= 0 {
-		limit = 500
-	}
-	return s.query(ctx, `SELECT `+cols+` FROM subscribers WHERE status = 'confirmed' AND paused = 0 AND id > ? ORDER BY id LIMIT ?`, afterID, limit)
+	return s.pageAfter(ctx, `status = 'confirmed' AND paused = 0 AND `, afterID, limit)
 }
 
 // ListAfter returns up to limit subscribers of any status with id >
 // afterID, in id order: a keyset page, so that a walk over the whole list
 // holds one page at a time and each page costs the same, however far in.
 func (s *Store) ListAfter(ctx context.Context, afterID int64, limit int) ([]Subscriber, error) {
+	return s.pageAfter(ctx, ``, afterID, limit)
+}
+
+// pageAfter returns up to limit (500 when not positive) subscribers with
+// id > afterID that also meet cond (conditions ending in AND, or ""), in
+// id order.
+func (s *Store) pageAfter(ctx context.Context, cond string, afterID int64, limit int) ([]Subscriber, error) {
 	if limit <= 0 {
 		limit = 500
 	}
-	return s.query(ctx, `SELECT `+cols+` FROM subscribers WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
+	return s.query(ctx, `SELECT `+cols+` FROM subscribers WHERE `+cond+`id > ? ORDER BY id LIMIT ?`, afterID, limit)
 }
 
 // setStatus moves a subscriber to status inside tx (recording the event)

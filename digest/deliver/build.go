@@ -35,7 +35,7 @@ const (
 
 // built is what appendMessage reports about a message it wrote.
 type built struct {
-	id        string // Message-ID, without brackets
+	id        string // Message-ID, with its angle brackets
 	bodyStart int    // offset of the body (after the empty line)
 	marks     []int  // a Body's message: where each value's encoding starts and ends
 }
@@ -48,7 +48,7 @@ func buildMessage(buf *bytes.Buffer, m *Message, issueID, sid int64, now time.Ti
 		return "", err
 	}
 	buf.Write(b) // b is buf's own spare capacity unless it outgrew it
-	return info.id, nil
+	return info.id[1 : len(info.id)-1], nil
 }
 
 // appendMessage appends the wire form of m to b. Offsets in the result
@@ -88,7 +88,7 @@ func appendMessage(b []byte, m *Message, issueID, sid int64, now time.Time) ([]b
 	}
 	var rnd [24]byte // 8 for the Message-ID, 16 for the boundary
 	_, _ = rand.Read(rnd[:])
-	var idb []byte
+	idb := append(make([]byte, 0, 64), '<')
 	if issueID != 0 || sid != 0 {
 		idb = append(idb, "hpd."...)
 		idb = strconv.AppendInt(idb, issueID, 10)
@@ -99,6 +99,7 @@ func appendMessage(b []byte, m *Message, issueID, sid int64, now time.Time) ([]b
 	idb = hex.AppendEncode(idb, rnd[:8])
 	idb = append(idb, '@')
 	idb = append(idb, domain...)
+	idb = append(idb, '>')
 	info.id = string(idb)
 
 	// Room for the worst case of quoted-printable (3 bytes per byte and soft
@@ -119,7 +120,7 @@ func appendMessage(b []byte, m *Message, issueID, sid int64, now time.Time) ([]b
 		b = appendHeader(b, "Reply-To", sh.replyTo)
 	}
 	b = appendHeader(b, "Subject", sh.subject)
-	b = appendHeader(b, "Message-ID", "<"+info.id+">")
+	b = appendHeader(b, "Message-ID", info.id)
 	b = appendHeader(b, "MIME-Version", "1.0")
 	for _, k := range keys {
 		b = appendHeader(b, k, cleanHeader(m.Headers[k]))

@@ -394,7 +394,7 @@ type Engine struct {
 	maxDialBackoff time.Duration
 	signer         *dkimSigner
 	verp           *VERP        // checks tokens; signs envelope senders unless cfg.NoVERP
-	commits        atomic.Int64 // outcome transactions (benchmark statistics)
+	commits        atomic.Int64 // outcome statements, each its own commit (statistics)
 }
 
 // NewSMTPEngine sends over SMTP with cfg.

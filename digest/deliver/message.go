@@ -64,7 +64,7 @@ func (e *Engine) renderBuf(m *Message, issueID, sid int64) (*msgBuf, string, err
 	}
 	buf.wire = m.Body != nil && m.Body.wire && builtWireReady(b[room:], info)
 	if e.signer == nil {
-		return buf, "<" + info.id + ">", nil
+		return buf, info.id, nil
 	}
 	msg := b[room:]
 	var bh []byte
@@ -86,12 +86,12 @@ func (e *Engine) renderBuf(m *Message, issueID, sid int64) (*msgBuf, string, err
 	if len(sig) <= room {
 		buf.off = room - len(sig)
 		copy(b[buf.off:], sig)
-		return buf, "<" + info.id + ">", nil
+		return buf, info.id, nil
 	}
 	signed := getBuf()
 	signed.b, signed.wire = append(append(signed.b, sig...), msg...), buf.wire
 	putBuf(buf)
-	return signed, "<" + info.id + ">", nil
+	return signed, info.id, nil
 }
 
 // builtWireReady reports a message made from a wireReady Body as

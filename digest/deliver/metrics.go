@@ -3,7 +3,6 @@ package deliver
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -22,31 +21,18 @@ type OutboxCounts struct {
 // them, with how many were sent since since.
 // The counts of an issue folded by retention are those kept with it.
 func CountOutbox(ctx context.Context, db *sql.DB, issueID int64, since time.Time) (OutboxCounts, error) {
-	c := OutboxCounts{IssueID: issueID, ByState: map[string]int{}}
-	var t Totals
-	switch err := scanTotals(db.QueryRowContext(ctx, `SELECT `+totalsCols+` FROM delivery_totals WHERE issue_id = ? AND folded_at <> 0`, issueID), &t); {
-	case err == nil:
-		c.ByState = map[string]int{StatePending: t.Pending, StateSent: t.Sent, StateRetry: t.Retry, StateFailed: t.Failed, StateSkipped: t.Skipped}
-		return c, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return c, fmt.Errorf("deliver: count outbox: %w", err)
-	}
-	rows, err := db.QueryContext(ctx, `SELECT state, COUNT(*), COALESCE(SUM(sent_at >= ?), 0) FROM deliveries WHERE issue_id = ? GROUP BY state`,
-		store.Unix(since), issueID)
+	c := OutboxCounts{IssueID: issueID}
+	t, _, ok, err := storedTotals(ctx, db, issueID)
 	if err != nil {
-		return c, fmt.Errorf("deliver: count outbox: %w", err)
+		return c, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var state string
-		var n, recent int
-		if err := rows.Scan(&state, &n, &recent); err != nil {
-			return c, fmt.Errorf("deliver: count outbox: %w", err)
+	if !ok || t.Folded.IsZero() {
+		if t, c.SentSince, err = countRows(ctx, db, issueID, since); err != nil {
+			return c, err
 		}
-		c.ByState[state] = n
-		c.SentSince += recent
 	}
-	return c, rows.Err()
+	c.ByState = map[string]int{StatePending: t.Pending, StateSent: t.Sent, StateRetry: t.Retry, StateFailed: t.Failed, StateSkipped: t.Skipped}
+	return c, nil
 }
 
 // JobFinishedAt returns when the issue's send finished (the zero time while

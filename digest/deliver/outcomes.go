@@ -238,9 +238,9 @@ func (e *Engine) IssueOutcomes(ctx context.Context, issueIDs []int64) (map[int64
 // about (each once per kind), or returns the counts kept with it once
 // retention folded it: for the history, -delivery-status and monitoring.
 func ReportCounts(ctx context.Context, db *sql.DB, issueID int64) (OutcomeCounts, error) {
-	c, folded, err := foldedOutcomes(ctx, db, issueID)
-	if err != nil || folded {
-		return c, err
+	t, o, ok, err := storedTotals(ctx, db, issueID)
+	if err != nil || (ok && !t.Folded.IsZero()) {
+		return o, err
 	}
 	return countOutcomes(ctx, db, issueID)
 }

@@ -10,10 +10,6 @@ import (
 	"github.com/haiphong/hpdigest/store"
 )
 
-// foldBatch is how many rows one transaction of FoldOutbox deletes: a
-// fraction of a second, so readers' clicks and sends never wait long.
-const foldBatch = 5000
-
 // FoldReport says what FoldOutbox did.
 type FoldReport struct {
 	Issues int   // issues folded by this call
@@ -58,19 +54,10 @@ func (e *Engine) FoldOutbox(ctx context.Context, before time.Time) (FoldReport, 
 			table string
 			n     *int64
 		}{{"delivery_events", &rep.Events}, {"deliveries", &rep.Rows}} {
-			for {
-				if err := ctx.Err(); err != nil {
-					return rep, err
-				}
-				res, err := e.db.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE rowid IN (SELECT rowid FROM `+t.table+` WHERE issue_id = ? LIMIT ?)`, id, foldBatch)
-				if err != nil {
-					return rep, fmt.Errorf("deliver: fold the outbox of issue %d: %w", id, err)
-				}
-				n, _ := res.RowsAffected()
-				*t.n += n
-				if n < foldBatch {
-					break
-				}
+			n, err := store.DeleteBatched(ctx, e.db, t.table, "issue_id = ?", id)
+			*t.n += n
+			if err != nil {
+				return rep, fmt.Errorf("deliver: fold the outbox of issue %d: %w", id, err)
 			}
 		}
 	}
@@ -102,7 +89,7 @@ func (e *Engine) foldCounts(ctx context.Context, issueID int64, before time.Time
 	if finished == 0 || finished >= store.Unix(before) {
 		return false, nil
 	}
-	t, err := e.countOutbox(ctx, tx, issueID)
+	t, err := countOutbox(ctx, tx, issueID)
 	if err != nil {
 		return false, err
 	}
@@ -118,18 +105,4 @@ func (e *Engine) foldCounts(ctx context.Context, issueID int64, before time.Time
 		return false, fmt.Errorf("deliver: fold issue %d: %w", issueID, err)
 	}
 	return true, nil
-}
-
-// foldedOutcomes returns the report counts kept with a folded issue.
-func foldedOutcomes(ctx context.Context, db *sql.DB, issueID int64) (OutcomeCounts, bool, error) {
-	var c OutcomeCounts
-	err := db.QueryRowContext(ctx, `SELECT hard_bounces, soft_bounces, delayed, complaints FROM delivery_totals
-		WHERE issue_id = ? AND folded_at <> 0`, issueID).Scan(&c.HardBounces, &c.SoftBounces, &c.Delayed, &c.Complaints)
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, false, nil
-	}
-	if err != nil {
-		return c, false, fmt.Errorf("deliver: read the counts of issue %d: %w", issueID, err)
-	}
-	return c, true, nil
 }

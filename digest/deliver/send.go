@@ -58,12 +58,17 @@ func (e *Engine) Send(ctx context.Context, job Job) (Summary, error) {
 	}
 	var sum Summary
 	var err error
+	counted := false // sum counts the rows as the last pass left them
 	for {
 		if err = e.pass(ctx, job, total); err != nil {
 			break
 		}
 		sum, err = e.summary(ctx, job.IssueID)
-		if err != nil || sum.Done || !job.Wait || ctx.Err() != nil {
+		if err != nil {
+			break
+		}
+		if sum.Done || !job.Wait || ctx.Err() != nil {
+			counted = true
 			break
 		}
 		wait := sum.NextAt.Sub(e.now())
@@ -75,10 +80,12 @@ func (e *Engine) Send(ctx context.Context, job Job) (Summary, error) {
 			break
 		}
 	}
-	if s2, err2 := e.summary(context.WithoutCancel(ctx), job.IssueID); err2 == nil {
-		sum = s2
-	} else if err == nil {
-		err = err2
+	if !counted {
+		if s2, err2 := e.summary(context.WithoutCancel(ctx), job.IssueID); err2 == nil {
+			sum = s2
+		} else if err == nil {
+			err = err2
+		}
 	}
 	if sum.Done {
 		if err2 := e.markFinished(context.WithoutCancel(ctx), job.IssueID); err2 != nil && err == nil {
@@ -149,16 +156,14 @@ func (e *Engine) createRows(ctx context.Context, job Job) error {
 const rowsPerInsert = 100
 
 func insertRowsSQL(n int) string {
-	var b strings.Builder
-	b.WriteString(`INSERT OR IGNORE INTO deliveries
-		(issue_id, subscriber_id, email, state, not_before_at, next_attempt_at, created_at, updated_at) VALUES `)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(?, ?, ?, 'pending', ?, ?, ?, ?)")
-	}
-	return b.String()
+	return `INSERT OR IGNORE INTO deliveries
+		(issue_id, subscriber_id, email, state, not_before_at, next_attempt_at, created_at, updated_at) VALUES ` +
+		valueRows(n, "(?, ?, ?, 'pending', ?, ?, ?, ?)")
+}
+
+// valueRows is the rows of a VALUES list: n times row, comma-separated.
+func valueRows(n int, row string) string {
+	return row + strings.Repeat(", "+row, n-1)
 }
 
 func (e *Engine) insertRows(ctx context.Context, issueID int64, rs []Recipient, p *planner) error {
@@ -201,33 +206,9 @@ func (e *Engine) insertRows(ctx context.Context, issueID int64, rs []Recipient, 
 
 // summary counts the rows of an issue by state (a read: it writes nothing).
 func (e *Engine) summary(ctx context.Context, issueID int64) (Summary, error) {
-	s := Summary{IssueID: issueID}
-	rows, err := e.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM deliveries WHERE issue_id = ? GROUP BY state`, issueID)
+	t, err := countOutbox(ctx, e.db, issueID)
+	s := Summary{IssueID: issueID, Total: t.Total, Sent: t.Sent, Failed: t.Failed, Retry: t.Retry, Skipped: t.Skipped, Pending: t.Pending}
 	if err != nil {
-		return s, fmt.Errorf("deliver: count outbox: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return s, err
-		}
-		s.Total += n
-		switch st {
-		case StateSent:
-			s.Sent = n
-		case StateFailed:
-			s.Failed = n
-		case StateRetry:
-			s.Retry = n
-		case StateSkipped:
-			s.Skipped = n
-		case StatePending:
-			s.Pending = n
-		}
-	}
-	if err := rows.Err(); err != nil {
 		return s, err
 	}
 	var next sql.NullInt64
@@ -260,7 +241,7 @@ func (e *Engine) markFinished(ctx context.Context, issueID int64) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil // marked already
 	}
-	t, err := e.countOutbox(ctx, tx, issueID)
+	t, err := countOutbox(ctx, tx, issueID)
 	if err != nil {
 		return err
 	}
@@ -276,7 +257,7 @@ func (e *Engine) markFinished(ctx context.Context, issueID int64) error {
 // Status returns the outbox counts of an issue without sending anything;
 // it only reads.
 func (e *Engine) Status(ctx context.Context, issueID int64) (Summary, error) {
-	t, ok, err := e.storedTotals(ctx, issueID)
+	t, _, ok, err := storedTotals(ctx, e.db, issueID)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -312,15 +293,28 @@ func (e *Engine) RequeueFailed(ctx context.Context, issueID int64, includeBounce
 	}
 	// The rows of a folded issue are being deleted, or gone: left alone.
 	q += ` AND NOT EXISTS (SELECT 1 FROM delivery_totals WHERE issue_id = deliveries.issue_id AND folded_at <> 0)`
-	res, err := e.db.ExecContext(ctx, q, e.now().Unix(), issueID)
+	// The rows and the job reopen together, so retention never sees the
+	// send finished with rows pending.
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("deliver: requeue failed: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, q, e.now().Unix(), issueID)
 	if err != nil {
 		return 0, fmt.Errorf("deliver: requeue failed: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	if n > 0 {
-		_, err = e.db.ExecContext(ctx, `UPDATE delivery_jobs SET finished_at = 0 WHERE issue_id = ?`, issueID)
+	if n == 0 {
+		return 0, nil
 	}
-	return int(n), err
+	if _, err := tx.ExecContext(ctx, `UPDATE delivery_jobs SET finished_at = 0 WHERE issue_id = ?`, issueID); err != nil {
+		return 0, fmt.Errorf("deliver: requeue failed: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("deliver: requeue failed: %w", err)
+	}
+	return int(n), nil
 }
 
 // dueRow is an outbox row ready to be sent.
@@ -596,7 +590,6 @@ func (r *run) record() {
 			batch = r.drain(batch, maxBatch)
 		}
 		err := w.write(batch)
-		r.e.commits.Add(1)
 		if err != nil {
 			r.e.log.Error("deliver: cannot record results; stopping", "err", err)
 			r.setFatal(err)
@@ -669,19 +662,19 @@ func updateRowsSQL(n int) string {
 // VALUES list of n rows of cols parameters each (the subscriber id first)
 // joined to the rows, then the issue id's parameter.
 func valuesByRow(n, cols int) string {
-	row := "(?" + strings.Repeat(", ?", cols-1) + ")"
-	return "(VALUES " + row + strings.Repeat(", "+row, n-1) +
+	return "(VALUES " + valueRows(n, "(?"+strings.Repeat(", ?", cols-1)+")") +
 		") AS v WHERE deliveries.issue_id = ? AND deliveries.subscriber_id = v.column1"
 }
 
 // outcomeWriter records outcomes on a connection of its own for the
 // whole pass, so that the connection's page cache stays valid from one
 // commit to the next (a pooled connection that another one wrote behind
-// reloads it), with a statement per batch size prepared on it once.
+// reloads it), with a statement per kind and number of rows prepared on
+// it once.
 type outcomeWriter struct {
 	e           *Engine
 	conn        *sql.Conn
-	stmts       map[string]*sql.Stmt
+	stmts       map[stmtKey]*sql.Stmt
 	args        []any
 	sent, other []result
 }
@@ -691,7 +684,14 @@ func (e *Engine) newOutcomeWriter() (*outcomeWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("deliver: connection for outcomes: %w", err)
 	}
-	return &outcomeWriter{e: e, conn: conn, stmts: map[string]*sql.Stmt{}}, nil
+	return &outcomeWriter{e: e, conn: conn, stmts: map[stmtKey]*sql.Stmt{}}, nil
+}
+
+// stmtKey names a prepared statement of an outcomeWriter: which statement
+// (sentRowsSQL or updateRowsSQL) for how many rows.
+type stmtKey struct {
+	sent bool
+	n    int
 }
 
 func (w *outcomeWriter) close() {
@@ -719,14 +719,14 @@ func (w *outcomeWriter) write(batch []result) error {
 	now := w.e.now().Unix()
 	sameIssue := func(a, b result) bool { return a.issueID == b.issueID }
 	sameRelay := func(a, b result) bool { return a.issueID == b.issueID && a.relay == b.relay }
-	err := w.exec(sent, sameRelay, sentRowsSQL,
+	err := w.exec(sent, sameRelay, true, sentRowsSQL,
 		func(args []any, x result) []any { return append(args, x.relay, now) },
 		func(args []any, x result) []any { return append(args, x.sid, x.attempts, x.text, x.msgID, x.sentAt) },
 		func(args []any, x result) []any { return append(args, x.issueID) })
 	if err != nil {
 		return err
 	}
-	return w.exec(other, sameIssue, updateRowsSQL,
+	return w.exec(other, sameIssue, false, updateRowsSQL,
 		func(args []any, x result) []any { return args },
 		func(args []any, x result) []any {
 			return append(args, x.sid, x.state, x.attempts, x.code, x.text, x.errMsg, x.relay, x.msgID, x.next, x.until, x.sentAt, now)
@@ -740,9 +740,10 @@ func sentPlainly(x result) bool {
 }
 
 // exec writes rows in statements of up to maxRowsPerUpdate rows that
-// together says may share one; sql makes the statement for n rows, whose
-// parameters are head's, each row's, then tail's.
-func (w *outcomeWriter) exec(rows []result, together func(a, b result) bool, sql func(n int) string,
+// together says may share one; sql makes the statement for n rows (once
+// for each n: it is prepared and kept under sent and n), whose parameters
+// are head's, each row's, then tail's.
+func (w *outcomeWriter) exec(rows []result, together func(a, b result) bool, sent bool, sql func(n int) string,
 	head, row, tail func([]any, result) []any) error {
 	ctx := context.Background() // recording must finish even when the send is being stopped
 	for len(rows) > 0 {
@@ -750,14 +751,14 @@ func (w *outcomeWriter) exec(rows []result, together func(a, b result) bool, sql
 		for n < len(rows) && n < maxRowsPerUpdate && together(rows[n], rows[0]) {
 			n++
 		}
-		q := sql(n)
-		st := w.stmts[q]
+		key := stmtKey{sent, n}
+		st := w.stmts[key]
 		if st == nil {
 			var err error
-			if st, err = w.conn.PrepareContext(ctx, q); err != nil {
+			if st, err = w.conn.PrepareContext(ctx, sql(n)); err != nil {
 				return err
 			}
-			w.stmts[q] = st
+			w.stmts[key] = st
 		}
 		args := head(w.args[:0], rows[0])
 		for _, x := range rows[:n] {
@@ -768,6 +769,7 @@ func (w *outcomeWriter) exec(rows []result, together func(a, b result) bool, sql
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return err
 		}
+		w.e.commits.Add(1)
 		rows = rows[n:]
 	}
 	return nil

@@ -65,15 +65,24 @@ type Totals struct {
 	Folded time.Time
 }
 
-const totalsCols = `total, sent, failed, retry, skipped, pending, rejected, folded_at`
-
-func scanTotals(sc interface{ Scan(...any) error }, t *Totals) error {
+// storedTotals reads the counts kept for an issue's finished send: its
+// outbox counts and, once retention folded its rows, the counts of the
+// reports filed on them. ok is false when none are kept (a send going on,
+// or never made).
+func storedTotals(ctx context.Context, db *sql.DB, issueID int64) (t Totals, o OutcomeCounts, ok bool, err error) {
 	var folded int64
-	if err := sc.Scan(&t.Total, &t.Sent, &t.Failed, &t.Retry, &t.Skipped, &t.Pending, &t.Rejected, &folded); err != nil {
-		return err
+	err = db.QueryRowContext(ctx, `SELECT total, sent, failed, retry, skipped, pending, rejected, folded_at,
+		hard_bounces, soft_bounces, delayed, complaints FROM delivery_totals WHERE issue_id = ?`, issueID).Scan(
+		&t.Total, &t.Sent, &t.Failed, &t.Retry, &t.Skipped, &t.Pending, &t.Rejected, &folded,
+		&o.HardBounces, &o.SoftBounces, &o.Delayed, &o.Complaints)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Totals{}, OutcomeCounts{}, false, nil
+	}
+	if err != nil {
+		return Totals{}, OutcomeCounts{}, false, fmt.Errorf("deliver: read totals of issue %d: %w", issueID, err)
 	}
 	t.Folded = store.Time(folded)
-	return nil
+	return t, o, true, nil
 }
 
 // IssueTotals returns the counts of the outboxes of these issues (issues
@@ -83,7 +92,7 @@ func scanTotals(sc interface{ Scan(...any) error }, t *Totals) error {
 func (e *Engine) IssueTotals(ctx context.Context, issueIDs []int64) (map[int64]Totals, error) {
 	out := make(map[int64]Totals, len(issueIDs))
 	for _, id := range issueIDs {
-		t, ok, err := e.storedTotals(ctx, id)
+		t, _, ok, err := storedTotals(ctx, e.db, id)
 		if err != nil {
 			return nil, err
 		}
@@ -95,7 +104,7 @@ func (e *Engine) IssueTotals(ctx context.Context, issueIDs []int64) (map[int64]T
 			if !exists {
 				continue
 			}
-			if t, err = e.countOutbox(ctx, e.db, id); err != nil {
+			if t, err = countOutbox(ctx, e.db, id); err != nil {
 				return nil, err
 			}
 		}
@@ -104,35 +113,30 @@ func (e *Engine) IssueTotals(ctx context.Context, issueIDs []int64) (map[int64]T
 	return out, nil
 }
 
-// storedTotals returns the counts stored for an issue, if any.
-func (e *Engine) storedTotals(ctx context.Context, issueID int64) (Totals, bool, error) {
-	var t Totals
-	err := scanTotals(e.db.QueryRowContext(ctx, `SELECT `+totalsCols+` FROM delivery_totals WHERE issue_id = ?`, issueID), &t)
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, false, nil
-	}
-	if err != nil {
-		return t, false, fmt.Errorf("deliver: read totals of issue %d: %w", issueID, err)
-	}
-	return t, true, nil
+// countOutbox counts an issue's outbox rows by state.
+func countOutbox(ctx context.Context, q store.Querier, issueID int64) (Totals, error) {
+	t, _, err := countRows(ctx, q, issueID, time.Time{})
+	return t, err
 }
 
-func (e *Engine) countOutbox(ctx context.Context, q store.Querier, issueID int64) (Totals, error) {
-	var t Totals
-	rows, err := q.QueryContext(ctx, `SELECT state, COUNT(*), SUM(state = 'failed' AND smtp_code >= 500 AND last_error LIKE 'RCPT%')
-		FROM deliveries WHERE issue_id = ? GROUP BY state`, issueID)
+// countRows counts an issue's outbox rows by state in one pass over them,
+// with how many were sent at or after since.
+func countRows(ctx context.Context, q store.Querier, issueID int64, since time.Time) (t Totals, sentSince int, err error) {
+	rows, err := q.QueryContext(ctx, `SELECT state, COUNT(*), SUM(state = 'failed' AND smtp_code >= 500 AND last_error LIKE 'RCPT%'),
+		SUM(sent_at >= ?) FROM deliveries WHERE issue_id = ? GROUP BY state`, store.Unix(since), issueID)
 	if err != nil {
-		return t, fmt.Errorf("deliver: count outbox of issue %d: %w", issueID, err)
+		return t, 0, fmt.Errorf("deliver: count outbox of issue %d: %w", issueID, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var st string
-		var n, rejected int
-		if err := rows.Scan(&st, &n, &rejected); err != nil {
-			return t, err
+		var n, rejected, recent int
+		if err := rows.Scan(&st, &n, &rejected, &recent); err != nil {
+			return t, 0, fmt.Errorf("deliver: count outbox of issue %d: %w", issueID, err)
 		}
 		t.Total += n
 		t.Rejected += rejected
+		sentSince += recent
 		switch st {
 		case StateSent:
 			t.Sent = n
@@ -146,7 +150,7 @@ func (e *Engine) countOutbox(ctx context.Context, q store.Querier, issueID int64
 			t.Pending = n
 		}
 	}
-	return t, rows.Err()
+	return t, sentSince, rows.Err()
 }
 
 // storeTotals writes an issue's counts in tx (outcome counts too when

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/haiphong/hpdigest/digest"
+	"github.com/haiphong/hpdigest/digest/deliver"
 	"github.com/haiphong/hpdigest/digest/theme"
 	"github.com/haiphong/hpdigest/web/staff/chart"
 )
@@ -177,19 +178,12 @@ type issueOutcome struct {
 
 // historyCharts: sent and failed per issue, bounces, complaints and
 // unsubscribes in the week after each, and items per theme per week.
-// issues are the sent issues, newest first.
-func (h *Handler) historyCharts(ctx context.Context, lang string, issues []*digest.Issue) ([]chartView, error) {
+// issues are the sent issues, newest first, and totals their outbox
+// counts.
+func (h *Handler) historyCharts(ctx context.Context, lang string, issues []*digest.Issue, totals map[int64]deliver.Totals) ([]chartView, error) {
 	count := h.count(lang)
 	if len(issues) > issuesShown {
 		issues = issues[:issuesShown]
-	}
-	ids := make([]int64, len(issues))
-	for i, iss := range issues {
-		ids[i] = iss.ID
-	}
-	totals, err := h.a.Engine.IssueTotals(ctx, ids)
-	if err != nil {
-		return nil, err
 	}
 	var outcomes []issueOutcome
 	for i := len(issues) - 1; i >= 0; i-- { // oldest first

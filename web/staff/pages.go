@@ -133,7 +133,7 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	if !h.noCharts {
-		if data.Charts, err = h.historyCharts(ctx, h.lang(r), sent); err != nil {
+		if data.Charts, err = h.historyCharts(ctx, h.lang(r), sent, totals); err != nil {
 			h.internal(w, r, s, err)
 			return
 		}
