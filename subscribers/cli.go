@@ -45,11 +45,10 @@ var listColumns = [...]string{"ID", "EMAIL", "NAME", "LANG", "THEMES", "STATUS",
 const listPadding = 2
 
 // CLIList prints every subscriber (-subscribers) in id order, and a count
-// per status. It reads the list one page at a time, twice: a first pass
-// measures each column's widest cell as listCells writes it, a second
-// prints. It holds one page however long the list, and the columns are
-// laid out as one text/tabwriter table of the whole list would lay them
-// out; the first line comes once the first pass is done.
+// per status. It reads and prints one page at a time, so it starts at
+// once and holds one page however long the list; the columns are laid out
+// as one text/tabwriter table of the whole list would lay them out, their
+// widths measured by one aggregate query first (listWidths).
 func (s *Store) CLIList(ctx context.Context, w io.Writer) error {
 	widths, err := s.listWidths(ctx)
 	if err != nil {
@@ -59,38 +58,27 @@ func (s *Store) CLIList(ctx context.Context, w io.Writer) error {
 	writeListLine(bw, widths, listColumns)
 	counts := map[string]int{}
 	total := 0
-	err = s.eachListPage(ctx, func(page []Subscriber) error {
+	for after := int64(0); ; {
+		page, err := s.ListAfter(ctx, after, listPageSize)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			break
+		}
 		for _, sub := range page {
 			counts[sub.Status]++
 			writeListLine(bw, widths, listCells(sub))
 		}
 		total += len(page)
-		return bw.Flush()
-	})
-	if err != nil {
-		return err
+		after = page[len(page)-1].ID
+		if err := bw.Flush(); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(bw, "%d subscribers: %d confirmed, %d pending, %d unsubscribed, %d bounced\n",
 		total, counts[Confirmed], counts[Pending], counts[Unsubscribed], counts[Bounced])
 	return bw.Flush()
-}
-
-// eachListPage calls fn with every page of listPageSize subscribers, in
-// id order.
-func (s *Store) eachListPage(ctx context.Context, fn func([]Subscriber) error) error {
-	for after := int64(0); ; {
-		page, err := s.ListAfter(ctx, after, listPageSize)
-		if err != nil {
-			return fmt.Errorf("subscribers: list: %w", err)
-		}
-		if len(page) == 0 {
-			return nil
-		}
-		if err := fn(page); err != nil {
-			return err
-		}
-		after = page[len(page)-1].ID
-	}
 }
 
 // listCells is a subscriber's line in CLIList.
@@ -108,23 +96,20 @@ func listCells(sub Subscriber) [len(listColumns)]string {
 // writes it, heading included, plus listPadding.
 func (s *Store) listWidths(ctx context.Context) ([]int, error) {
 	widths := make([]int, len(listColumns)-1)
-	for i := range widths {
-		widths[i] = utf8.RuneCountInString(listColumns[i])
-	}
-	err := s.eachListPage(ctx, func(page []Subscriber) error {
-		for _, sub := range page {
-			cells := listCells(sub)
-			for i := range widths {
-				widths[i] = max(widths[i], utf8.RuneCountInString(cells[i]))
-			}
-		}
-		return nil
-	})
+	err := s.db.QueryRowContext(ctx, `SELECT
+		COALESCE(MAX(length(id)), 0),
+		COALESCE(MAX(length(email)), 0),
+		COALESCE(MAX(CASE WHEN name = '' THEN 1 ELSE length(name) END), 0),
+		COALESCE(MAX(length(language)), 0),
+		COALESCE(MAX(CASE WHEN trim(themes) = '' THEN 3 ELSE length(trim(themes)) END), 0),
+		COALESCE(MAX(length(status) + CASE WHEN paused != 0 THEN length(' (paused)') ELSE 0 END), 0),
+		COALESCE(MAX(length(bounce_count)), 0)
+		FROM subscribers`).Scan(&widths[0], &widths[1], &widths[2], &widths[3], &widths[4], &widths[5], &widths[6])
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("subscribers: list: %w", err)
 	}
 	for i := range widths {
-		widths[i] += listPadding
+		widths[i] = max(widths[i], utf8.RuneCountInString(listColumns[i])) + listPadding
 	}
 	return widths, nil
 }
