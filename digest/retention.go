@@ -9,17 +9,21 @@ import (
 	"github.com/haiphong/hpdigest/store"
 )
 
+// heldItems selects the items some issue holds, as an entry or as
+// another version of one of its stories.
+const heldItems = `SELECT item_id FROM issue_items UNION SELECT item_id FROM issue_versions`
+
 // ForgetItems is the digest's part of deleting old items: of the items
-// ids, those placed in no issue lose their themes and the staff's labels,
-// in tx (the caller's transaction, in which the items themselves are
-// deleted). It returns those ids; items in an issue are kept, whatever
-// their age, because the issue shows them.
+// ids, those held by no issue (see heldItems) lose their themes and the
+// staff's labels, in tx (the caller's transaction, in which the items
+// themselves are deleted). It returns those ids; items an issue holds are
+// kept, whatever their age, because the issue shows them.
 func ForgetItems(ctx context.Context, tx *sql.Tx, ids []int64) ([]int64, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	in, args := store.InList(ids)
-	inIssues, err := store.IDs(ctx, tx, `SELECT DISTINCT item_id FROM issue_items WHERE item_id IN (`+in+`)`, args...)
+	inIssues, err := store.IDs(ctx, tx, `SELECT item_id FROM (`+heldItems+`) WHERE item_id IN (`+in+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("digest: find items in no issue: %w", err)
 	}
@@ -45,10 +49,10 @@ func ForgetItems(ctx context.Context, tx *sql.Tx, ids []int64) ([]int64, error) 
 	return free, nil
 }
 
-// HeldItems returns the ids of the items some issue holds as an entry:
-// ForgetItems keeps them, so retention need not list them.
+// HeldItems returns the ids of the items some issue holds (see
+// heldItems): ForgetItems keeps them, so retention need not list them.
 func (s *Store) HeldItems(ctx context.Context) ([]int64, error) {
-	ids, err := store.IDs(ctx, s.db, `SELECT DISTINCT item_id FROM issue_items ORDER BY item_id`)
+	ids, err := store.IDs(ctx, s.db, heldItems+` ORDER BY item_id`)
 	if err != nil {
 		return nil, fmt.Errorf("digest: list items in issues: %w", err)
 	}

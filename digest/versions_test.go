@@ -3,6 +3,7 @@ package digest_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -433,5 +434,49 @@ func TestAddingAVersionMakesItAStory(t *testing.T) {
 	iss, _ = f.issues.Issue(ctx, iss.ID)
 	if len(iss.Items) != 2 || len(entryWith(t, iss, "tăng vốn").Versions) != 0 {
 		t.Errorf("after adding the English edition: %v, versions %+v", titles(iss.Items), iss.Items[0].Versions)
+	}
+}
+
+// An item an issue holds only as another version of a story (here the
+// English LG Display edition, and the Kitakyushu story merged into the
+// other) is kept by retention as its entries are: the issue shows it.
+func TestRetentionKeepsVersions(t *testing.T) {
+	f := newStoryFixture(t)
+	ctx := context.Background()
+	now := time.Now()
+	f.publishLGD(now)
+	f.publish("/a", "kita-vi", kitaVI, now.Add(-5*time.Hour))
+	f.publish("/b", "kita-en", kitaEN, now.Add(-4*time.Hour))
+	iss, _ := f.assembleAll()
+	lgd := entryWith(t, iss, "LG Display")
+	if len(lgd.Versions) != 1 {
+		t.Fatalf("LG Display has %d versions, want its English edition", len(lgd.Versions))
+	}
+	kv, ke := entryWith(t, iss, "kết nghĩa Hải Phòng"), entryWith(t, iss, "Kitakyushu celebrate")
+	if err := f.issues.MergeStories(ctx, iss.ID, iss.Version, kv.ItemID, ke.ItemID, "editor@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	versions := []int64{lgd.Versions[0].ItemID, ke.ItemID}
+
+	held, err := f.issues.HeldItems(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range versions {
+		if !slices.Contains(held, id) {
+			t.Errorf("item %d, a version in issue %d, is not among the held items %v", id, iss.ID, held)
+		}
+	}
+	tx, err := f.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	free, err := digest.ForgetItems(ctx, tx, versions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(free) != 0 {
+		t.Errorf("ForgetItems would delete %v, versions the issue shows", free)
 	}
 }
