@@ -100,7 +100,8 @@ func (a *App) reloadLocked(ctx context.Context, cur *config.Config) error {
 	if err != nil {
 		return err
 	}
-	if _, err := theme.New(themes); err != nil {
+	classifier, err := theme.New(themes)
+	if err != nil {
 		return next.Explain("themes", err)
 	}
 	renderer, err := newRenderer(next)
@@ -139,9 +140,7 @@ func (a *App) reloadLocked(ctx context.Context, cur *config.Config) error {
 	ctx = context.WithoutCancel(ctx)
 	a.cfg.Store(next)
 	a.renderer.Store(renderer)
-	if err := a.Classifier.Reload(themes); err != nil { // compiled above: cannot fail
-		a.Log.Error("reload: the themes were not updated; send SIGHUP again", "err", err)
-	}
+	a.Classifier.Use(classifier)
 	a.Digests.SetStories(stories)
 	a.Subscribers.Configure(next.Subscribers)
 	a.Subscribers.SetThemes(next.ThemeKeys())

@@ -298,6 +298,10 @@ func (c *Classifier) Reload(themes []Theme) error {
 	return nil
 }
 
+// Use makes the rules of from, compiled already (New), the rules of every
+// later Classify of c.
+func (c *Classifier) Use(from *Classifier) { c.cur.Store(from.cur.Load()) }
+
 func compileRules(themes []Theme) (*ruleSet, error) {
 	c := &ruleSet{themes: themes}
 	seen := map[string]bool{}
